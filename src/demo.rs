@@ -1,0 +1,188 @@
+//! `cabildo demo`: loads the reference workshop (Going Digital, 24 June 2020) and prints
+//! ready-to-use tokens, the way a real organizer would set it up: create the workshop, let
+//! everyone join with the codes, place delegates in their rooms, post the cards.
+//!
+//! Every step goes through the same hub calls and domain rules as live traffic. The fixture
+//! is compiled into the binary, so a copied binary needs no other file.
+
+use crate::domain::settings::limits;
+use crate::domain::{Column, Command, ParticipantId, Place, Settings, Theme};
+use crate::hub::{Hub, JoinRequest, NewWorkshop};
+use crate::protocol::Outcome;
+use anyhow::{anyhow, bail, Context};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The reference workshop, as shipped in `data/`.
+pub const FIXTURE: &str = include_str!("../data/going-digital-2020.json");
+
+#[derive(Deserialize)]
+pub struct Fixture {
+    pub workshop: FixtureWorkshop,
+    pub rooms: Vec<FixtureRoom>,
+    pub participants: Vec<FixtureParticipant>,
+    pub cards: Vec<FixtureCard>,
+}
+
+#[derive(Deserialize)]
+pub struct FixtureWorkshop {
+    pub title: String,
+    pub language: String,
+    pub languages: Vec<String>,
+    pub columns: Vec<Column>,
+    pub themes: Vec<Theme>,
+    pub votes_per_participant: u32,
+}
+
+#[derive(Deserialize)]
+pub struct FixtureRoom {
+    pub key: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+pub struct FixtureParticipant {
+    pub key: String,
+    pub display_name: String,
+    pub country: Option<String>,
+    pub language: String,
+    pub role: String,
+    pub room: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct FixtureCard {
+    pub key: String,
+    pub author: String,
+    pub room: String,
+    pub column: String,
+    pub text: String,
+}
+
+pub fn fixture() -> anyhow::Result<Fixture> {
+    serde_json::from_str(FIXTURE).context("the bundled fixture is unreadable")
+}
+
+fn expect_ack(outcome: Outcome, what: &str) -> anyhow::Result<()> {
+    match outcome {
+        Outcome::Ack { .. } => Ok(()),
+        Outcome::Error { code, message } => bail!("{what}: {} ({message})", code.as_str()),
+    }
+}
+
+/// Creates the reference workshop in `hub` and prints how to use it.
+pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
+    let fx = fixture()?;
+    let w = fx.workshop;
+    let created = hub
+        .create_workshop(NewWorkshop {
+            settings: Settings {
+                title: w.title,
+                language: w.language,
+                languages: w.languages,
+                columns: w.columns,
+                themes: w.themes,
+                votes_per_participant: w.votes_per_participant.min(limits::VOTES_MAX),
+            },
+            rooms: fx.rooms.iter().map(|r| r.name.clone()).collect(),
+        })
+        .await
+        .map_err(|e| anyhow!("creating the demo workshop: {e}"))?;
+    let room_of: HashMap<&str, _> = fx
+        .rooms
+        .iter()
+        .zip(&created.rooms)
+        .map(|(f, r)| (f.key.as_str(), r.id))
+        .collect();
+    let handle = hub.workshop(created.id).await.map_err(|e| anyhow!("{e}"))?;
+
+    let mut ids: HashMap<&str, ParticipantId> = HashMap::new();
+    let mut tokens: Vec<(String, String, String)> = Vec::new();
+    for p in &fx.participants {
+        if p.role == "organizer" {
+            ids.insert(&p.key, created.organizer);
+            continue;
+        }
+        let code = if p.role == "delegate" {
+            &created.codes.delegate
+        } else {
+            &created.codes.facilitator
+        };
+        let joined = hub
+            .join(
+                created.id,
+                JoinRequest {
+                    code: code.clone(),
+                    name: p.display_name.clone(),
+                    country: p.country.clone(),
+                    language: p.language.clone(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("joining {}: {e}", p.key))?;
+        ids.insert(&p.key, joined.participant.id);
+        tokens.push((p.role.clone(), p.display_name.clone(), joined.token));
+        if let Some(room) = &p.room {
+            let to = Place::Room(
+                *room_of
+                    .get(room.as_str())
+                    .ok_or_else(|| anyhow!("room {room}"))?,
+            );
+            let command = Command::MoveParticipant {
+                participant: joined.participant.id,
+                to,
+            };
+            let outcome = hub
+                .execute(
+                    &handle,
+                    created.organizer,
+                    format!("demo-move-{}", p.key),
+                    command,
+                )
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            expect_ack(outcome, &format!("placing {}", p.key))?;
+        }
+    }
+    for card in &fx.cards {
+        let author = *ids
+            .get(card.author.as_str())
+            .ok_or_else(|| anyhow!("author {}", card.author))?;
+        let room = *room_of
+            .get(card.room.as_str())
+            .ok_or_else(|| anyhow!("room {}", card.room))?;
+        let command = Command::PostCard {
+            card: crate::domain::CardId::random(),
+            room,
+            column: card.column.clone(),
+            text: card.text.clone(),
+        };
+        let outcome = hub
+            .execute(&handle, author, format!("demo-{}", card.key), command)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        expect_ack(outcome, &format!("posting {}", card.key))?;
+    }
+
+    println!();
+    println!("Demo workshop loaded: {}", created.settings.title);
+    println!("  workshop id:      {}", created.id);
+    println!("  facilitator code: {}", created.codes.facilitator);
+    println!("  delegate code:    {}", created.codes.delegate);
+    println!(
+        "  join:             POST {base_url}/api/workshops/{}/join",
+        created.id
+    );
+    println!("  organizer token:  {}", created.organizer_token);
+    let facilitators = tokens.iter().filter(|t| t.0 == "facilitator");
+    let delegates = tokens.iter().filter(|t| t.0 == "delegate").take(4);
+    for (_, name, token) in facilitators.chain(delegates) {
+        println!("  {name:<20} token: {token}");
+    }
+    println!(
+        "  connect: ws://{}/ws and send {{\"type\":\"hello\",\"token\":\"<token>\"}}",
+        base_url.trim_start_matches("http://")
+    );
+    Ok(())
+}

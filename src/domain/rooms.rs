@@ -1,0 +1,113 @@
+//! Rules of joining and of rooms: who may join, who is placed where, which rooms are open.
+//!
+//! Joiners wait in the lobby; only facilitators (and the organizer) move people and open or
+//! close rooms. A participant is always in exactly one place: the lobby or one room.
+
+use super::settings::{check_language, clean_text, limits};
+use super::{
+    require_staff, DomainError, Event, Participant, ParticipantId, Place, Role, RoomId, Workshop,
+};
+
+/// Normalises a country to an upper-case ISO 3166-1 alpha-2 code.
+fn clean_country(country: &str) -> Result<String, DomainError> {
+    let c = country.trim().to_ascii_uppercase();
+    if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err(DomainError::Invalid(format!(
+            "`country` must be a two-letter ISO 3166-1 code such as \"AR\", not {country:?}"
+        )))
+    }
+}
+
+pub(super) fn join(
+    state: &Workshop,
+    participant: ParticipantId,
+    name: &str,
+    country: Option<&str>,
+    language: &str,
+    role: Role,
+) -> Result<Vec<Event>, DomainError> {
+    let settings = state.settings()?;
+    let name = clean_text("name", name, limits::NAME_MAX)?;
+    let country = match (country.map(str::trim).filter(|c| !c.is_empty()), role) {
+        (Some(c), _) => Some(clean_country(c)?),
+        (None, Role::Delegate) => {
+            return Err(DomainError::Invalid(
+                "`country` is required for delegates".into(),
+            ))
+        }
+        (None, _) => None,
+    };
+    check_language("language", language)?;
+    if !settings.languages.iter().any(|l| l == language) {
+        return Err(DomainError::Invalid(format!(
+            "`language` must be one of this workshop's languages {:?}",
+            settings.languages
+        )));
+    }
+    if state.participants.len() >= limits::PARTICIPANTS_MAX {
+        return Err(DomainError::TooLarge(format!(
+            "a workshop holds at most {} participants",
+            limits::PARTICIPANTS_MAX
+        )));
+    }
+    if state.participants.contains_key(&participant) {
+        return Err(DomainError::Invalid(
+            "that participant id is already used".into(),
+        ));
+    }
+    Ok(vec![Event::ParticipantJoined {
+        participant: Participant {
+            id: participant,
+            name,
+            country,
+            language: language.to_string(),
+            role,
+            room: Place::Lobby,
+        },
+    }])
+}
+
+pub(super) fn move_participant(
+    state: &Workshop,
+    me: &Participant,
+    participant: ParticipantId,
+    to: Place,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "move participants")?;
+    let p = state.participant(participant)?;
+    if let Place::Room(room) = to {
+        state.room(room)?;
+    }
+    if p.role == Role::Organizer {
+        return Err(DomainError::Invalid(
+            "the organizer oversees every room and is not placed in one".into(),
+        ));
+    }
+    if p.room == to {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::ParticipantMoved {
+        participant,
+        from: p.room,
+        room: to,
+    }])
+}
+
+pub(super) fn set_room_open(
+    state: &Workshop,
+    me: &Participant,
+    room: RoomId,
+    open: bool,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, if open { "open rooms" } else { "close rooms" })?;
+    if state.room(room)?.open == open {
+        return Ok(vec![]);
+    }
+    Ok(vec![if open {
+        Event::RoomOpened { room }
+    } else {
+        Event::RoomClosed { room }
+    }])
+}

@@ -1,0 +1,278 @@
+//! REST handlers: create a workshop, join one, health, metrics and the OpenAPI document.
+//!
+//! Every error answers `{code, message}` with the status of `ErrorCode::http_status`, the
+//! same codes the WebSocket uses.
+
+use super::AppState;
+use crate::auth;
+use crate::domain::settings::{
+    default_columns, default_room_names, default_themes, SUPPORTED_LANGUAGES,
+};
+use crate::domain::{Column, Settings, Theme, WorkshopId};
+use crate::hub::{HubError, JoinRequest, NewWorkshop};
+use crate::protocol::ErrorCode;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+/// An error answer. Internal details stay in the log; clients get the code and a message.
+pub struct ApiError(HubError);
+
+impl ApiError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError(HubError::new(code, message))
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = Json(json!({"code": self.0.code.as_str(), "message": self.0.message}));
+        let mut response = (status, body).into_response();
+        if self.0.code == ErrorCode::Unauthorized {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// A JSON body whose every problem (too large, malformed, wrong field) is an `ApiError`.
+pub struct Body<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::TooLarge,
+                    format!("the body is over {} bytes", super::router::MAX_BODY_BYTES),
+                )
+            } else {
+                ApiError::new(ErrorCode::Invalid, e.body_text())
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| ApiError::new(ErrorCode::Invalid, format!("bad JSON body: {e}")))
+    }
+}
+
+fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such workshop"))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.hub.metrics.render(state.hub.live_workshops()),
+    )
+}
+
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../docs/openapi.json"),
+    )
+}
+
+pub async fn no_route() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint")
+}
+
+/// A column or theme given as a bare key (`"strengths"`) or in full.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Labelled<T> {
+    Key(String),
+    Full(T),
+}
+
+fn columns(spec: Option<Vec<Labelled<Column>>>) -> Vec<Column> {
+    let Some(spec) = spec else {
+        return default_columns();
+    };
+    let known = default_columns();
+    spec.into_iter()
+        .map(|c| match c {
+            Labelled::Full(c) => c,
+            Labelled::Key(key) => known
+                .iter()
+                .find(|k| k.key == key)
+                .cloned()
+                .unwrap_or(Column {
+                    title: key.clone(),
+                    key,
+                }),
+        })
+        .collect()
+}
+
+fn themes(spec: Option<Vec<Labelled<Theme>>>) -> Vec<Theme> {
+    let Some(spec) = spec else {
+        return default_themes();
+    };
+    let known = default_themes();
+    spec.into_iter()
+        .map(|t| match t {
+            Labelled::Full(t) => t,
+            Labelled::Key(key) => known
+                .iter()
+                .find(|k| k.key == key)
+                .cloned()
+                .unwrap_or(Theme {
+                    title: key.clone(),
+                    key,
+                    hint: None,
+                }),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkshop {
+    title: String,
+    language: Option<String>,
+    languages: Option<Vec<String>>,
+    rooms: Option<Vec<String>>,
+    columns: Option<Vec<Labelled<Column>>>,
+    themes: Option<Vec<Labelled<Theme>>>,
+    votes_per_participant: Option<u32>,
+}
+
+pub async fn create_workshop(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body<CreateWorkshop>,
+) -> Result<Response, ApiError> {
+    match bearer(&headers) {
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "an admin bearer token is required",
+            ))
+        }
+        Some(t) if !auth::secrets_match(t, &state.admin_token) => {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "that is not the admin token",
+            ))
+        }
+        Some(_) => {}
+    }
+    let language = body.language.unwrap_or_else(|| "en".into());
+    let settings = Settings {
+        title: body.title,
+        languages: body
+            .languages
+            .unwrap_or_else(|| SUPPORTED_LANGUAGES.iter().map(|l| l.to_string()).collect()),
+        language,
+        columns: columns(body.columns),
+        themes: themes(body.themes),
+        votes_per_participant: body.votes_per_participant.unwrap_or(5),
+    };
+    let created = state
+        .hub
+        .create_workshop(NewWorkshop {
+            settings,
+            rooms: body.rooms.unwrap_or_else(default_room_names),
+        })
+        .await?;
+    let body = json!({
+        "id": created.id,
+        "title": created.settings.title,
+        "organizer_id": created.organizer,
+        "organizer_token": created.organizer_token,
+        "facilitator_code": created.codes.facilitator,
+        "delegate_code": created.codes.delegate,
+        "rooms": created.rooms.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
+        "settings": created.settings,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    code: String,
+    name: String,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body<JoinBody>,
+) -> Result<Response, ApiError> {
+    let id = workshop_id(&id)?;
+    if body.code.len() > 64 {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "that code does not open this workshop",
+        ));
+    }
+    let joined = state
+        .hub
+        .join(
+            id,
+            JoinRequest {
+                code: body.code,
+                name: body.name,
+                country: body.country,
+                language: body.language.unwrap_or_else(|| "en".into()),
+            },
+        )
+        .await?;
+    state
+        .hub
+        .metrics
+        .participants_joined
+        .fetch_add(1, Ordering::Relaxed);
+    let p = &joined.participant;
+    let body = json!({
+        "participant_id": p.id,
+        "token": joined.token,
+        "role": p.role,
+        "workshop_id": id,
+        "name": p.name,
+        "country": p.country,
+        "language": p.language,
+        "room": p.room,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}

@@ -1,0 +1,25 @@
+//! `GET /ws`: upgrades to a WebSocket sized for many small messages.
+
+use super::AppState;
+use crate::hub::connection;
+use crate::protocol::MAX_MESSAGE_BYTES;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::response::Response;
+
+/// Socket buffer sizes: small, because a workshop sends many small frames to many idle
+/// connections (tungstenite's 128 KiB defaults cost ~90 KB per idle connection).
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
+
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    let hub = state.hub.clone();
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .on_upgrade(move |socket| {
+            let tasks = hub.tasks.clone();
+            tasks.track_future(connection::serve(socket, hub))
+        })
+}

@@ -1,0 +1,257 @@
+//! One WebSocket connection: the `hello` handshake, the reader that forwards commands to
+//! the workshop actor, and the writer that drains the bounded outgoing queue.
+//!
+//! The writer feeds every queued frame and flushes once per burst. Ping/pong keeps dead
+//! connections from lingering. The connection never touches workshop state: it only parses
+//! frames, forwards commands and writes what the actor queued.
+
+use super::outbox::{Frame, Kick, Outbox};
+use super::{Hub, HubError, Msg, Reply, WorkshopHandle};
+use crate::domain::ParticipantId;
+use crate::protocol::{self, close, error_frame, ErrorCode, Hello};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::timeout;
+
+/// Time a new connection has to send `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the server pings an idle client.
+const PING_INTERVAL: Duration = Duration::from_secs(20);
+/// A connection silent this long (no frame, no pong) is dead and is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A write (or flush) that cannot finish in this time means the peer is stalled.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing connection waits for its writer to drain.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
+
+fn close_message(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+fn close_reason(code: u16) -> &'static str {
+    match code {
+        close::MESSAGE_TOO_BIG => "message too big",
+        close::BAD_HELLO => "expected a valid hello first",
+        close::UNAUTHORIZED => "unknown or revoked token",
+        close::IDLE => "no sign of life",
+        close::TOO_SLOW => "too slow: reconnect and resume",
+        close::RESTARTING => "server restarting: reconnect and resume",
+        _ => "",
+    }
+}
+
+/// Whether a read error is tungstenite refusing an over-long message or frame.
+fn is_too_big(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(t) = err.downcast_ref::<tungstenite::Error>() {
+            return matches!(t, tungstenite::Error::Capacity(_));
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// Serves one upgraded socket until it closes.
+pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
+    hub.metrics.connections.fetch_add(1, Ordering::Relaxed);
+    let (mut sink, mut stream) = socket.split();
+    let mut shutdown = hub.shutdown_signal();
+    if let Err(code) = session(&hub, &mut sink, &mut stream, &mut shutdown).await {
+        let _peer_may_be_gone = timeout(
+            WRITE_TIMEOUT,
+            sink.send(close_message(code, close_reason(code))),
+        )
+        .await;
+    }
+    hub.metrics.connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Runs the handshake, then the connection. Errors are the close code to send.
+async fn session(
+    hub: &Arc<Hub>,
+    sink: &mut Sink,
+    stream: &mut Stream,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), u16> {
+    let first = tokio::select! {
+        first = timeout(HELLO_TIMEOUT, stream.next()) => first,
+        _ = shutdown.changed() => return Err(close::RESTARTING),
+    };
+    let text = match first {
+        Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(Some(Err(e))) if is_too_big(&e) => return Err(close::MESSAGE_TOO_BIG),
+        Ok(None) | Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) => return Ok(()),
+        Ok(Some(Ok(_))) | Err(_) => return Err(close::BAD_HELLO),
+    };
+    let (token, last_seq) = match serde_json::from_str::<Hello>(&text) {
+        Ok(Hello::Hello { token, last_seq }) => (token, last_seq),
+        Err(e) => {
+            let frame = error_frame(None, ErrorCode::Invalid, &format!("bad hello: {e}"));
+            let _peer_may_be_gone =
+                timeout(WRITE_TIMEOUT, sink.send(Message::Text(frame.into()))).await;
+            return Err(close::BAD_HELLO);
+        }
+    };
+    let (workshop, participant) = hub.authenticate(&token).await.map_err(refusal)?;
+    let (outbox, rx) = Outbox::new();
+    let conn = hub.next_conn_id();
+    let (reply, subscribed) = oneshot::channel();
+    workshop
+        .send(Msg::Subscribe {
+            conn,
+            participant,
+            last_seq,
+            outbox: outbox.clone(),
+            reply,
+        })
+        .await
+        .map_err(refusal)?;
+    subscribed
+        .await
+        .map_err(|_| close::RESTARTING)?
+        .map_err(refusal)?;
+    tracing::debug!(%participant, conn, "connected");
+
+    let mut writing = Box::pin(write_loop(sink, rx, outbox.kick.clone()));
+    let reading = read_loop(stream, &workshop, participant, &outbox, shutdown);
+    tokio::select! {
+        end = reading => {
+            // Every command this connection sent is answered before it closes.
+            let (done, unsubscribed) = oneshot::channel();
+            if workshop.send(Msg::Unsubscribe { conn, done }).await.is_ok() {
+                let _actor_may_be_gone = unsubscribed.await;
+            }
+            outbox.kick.close_with(end);
+            let _stalled_writer = timeout(DRAIN_TIMEOUT, &mut writing).await;
+        }
+        () = &mut writing => {
+            let (done, _) = oneshot::channel();
+            let _actor_may_be_gone = workshop.send(Msg::Unsubscribe { conn, done }).await;
+        }
+    }
+    tracing::debug!(%participant, conn, "disconnected");
+    Ok(())
+}
+
+fn refusal(e: HubError) -> u16 {
+    match e.code {
+        ErrorCode::Unauthorized | ErrorCode::NotFound => close::UNAUTHORIZED,
+        _ => close::RESTARTING,
+    }
+}
+
+/// Reads client frames until the client leaves, misbehaves or the server stops.
+/// Returns the close code to end the connection with.
+async fn read_loop(
+    stream: &mut Stream,
+    workshop: &WorkshopHandle,
+    participant: ParticipantId,
+    outbox: &Outbox,
+    shutdown: &mut watch::Receiver<bool>,
+) -> u16 {
+    loop {
+        let next = tokio::select! {
+            next = timeout(IDLE_TIMEOUT, stream.next()) => next,
+            _ = shutdown.changed() => return close::RESTARTING,
+            () = outbox.kick.wait() => return outbox.kick.code().unwrap_or(close::RESTARTING),
+        };
+        let text = match next {
+            Err(_) => return close::IDLE,
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return 1000,
+            Ok(Some(Err(e))) if is_too_big(&e) => return close::MESSAGE_TOO_BIG,
+            Ok(Some(Err(_))) => return 1000,
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(Message::Binary(_)))) => {
+                let frame = error_frame(
+                    None,
+                    ErrorCode::Invalid,
+                    "send JSON text frames, not binary",
+                );
+                outbox.send(frame.into());
+                continue;
+            }
+            Ok(Some(Ok(_ping_or_pong))) => continue,
+        };
+        match protocol::parse_command(&text) {
+            Ok(command) => {
+                let (id, command) = command.into_domain();
+                let msg = Msg::Command {
+                    from: participant,
+                    id,
+                    command,
+                    reply: Reply::Socket(outbox.clone()),
+                };
+                if workshop.send(msg).await.is_err() {
+                    return close::RESTARTING;
+                }
+            }
+            Err(rejected) => {
+                let frame = error_frame(rejected.id.as_deref(), rejected.code, &rejected.message);
+                outbox.send(frame.into());
+            }
+        }
+    }
+}
+
+/// Writes queued frames, flushing once per burst, until kicked or the queue closes.
+async fn write_loop(sink: &mut Sink, mut rx: mpsc::Receiver<Frame>, kick: Arc<Kick>) {
+    let mut ping = tokio::time::interval(PING_INTERVAL);
+    ping.tick().await;
+    loop {
+        let frame = tokio::select! {
+            biased;
+            () = kick.wait() => break,
+            frame = rx.recv() => frame,
+            _ = ping.tick() => {
+                if !write(sink, Message::Ping(Default::default())).await { return; }
+                continue;
+            }
+        };
+        let Some(frame) = frame else { return };
+        if !feed_burst(sink, frame, &mut rx).await {
+            return;
+        }
+    }
+    let code = kick.code().unwrap_or(1000);
+    if code != close::TOO_SLOW {
+        // Deliver what is already queued (the last acks) before saying goodbye.
+        while let Ok(frame) = rx.try_recv() {
+            if !write(sink, Message::Text(frame)).await {
+                return;
+            }
+        }
+    }
+    let _peer_may_be_gone = timeout(
+        WRITE_TIMEOUT,
+        sink.send(close_message(code, close_reason(code))),
+    )
+    .await;
+}
+
+/// Feeds `first` and everything queued behind it, then flushes once.
+async fn feed_burst(sink: &mut Sink, first: Frame, rx: &mut mpsc::Receiver<Frame>) -> bool {
+    let fed = async {
+        sink.feed(Message::Text(first)).await?;
+        while let Ok(frame) = rx.try_recv() {
+            sink.feed(Message::Text(frame)).await?;
+        }
+        sink.flush().await
+    };
+    matches!(timeout(WRITE_TIMEOUT, fed).await, Ok(Ok(())))
+}
+
+async fn write(sink: &mut Sink, message: Message) -> bool {
+    matches!(timeout(WRITE_TIMEOUT, sink.send(message)).await, Ok(Ok(())))
+}

@@ -1,0 +1,279 @@
+//! The hub: the registry of live workshops and the connections to them.
+//!
+//! A workshop is loaded from the store the first time anyone needs it and then lives as one
+//! actor task (`workshop.rs`). The registry (`DashMap`) holds only handles; it never holds
+//! workshop state. Connections (`connection.rs`) talk to actors through their inboxes.
+//!
+//! Architecture invariant: only the actor of a workshop changes that workshop.
+
+pub mod connection;
+pub mod outbox;
+pub mod workshop;
+
+use crate::auth;
+use crate::domain::{DomainError, ParticipantId, Room, RoomId, Settings, Workshop, WorkshopId};
+use crate::protocol::{ErrorCode, Outcome};
+use crate::store::{Batch, Codes, Credential, LoadedWorkshop, Store, StoreError, StoredEvent};
+use dashmap::DashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{oneshot, watch, OnceCell};
+use tokio_util::task::TaskTracker;
+pub use workshop::{JoinRequest, Joined, Msg, Reply, WorkshopActor, WorkshopHandle};
+
+/// An error the hub answers a request with: a protocol code and a readable message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct HubError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl HubError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        HubError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        HubError::new(
+            ErrorCode::Unavailable,
+            "the server cannot store changes right now; try again",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        HubError::new(ErrorCode::NotFound, "no such workshop")
+    }
+}
+
+impl From<DomainError> for HubError {
+    fn from(e: DomainError) -> Self {
+        HubError::new((&e).into(), e.to_string())
+    }
+}
+
+impl From<StoreError> for HubError {
+    fn from(e: StoreError) -> Self {
+        // The details are for the operator's log, not for clients.
+        tracing::error!(error = %e, "storage error");
+        HubError::unavailable()
+    }
+}
+
+/// What an organizer asks for when creating a workshop (already defaulted).
+pub struct NewWorkshop {
+    pub settings: Settings,
+    pub rooms: Vec<String>,
+}
+
+/// A workshop just created, with the secrets handed out once.
+pub struct CreatedWorkshop {
+    pub id: WorkshopId,
+    pub organizer: ParticipantId,
+    pub organizer_token: String,
+    pub codes: Codes,
+    pub rooms: Vec<Room>,
+    pub settings: Settings,
+}
+
+pub struct Hub {
+    store: Store,
+    /// Live workshops. The `OnceCell` makes concurrent first accesses load a workshop once.
+    live: DashMap<WorkshopId, Arc<OnceCell<WorkshopHandle>>>,
+    next_conn: AtomicU64,
+    /// Flips to `true` when the server shuts down; every connection watches it.
+    shutdown: watch::Sender<bool>,
+    /// Every actor and connection task, so shutdown can wait for them.
+    pub tasks: TaskTracker,
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl Hub {
+    pub fn new(store: Store) -> Arc<Hub> {
+        Arc::new(Hub {
+            store,
+            live: DashMap::new(),
+            next_conn: AtomicU64::new(1),
+            shutdown: watch::channel(false).0,
+            tasks: TaskTracker::new(),
+            metrics: Default::default(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Asks every connection to finish and close with `close::RESTARTING`, then lets the
+    /// actors drain their inboxes and stop.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+        self.tasks.close();
+    }
+
+    /// Drops the registry's handles so that idle actors stop once connections are gone.
+    pub fn release_workshops(&self) {
+        self.live.clear();
+    }
+
+    pub fn live_workshops(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The live workshop `id`, loading it from the store if needed.
+    pub async fn workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
+        let cell = self.live.entry(id).or_default().clone();
+        let result = cell
+            .get_or_try_init(|| async {
+                let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
+                WorkshopActor::spawn(
+                    id,
+                    self.store.clone(),
+                    loaded,
+                    &self.tasks,
+                    self.metrics.clone(),
+                )
+            })
+            .await
+            .cloned();
+        match result {
+            Ok(handle) if !handle.is_closed() => Ok(handle),
+            Ok(_) => {
+                // The actor stopped (its store failed): forget it so the next call reloads.
+                self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+                Err(HubError::unavailable())
+            }
+            Err(e) => {
+                self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates a workshop and its organizer; returns the secrets to hand out.
+    pub async fn create_workshop(&self, new: NewWorkshop) -> Result<CreatedWorkshop, HubError> {
+        let id = WorkshopId::random();
+        let organizer = ParticipantId::random();
+        let room_ids: Vec<RoomId> = new.rooms.iter().map(|_| RoomId::random()).collect();
+        let events = Workshop::create(id, new.settings, new.rooms, room_ids, organizer)?;
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut state = Workshop::empty(id);
+        let mut batch = Batch::default();
+        for (i, event) in events.iter().enumerate() {
+            let seq = i as u64 + 1;
+            state.apply(seq, event);
+            let body = serde_json::to_string(event)
+                .map_err(|_| HubError::new(ErrorCode::Invalid, "unencodable workshop"))?;
+            batch.events.push(StoredEvent {
+                seq,
+                at,
+                actor: None,
+                body,
+            });
+        }
+        let settings = state
+            .settings
+            .clone()
+            .ok_or_else(|| HubError::new(ErrorCode::Invalid, "the workshop has no settings"))?;
+        let organizer_token = auth::new_token();
+        batch.credentials.push(Credential {
+            token_hash: auth::hash_token(&organizer_token),
+            participant: organizer,
+        });
+        let mut attempt = 0;
+        let codes = loop {
+            let codes = Codes {
+                facilitator: auth::new_code(),
+                delegate: auth::new_code(),
+            };
+            match self.store.create_workshop(id, &codes, &batch).await {
+                Ok(()) => break codes,
+                Err(StoreError::CodeTaken) if attempt < 5 => attempt += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let loaded = LoadedWorkshop {
+            codes: codes.clone(),
+            events: batch.events,
+            commands: Vec::new(),
+        };
+        let handle = WorkshopActor::spawn(
+            id,
+            self.store.clone(),
+            loaded,
+            &self.tasks,
+            self.metrics.clone(),
+        )?;
+        self.live
+            .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
+        self.metrics
+            .workshops_created
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(CreatedWorkshop {
+            id,
+            organizer,
+            organizer_token,
+            codes,
+            rooms: state.rooms,
+            settings,
+        })
+    }
+
+    /// Joins workshop `id` with a code; the code decides the role.
+    pub async fn join(&self, id: WorkshopId, request: JoinRequest) -> Result<Joined, HubError> {
+        let handle = self.workshop(id).await?;
+        let (reply, answer) = oneshot::channel();
+        handle.send(Msg::Join { request, reply }).await?;
+        answer.await.map_err(|_| HubError::unavailable())?
+    }
+
+    /// Finds the workshop and participant a token belongs to.
+    pub async fn authenticate(
+        &self,
+        token: &str,
+    ) -> Result<(WorkshopHandle, ParticipantId), HubError> {
+        let unauthorized = || HubError::new(ErrorCode::Unauthorized, "unknown or revoked token");
+        if token.is_empty() || token.len() > 256 {
+            return Err(unauthorized());
+        }
+        let (workshop, participant) = self
+            .store
+            .credential(&auth::hash_token(token))
+            .await?
+            .ok_or_else(unauthorized)?;
+        Ok((self.workshop(workshop).await?, participant))
+    }
+
+    /// Runs one command in-process, as `participant`, and waits for its outcome.
+    pub async fn execute(
+        &self,
+        workshop: &WorkshopHandle,
+        participant: ParticipantId,
+        id: String,
+        command: crate::domain::Command,
+    ) -> Result<Outcome, HubError> {
+        let (tx, rx) = oneshot::channel();
+        workshop
+            .send(Msg::Command {
+                from: participant,
+                id,
+                command,
+                reply: Reply::Direct(tx),
+            })
+            .await?;
+        rx.await.map_err(|_| HubError::unavailable())
+    }
+}

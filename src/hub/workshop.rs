@@ -1,0 +1,540 @@
+//! The workshop actor: the one writer of one workshop's state.
+//!
+//! It drains whatever messages wait in its inbox, decides every command against the state,
+//! appends all resulting events, command outcomes and credentials in one transaction (group
+//! commit), and only then acks, fans out and registers new subscribers. No lock guards the
+//! state: only this task touches it.
+//!
+//! Architecture invariant: nothing leaves the actor before the store said it is durable.
+
+use super::outbox::{Frame, Outbox};
+use super::HubError;
+use crate::auth;
+use crate::domain::visibility::{self, Audience};
+use crate::domain::{
+    decide, Actor, Command, Event, Participant, ParticipantId, Role, Workshop, WorkshopId,
+};
+use crate::metrics::Metrics;
+use crate::protocol::{event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
+use crate::store::{Batch, Codes, CommandRecord, Credential, LoadedWorkshop, Store, StoredEvent};
+use serde_json::value::RawValue;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// How many recent events each workshop keeps for resuming clients. A client further
+/// behind gets a fresh snapshot (`reason: "too_far_behind"`).
+pub const REPLAY_WINDOW: usize = 10_000;
+/// Most inbox messages handled in one group commit.
+const MAX_BATCH: usize = 512;
+/// Inbox capacity: senders wait (back-pressure) when the actor is this far behind.
+pub const INBOX_CAPACITY: usize = 4096;
+
+/// Where the answer to a command goes.
+pub enum Reply {
+    /// Into a connection's queue, as an `ack`/`error` frame.
+    Socket(Outbox),
+    /// Back to an in-process caller (the demo loader).
+    Direct(oneshot::Sender<Outcome>),
+}
+
+/// A request to join, already past the REST layer's parsing.
+pub struct JoinRequest {
+    pub code: String,
+    pub name: String,
+    pub country: Option<String>,
+    pub language: String,
+}
+
+/// A participant who just joined, with the token they must keep.
+pub struct Joined {
+    pub participant: Participant,
+    pub token: String,
+}
+
+pub enum Msg {
+    Command {
+        from: ParticipantId,
+        id: String,
+        command: Command,
+        reply: Reply,
+    },
+    Join {
+        request: JoinRequest,
+        reply: oneshot::Sender<Result<Joined, HubError>>,
+    },
+    Subscribe {
+        conn: u64,
+        participant: ParticipantId,
+        last_seq: Option<u64>,
+        outbox: Outbox,
+        reply: oneshot::Sender<Result<(), HubError>>,
+    },
+    /// Forget a connection. Answered once every earlier message of it was handled, so its
+    /// last acks are already queued when the reply arrives.
+    Unsubscribe {
+        conn: u64,
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// A handle to a live workshop actor.
+#[derive(Clone)]
+pub struct WorkshopHandle {
+    pub id: WorkshopId,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl WorkshopHandle {
+    pub async fn send(&self, msg: Msg) -> Result<(), HubError> {
+        self.tx.send(msg).await.map_err(|_| HubError::unavailable())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// One recent event, kept for replay to resuming clients.
+struct Recent {
+    seq: u64,
+    audience: Audience,
+    /// The participant this event moved, who needs a snapshot instead of a replay.
+    moved: Option<ParticipantId>,
+    frame: Frame,
+}
+
+struct Subscriber {
+    participant: ParticipantId,
+    outbox: Outbox,
+}
+
+/// What to send once the batch is durable.
+enum Delivery {
+    Answer(Reply, String, Outcome),
+    Joined(oneshot::Sender<Result<Joined, HubError>>, Joined),
+    Event { frame: Frame, to: Vec<u64> },
+    Snapshot { to: u64, frame: Frame },
+}
+
+pub struct WorkshopActor {
+    state: Workshop,
+    codes: Codes,
+    store: Store,
+    /// Outcome of every command ever sent, by (participant, command id): the idempotency record.
+    done: HashMap<(ParticipantId, String), Outcome>,
+    subscribers: HashMap<u64, Subscriber>,
+    recent: VecDeque<Recent>,
+    inbox: mpsc::Receiver<Msg>,
+    metrics: Arc<Metrics>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl WorkshopActor {
+    /// Rebuilds a workshop from its stored log and spawns its actor.
+    pub fn spawn(
+        id: WorkshopId,
+        store: Store,
+        loaded: LoadedWorkshop,
+        tasks: &tokio_util::task::TaskTracker,
+        metrics: Arc<Metrics>,
+    ) -> Result<WorkshopHandle, HubError> {
+        let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
+        let mut actor = WorkshopActor {
+            state: Workshop::empty(id),
+            codes: loaded.codes,
+            store,
+            done: HashMap::new(),
+            subscribers: HashMap::new(),
+            recent: VecDeque::new(),
+            inbox,
+            metrics,
+        };
+        actor.replay(loaded.events, loaded.commands)?;
+        tasks.spawn(actor.run());
+        Ok(WorkshopHandle { id, tx })
+    }
+
+    fn replay(
+        &mut self,
+        events: Vec<StoredEvent>,
+        commands: Vec<CommandRecord>,
+    ) -> Result<(), HubError> {
+        self.state = Workshop::empty(self.state.id);
+        self.recent.clear();
+        for stored in events {
+            let event: Event = serde_json::from_str(&stored.body).map_err(|e| {
+                tracing::error!(workshop = %self.state.id, seq = stored.seq, error = %e, "unreadable event in the log");
+                HubError::unavailable()
+            })?;
+            self.state.apply(stored.seq, &event);
+            self.remember(&stored, &event);
+        }
+        self.done = commands
+            .into_iter()
+            .map(|c| ((c.participant, c.command_id), c.outcome))
+            .collect();
+        Ok(())
+    }
+
+    fn remember(&mut self, stored: &StoredEvent, event: &Event) -> Frame {
+        let frame: Frame = event_frame(stored.seq, stored.at, stored.actor, &stored.body).into();
+        if self.recent.len() == REPLAY_WINDOW {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(Recent {
+            seq: stored.seq,
+            audience: Audience::of(event),
+            moved: match event {
+                Event::ParticipantMoved { participant, .. } => Some(*participant),
+                _ => None,
+            },
+            frame: frame.clone(),
+        });
+        frame
+    }
+
+    async fn run(mut self) {
+        let mut msgs = Vec::with_capacity(MAX_BATCH);
+        while self.inbox.recv_many(&mut msgs, MAX_BATCH).await > 0 {
+            if !self.handle(std::mem::take(&mut msgs)).await {
+                break;
+            }
+        }
+        tracing::debug!(workshop = %self.state.id, "workshop actor stopped");
+    }
+
+    /// Handles one batch. Returns `false` if the actor cannot go on (its store failed and
+    /// the state could not be rebuilt).
+    async fn handle(&mut self, msgs: Vec<Msg>) -> bool {
+        let mut batch = Batch::default();
+        let mut deliveries = Vec::new();
+        let mut later = Vec::new();
+        let now = now_ms();
+        let seq_before = self.state.seq;
+        for msg in msgs {
+            match msg {
+                Msg::Command {
+                    from,
+                    id,
+                    command,
+                    reply,
+                } => {
+                    let outcome =
+                        self.command(from, &id, &command, now, &mut batch, &mut deliveries);
+                    deliveries.push(Delivery::Answer(reply, id, outcome));
+                }
+                Msg::Join { request, reply } => {
+                    match self.join(request, now, &mut batch, &mut deliveries) {
+                        Ok(joined) => deliveries.push(Delivery::Joined(reply, joined)),
+                        Err(e) => {
+                            let _unanswered = reply.send(Err(e));
+                        }
+                    }
+                }
+                other => later.push(other),
+            }
+        }
+        if !batch.is_empty() {
+            let appended = self.store.append(self.state.id, &batch).await;
+            let m = &self.metrics;
+            m.commits.fetch_add(1, Ordering::Relaxed);
+            match appended {
+                Ok(()) => {
+                    m.events
+                        .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
+                    m.commands
+                        .fetch_add(batch.commands.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    m.commit_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(workshop = %self.state.id, error = %e, "group commit failed; nothing of it is acknowledged");
+                    for d in deliveries.drain(..) {
+                        fail(d);
+                    }
+                    if !self.reload(seq_before).await {
+                        return false;
+                    }
+                }
+            }
+        }
+        for d in deliveries {
+            self.deliver(d);
+        }
+        for msg in later {
+            self.subscription(msg);
+        }
+        true
+    }
+
+    /// After a failed commit: drop the undone events from memory by re-reading the log.
+    async fn reload(&mut self, seq_before: u64) -> bool {
+        match self.store.load(self.state.id).await {
+            Ok(Some(loaded)) => {
+                self.codes = loaded.codes;
+                let ok = self.replay(loaded.events, loaded.commands).is_ok();
+                ok && self.state.seq == seq_before
+            }
+            _ => false,
+        }
+    }
+
+    fn command(
+        &mut self,
+        from: ParticipantId,
+        id: &str,
+        command: &Command,
+        now: i64,
+        batch: &mut Batch,
+        deliveries: &mut Vec<Delivery>,
+    ) -> Outcome {
+        let key = (from, id.to_string());
+        if let Some(outcome) = self.done.get(&key) {
+            return outcome.clone();
+        }
+        let outcome = match decide(&self.state, Actor::Participant(from), command) {
+            Ok(events) => {
+                self.record(events, Some(from), now, batch, deliveries);
+                Outcome::Ack {
+                    seq: self.state.seq,
+                }
+            }
+            Err(e) => Outcome::rejected(&e),
+        };
+        batch.commands.push(CommandRecord {
+            participant: from,
+            command_id: key.1.clone(),
+            outcome: outcome.clone(),
+        });
+        self.done.insert(key, outcome.clone());
+        outcome
+    }
+
+    fn join(
+        &mut self,
+        request: JoinRequest,
+        now: i64,
+        batch: &mut Batch,
+        deliveries: &mut Vec<Delivery>,
+    ) -> Result<Joined, HubError> {
+        let code = auth::normalize_code(&request.code);
+        let role = if auth::secrets_match(&code, &self.codes.delegate) {
+            Role::Delegate
+        } else if auth::secrets_match(&code, &self.codes.facilitator) {
+            Role::Facilitator
+        } else {
+            return Err(HubError::new(
+                ErrorCode::Unauthorized,
+                "that code does not open this workshop",
+            ));
+        };
+        let participant = ParticipantId::random();
+        let command = Command::Join {
+            participant,
+            name: request.name,
+            country: request.country,
+            language: request.language,
+            role,
+        };
+        let events = decide(&self.state, Actor::Server, &command)?;
+        self.record(events, None, now, batch, deliveries);
+        let token = auth::new_token();
+        batch.credentials.push(Credential {
+            token_hash: auth::hash_token(&token),
+            participant,
+        });
+        let participant = self.state.participant(participant)?.clone();
+        Ok(Joined { participant, token })
+    }
+
+    /// Applies new events, stages them for the store, and works out who receives each one
+    /// from the state right after it (so a move earlier in the batch counts for later events).
+    fn record(
+        &mut self,
+        events: Vec<Event>,
+        actor: Option<ParticipantId>,
+        at: i64,
+        batch: &mut Batch,
+        deliveries: &mut Vec<Delivery>,
+    ) {
+        for event in events {
+            let seq = self.state.seq + 1;
+            let body = match serde_json::to_string(&event) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "an event could not be encoded; it is dropped");
+                    continue;
+                }
+            };
+            self.state.apply(seq, &event);
+            let stored = StoredEvent {
+                seq,
+                at,
+                actor,
+                body,
+            };
+            let frame = self.remember(&stored, &event);
+            batch.events.push(stored);
+            let audience = Audience::of(&event);
+            let mut to = Vec::new();
+            let mut snapshots = Vec::new();
+            for (conn, sub) in &self.subscribers {
+                let Some(viewer) = self.state.participants.get(&sub.participant) else {
+                    continue;
+                };
+                if audience.admits(viewer) {
+                    to.push(*conn);
+                }
+                if visibility::reshapes_view_of(&event, viewer.id) {
+                    let snapshot = ServerFrame::Snapshot {
+                        seq,
+                        reason: SnapshotReason::Moved,
+                        snapshot: visibility::view(&self.state, viewer),
+                    };
+                    snapshots.push(Delivery::Snapshot {
+                        to: *conn,
+                        frame: snapshot.encode().into(),
+                    });
+                }
+            }
+            // The event first, then the mover's fresh snapshot.
+            deliveries.push(Delivery::Event { frame, to });
+            deliveries.extend(snapshots);
+        }
+    }
+
+    fn deliver(&mut self, delivery: Delivery) {
+        match delivery {
+            Delivery::Answer(Reply::Socket(outbox), id, outcome) => {
+                let _queued_or_kicked = outbox.send(outcome.frame(&id).into());
+            }
+            Delivery::Answer(Reply::Direct(tx), _, outcome) => {
+                let _caller_may_be_gone = tx.send(outcome);
+            }
+            Delivery::Joined(tx, joined) => {
+                let _caller_may_be_gone = tx.send(Ok(joined));
+            }
+            Delivery::Event { frame, to } => {
+                for conn in to {
+                    self.send_to(conn, frame.clone());
+                }
+            }
+            Delivery::Snapshot { to, frame } => self.send_to(to, frame),
+        }
+    }
+
+    fn send_to(&mut self, conn: u64, frame: Frame) {
+        if let Some(sub) = self.subscribers.get(&conn) {
+            if !sub.outbox.send(frame) {
+                self.subscribers.remove(&conn);
+            }
+        }
+    }
+
+    fn subscription(&mut self, msg: Msg) {
+        match msg {
+            Msg::Subscribe {
+                conn,
+                participant,
+                last_seq,
+                outbox,
+                reply,
+            } => {
+                let result = match self.state.participants.get(&participant) {
+                    None => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown participant",
+                    )),
+                    Some(me) => {
+                        let welcome = self.welcome(me, last_seq);
+                        if outbox.send(welcome.into()) {
+                            self.subscribers.insert(
+                                conn,
+                                Subscriber {
+                                    participant,
+                                    outbox,
+                                },
+                            );
+                        }
+                        Ok(())
+                    }
+                };
+                let _connection_may_be_gone = reply.send(result);
+            }
+            Msg::Unsubscribe { conn, done } => {
+                self.subscribers.remove(&conn);
+                let _connection_may_be_gone = done.send(());
+            }
+            Msg::Command { .. } | Msg::Join { .. } => {}
+        }
+    }
+
+    /// The answer to `hello`: the missed events when they can be replayed, else a snapshot.
+    fn welcome(&self, me: &Participant, last_seq: Option<u64>) -> String {
+        let seq = self.state.seq;
+        let snapshot = |reason| {
+            ServerFrame::Welcome {
+                seq,
+                you: me,
+                resumed: false,
+                reason: Some(reason),
+                snapshot: Some(visibility::view(&self.state, me)),
+                events: None,
+            }
+            .encode()
+        };
+        let Some(last) = last_seq else {
+            return snapshot(SnapshotReason::Initial);
+        };
+        if last > seq {
+            return snapshot(SnapshotReason::Unknown);
+        }
+        let covered = last == seq || self.recent.front().is_some_and(|r| r.seq <= last + 1);
+        if !covered {
+            return snapshot(SnapshotReason::TooFarBehind);
+        }
+        let missed = self.recent.iter().filter(|r| r.seq > last);
+        if missed.clone().any(|r| r.moved == Some(me.id)) {
+            return snapshot(SnapshotReason::Moved);
+        }
+        let events = missed
+            .filter(|r| r.audience.admits(me))
+            .filter_map(|r| RawValue::from_string(r.frame.as_str().to_owned()).ok())
+            .collect();
+        ServerFrame::Welcome {
+            seq,
+            you: me,
+            resumed: true,
+            reason: None,
+            snapshot: None,
+            events: Some(events),
+        }
+        .encode()
+    }
+}
+
+/// Tells the waiting side that its command or join did not happen.
+fn fail(delivery: Delivery) {
+    let outcome = Outcome::Error {
+        code: ErrorCode::Unavailable,
+        message: "the change could not be stored; retry with the same id".into(),
+    };
+    match delivery {
+        Delivery::Answer(Reply::Socket(outbox), id, _) => {
+            let _queued_or_kicked = outbox.send(outcome.frame(&id).into());
+        }
+        Delivery::Answer(Reply::Direct(tx), _, _) => {
+            let _caller_may_be_gone = tx.send(outcome);
+        }
+        Delivery::Joined(tx, _) => {
+            let _caller_may_be_gone = tx.send(Err(HubError::unavailable()));
+        }
+        Delivery::Event { .. } | Delivery::Snapshot { .. } => {}
+    }
+}

@@ -1,0 +1,114 @@
+//! Cabildo: a real-time server for workshops in parallel breakout rooms.
+//!
+//! # Layout
+//!
+//! - `domain`: the pure rules (`decide`, `apply`, visibility). No I/O.
+//! - `protocol`: WebSocket wire messages, error codes, close codes.
+//! - `hub`: the registry of live workshops, one actor task per workshop, and connections.
+//! - `store`: the durable event log (SQLite).
+//! - `http`: REST API, WebSocket upgrade, health and metrics.
+//! - `auth`: tokens and join codes.
+//! - `demo`: loads the reference workshop.
+//!
+//! `run` takes a bound listener and a shutdown future, so tests can bind `127.0.0.1:0`.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod protocol;
+pub mod store;
+
+use config::Config;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How long shutdown waits for connections and workshop actors to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` completes, then closes every connection with
+/// `close::RESTARTING`, lets in-flight commands finish, and checkpoints the database.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = store::Store::Sqlite(store::SqliteStore::open(&config.db).await?);
+    let hub = hub::Hub::new(store.clone());
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    println!("Cabildo listening on {base}");
+    println!("  health:    {base}/healthz");
+    println!("  API docs:  {base}/api/openapi.json");
+    println!("  WebSocket: ws://{addr}/ws");
+    println!("  database:  {}", config.db.display());
+    if config.admin_token_generated {
+        println!(
+            "Admin token (generated; set CABILDO_ADMIN_TOKEN to keep one): {}",
+            config.admin_token
+        );
+    } else {
+        println!("Admin token: as given by --admin-token / CABILDO_ADMIN_TOKEN");
+    }
+    if config.demo {
+        demo::load(&hub, &base).await?;
+    }
+    let state = http::AppState {
+        hub: hub.clone(),
+        admin_token: config.admin_token.clone().into(),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hub_for_signal = hub.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing connections");
+        hub_for_signal.begin_shutdown();
+        let _ = stop_tx.send(true);
+    });
+    let mut stop = stop_rx.clone();
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await?;
+    hub.release_workshops();
+    if tokio::time::timeout(SHUTDOWN_GRACE, hub.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections or workshops did not finish in time");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,233 @@
+//! The SQLite backend: one file, WAL journal, `synchronous=FULL`, one writer connection.
+//!
+//! A single writer connection serialises writes without `SQLITE_BUSY` storms; readers use a
+//! separate small pool so token look-ups never queue behind a group commit.
+
+use super::{Batch, Codes, CommandRecord, LoadedWorkshop, StoreError, StoredEvent};
+use crate::domain::{ParticipantId, WorkshopId};
+use crate::protocol::{ErrorCode, Outcome};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs the migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("src/store/migrations/sqlite")
+            .run(&writer)
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    pub async fn create_workshop(
+        &self,
+        id: WorkshopId,
+        codes: &Codes,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let created_at = batch.events.first().map_or(0, |e| e.at);
+        let inserted = sqlx::query(
+            "INSERT INTO workshops (id, facilitator_code, delegate_code, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(&codes.facilitator)
+        .bind(&codes.delegate)
+        .bind(created_at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::CodeTaken)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        write_batch(&mut tx, id, batch).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn append(&self, workshop: WorkshopId, batch: &Batch) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        write_batch(&mut tx, workshop, batch).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
+        let id = workshop.to_string();
+        let Some(row) =
+            sqlx::query("SELECT facilitator_code, delegate_code FROM workshops WHERE id = ?")
+                .bind(&id)
+                .fetch_optional(&self.reader)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let codes = Codes {
+            facilitator: row.try_get(0)?,
+            delegate: row.try_get(1)?,
+        };
+        let events = sqlx::query(
+            "SELECT seq, at, actor, body FROM events WHERE workshop_id = ? ORDER BY seq",
+        )
+        .bind(&id)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let actor: Option<String> = row.try_get(2)?;
+            Ok(StoredEvent {
+                seq: row.try_get::<i64, _>(0)? as u64,
+                at: row.try_get(1)?,
+                actor: actor.as_deref().map(parse_id).transpose()?,
+                body: row.try_get(3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let commands = sqlx::query(
+            "SELECT participant_id, command_id, seq, error_code, error_message FROM commands WHERE workshop_id = ?",
+        )
+        .bind(&id)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let participant: String = row.try_get(0)?;
+            let code: Option<String> = row.try_get(3)?;
+            let outcome = match code {
+                None => Outcome::Ack {
+                    seq: row.try_get::<i64, _>(2)? as u64,
+                },
+                Some(code) => Outcome::Error {
+                    code: ErrorCode::parse(&code)
+                        .ok_or_else(|| StoreError::Corrupt(format!("error code {code:?}")))?,
+                    message: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+                },
+            };
+            Ok(CommandRecord {
+                participant: parse_id(&participant)?,
+                command_id: row.try_get(1)?,
+                outcome,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(LoadedWorkshop {
+            codes,
+            events,
+            commands,
+        }))
+    }
+
+    pub async fn credential(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
+        let row =
+            sqlx::query("SELECT workshop_id, participant_id FROM credentials WHERE token_hash = ?")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let w: String = row.try_get(0)?;
+                let p: String = row.try_get(1)?;
+                Ok(Some((parse_id(&w)?, parse_id(&p)?)))
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        // Closing the last connection of a WAL database checkpoints it.
+        if let Ok(mut conn) = self.writer.acquire().await {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut *conn)
+                .await
+            {
+                tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+            }
+        }
+        self.writer.close().await;
+    }
+}
+
+async fn write_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    workshop: WorkshopId,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    let id = workshop.to_string();
+    for e in &batch.events {
+        sqlx::query(
+            "INSERT INTO events (workshop_id, seq, at, actor, body) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(e.seq as i64)
+        .bind(e.at)
+        .bind(e.actor.map(|a| a.to_string()))
+        .bind(&e.body)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for c in &batch.credentials {
+        sqlx::query(
+            "INSERT INTO credentials (token_hash, workshop_id, participant_id) VALUES (?, ?, ?)",
+        )
+        .bind(&c.token_hash)
+        .bind(&id)
+        .bind(c.participant.to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    for c in &batch.commands {
+        let (seq, code, message) = match &c.outcome {
+            Outcome::Ack { seq } => (*seq, None, None),
+            Outcome::Error { code, message } => (0, Some(code.as_str()), Some(message.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(c.participant.to_string())
+        .bind(&c.command_id)
+        .bind(seq as i64)
+        .bind(code)
+        .bind(message)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,498 @@
+//! Test helpers: a real `cabildo` process on an ephemeral port with a temporary SQLite file,
+//! and a real WebSocket client that speaks the documented protocol.
+//!
+//! Each test reads like a facilitator's checklist; the plumbing lives here.
+
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+/// How long a test waits for something that should arrive.
+pub const WAIT: Duration = Duration::from_secs(10);
+/// How long a test waits to be confident that something does not arrive.
+pub const QUIET: Duration = Duration::from_millis(300);
+
+/// A running `cabildo serve` process.
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub addr: String,
+    child: Option<Child>,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = TestServer {
+            dir,
+            addr: String::new(),
+            child: None,
+            http: reqwest::Client::new(),
+        };
+        server.spawn(&[]).await;
+        server
+    }
+
+    /// Starts a server that also loads the reference workshop (`cabildo demo`); returns
+    /// what it printed on stdout.
+    pub async fn start_demo() -> (TestServer, Vec<String>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = TestServer {
+            dir,
+            addr: String::new(),
+            child: None,
+            http: reqwest::Client::new(),
+        };
+        let out = server.spawn(&["--demo"]).await;
+        (server, out)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("cabildo.db")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// Starts the binary on the same database; waits until it serves. Returns stdout lines
+    /// printed up to and including the demo block (when any).
+    async fn spawn(&mut self, extra: &[&str]) -> Vec<String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cabildo"))
+            .arg("serve")
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .arg("--db")
+            .arg(self.db_path())
+            .args(extra)
+            .env("CABILDO_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("RUST_LOG", "cabildo=debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("cabildo binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut printed = Vec::new();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut addr = None;
+            while let Some(line) = lines.next_line().await.expect("stdout readable") {
+                printed.push(line.clone());
+                if let Some(rest) = line.strip_prefix("Cabildo listening on http://") {
+                    addr = Some(rest.trim().to_string());
+                    if !extra.contains(&"--demo") {
+                        break;
+                    }
+                }
+                if line.trim_start().starts_with("connect:") {
+                    break;
+                }
+            }
+            addr.expect("server printed its address")
+        })
+        .await
+        .expect("server started in time");
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        self.addr = addr;
+        self.child = Some(child);
+        self.wait_healthy().await;
+        printed
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("server never became healthy");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// `kill -9`: no chance to flush or say goodbye.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.expect("kill");
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns the exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = child.id().expect("pid");
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        tokio::time::timeout(Duration::from_secs(20), child.wait())
+            .await
+            .expect("server exits within the shutdown grace")
+            .expect("wait")
+    }
+
+    /// Starts the server again on the same database (after `kill` or `terminate`).
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop the server first");
+        self.spawn(&[]).await;
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// `POST /api/workshops` with the admin token.
+    pub async fn create_workshop(&self, body: Value) -> Workshop {
+        let r = self
+            .http
+            .post(self.url("/api/workshops"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 201, "create workshop: {:?}", r.text().await);
+        let v: Value = r.json().await.expect("json");
+        Workshop::from_json(v)
+    }
+
+    /// A workshop with four default rooms.
+    pub async fn workshop(&self) -> Workshop {
+        self.create_workshop(json!({"title": "Going Digital"}))
+            .await
+    }
+
+    /// `POST /api/workshops/{id}/join`; panics unless 201.
+    pub async fn join(&self, w: &Workshop, code: &str, name: &str, country: &str) -> Member {
+        let (status, v) = self
+            .post_json(
+                &format!("/api/workshops/{}/join", w.id),
+                json!({"code": code, "name": name, "country": country, "language": "es"}),
+            )
+            .await;
+        assert_eq!(status, 201, "join: {v}");
+        Member {
+            id: v["participant_id"]
+                .as_str()
+                .expect("participant_id")
+                .to_string(),
+            token: v["token"].as_str().expect("token").to_string(),
+            role: v["role"].as_str().expect("role").to_string(),
+        }
+    }
+
+    pub async fn delegate(&self, w: &Workshop, name: &str, country: &str) -> Member {
+        self.join(w, &w.delegate_code, name, country).await
+    }
+
+    pub async fn facilitator(&self, w: &Workshop, name: &str) -> Member {
+        self.join(w, &w.facilitator_code, name, "").await
+    }
+
+    /// POSTs JSON without credentials; returns status and body.
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn connect(&self, token: &str) -> TestClient {
+        TestClient::connect(&self.ws_url(), token, None).await
+    }
+
+    pub async fn resume(&self, token: &str, last_seq: u64) -> TestClient {
+        TestClient::connect(&self.ws_url(), token, Some(last_seq)).await
+    }
+}
+
+pub struct Workshop {
+    pub id: String,
+    pub organizer_token: String,
+    pub facilitator_code: String,
+    pub delegate_code: String,
+    pub rooms: Vec<String>,
+    pub json: Value,
+}
+
+impl Workshop {
+    fn from_json(v: Value) -> Workshop {
+        let s = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("{k} in {v}"))
+                .to_string()
+        };
+        Workshop {
+            id: s("id"),
+            organizer_token: s("organizer_token"),
+            facilitator_code: s("facilitator_code"),
+            delegate_code: s("delegate_code"),
+            rooms: v["rooms"]
+                .as_array()
+                .expect("rooms")
+                .iter()
+                .map(|r| r["id"].as_str().expect("room id").to_string())
+                .collect(),
+            json: v,
+        }
+    }
+}
+
+pub struct Member {
+    pub id: String,
+    pub token: String,
+    pub role: String,
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A real WebSocket client. Events and other frames that arrive while waiting for an
+/// answer are kept, in order, for `next_event`.
+pub struct TestClient {
+    socket: Socket,
+    pub welcome: Value,
+    /// The last `seq` seen (from welcome, events or snapshots).
+    pub seq: u64,
+    pending: std::collections::VecDeque<Value>,
+    counter: u64,
+}
+
+impl TestClient {
+    pub async fn connect(url: &str, token: &str, last_seq: Option<u64>) -> TestClient {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect");
+        let mut hello = json!({"type": "hello", "token": token});
+        if let Some(s) = last_seq {
+            hello["last_seq"] = json!(s);
+        }
+        socket
+            .send(Message::text(hello.to_string()))
+            .await
+            .expect("send hello");
+        let mut client = TestClient {
+            socket,
+            welcome: Value::Null,
+            seq: 0,
+            pending: Default::default(),
+            counter: 0,
+        };
+        let welcome = client.recv().await.expect("welcome");
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        client.seq = welcome["seq"].as_u64().expect("seq");
+        client.welcome = welcome;
+        client
+    }
+
+    /// Opens a socket without sending anything.
+    pub async fn raw(url: &str) -> Socket {
+        tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect")
+            .0
+    }
+
+    /// The next JSON frame, or `None` when the socket closes or nothing comes within `WAIT`.
+    pub async fn recv(&mut self) -> Option<Value> {
+        self.recv_within(WAIT).await
+    }
+
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.socket.next())
+                .await
+                .ok()??;
+            match msg.ok()? {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(&t).expect("server sends JSON");
+                    if let Some(s) = v["seq"].as_u64() {
+                        if v["type"] == "event" || v["type"] == "snapshot" {
+                            self.seq = self.seq.max(s);
+                        }
+                    }
+                    return Some(v);
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Waits for the close frame; returns its code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .ok()??;
+            match msg {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::text(text.to_string()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    pub fn fresh_id(&mut self) -> String {
+        self.counter += 1;
+        format!("cmd-{}-{}", self.counter, uuid_like())
+    }
+
+    /// Sends a command (adding a fresh `id` when it has none) and returns its `ack` or
+    /// `error`, keeping any events that arrive meanwhile.
+    pub async fn command(&mut self, mut v: Value) -> Value {
+        if v.get("id").is_none() {
+            v["id"] = json!(self.fresh_id());
+        }
+        let id = v["id"].clone();
+        self.send(v).await;
+        self.answer_to(&id).await
+    }
+
+    /// Waits for the `ack`/`error` with this id.
+    pub async fn answer_to(&mut self, id: &Value) -> Value {
+        loop {
+            let v = self
+                .recv()
+                .await
+                .unwrap_or_else(|| panic!("no answer to {id}"));
+            if (v["type"] == "ack" || v["type"] == "error") && &v["id"] == id {
+                return v;
+            }
+            self.pending.push_back(v);
+        }
+    }
+
+    /// Sends a command that must be acknowledged; returns the ack's seq.
+    pub async fn ok(&mut self, v: Value) -> u64 {
+        let answer = self.command(v).await;
+        assert_eq!(answer["type"], "ack", "{answer}");
+        answer["seq"].as_u64().expect("ack seq")
+    }
+
+    /// Sends a command that must fail with `code`; returns the error frame.
+    pub async fn refused(&mut self, v: Value, code: &str) -> Value {
+        let answer = self.command(v).await;
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["code"], code, "{answer}");
+        answer
+    }
+
+    /// The next frame of type `event` or `snapshot` (acks are skipped).
+    pub async fn next_update(&mut self) -> Option<Value> {
+        loop {
+            let v = match self.pending.pop_front() {
+                Some(v) => v,
+                None => self.recv().await?,
+            };
+            if v["type"] == "event" || v["type"] == "snapshot" {
+                return Some(v);
+            }
+        }
+    }
+
+    /// The next `event` frame's inner event, skipping anything else.
+    pub async fn next_event(&mut self) -> Value {
+        loop {
+            let v = self.next_update().await.expect("an event");
+            if v["type"] == "event" {
+                return v;
+            }
+        }
+    }
+
+    /// Waits for an event of this type; returns the whole frame.
+    pub async fn event_of_type(&mut self, ty: &str) -> Value {
+        loop {
+            let v = self.next_event().await;
+            if v["event"]["type"] == ty {
+                return v;
+            }
+        }
+    }
+
+    /// Everything that arrives within `QUIET` (events, snapshots, acks).
+    pub async fn drain(&mut self) -> Vec<Value> {
+        let mut out: Vec<Value> = self.pending.drain(..).collect();
+        while let Some(v) = self.recv_within(QUIET).await {
+            out.push(v);
+        }
+        out
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Command builders for the fixed protocol names.
+pub fn post_card(room: &str, column: &str, text: &str) -> Value {
+    json!({"type": "post_card", "room": room, "column": column, "text": text})
+}
+
+pub fn move_to(participant: &str, room: &str) -> Value {
+    json!({"type": "move_participant", "participant": participant, "room": room})
+}
+
+/// The cards of a welcome or snapshot frame, as texts.
+pub fn card_texts(frame: &Value) -> Vec<String> {
+    frame["snapshot"]["cards"]
+        .as_array()
+        .expect("cards")
+        .iter()
+        .map(|c| c["text"].as_str().expect("text").to_string())
+        .collect()
+}
