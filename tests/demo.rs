@@ -55,11 +55,15 @@ async fn demo_loads_the_reference_workshop_with_working_tokens() {
             .iter()
             .position(|r| r["key"] == key)
             .expect("room key");
-        *expected.entry(rooms[idx]["id"].as_str().expect("id").to_string()).or_default() += 1;
+        *expected
+            .entry(rooms[idx]["id"].as_str().expect("id").to_string())
+            .or_default() += 1;
     }
     let mut actual: BTreeMap<String, usize> = BTreeMap::new();
     for c in cards {
-        *actual.entry(c["room"].as_str().expect("room").to_string()).or_default() += 1;
+        *actual
+            .entry(c["room"].as_str().expect("room").to_string())
+            .or_default() += 1;
     }
     assert_eq!(actual, expected);
 
@@ -77,6 +81,8 @@ async fn demo_loads_the_reference_workshop_with_working_tokens() {
     assert_eq!(theirs.len(), actual[room]);
 
     // The organizer token printed works too.
-    let org = server.connect(token_after(&printed, "organizer token:")).await;
+    let org = server
+        .connect(token_after(&printed, "organizer token:"))
+        .await;
     assert_eq!(org.welcome["you"]["role"], "organizer");
 }

@@ -412,4 +412,6 @@ fn require_staff(me: &Participant, what: &str) -> Result<(), DomainError> {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
