@@ -210,6 +210,13 @@ impl Workshop {
     ) -> Result<Vec<Event>, DomainError> {
         let settings = settings.validated()?;
         let names = settings::validated_room_names(room_names)?;
+        let room_ids: Vec<RoomId> = room_ids.into_iter().collect();
+        let distinct: std::collections::BTreeSet<_> = room_ids.iter().collect();
+        if room_ids.len() != names.len() || distinct.len() != names.len() {
+            return Err(DomainError::Invalid(
+                "each room needs exactly one distinct id".into(),
+            ));
+        }
         let rooms = names
             .into_iter()
             .zip(room_ids)

@@ -29,6 +29,11 @@ pub(super) fn join(
     role: Role,
 ) -> Result<Vec<Event>, DomainError> {
     let settings = state.settings()?;
+    if role == Role::Organizer {
+        return Err(DomainError::Invalid(
+            "a workshop has one organizer, created with it".into(),
+        ));
+    }
     let name = clean_text("name", name, limits::NAME_MAX)?;
     let country = match (country.map(str::trim).filter(|c| !c.is_empty()), role) {
         (Some(c), _) => Some(clean_country(c)?),

@@ -1504,3 +1504,77 @@ fn events_round_trip_through_json_with_a_snake_case_type() {
         assert_eq!(&serde_json::from_str::<Event>(&text).unwrap(), e);
     }
 }
+
+#[test]
+fn each_room_needs_exactly_one_distinct_id() {
+    let settings = Settings {
+        title: "Going Digital".into(),
+        language: "en".into(),
+        languages: vec!["en".into()],
+        columns: settings::default_columns(),
+        themes: settings::default_themes(),
+        votes_per_participant: 5,
+    };
+    let names = settings::default_room_names();
+    let one = RoomId::random();
+    let fewer = Workshop::create(
+        WorkshopId::random(),
+        settings.clone(),
+        names.clone(),
+        (0..3).map(|_| RoomId::random()),
+        ParticipantId::random(),
+    );
+    assert!(matches!(fewer, Err(DomainError::Invalid(_))), "{fewer:?}");
+    let repeated = Workshop::create(
+        WorkshopId::random(),
+        settings,
+        names,
+        [one, one, RoomId::random(), RoomId::random()],
+        ParticipantId::random(),
+    );
+    assert!(
+        matches!(repeated, Err(DomainError::Invalid(_))),
+        "{repeated:?}"
+    );
+}
+
+#[test]
+fn nobody_joins_as_a_second_organizer() {
+    let (w, _) = {
+        let id = WorkshopId::random();
+        let org = ParticipantId::random();
+        let settings = Settings {
+            title: "Going Digital".into(),
+            language: "en".into(),
+            languages: vec!["en".into()],
+            columns: settings::default_columns(),
+            themes: settings::default_themes(),
+            votes_per_participant: 5,
+        };
+        let events = Workshop::create(
+            id,
+            settings,
+            settings::default_room_names(),
+            (0..4).map(|_| RoomId::random()),
+            org,
+        )
+        .unwrap();
+        let mut w = Workshop::empty(id);
+        for (i, e) in events.iter().enumerate() {
+            w.apply(i as u64 + 1, e);
+        }
+        (w, org)
+    };
+    let second = decide(
+        &w,
+        Actor::Server,
+        &Command::Join {
+            participant: ParticipantId::random(),
+            name: "Another organizer".into(),
+            country: None,
+            language: "en".into(),
+            role: Role::Organizer,
+        },
+    );
+    assert!(matches!(second, Err(DomainError::Invalid(_))), "{second:?}");
+}
