@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Settings for `serve` when no subcommand is given (`cargo run --release`).
+    /// Server settings; they may stand before or after the subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,
 }
@@ -20,24 +20,34 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve workshops over HTTP and WebSocket (the default).
-    Serve(ServeArgs),
+    Serve,
     /// Serve, after loading the reference workshop (Going Digital 2020) into the database.
-    Demo(ServeArgs),
+    Demo,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "CABILDO_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub addr: String,
     /// SQLite database file (created if missing).
-    #[arg(long, env = "CABILDO_DB", default_value = "cabildo.db")]
+    #[arg(long, global = true, env = "CABILDO_DB", default_value = "cabildo.db")]
     pub db: PathBuf,
     /// Token that may create workshops; generated and printed when absent.
-    #[arg(long, env = "CABILDO_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
     /// Load the reference workshop before serving (same as `cabildo demo`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub demo: bool,
 }
 

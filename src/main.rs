@@ -13,14 +13,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        Some(Command::Demo(mut args)) => {
-            args.demo = true;
-            args
-        }
-        None => cli.serve,
-    };
+    let mut args = cli.serve;
+    if let Some(Command::Demo) = cli.command {
+        args.demo = true;
+    }
     let config = Config::from_args(&args);
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await

@@ -11,7 +11,8 @@ pub struct Metrics {
     pub connections: AtomicU64,
     pub workshops_created: AtomicU64,
     pub participants_joined: AtomicU64,
-    /// Commands answered (ack or error), and events committed.
+    /// Commands decided (first answers, not retries answered from the record), and events
+    /// committed.
     pub commands: AtomicU64,
     pub events: AtomicU64,
     /// Group commits and their failures.
@@ -56,7 +57,7 @@ impl Metrics {
         metric(
             "cabildo_commands_total",
             "counter",
-            "Commands answered.",
+            "Commands decided (retries answered from the idempotency record excluded).",
             get(&self.commands),
         );
         metric(
@@ -68,7 +69,7 @@ impl Metrics {
         metric(
             "cabildo_commits_total",
             "counter",
-            "Group commits.",
+            "Group commits attempted.",
             get(&self.commits),
         );
         metric(

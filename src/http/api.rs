@@ -19,7 +19,6 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::atomic::Ordering;
 
 /// An error answer. Internal details stay in the log; clients get the code and a message.
 pub struct ApiError(HubError);
@@ -80,13 +79,14 @@ fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
         .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such workshop"))
 }
 
+/// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 pub async fn healthz() -> &'static str {
@@ -109,6 +109,13 @@ pub async fn openapi() -> impl IntoResponse {
 
 pub async fn no_route() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such endpoint")
+}
+
+pub async fn wrong_method() -> ApiError {
+    ApiError(HubError::new(
+        ErrorCode::Invalid,
+        "this endpoint does not answer that HTTP method",
+    ))
 }
 
 /// A column or theme given as a bare key (`"strengths"`) or in full.
@@ -175,7 +182,7 @@ pub struct CreateWorkshop {
 pub async fn create_workshop(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Body(body): Body<CreateWorkshop>,
+    body: Result<Body<CreateWorkshop>, ApiError>,
 ) -> Result<Response, ApiError> {
     match bearer(&headers) {
         None => {
@@ -192,6 +199,7 @@ pub async fn create_workshop(
         }
         Some(_) => {}
     }
+    let Body(body) = body?;
     let language = body.language.unwrap_or_else(|| "en".into());
     let settings = Settings {
         title: body.title,
@@ -258,11 +266,6 @@ pub async fn join(
             },
         )
         .await?;
-    state
-        .hub
-        .metrics
-        .participants_joined
-        .fetch_add(1, Ordering::Relaxed);
     let p = &joined.participant;
     let body = json!({
         "participant_id": p.id,

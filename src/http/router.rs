@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workshops/{id}/join", post(api::join))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
+        .method_not_allowed_fallback(api::wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

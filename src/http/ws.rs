@@ -1,18 +1,32 @@
 //! `GET /ws`: upgrades to a WebSocket sized for many small messages.
 
+use super::api::ApiError;
 use super::AppState;
 use crate::hub::connection;
+use crate::hub::HubError;
+use crate::protocol::ErrorCode;
 use crate::protocol::MAX_MESSAGE_BYTES;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// Socket buffer sizes: small, because a workshop sends many small frames to many idle
 /// connections (tungstenite's 128 KiB defaults cost ~90 KB per idle connection).
 const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+pub async fn upgrade(
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    State(state): State<AppState>,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(e) => {
+            let message = format!("a WebSocket upgrade request is expected here: {e}");
+            return ApiError::from(HubError::new(ErrorCode::Invalid, message)).into_response();
+        }
+    };
     let hub = state.hub.clone();
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)

@@ -205,6 +205,7 @@ impl Hub {
                 Err(e) => return Err(e.into()),
             }
         };
+        let batch_events = batch.events.len();
         let loaded = LoadedWorkshop {
             codes: codes.clone(),
             events: batch.events,
@@ -222,6 +223,9 @@ impl Hub {
         self.metrics
             .workshops_created
             .fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .events
+            .fetch_add(batch_events as u64, Ordering::Relaxed);
         Ok(CreatedWorkshop {
             id,
             organizer,
@@ -237,7 +241,11 @@ impl Hub {
         let handle = self.workshop(id).await?;
         let (reply, answer) = oneshot::channel();
         handle.send(Msg::Join { request, reply }).await?;
-        answer.await.map_err(|_| HubError::unavailable())?
+        let joined = answer.await.map_err(|_| HubError::unavailable())??;
+        self.metrics
+            .participants_joined
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(joined)
     }
 
     /// Finds the workshop and participant a token belongs to.

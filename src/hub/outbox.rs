@@ -7,7 +7,8 @@
 use axum::extract::ws::Utf8Bytes;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// An encoded text frame. Cloning shares the buffer: an event is encoded once for all.
 pub type Frame = Utf8Bytes;
@@ -15,11 +16,13 @@ pub type Frame = Utf8Bytes;
 /// How many frames may wait for one client before it is disconnected as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
 
-/// Why and how a connection is to be closed: the first code set wins.
+/// Why and how a connection is to be closed: the first code set wins. Both the reader and
+/// the writer of the connection wait on it, so it is level-triggered (a cancellation token),
+/// not a one-shot wake-up.
 #[derive(Default)]
 pub struct Kick {
     code: AtomicU16,
-    notify: Notify,
+    fired: CancellationToken,
 }
 
 impl Kick {
@@ -36,13 +39,13 @@ impl Kick {
             .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            // A stored permit wakes the writer even if it is not waiting yet.
-            self.notify.notify_one();
+            self.fired.cancel();
         }
     }
 
+    /// Completes once a close code is set (at once if it already is).
     pub async fn wait(&self) {
-        self.notify.notified().await
+        self.fired.cancelled().await
     }
 }
 
