@@ -340,6 +340,68 @@ pub fn decide(
         Command::CloseRoom { room } => {
             rooms::set_room_open(state, issuer(state, actor)?, *room, false)
         }
+        Command::SetPhase {
+            room,
+            phase,
+            hidden,
+        } => rooms::set_phase(state, issuer(state, actor)?, *room, *phase, *hidden),
+        Command::HideCard { card } => board::set_hidden(state, issuer(state, actor)?, *card, true),
+        Command::ShowCard { card } => board::set_hidden(state, issuer(state, actor)?, *card, false),
+        Command::Vote { card } => votes::vote(state, issuer(state, actor)?, *card),
+        Command::Unvote { card } => votes::unvote(state, issuer(state, actor)?, *card),
+        Command::GroupCards { group, cards, name } => {
+            groups::group_cards(state, issuer(state, actor)?, *group, cards, name)
+        }
+        Command::MoveCardToGroup { card, group } => {
+            groups::move_card(state, issuer(state, actor)?, *card, *group)
+        }
+        Command::MergeGroups { group, into } => {
+            groups::merge(state, issuer(state, actor)?, *group, *into)
+        }
+        Command::Ungroup { group } => groups::ungroup(state, issuer(state, actor)?, *group),
+        Command::RenameGroup { group, name } => {
+            groups::rename(state, issuer(state, actor)?, *group, name)
+        }
+        Command::TagCard { card, theme } => {
+            groups::tag_card(state, issuer(state, actor)?, *card, theme.as_deref())
+        }
+        Command::TagGroup { group, theme } => {
+            groups::tag_group(state, issuer(state, actor)?, *group, theme.as_deref())
+        }
+        Command::SetThemes { themes } => groups::set_themes(state, issuer(state, actor)?, themes),
+        Command::AddConclusion {
+            conclusion,
+            theme,
+            text,
+            cards,
+        } => conclusions::add(state, issuer(state, actor)?, *conclusion, theme, text, cards),
+        Command::EditConclusion {
+            conclusion,
+            version,
+            text,
+            cards,
+            theme,
+            status,
+        } => conclusions::edit(
+            state,
+            issuer(state, actor)?,
+            *conclusion,
+            *version,
+            conclusions::Changes {
+                text: text.as_deref(),
+                cards: cards.as_deref(),
+                theme: theme.as_deref(),
+                status: *status,
+            },
+        ),
+        Command::MoveConclusion {
+            conclusion,
+            position,
+        } => conclusions::reorder(state, issuer(state, actor)?, *conclusion, *position),
+        Command::RemoveConclusion {
+            conclusion,
+            version,
+        } => conclusions::remove(state, issuer(state, actor)?, *conclusion, *version),
     }
 }
 
