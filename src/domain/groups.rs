@@ -21,7 +21,14 @@ fn may_group(state: &Workshop, me: &Participant, room: RoomId) -> Result<(), Dom
         ));
     }
     super::board::require_in_room(me, room)?;
-    phase::check(state.room(room)?, me, BoardAction::Group)
+    let r = state.room(room)?;
+    phase::check(r, me, BoardAction::Group)?;
+    if r.hidden && !me.role.is_staff() {
+        return Err(DomainError::Forbidden(
+            "in a hidden brainstorm, grouping waits for the reveal".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn group_in<'a>(

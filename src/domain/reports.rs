@@ -30,7 +30,7 @@ pub struct Support {
     pub countries: Vec<String>,
     /// Votes the cited cards received.
     pub votes: u32,
-    /// How many cited cards still exist.
+    /// How many cited cards are on the record (moderated, hidden cards do not count).
     pub cards: usize,
 }
 
@@ -39,6 +39,7 @@ pub fn support(state: &Workshop, conclusion: &Conclusion) -> Support {
         .cards
         .iter()
         .filter_map(|id| state.cards.get(id))
+        .filter(|c| !c.hidden)
         .collect();
     let rooms = state
         .rooms
