@@ -1,9 +1,11 @@
 //! Events (what happened, stored and sent) and commands (what is asked, already parsed).
 
+use super::assignment::{Move, Scope, Strategy};
 use super::phase::Phase;
+use super::session::LateJoiners;
 use super::{
-    CardId, ConclusionId, ConclusionStatus, GroupId, Participant, ParticipantId, Place, Room,
-    RoomId, Settings, Theme, WorkshopId,
+    CardId, ConclusionId, ConclusionStatus, GroupId, HelpId, Participant, ParticipantId, Place,
+    Room, RoomId, Settings, Theme, WorkshopId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +22,9 @@ pub enum Event {
     },
     /// Someone joined with a code (or was created with the workshop: the organizer).
     /// Joiners wait in the lobby until a facilitator places them.
-    ParticipantJoined { participant: Participant },
+    ParticipantJoined {
+        participant: Participant,
+    },
     CardPosted {
         card: CardId,
         room: RoomId,
@@ -35,7 +39,10 @@ pub enum Event {
         text: String,
         by: ParticipantId,
     },
-    CardDeleted { card: CardId, room: RoomId },
+    CardDeleted {
+        card: CardId,
+        room: RoomId,
+    },
     /// A facilitator took a card off delegates' boards; it stays in the record.
     CardHidden {
         card: CardId,
@@ -53,8 +60,12 @@ pub enum Event {
         from: Place,
         room: Place,
     },
-    RoomClosed { room: RoomId },
-    RoomOpened { room: RoomId },
+    RoomClosed {
+        room: RoomId,
+    },
+    RoomOpened {
+        room: RoomId,
+    },
     /// A room's phase changed (`from`/`was_hidden` tell what it was).
     PhaseSet {
         room: RoomId,
@@ -92,7 +103,10 @@ pub enum Event {
         into: GroupId,
     },
     /// The group is gone; its cards are ungrouped.
-    GroupDissolved { room: RoomId, group: GroupId },
+    GroupDissolved {
+        room: RoomId,
+        group: GroupId,
+    },
     GroupRenamed {
         room: RoomId,
         group: GroupId,
@@ -109,7 +123,9 @@ pub enum Event {
         theme: Option<String>,
     },
     /// The organizer replaced the list of themes. Tags of removed themes are dropped.
-    ThemesSet { themes: Vec<Theme> },
+    ThemesSet {
+        themes: Vec<Theme>,
+    },
     ConclusionAdded {
         conclusion: ConclusionId,
         theme: String,
@@ -130,7 +146,104 @@ pub enum Event {
         conclusion: ConclusionId,
         position: usize,
     },
-    ConclusionRemoved { conclusion: ConclusionId },
+    ConclusionRemoved {
+        conclusion: ConclusionId,
+    },
+    RoomCreated {
+        room: Room,
+    },
+    RoomRenamed {
+        room: RoomId,
+        name: String,
+    },
+    RoomCapacitySet {
+        room: RoomId,
+        capacity: Option<u32>,
+    },
+    /// The room is gone from use; its members went to the lobby, its board is kept.
+    RoomRemoved {
+        room: RoomId,
+        moves: Vec<Move>,
+    },
+    /// Everyone the assignment placed, all at once.
+    RoomsAssigned {
+        strategy: Strategy,
+        seed: u64,
+        moves: Vec<Move>,
+    },
+    ReturnedToLobby {
+        moves: Vec<Move>,
+    },
+    SelfSelectSet {
+        open: bool,
+    },
+    LateJoinersSet {
+        policy: LateJoiners,
+    },
+    BroadcastSent {
+        text: String,
+        room: Option<RoomId>,
+        by: ParticipantId,
+    },
+    /// `deadline` is server time, ms since the Unix epoch.
+    TimerStarted {
+        room: RoomId,
+        deadline: i64,
+        seconds: u32,
+        warnings: Vec<u32>,
+        close_at_end: bool,
+    },
+    /// `deadline` is `null` while the timer is paused.
+    TimerExtended {
+        room: RoomId,
+        deadline: Option<i64>,
+        remaining_ms: i64,
+        fired: Vec<u32>,
+    },
+    TimerPaused {
+        room: RoomId,
+        remaining_ms: i64,
+    },
+    TimerResumed {
+        room: RoomId,
+        deadline: i64,
+    },
+    TimerCancelled {
+        room: RoomId,
+    },
+    /// `seconds` before the end; `closes`: the room closes itself when it ends.
+    TimerWarning {
+        room: RoomId,
+        seconds: u32,
+        closes: bool,
+    },
+    TimerEnded {
+        room: RoomId,
+    },
+    HelpRequested {
+        request: HelpId,
+        participant: ParticipantId,
+        room: Place,
+        text: Option<String>,
+    },
+    HelpAcknowledged {
+        request: HelpId,
+        by: ParticipantId,
+    },
+    HelpResolved {
+        request: HelpId,
+        by: ParticipantId,
+    },
+    /// Every board is read-only until the workshop is reopened.
+    WorkshopClosed,
+    WorkshopReopened,
+    /// Their token stops working; their cards stay.
+    ParticipantRemoved {
+        participant: ParticipantId,
+    },
+    LeadSet {
+        participant: ParticipantId,
+    },
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
@@ -237,5 +350,86 @@ pub enum Command {
     RemoveConclusion {
         conclusion: ConclusionId,
         version: u64,
+    },
+    CreateRoom {
+        room: RoomId,
+        name: String,
+        capacity: Option<u32>,
+    },
+    RenameRoom {
+        room: RoomId,
+        name: String,
+    },
+    SetRoomCapacity {
+        room: RoomId,
+        capacity: Option<u32>,
+    },
+    RemoveRoom {
+        room: RoomId,
+    },
+    AssignRooms {
+        strategy: Strategy,
+        scope: Scope,
+        seed: u64,
+        plan: std::collections::BTreeMap<ParticipantId, Place>,
+    },
+    ChooseRoom {
+        room: RoomId,
+    },
+    SetSelfSelect {
+        open: bool,
+    },
+    SetLateJoiners {
+        policy: LateJoiners,
+    },
+    ReturnToLobby,
+    Broadcast {
+        text: String,
+        room: Option<RoomId>,
+    },
+    StartTimer {
+        room: Option<RoomId>,
+        seconds: u32,
+        warnings: Option<Vec<u32>>,
+        close_at_end: bool,
+        now: i64,
+    },
+    ExtendTimer {
+        room: Option<RoomId>,
+        seconds: u32,
+        now: i64,
+    },
+    PauseTimer {
+        room: Option<RoomId>,
+        now: i64,
+    },
+    ResumeTimer {
+        room: Option<RoomId>,
+        now: i64,
+    },
+    CancelTimer {
+        room: Option<RoomId>,
+    },
+    /// From the server itself: announce the timer warnings and endings due at `now`.
+    Tick {
+        now: i64,
+    },
+    RequestHelp {
+        request: HelpId,
+        text: Option<String>,
+    },
+    AcknowledgeHelp {
+        request: HelpId,
+    },
+    ResolveHelp {
+        request: HelpId,
+    },
+    CloseWorkshop,
+    ReopenWorkshop,
+    RemoveParticipant {
+        participant: ParticipantId,
+    },
+    SetLead {
+        participant: ParticipantId,
     },
 }

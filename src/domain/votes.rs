@@ -16,11 +16,7 @@ pub(super) fn vote(
     let c = visible_card(state, me, card)?;
     phase::check(state.room(c.room)?, me, BoardAction::Vote)?;
     let settings = state.settings()?;
-    let spent: u32 = state
-        .votes
-        .values()
-        .filter_map(|by| by.get(&me.id))
-        .sum();
+    let spent: u32 = state.votes.values().filter_map(|by| by.get(&me.id)).sum();
     if spent >= settings.votes_per_participant {
         return Err(DomainError::Forbidden(format!(
             "you have used all {} of your votes; withdraw one to vote again",
