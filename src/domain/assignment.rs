@@ -141,7 +141,16 @@ pub(super) fn assign(
             }
         }
         Strategy::Even | Strategy::Random => {
+            // A stable order (name, country, id), so the same people and seed give the
+            // same placement in any workshop.
             let mut order = to_place.clone();
+            order.sort_by(|a, b| {
+                (a.name.as_str(), a.country.as_deref(), a.id).cmp(&(
+                    b.name.as_str(),
+                    b.country.as_deref(),
+                    b.id,
+                ))
+            });
             if strategy == Strategy::Random {
                 shuffle(&mut order, seed);
             }
@@ -159,14 +168,10 @@ pub(super) fn assign(
                     .or_default()
                     .push(p);
             }
-            // Largest delegations first, each into the least-filled room (longest-first
-            // scheduling): sizes end as balanced as whole delegations allow.
-            let mut delegations: Vec<_> = delegations.into_iter().collect();
-            delegations.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-            for (_, members) in delegations {
-                let slot = smallest(&mut slots, members.len()).ok_or_else(full)?;
-                slot.members += members.len();
-                placed.extend(members.iter().map(|p| (p.id, Place::Room(slot.id))));
+            let delegations: Vec<Vec<&Participant>> = delegations.into_values().collect();
+            let rooms = balance_delegations(&mut slots, &delegations).ok_or_else(full)?;
+            for (members, slot) in delegations.iter().zip(rooms) {
+                placed.extend(members.iter().map(|p| (p.id, Place::Room(slots[slot].id))));
             }
         }
     }
@@ -191,6 +196,65 @@ pub(super) fn assign(
         events.push(Event::SelfSelectSet { open: false });
     }
     Ok(events)
+}
+
+/// Places whole delegations so that room sizes are as even as they allow: largest first
+/// into the least-filled room, then single moves and pairwise swaps of delegations while
+/// they lower the sum of squared room sizes. Returns each delegation's slot index, or
+/// `None` when capacities cannot take them.
+fn balance_delegations(slots: &mut [Slot], delegations: &[Vec<&Participant>]) -> Option<Vec<usize>> {
+    let size = |d: usize| delegations[d].len();
+    let mut order: Vec<usize> = (0..delegations.len()).collect();
+    order.sort_by(|a, b| size(*b).cmp(&size(*a)).then(a.cmp(b)));
+    let mut room = vec![0; delegations.len()];
+    for d in order {
+        let slot = (0..slots.len())
+            .filter(|s| slots[*s].fits(size(d)))
+            .min_by_key(|s| slots[*s].members)?;
+        slots[slot].members += size(d);
+        room[d] = slot;
+    }
+    let sq = |n: usize| n * n;
+    loop {
+        let mut improved = false;
+        for d in 0..delegations.len() {
+            for to in 0..slots.len() {
+                let from = room[d];
+                let n = size(d);
+                if to == from || !slots[to].fits(n) {
+                    continue;
+                }
+                let (a, b) = (slots[from].members, slots[to].members);
+                if sq(a - n) + sq(b + n) < sq(a) + sq(b) {
+                    slots[from].members -= n;
+                    slots[to].members += n;
+                    room[d] = to;
+                    improved = true;
+                }
+            }
+        }
+        for d in 0..delegations.len() {
+            for e in d + 1..delegations.len() {
+                let (rd, re) = (room[d], room[e]);
+                let (nd, ne) = (size(d), size(e));
+                if rd == re || nd == ne {
+                    continue;
+                }
+                let (a, b) = (slots[rd].members, slots[re].members);
+                let (a2, b2) = (a - nd + ne, b - ne + nd);
+                let fits = |s: &Slot, n: usize| s.capacity.is_none_or(|c| n <= c);
+                if fits(&slots[rd], a2) && fits(&slots[re], b2) && sq(a2) + sq(b2) < sq(a) + sq(b) {
+                    slots[rd].members = a2;
+                    slots[re].members = b2;
+                    room.swap(d, e);
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            return Some(room);
+        }
+    }
 }
 
 /// Refuses moves that would overfill a room with a capacity.

@@ -30,6 +30,8 @@ use tokio::time::{Duration, Instant};
 /// How many recent events each workshop keeps for resuming clients. A client further
 /// behind gets a fresh snapshot (`reason: "too_far_behind"`).
 pub const REPLAY_WINDOW: usize = 10_000;
+/// Shortest wait before the clock acts on a due timer (ms).
+const MIN_CLOCK_WAIT_MS: u64 = 20;
 /// Most inbox messages handled in one group commit.
 const MAX_BATCH: usize = 512;
 /// Inbox capacity: senders wait (back-pressure) when the actor is this far behind.
@@ -254,7 +256,9 @@ impl WorkshopActor {
     /// participant's presence grace period running out.
     fn next_wake(&self) -> Option<Instant> {
         let timer = timers::next_due(&self.state).map(|due| {
-            let wait = u64::try_from(due - now_ms()).unwrap_or(0);
+            // At least a short pause, so a clock that cannot make progress (a failing
+            // store) never spins.
+            let wait = u64::try_from(due - now_ms()).unwrap_or(0).max(MIN_CLOCK_WAIT_MS);
             Instant::now() + Duration::from_millis(wait)
         });
         [timer, self.presence.next_deadline()]
@@ -317,6 +321,10 @@ impl WorkshopActor {
                         self.command(from, &id, &command, now, &mut batch, &mut deliveries);
                     deliveries.push(Delivery::Answer(reply, id, outcome));
                 }
+                Msg::Tick => match decide(&self.state, Actor::Server, &Command::Tick { now }) {
+                    Ok(events) => self.record(events, None, now, &mut batch, &mut deliveries),
+                    Err(e) => tracing::warn!(error = %e, "timer tick refused"),
+                },
                 Msg::Join { request, reply } => {
                     match self.join(request, now, &mut batch, &mut deliveries) {
                         Ok(joined) => deliveries.push(Delivery::Joined(reply, joined)),
@@ -616,6 +624,7 @@ impl WorkshopActor {
                 };
                 let _caller_may_be_gone = reply.send(report);
             }
+            // Handled in `handle` before the commit; never deferred to here.
             Msg::Command { .. } | Msg::Join { .. } | Msg::Tick => {}
         }
     }
