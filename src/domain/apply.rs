@@ -366,10 +366,14 @@ impl Workshop {
                 room,
                 text,
             } => {
-                if s.help.len() == session::HELP_KEPT {
-                    if let Some(i) = s.help.iter().position(|h| h.status == HelpStatus::Resolved) {
-                        s.help.remove(i);
-                    }
+                if s.help.len() >= session::HELP_KEPT {
+                    // Forget the oldest resolved request, else the oldest of all.
+                    let i = s
+                        .help
+                        .iter()
+                        .position(|h| h.status == HelpStatus::Resolved)
+                        .unwrap_or(0);
+                    s.help.remove(i);
                 }
                 s.help.push(HelpRequest {
                     id: *request,

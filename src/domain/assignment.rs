@@ -168,6 +168,31 @@ pub(super) fn assign(
                     .or_default()
                     .push(p);
             }
+            // Placing the lobby: a delegation whose compatriots already sit in an open room
+            // joins them there, if it fits, rather than being split off.
+            if scope == Scope::Lobby {
+                delegations.retain(|country, members| {
+                    let seated = |room: RoomId| {
+                        state
+                            .participants
+                            .values()
+                            .filter(|p| is_delegate(p) && p.room == Place::Room(room))
+                            .filter(|p| {
+                                !country.is_empty() && p.country.as_deref() == Some(*country)
+                            })
+                            .count()
+                    };
+                    let best = (0..slots.len())
+                        .filter(|i| slots[*i].fits(members.len()))
+                        .map(|i| (seated(slots[i].id), i))
+                        .filter(|(n, _)| *n > 0)
+                        .max_by_key(|(n, i)| (*n, std::cmp::Reverse(*i)));
+                    let Some((_, i)) = best else { return true };
+                    slots[i].members += members.len();
+                    placed.extend(members.iter().map(|p| (p.id, Place::Room(slots[i].id))));
+                    false
+                });
+            }
             let delegations: Vec<Vec<&Participant>> = delegations.into_values().collect();
             let rooms = balance_delegations(&mut slots, &delegations).ok_or_else(full)?;
             for (members, slot) in delegations.iter().zip(rooms) {
@@ -202,7 +227,10 @@ pub(super) fn assign(
 /// into the least-filled room, then single moves and pairwise swaps of delegations while
 /// they lower the sum of squared room sizes. Returns each delegation's slot index, or
 /// `None` when capacities cannot take them.
-fn balance_delegations(slots: &mut [Slot], delegations: &[Vec<&Participant>]) -> Option<Vec<usize>> {
+fn balance_delegations(
+    slots: &mut [Slot],
+    delegations: &[Vec<&Participant>],
+) -> Option<Vec<usize>> {
     let size = |d: usize| delegations[d].len();
     let mut order: Vec<usize> = (0..delegations.len()).collect();
     order.sort_by(|a, b| size(*b).cmp(&size(*a)).then(a.cmp(b)));
@@ -217,10 +245,10 @@ fn balance_delegations(slots: &mut [Slot], delegations: &[Vec<&Participant>]) ->
     let sq = |n: usize| n * n;
     loop {
         let mut improved = false;
-        for d in 0..delegations.len() {
+        for (d, delegation) in delegations.iter().enumerate() {
             for to in 0..slots.len() {
                 let from = room[d];
-                let n = size(d);
+                let n = delegation.len();
                 if to == from || !slots[to].fits(n) {
                     continue;
                 }
@@ -267,7 +295,17 @@ fn check_capacity(state: &Workshop, moves: &[Move]) -> Result<(), DomainError> {
             .filter(|p| p.room == here && is_delegate(p))
             .filter(|p| !moves.iter().any(|m| m.participant == p.id))
             .count();
-        let arrives = moves.iter().filter(|m| m.room == here).count();
+        // Like `stays`, only delegates count: staff may join any room.
+        let arrives = moves
+            .iter()
+            .filter(|m| m.room == here)
+            .filter(|m| {
+                state
+                    .participants
+                    .get(&m.participant)
+                    .is_some_and(is_delegate)
+            })
+            .count();
         if room.capacity.is_some_and(|c| stays + arrives > c as usize) {
             return Err(DomainError::Invalid(format!(
                 "room {:?} holds at most {} delegates",

@@ -563,3 +563,5 @@ fn require_staff(me: &Participant, what: &str) -> Result<(), DomainError> {
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_session;

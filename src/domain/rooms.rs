@@ -168,8 +168,8 @@ pub(super) fn set_phase(
         ));
     }
     let targets: Vec<&super::Room> = match room {
-        Some(id) => vec![state.room(id)?],
-        None => state.rooms.iter().collect(),
+        Some(id) => vec![state.live_room(id)?],
+        None => state.rooms.iter().filter(|r| !r.removed).collect(),
     };
     Ok(targets
         .into_iter()

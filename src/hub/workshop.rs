@@ -258,7 +258,9 @@ impl WorkshopActor {
         let timer = timers::next_due(&self.state).map(|due| {
             // At least a short pause, so a clock that cannot make progress (a failing
             // store) never spins.
-            let wait = u64::try_from(due - now_ms()).unwrap_or(0).max(MIN_CLOCK_WAIT_MS);
+            let wait = u64::try_from(due - now_ms())
+                .unwrap_or(0)
+                .max(MIN_CLOCK_WAIT_MS);
             Instant::now() + Duration::from_millis(wait)
         });
         [timer, self.presence.next_deadline()]
