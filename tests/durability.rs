@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 async fn a_post_sent_twice_gets_the_same_ack_and_makes_one_card() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (_, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let post = with_id(post_card(&w.rooms[0], "strengths", "One portal"), "retry-1");
 
     let first = a.command(post.clone()).await;
@@ -38,7 +38,7 @@ async fn a_post_sent_twice_gets_the_same_ack_and_makes_one_card() {
 async fn a_post_refused_because_the_room_was_closed_stays_refused_after_it_reopens() {
     let mut server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     f.ok(json!({"type": "close_room", "room": room})).await;
     let late = with_id(post_card(room, "strengths", "Late idea"), "late-1");
@@ -60,7 +60,7 @@ async fn a_post_refused_because_the_room_was_closed_stays_refused_after_it_reope
 async fn one_delegate_sending_the_same_post_from_two_devices_at_once_makes_one_card() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut phone) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut phone) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let mut laptop = server.connect(&ana.token).await;
     const ROUNDS: usize = 10;
     for n in 0..ROUNDS {
@@ -81,8 +81,8 @@ async fn one_delegate_sending_the_same_post_from_two_devices_at_once_makes_one_c
 async fn two_delegates_using_the_same_command_id_post_two_cards() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (_, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", 0).await;
+    let (_, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let sa = a
         .ok(with_id(post_card(room, "strengths", "Ana's"), "c1"))
@@ -98,7 +98,7 @@ async fn two_delegates_using_the_same_command_id_post_two_cards() {
 async fn a_retry_after_reconnecting_gets_the_original_ack_and_posts_nothing() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let post = with_id(post_card(&w.rooms[0], "strengths", "Offline idea"), "r-1");
     let ack = a.command(post.clone()).await;
     assert_eq!(ack["type"], "ack", "{ack}");
@@ -116,7 +116,7 @@ async fn a_retry_after_reconnecting_gets_the_original_ack_and_posts_nothing() {
 async fn a_retry_after_a_sigterm_restart_gets_the_original_ack_and_posts_nothing() {
     let mut server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let post = with_id(post_card(&w.rooms[0], "strengths", "Before restart"), "r-1");
     let ack = a.command(post.clone()).await;
     assert_eq!(ack["type"], "ack", "{ack}");
@@ -138,9 +138,9 @@ async fn a_retry_after_a_sigterm_restart_gets_the_original_ack_and_posts_nothing
 async fn a_delegate_resuming_receives_exactly_the_missed_events_of_its_room() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", 0).await;
-    let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
+    let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", &w.rooms[1]).await;
     a.drain().await;
     let last = a.seq;
     a.close().await;
@@ -180,7 +180,7 @@ async fn a_delegate_resuming_receives_exactly_the_missed_events_of_its_room() {
 async fn a_delegate_resuming_at_the_current_seq_receives_no_events() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     a.ok(post_card(&w.rooms[0], "strengths", "Mine")).await;
     a.drain().await;
     let last = a.seq;
@@ -196,7 +196,7 @@ async fn a_delegate_resuming_at_the_current_seq_receives_no_events() {
 async fn a_client_resuming_from_a_seq_the_server_never_reached_gets_a_snapshot_flagged_unknown() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     a.ok(post_card(&w.rooms[0], "strengths", "Mine")).await;
     f.ok(post_card(&w.rooms[1], "strengths", "Not for Ana"))
         .await;
@@ -214,8 +214,8 @@ async fn a_client_resuming_from_a_seq_the_server_never_reached_gets_a_snapshot_f
 async fn a_delegate_moved_while_offline_resumes_with_the_new_rooms_board_flagged_moved() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", &w.rooms[1]).await;
     a.ok(post_card(&w.rooms[0], "strengths", "Old room")).await;
     a.drain().await;
     let last = a.seq;
@@ -235,8 +235,8 @@ async fn a_delegate_moved_while_offline_resumes_with_the_new_rooms_board_flagged
 async fn a_delegate_resumes_across_a_restart_with_exactly_the_missed_events() {
     let mut server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
     a.drain().await;
     let last = a.seq;
     a.close().await;
@@ -267,7 +267,7 @@ async fn a_delegate_resumes_across_a_restart_with_exactly_the_missed_events() {
 async fn sigterm_closes_every_connection_with_4012_and_exits_successfully() {
     let mut server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (_, a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_, a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let codes: Vec<_> = [f, a]
         .into_iter()
         .map(|mut c| tokio::spawn(async move { c.close_code().await }))
@@ -283,8 +283,8 @@ async fn sigterm_closes_every_connection_with_4012_and_exits_successfully() {
 async fn after_a_sigterm_restart_everything_is_there_old_tokens_work_and_seq_continues() {
     let mut server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
-    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[1]).await;
     let carla = server.delegate(&w, "Carla", "CL").await;
     a.ok(post_card(&w.rooms[0], "strengths", "Ana 1")).await;
     b.ok(post_card(&w.rooms[1], "problems", "Bruno 1")).await;
@@ -326,7 +326,7 @@ async fn kill_9_mid_stream_loses_no_acked_card_and_resending_everything_posts_ea
     let mut tokens = Vec::new();
     let mut batches = Vec::new();
     for d in 0..DELEGATES {
-        let (m, c) = seated(&server, &w, &mut f, &format!("D{d}"), "AR", d % 4).await;
+        let (m, c) = seated(&server, &w, &mut f, &format!("D{d}"), "AR", &w.rooms[d % 4]).await;
         c.close().await;
         tokens.push(m.token);
         let room = &w.rooms[d % 4];
@@ -404,21 +404,6 @@ async fn session(server: &TestServer) -> (Workshop, TestClient) {
     let fac = server.facilitator(&w, "Fran").await;
     let f = server.connect(&fac.token).await;
     (w, f)
-}
-
-/// A delegate who joined, was placed in room `room` by the facilitator, and connected.
-async fn seated(
-    server: &TestServer,
-    w: &Workshop,
-    f: &mut TestClient,
-    name: &str,
-    country: &str,
-    room: usize,
-) -> (Member, TestClient) {
-    let m = server.delegate(w, name, country).await;
-    f.ok(move_to(&m.id, &w.rooms[room])).await;
-    let c = server.connect(&m.token).await;
-    (m, c)
 }
 
 fn with_id(mut command: Value, id: &str) -> Value {

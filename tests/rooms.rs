@@ -413,22 +413,6 @@ async fn f_token(server: &TestServer, w: &Workshop) -> String {
     server.facilitator(w, "Observer").await.token
 }
 
-/// Joins a delegate, has the facilitator place them in `room`, and connects them.
-async fn seated(
-    server: &TestServer,
-    w: &Workshop,
-    f: &mut TestClient,
-    name: &str,
-    country: &str,
-    room: &str,
-) -> (Member, TestClient) {
-    let m = server.delegate(w, name, country).await;
-    f.ok(move_to(&m.id, room)).await;
-    let c = server.connect(&m.token).await;
-    assert_eq!(c.welcome["you"]["room"], room, "{name} placed");
-    (m, c)
-}
-
 /// Posts a card that must be acknowledged; returns its id, read from the poster's own
 /// `card_posted` event (which arrives before the ack).
 async fn post(c: &mut TestClient, room: &str, text: &str) -> String {
