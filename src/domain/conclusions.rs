@@ -84,7 +84,9 @@ pub(super) fn add(
         )));
     }
     if state.conclusions.iter().any(|c| c.id == conclusion) {
-        return Err(DomainError::Invalid("that conclusion id is already used".into()));
+        return Err(DomainError::Invalid(
+            "that conclusion id is already used".into(),
+        ));
     }
     Ok(vec![Event::ConclusionAdded {
         conclusion,

@@ -60,7 +60,9 @@ pub(super) fn group_cards(
 ) -> Result<Vec<Event>, DomainError> {
     let name = clean_text("name", name, limits::ROOM_NAME_MAX)?;
     let Some(first) = cards.first() else {
-        return Err(DomainError::Invalid("`cards` must name at least one card".into()));
+        return Err(DomainError::Invalid(
+            "`cards` must name at least one card".into(),
+        ));
     };
     if cards.len() > limits::CARDS_PER_COMMAND_MAX {
         return Err(DomainError::TooLarge(format!(
@@ -132,7 +134,9 @@ pub(super) fn merge(
     let from = group_in(state, me, group)?;
     let target = state.group(into)?;
     if from.id == target.id {
-        return Err(DomainError::Invalid("a group cannot merge into itself".into()));
+        return Err(DomainError::Invalid(
+            "a group cannot merge into itself".into(),
+        ));
     }
     if from.room != target.room {
         return Err(DomainError::Invalid(

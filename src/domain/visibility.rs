@@ -269,7 +269,9 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
             seq: c.seq,
             edited: c.edited,
             // In a hidden brainstorm a delegate does not learn what their card was grouped with.
-            group: c.group.filter(|_| staff || state.room(c.room).is_ok_and(|r| !r.hidden)),
+            group: c
+                .group
+                .filter(|_| staff || state.room(c.room).is_ok_and(|r| !r.hidden)),
             theme: c.theme.as_deref(),
             votes: sees_totals(state, viewer, c.room).then(|| state.votes_on(c.id)),
             my_votes: state
