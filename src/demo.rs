@@ -1,12 +1,13 @@
 //! `cabildo demo`: loads the reference workshop (Going Digital, 24 June 2020) and prints
 //! ready-to-use tokens, the way a real organizer would set it up: create the workshop, let
-//! everyone join with the codes, place delegates in their rooms, post the cards.
+//! everyone join with the codes, place delegates in their rooms, post the cards, tag them
+//! with their themes and write the draft conclusions citing them.
 //!
 //! Every step goes through the same hub calls and domain rules as live traffic. The fixture
 //! is compiled into the binary, so a copied binary needs no other file.
 
 use crate::domain::settings::limits;
-use crate::domain::{Column, Command, ParticipantId, Place, Settings, Theme};
+use crate::domain::{CardId, Column, Command, ConclusionId, ParticipantId, Place, Settings, Theme};
 use crate::hub::{Hub, JoinRequest, NewWorkshop};
 use crate::protocol::Outcome;
 use anyhow::{anyhow, bail, Context};
@@ -23,6 +24,7 @@ pub struct Fixture {
     pub rooms: Vec<FixtureRoom>,
     pub participants: Vec<FixtureParticipant>,
     pub cards: Vec<FixtureCard>,
+    pub conclusions: Vec<FixtureConclusion>,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +59,15 @@ pub struct FixtureCard {
     pub author: String,
     pub room: String,
     pub column: String,
+    pub theme: Option<String>,
     pub text: String,
+}
+
+#[derive(Deserialize)]
+pub struct FixtureConclusion {
+    pub theme: String,
+    pub text: String,
+    pub cards: Vec<String>,
 }
 
 pub fn fixture() -> anyhow::Result<Fixture> {
@@ -67,7 +77,7 @@ pub fn fixture() -> anyhow::Result<Fixture> {
 fn expect_ack(outcome: Outcome, what: &str) -> anyhow::Result<()> {
     match outcome {
         Outcome::Ack { .. } => Ok(()),
-        Outcome::Error { code, message } => bail!("{what}: {} ({message})", code.as_str()),
+        Outcome::Error { code, message, .. } => bail!("{what}: {} ({message})", code.as_str()),
     }
 }
 
@@ -84,6 +94,9 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
                 columns: w.columns,
                 themes: w.themes,
                 votes_per_participant: w.votes_per_participant.min(limits::VOTES_MAX),
+                max_votes_per_card: None,
+                votes_visibility: Default::default(),
+                delegates_can_group: false,
             },
             rooms: fx.rooms.iter().map(|r| r.name.clone()).collect(),
         })
@@ -145,6 +158,18 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
             expect_ack(outcome, &format!("placing {}", p.key))?;
         }
     }
+    let mut card_ids: HashMap<&str, CardId> = HashMap::new();
+    let organizer = created.organizer;
+    let run = |id: String, command: Command, who: ParticipantId| {
+        let handle = handle.clone();
+        async move {
+            let outcome = hub
+                .execute(&handle, who, id.clone(), command)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            expect_ack(outcome, &id)
+        }
+    };
     for card in &fx.cards {
         let author = *ids
             .get(card.author.as_str())
@@ -152,17 +177,41 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
         let room = *room_of
             .get(card.room.as_str())
             .ok_or_else(|| anyhow!("room {}", card.room))?;
+        let id = CardId::random();
+        card_ids.insert(&card.key, id);
         let command = Command::PostCard {
-            card: crate::domain::CardId::random(),
+            card: id,
             room,
             column: card.column.clone(),
             text: card.text.clone(),
         };
-        let outcome = hub
-            .execute(&handle, author, format!("demo-{}", card.key), command)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-        expect_ack(outcome, &format!("posting {}", card.key))?;
+        run(format!("demo-post-{}", card.key), command, author).await?;
+        if let Some(theme) = &card.theme {
+            let command = Command::TagCard {
+                card: id,
+                theme: Some(theme.clone()),
+            };
+            run(format!("demo-tag-{}", card.key), command, organizer).await?;
+        }
+    }
+    for (n, conclusion) in fx.conclusions.iter().enumerate() {
+        let cards = conclusion
+            .cards
+            .iter()
+            .map(|k| {
+                card_ids
+                    .get(k.as_str())
+                    .copied()
+                    .ok_or_else(|| anyhow!("card {k}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let command = Command::AddConclusion {
+            conclusion: ConclusionId::random(),
+            theme: conclusion.theme.clone(),
+            text: conclusion.text.clone(),
+            cards,
+        };
+        run(format!("demo-conclusion-{n}"), command, organizer).await?;
     }
 
     println!();

@@ -4,7 +4,10 @@
 //! This module owns the one mapping from domain and hub errors to protocol error codes.
 //! It must not decide anything: it only parses and encodes.
 
-use crate::domain::{self, CardId, DomainError, Participant, ParticipantId, Place, RoomId};
+use crate::domain::{
+    self, CardId, ConclusionId, ConclusionStatus, DomainError, GroupId, Participant, ParticipantId,
+    Phase, Place, RoomId, Theme,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -86,6 +89,7 @@ impl From<&DomainError> for ErrorCode {
             DomainError::Forbidden(_) => ErrorCode::Forbidden,
             DomainError::Closed(_) => ErrorCode::Closed,
             DomainError::TooLarge(_) => ErrorCode::TooLarge,
+            DomainError::Conflict { .. } => ErrorCode::Conflict,
         }
     }
 }
@@ -101,86 +105,192 @@ pub enum Hello {
     },
 }
 
-/// A command as a client sends it. Every command carries `id`, its idempotency key.
+/// A command as a client sends it. Every command also carries `id`, its idempotency key,
+/// which `parse_command` takes out before reading the rest.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientCommand {
     PostCard {
-        id: String,
         room: RoomId,
         column: String,
         text: String,
     },
     EditCard {
-        id: String,
         card: CardId,
         text: String,
     },
     DeleteCard {
-        id: String,
+        card: CardId,
+    },
+    HideCard {
+        card: CardId,
+    },
+    ShowCard {
         card: CardId,
     },
     MoveParticipant {
-        id: String,
         participant: ParticipantId,
         room: Place,
     },
     OpenRoom {
-        id: String,
         room: RoomId,
     },
     CloseRoom {
-        id: String,
         room: RoomId,
+    },
+    SetPhase {
+        #[serde(default)]
+        room: Option<RoomId>,
+        phase: Phase,
+        #[serde(default)]
+        hidden: bool,
+    },
+    Vote {
+        card: CardId,
+    },
+    Unvote {
+        card: CardId,
+    },
+    GroupCards {
+        cards: Vec<CardId>,
+        name: String,
+    },
+    MoveCardToGroup {
+        card: CardId,
+        #[serde(default)]
+        group: Option<GroupId>,
+    },
+    MergeGroups {
+        group: GroupId,
+        into: GroupId,
+    },
+    Ungroup {
+        group: GroupId,
+    },
+    RenameGroup {
+        group: GroupId,
+        name: String,
+    },
+    TagCard {
+        card: CardId,
+        #[serde(default)]
+        theme: Option<String>,
+    },
+    TagGroup {
+        group: GroupId,
+        #[serde(default)]
+        theme: Option<String>,
+    },
+    SetThemes {
+        themes: Vec<Theme>,
+    },
+    AddConclusion {
+        theme: String,
+        text: String,
+        #[serde(default)]
+        cards: Vec<CardId>,
+    },
+    EditConclusion {
+        conclusion: ConclusionId,
+        version: u64,
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        cards: Option<Vec<CardId>>,
+        #[serde(default)]
+        theme: Option<String>,
+        #[serde(default)]
+        status: Option<ConclusionStatus>,
+    },
+    MoveConclusion {
+        conclusion: ConclusionId,
+        position: usize,
+    },
+    RemoveConclusion {
+        conclusion: ConclusionId,
+        version: u64,
     },
 }
 
 impl ClientCommand {
-    pub fn id(&self) -> &str {
-        match self {
-            ClientCommand::PostCard { id, .. }
-            | ClientCommand::EditCard { id, .. }
-            | ClientCommand::DeleteCard { id, .. }
-            | ClientCommand::MoveParticipant { id, .. }
-            | ClientCommand::OpenRoom { id, .. }
-            | ClientCommand::CloseRoom { id, .. } => id,
-        }
-    }
-
     /// The domain command, with a fresh id for anything it creates.
-    pub fn into_domain(self) -> (String, domain::Command) {
+    pub fn into_domain(self) -> domain::Command {
+        use domain::Command as C;
         match self {
-            ClientCommand::PostCard {
-                id,
+            ClientCommand::PostCard { room, column, text } => C::PostCard {
+                card: CardId::random(),
                 room,
                 column,
                 text,
-            } => (
-                id,
-                domain::Command::PostCard {
-                    card: CardId::random(),
-                    room,
-                    column,
-                    text,
-                },
-            ),
-            ClientCommand::EditCard { id, card, text } => {
-                (id, domain::Command::EditCard { card, text })
-            }
-            ClientCommand::DeleteCard { id, card } => (id, domain::Command::DeleteCard { card }),
-            ClientCommand::MoveParticipant {
-                id,
+            },
+            ClientCommand::EditCard { card, text } => C::EditCard { card, text },
+            ClientCommand::DeleteCard { card } => C::DeleteCard { card },
+            ClientCommand::HideCard { card } => C::HideCard { card },
+            ClientCommand::ShowCard { card } => C::ShowCard { card },
+            ClientCommand::MoveParticipant { participant, room } => C::MoveParticipant {
                 participant,
+                to: room,
+            },
+            ClientCommand::OpenRoom { room } => C::OpenRoom { room },
+            ClientCommand::CloseRoom { room } => C::CloseRoom { room },
+            ClientCommand::SetPhase {
                 room,
-            } => (
-                id,
-                domain::Command::MoveParticipant {
-                    participant,
-                    to: room,
-                },
-            ),
-            ClientCommand::OpenRoom { id, room } => (id, domain::Command::OpenRoom { room }),
-            ClientCommand::CloseRoom { id, room } => (id, domain::Command::CloseRoom { room }),
+                phase,
+                hidden,
+            } => C::SetPhase {
+                room,
+                phase,
+                hidden,
+            },
+            ClientCommand::Vote { card } => C::Vote { card },
+            ClientCommand::Unvote { card } => C::Unvote { card },
+            ClientCommand::GroupCards { cards, name } => C::GroupCards {
+                group: GroupId::random(),
+                cards,
+                name,
+            },
+            ClientCommand::MoveCardToGroup { card, group } => C::MoveCardToGroup { card, group },
+            ClientCommand::MergeGroups { group, into } => C::MergeGroups { group, into },
+            ClientCommand::Ungroup { group } => C::Ungroup { group },
+            ClientCommand::RenameGroup { group, name } => C::RenameGroup { group, name },
+            ClientCommand::TagCard { card, theme } => C::TagCard { card, theme },
+            ClientCommand::TagGroup { group, theme } => C::TagGroup { group, theme },
+            ClientCommand::SetThemes { themes } => C::SetThemes { themes },
+            ClientCommand::AddConclusion { theme, text, cards } => C::AddConclusion {
+                conclusion: ConclusionId::random(),
+                theme,
+                text,
+                cards,
+            },
+            ClientCommand::EditConclusion {
+                conclusion,
+                version,
+                text,
+                cards,
+                theme,
+                status,
+            } => C::EditConclusion {
+                conclusion,
+                version,
+                text,
+                cards,
+                theme,
+                status,
+            },
+            ClientCommand::MoveConclusion {
+                conclusion,
+                position,
+            } => C::MoveConclusion {
+                conclusion,
+                position,
+            },
+            ClientCommand::RemoveConclusion {
+                conclusion,
+                version,
+            } => C::RemoveConclusion {
+                conclusion,
+                version,
+            },
         }
     }
 }
@@ -193,57 +303,63 @@ pub struct Rejected {
     pub message: String,
 }
 
-/// Parses one client command frame; errors name the problem (unknown type, missing field…).
-pub fn parse_command(text: &str) -> Result<ClientCommand, Rejected> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Rejected {
+/// Parses one client command frame into its `id` and command; errors name the problem
+/// (unknown type, missing field…) and echo the `id` when one could be read.
+pub fn parse_command(text: &str) -> Result<(String, ClientCommand), Rejected> {
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| Rejected {
         id: None,
         code: ErrorCode::Invalid,
         message: format!("malformed JSON: {e}"),
     })?;
-    let id = value.get("id").and_then(|v| v.as_str()).map(str::to_string);
-    let reject = |code, message: String| Rejected {
-        id: id.clone().filter(|i| i.len() <= MAX_COMMAND_ID),
-        code,
+    let Some(object) = value.as_object_mut() else {
+        return Err(Rejected {
+            id: None,
+            code: ErrorCode::Invalid,
+            message: "a message must be a JSON object".into(),
+        });
+    };
+    let id = object.remove("id");
+    let readable_id = id
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .filter(|i| i.len() <= MAX_COMMAND_ID)
+        .map(str::to_string);
+    let reject = |message: String| Rejected {
+        id: readable_id.clone(),
+        code: ErrorCode::Invalid,
         message,
     };
-    if !value.is_object() {
-        return Err(reject(
-            ErrorCode::Invalid,
-            "a message must be a JSON object".into(),
-        ));
-    }
-    match value.get("type") {
+    match object.get("type") {
         Some(serde_json::Value::String(t)) if t == "hello" => {
-            return Err(reject(
-                ErrorCode::Invalid,
-                "`hello` is only valid as the first message".into(),
-            ))
+            return Err(reject("`hello` is only valid as the first message".into()))
         }
         Some(serde_json::Value::String(_)) => {}
-        _ => {
-            return Err(reject(
-                ErrorCode::Invalid,
-                "missing string field `type`".into(),
-            ))
+        _ => return Err(reject("missing string field `type`".into())),
+    }
+    let id = match id {
+        Some(serde_json::Value::String(id)) if !id.is_empty() && id.len() <= MAX_COMMAND_ID => id,
+        Some(serde_json::Value::String(_)) => {
+            return Err(reject(format!("`id` must be 1-{MAX_COMMAND_ID} bytes")))
         }
-    }
-    let command: ClientCommand =
-        serde_json::from_value(value).map_err(|e| reject(ErrorCode::Invalid, e.to_string()))?;
-    let cid = command.id();
-    if cid.is_empty() || cid.len() > MAX_COMMAND_ID {
-        return Err(reject(
-            ErrorCode::Invalid,
-            format!("`id` must be 1-{MAX_COMMAND_ID} bytes"),
-        ));
-    }
-    Ok(command)
+        Some(_) => return Err(reject("`id` must be a string".into())),
+        None => return Err(reject("missing field `id`".into())),
+    };
+    let command = serde_json::from_value(value).map_err(|e| reject(e.to_string()))?;
+    Ok((id, command))
 }
 
 /// How a command ended: stored with its id so a retry gets the very same answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Ack { seq: u64 },
-    Error { code: ErrorCode, message: String },
+    Ack {
+        seq: u64,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        /// With `conflict`: the version the thing is at now.
+        current_version: Option<u64>,
+    },
 }
 
 impl Outcome {
@@ -251,6 +367,10 @@ impl Outcome {
         Outcome::Error {
             code: e.into(),
             message: e.to_string(),
+            current_version: match e {
+                DomainError::Conflict { current, .. } => Some(*current),
+                _ => None,
+            },
         }
     }
 
@@ -258,7 +378,15 @@ impl Outcome {
     pub fn frame(&self, id: &str) -> String {
         match self {
             Outcome::Ack { seq } => json(&serde_json::json!({"type": "ack", "id": id, "seq": seq})),
-            Outcome::Error { code, message } => error_frame(Some(id), *code, message),
+            Outcome::Error {
+                code,
+                message,
+                current_version: Some(v),
+            } => json(&serde_json::json!({
+                "type": "error", "id": id, "code": code.as_str(), "message": message,
+                "current_version": v
+            })),
+            Outcome::Error { code, message, .. } => error_frame(Some(id), *code, message),
         }
     }
 }
@@ -290,6 +418,9 @@ pub enum SnapshotReason {
     Unknown,
     /// The participant was moved to another room meanwhile: their board changed wholesale.
     Moved,
+    /// The room's board changed wholesale for its delegates: hidden cards revealed (or
+    /// hidden), secret votes disclosed, a moderated card shown again.
+    ViewChanged,
 }
 
 #[derive(Serialize)]

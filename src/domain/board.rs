@@ -1,13 +1,18 @@
 //! Rules of a room's board: who may post, edit and delete cards, and when.
 //!
-//! A delegate acts only on the board of the room they are in, and only on their own cards;
-//! facilitators and the organizer act on any board. A closed room's board is read-only.
+//! A delegate acts only on the board of the room they are in, and only on their own cards,
+//! in the phases that allow it (`phase.rs`); facilitators and the organizer act on any board
+//! and moderate (edit or hide any card, keeping the audit record). A closed room's board is
+//! read-only for everyone.
 
+use super::phase::{self, BoardAction};
 use super::settings::{clean_text, limits};
-use super::{CardId, DomainError, Event, Participant, Place, RoomId, Workshop};
+use super::{
+    require_staff, Card, CardId, DomainError, Event, Participant, Place, RoomId, Workshop,
+};
 
 /// A delegate may touch a room's board only while they are in it.
-fn require_in_room(me: &Participant, room: RoomId) -> Result<(), DomainError> {
+pub(super) fn require_in_room(me: &Participant, room: RoomId) -> Result<(), DomainError> {
     if me.role.is_staff() || me.room == Place::Room(room) {
         Ok(())
     } else {
@@ -17,14 +22,23 @@ fn require_in_room(me: &Participant, room: RoomId) -> Result<(), DomainError> {
     }
 }
 
-fn require_open(state: &Workshop, room: RoomId) -> Result<(), DomainError> {
-    if state.room(room)?.open {
-        Ok(())
-    } else {
-        Err(DomainError::Closed(
-            "this room is closed: its board is read-only".into(),
-        ))
+/// A card a participant may know of: delegates do not see hidden (moderated) cards, nor
+/// other delegates' cards in a hidden brainstorm.
+pub(super) fn visible_card<'a>(
+    state: &'a Workshop,
+    me: &Participant,
+    card: CardId,
+) -> Result<&'a Card, DomainError> {
+    let c = state.card(card)?;
+    require_in_room(me, c.room)?;
+    let hidden_from_me =
+        !me.role.is_staff() && (c.hidden || (state.room(c.room)?.hidden && c.author != me.id));
+    if hidden_from_me {
+        return Err(DomainError::NotFound(format!(
+            "no card {card} in this workshop"
+        )));
     }
+    Ok(c)
 }
 
 pub(super) fn post_card(
@@ -45,7 +59,7 @@ pub(super) fn post_card(
         )));
     }
     let text = clean_text("text", text, limits::CARD_TEXT_MAX)?;
-    require_open(state, room)?;
+    phase::check(state.room(room)?, me, BoardAction::Write)?;
     if state.cards.contains_key(&card) {
         return Err(DomainError::Invalid("that card id is already used".into()));
     }
@@ -70,14 +84,13 @@ fn changeable<'a>(
     me: &Participant,
     card: CardId,
 ) -> Result<&'a super::Card, DomainError> {
-    let c = state.card(card)?;
-    require_in_room(me, c.room)?;
+    let c = visible_card(state, me, card)?;
     if !me.role.is_staff() && c.author != me.id {
         return Err(DomainError::Forbidden(
             "delegates can only change their own cards".into(),
         ));
     }
-    require_open(state, c.room)?;
+    phase::check(state.room(c.room)?, me, BoardAction::Write)?;
     Ok(c)
 }
 
@@ -96,6 +109,7 @@ pub(super) fn edit_card(
         card,
         room: c.room,
         text,
+        by: me.id,
     }])
 }
 
@@ -105,5 +119,31 @@ pub(super) fn delete_card(
     card: CardId,
 ) -> Result<Vec<Event>, DomainError> {
     let c = changeable(state, me, card)?;
+    if state.conclusions.iter().any(|k| k.cards.contains(&card)) {
+        return Err(DomainError::Invalid(
+            "a conclusion cites this card: hide it instead of deleting it".into(),
+        ));
+    }
     Ok(vec![Event::CardDeleted { card, room: c.room }])
+}
+
+/// Moderation: a facilitator takes a card off delegates' boards, or puts it back.
+pub(super) fn set_hidden(
+    state: &Workshop,
+    me: &Participant,
+    card: CardId,
+    hidden: bool,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "hide or show cards")?;
+    let c = state.card(card)?;
+    phase::check(state.room(c.room)?, me, BoardAction::Curate)?;
+    if c.hidden == hidden {
+        return Ok(vec![]);
+    }
+    let (card, room, by) = (c.id, c.room, me.id);
+    Ok(vec![if hidden {
+        Event::CardHidden { card, room, by }
+    } else {
+        Event::CardShown { card, room, by }
+    }])
 }

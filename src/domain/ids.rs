@@ -52,6 +52,14 @@ id_type!(
     /// A card on a room's board.
     CardId
 );
+id_type!(
+    /// A named group of similar cards within one room.
+    GroupId
+);
+id_type!(
+    /// One of the workshop's conclusions, written under a theme.
+    ConclusionId
+);
 
 /// Where a participant is: the lobby (plenary) or one breakout room.
 ///

@@ -8,17 +8,26 @@
 //! clocks or randomness. It never imports `tokio`, `sqlx` or `axum`; ids of new things
 //! arrive inside the command, chosen by the caller.
 
+mod apply;
 mod board;
+mod conclusions;
+mod events;
+mod groups;
 pub mod ids;
+pub mod phase;
+pub mod reports;
 mod rooms;
 pub mod settings;
 pub mod visibility;
+mod votes;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use ids::{CardId, ParticipantId, Place, RoomId, WorkshopId};
-pub use settings::{Column, Settings, Theme};
+pub use events::{Command, Event};
+pub use ids::{CardId, ConclusionId, GroupId, ParticipantId, Place, RoomId, WorkshopId};
+pub use phase::Phase;
+pub use settings::{Column, Settings, Theme, VotesVisibility};
 
 /// Why a command was refused. Each variant maps to one protocol error code, in
 /// `protocol::ErrorCode::from` and nowhere else.
@@ -34,6 +43,9 @@ pub enum DomainError {
     Closed(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A stale edit: `current` is the version the thing is at now.
+    #[error("{message}")]
+    Conflict { message: String, current: u64 },
 }
 
 /// What a participant is allowed to do.
@@ -58,6 +70,11 @@ pub struct Room {
     pub id: RoomId,
     pub name: String,
     pub open: bool,
+    #[serde(default)]
+    pub phase: Phase,
+    /// In a hidden brainstorm, delegates see only their own cards until the reveal.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// Someone who joined the workshop. Tokens are not here: they live, hashed, in the store.
@@ -84,87 +101,61 @@ pub struct Card {
     pub seq: u64,
     /// Whether the text was changed after posting.
     pub edited: bool,
+    pub group: Option<GroupId>,
+    pub theme: Option<String>,
+    /// Taken off delegates' boards by a facilitator; kept in the record.
+    pub hidden: bool,
+    /// Every change after posting, oldest first: the audit record (staff and export only).
+    pub history: Vec<Revision>,
 }
 
-/// Everything that happened in a workshop. Stored in the event log and sent to clients
-/// inside `{"type":"event","seq":…,"event":{…}}`.
+/// One change to a card, with what it replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Event {
-    /// Always the first event of a workshop.
-    WorkshopCreated {
-        workshop: WorkshopId,
-        settings: Settings,
-        rooms: Vec<Room>,
-    },
-    /// Someone joined with a code (or was created with the workshop: the organizer).
-    /// Joiners wait in the lobby until a facilitator places them.
-    ParticipantJoined {
-        participant: Participant,
-    },
-    CardPosted {
-        card: CardId,
-        room: RoomId,
-        column: String,
-        text: String,
-        author: ParticipantId,
-    },
-    CardEdited {
-        card: CardId,
-        room: RoomId,
-        text: String,
-    },
-    CardDeleted {
-        card: CardId,
-        room: RoomId,
-    },
-    /// A participant was placed in a room or sent to the lobby (`room: "lobby"`).
-    ParticipantMoved {
-        participant: ParticipantId,
-        from: Place,
-        room: Place,
-    },
-    RoomClosed {
-        room: RoomId,
-    },
-    RoomOpened {
-        room: RoomId,
-    },
+pub struct Revision {
+    pub seq: u64,
+    pub by: ParticipantId,
+    pub action: RevisionAction,
+    /// The text before an edit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_text: Option<String>,
 }
 
-/// A request to change the workshop, already parsed and carrying any new ids.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    Join {
-        participant: ParticipantId,
-        name: String,
-        country: Option<String>,
-        language: String,
-        role: Role,
-    },
-    PostCard {
-        card: CardId,
-        room: RoomId,
-        column: String,
-        text: String,
-    },
-    EditCard {
-        card: CardId,
-        text: String,
-    },
-    DeleteCard {
-        card: CardId,
-    },
-    MoveParticipant {
-        participant: ParticipantId,
-        to: Place,
-    },
-    OpenRoom {
-        room: RoomId,
-    },
-    CloseRoom {
-        room: RoomId,
-    },
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionAction {
+    Edited,
+    Hidden,
+    Shown,
+}
+
+/// A named group of similar cards within one room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub room: RoomId,
+    pub name: String,
+    pub theme: Option<String>,
+    pub seq: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConclusionStatus {
+    #[default]
+    Draft,
+    Final,
+}
+
+/// A workshop-level conclusion under a theme, citing cards of any room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conclusion {
+    pub id: ConclusionId,
+    pub theme: String,
+    pub text: String,
+    pub cards: Vec<CardId>,
+    pub status: ConclusionStatus,
+    /// Starts at 1; every edit bumps it. Edits based on an older version are refused.
+    pub version: u64,
 }
 
 /// Who issues a command: a participant, or the server itself on behalf of a REST call
@@ -184,6 +175,11 @@ pub struct Workshop {
     pub rooms: Vec<Room>,
     pub participants: BTreeMap<ParticipantId, Participant>,
     pub cards: BTreeMap<CardId, Card>,
+    pub groups: BTreeMap<GroupId, Group>,
+    /// Votes per card, per participant (dot voting: several on one card are allowed).
+    pub votes: BTreeMap<CardId, BTreeMap<ParticipantId, u32>>,
+    /// In the organizer's order; the order within a theme is the order here.
+    pub conclusions: Vec<Conclusion>,
     /// The `seq` of the last applied event.
     pub seq: u64,
 }
@@ -196,6 +192,9 @@ impl Workshop {
             rooms: Vec::new(),
             participants: BTreeMap::new(),
             cards: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            votes: BTreeMap::new(),
+            conclusions: Vec::new(),
             seq: 0,
         }
     }
@@ -224,6 +223,8 @@ impl Workshop {
                 id,
                 name,
                 open: true,
+                phase: Phase::default(),
+                hidden: false,
             })
             .collect();
         let organizer = Participant {
@@ -259,10 +260,6 @@ impl Workshop {
             .ok_or_else(|| DomainError::NotFound(format!("no room {id} in this workshop")))
     }
 
-    fn room_mut(&mut self, id: RoomId) -> Option<&mut Room> {
-        self.rooms.iter_mut().find(|r| r.id == id)
-    }
-
     pub fn participant(&self, id: ParticipantId) -> Result<&Participant, DomainError> {
         self.participants
             .get(&id)
@@ -275,71 +272,22 @@ impl Workshop {
             .ok_or_else(|| DomainError::NotFound(format!("no card {id} in this workshop")))
     }
 
-    /// Folds one event into the state. Never fails: `decide` already checked the rules,
-    /// and an event that no longer fits (it cannot, in a log written by `decide`) is ignored.
-    pub fn apply(&mut self, seq: u64, event: &Event) {
-        self.seq = seq;
-        match event {
-            Event::WorkshopCreated {
-                workshop,
-                settings,
-                rooms,
-            } => {
-                self.id = *workshop;
-                self.settings = Some(settings.clone());
-                self.rooms = rooms.clone();
-            }
-            Event::ParticipantJoined { participant } => {
-                self.participants
-                    .insert(participant.id, participant.clone());
-            }
-            Event::CardPosted {
-                card,
-                room,
-                column,
-                text,
-                author,
-            } => {
-                self.cards.insert(
-                    *card,
-                    Card {
-                        id: *card,
-                        room: *room,
-                        column: column.clone(),
-                        text: text.clone(),
-                        author: *author,
-                        seq,
-                        edited: false,
-                    },
-                );
-            }
-            Event::CardEdited { card, text, .. } => {
-                if let Some(c) = self.cards.get_mut(card) {
-                    c.text = text.clone();
-                    c.edited = true;
-                }
-            }
-            Event::CardDeleted { card, .. } => {
-                self.cards.remove(card);
-            }
-            Event::ParticipantMoved {
-                participant, room, ..
-            } => {
-                if let Some(p) = self.participants.get_mut(participant) {
-                    p.room = *room;
-                }
-            }
-            Event::RoomClosed { room } => {
-                if let Some(r) = self.room_mut(*room) {
-                    r.open = false;
-                }
-            }
-            Event::RoomOpened { room } => {
-                if let Some(r) = self.room_mut(*room) {
-                    r.open = true;
-                }
-            }
-        }
+    pub fn group(&self, id: GroupId) -> Result<&Group, DomainError> {
+        self.groups
+            .get(&id)
+            .ok_or_else(|| DomainError::NotFound(format!("no group {id} in this workshop")))
+    }
+
+    pub fn conclusion(&self, id: ConclusionId) -> Result<&Conclusion, DomainError> {
+        self.conclusions
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| DomainError::NotFound(format!("no conclusion {id} in this workshop")))
+    }
+
+    /// Total votes a card received.
+    pub fn votes_on(&self, card: CardId) -> u32 {
+        self.votes.get(&card).map_or(0, |v| v.values().sum())
     }
 }
 
@@ -392,6 +340,75 @@ pub fn decide(
         Command::CloseRoom { room } => {
             rooms::set_room_open(state, issuer(state, actor)?, *room, false)
         }
+        Command::SetPhase {
+            room,
+            phase,
+            hidden,
+        } => rooms::set_phase(state, issuer(state, actor)?, *room, *phase, *hidden),
+        Command::HideCard { card } => board::set_hidden(state, issuer(state, actor)?, *card, true),
+        Command::ShowCard { card } => board::set_hidden(state, issuer(state, actor)?, *card, false),
+        Command::Vote { card } => votes::vote(state, issuer(state, actor)?, *card),
+        Command::Unvote { card } => votes::unvote(state, issuer(state, actor)?, *card),
+        Command::GroupCards { group, cards, name } => {
+            groups::group_cards(state, issuer(state, actor)?, *group, cards, name)
+        }
+        Command::MoveCardToGroup { card, group } => {
+            groups::move_card(state, issuer(state, actor)?, *card, *group)
+        }
+        Command::MergeGroups { group, into } => {
+            groups::merge(state, issuer(state, actor)?, *group, *into)
+        }
+        Command::Ungroup { group } => groups::ungroup(state, issuer(state, actor)?, *group),
+        Command::RenameGroup { group, name } => {
+            groups::rename(state, issuer(state, actor)?, *group, name)
+        }
+        Command::TagCard { card, theme } => {
+            groups::tag_card(state, issuer(state, actor)?, *card, theme.as_deref())
+        }
+        Command::TagGroup { group, theme } => {
+            groups::tag_group(state, issuer(state, actor)?, *group, theme.as_deref())
+        }
+        Command::SetThemes { themes } => groups::set_themes(state, issuer(state, actor)?, themes),
+        Command::AddConclusion {
+            conclusion,
+            theme,
+            text,
+            cards,
+        } => conclusions::add(
+            state,
+            issuer(state, actor)?,
+            *conclusion,
+            theme,
+            text,
+            cards,
+        ),
+        Command::EditConclusion {
+            conclusion,
+            version,
+            text,
+            cards,
+            theme,
+            status,
+        } => conclusions::edit(
+            state,
+            issuer(state, actor)?,
+            *conclusion,
+            *version,
+            conclusions::Changes {
+                text: text.as_deref(),
+                cards: cards.as_deref(),
+                theme: theme.as_deref(),
+                status: *status,
+            },
+        ),
+        Command::MoveConclusion {
+            conclusion,
+            position,
+        } => conclusions::reorder(state, issuer(state, actor)?, *conclusion, *position),
+        Command::RemoveConclusion {
+            conclusion,
+            version,
+        } => conclusions::remove(state, issuer(state, actor)?, *conclusion, *version),
     }
 }
 
@@ -422,3 +439,7 @@ fn require_staff(me: &Participant, what: &str) -> Result<(), DomainError> {
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_board;
+#[cfg(test)]
+mod tests_conclusions;

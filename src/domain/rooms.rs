@@ -5,7 +5,8 @@
 
 use super::settings::{check_language, clean_text, limits};
 use super::{
-    require_staff, DomainError, Event, Participant, ParticipantId, Place, Role, RoomId, Workshop,
+    require_staff, DomainError, Event, Participant, ParticipantId, Phase, Place, Role, RoomId,
+    Workshop,
 };
 
 /// Normalises a country to an upper-case ISO 3166-1 alpha-2 code.
@@ -115,4 +116,35 @@ pub(super) fn set_room_open(
     } else {
         Event::RoomClosed { room }
     }])
+}
+
+/// Sets the phase of one room, or of every room (`room: None`).
+pub(super) fn set_phase(
+    state: &Workshop,
+    me: &Participant,
+    room: Option<RoomId>,
+    phase: Phase,
+    hidden: bool,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "set phases")?;
+    if hidden && phase != Phase::Brainstorm {
+        return Err(DomainError::Invalid(
+            "`hidden` goes only with the brainstorm phase".into(),
+        ));
+    }
+    let targets: Vec<&super::Room> = match room {
+        Some(id) => vec![state.room(id)?],
+        None => state.rooms.iter().collect(),
+    };
+    Ok(targets
+        .into_iter()
+        .filter(|r| r.phase != phase || r.hidden != hidden)
+        .map(|r| Event::PhaseSet {
+            room: r.id,
+            phase,
+            hidden,
+            from: r.phase,
+            was_hidden: r.hidden,
+        })
+        .collect())
 }

@@ -24,6 +24,10 @@ pub mod limits {
     pub const CARD_TEXT_MAX: usize = 1000;
     pub const CARDS_PER_ROOM_MAX: usize = 2000;
     pub const PARTICIPANTS_MAX: usize = 5000;
+    pub const GROUPS_PER_ROOM_MAX: usize = 200;
+    pub const CARDS_PER_COMMAND_MAX: usize = 200;
+    pub const CONCLUSIONS_MAX: usize = 500;
+    pub const CONCLUSION_TEXT_MAX: usize = 4000;
 }
 
 /// A board column, e.g. `strengths`.
@@ -55,6 +59,26 @@ pub struct Settings {
     pub columns: Vec<Column>,
     pub themes: Vec<Theme>,
     pub votes_per_participant: u32,
+    /// At most this many of one participant's votes on one card (`None`: no limit but the budget).
+    #[serde(default)]
+    pub max_votes_per_card: Option<u32>,
+    /// Whether delegates see vote counts while the vote phase runs, or only after it.
+    #[serde(default)]
+    pub votes_visibility: VotesVisibility,
+    /// Whether delegates may group cards of their room (facilitators always may).
+    #[serde(default)]
+    pub delegates_can_group: bool,
+}
+
+/// When delegates see how many votes the cards of their room got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VotesVisibility {
+    /// Every vote reaches the room as it is cast.
+    #[default]
+    Live,
+    /// During the vote phase a delegate sees only their own votes; totals once it ends.
+    AfterVote,
 }
 
 pub fn default_columns() -> Vec<Column> {
@@ -172,20 +196,17 @@ impl Settings {
             c.title = clean_text("columns.title", &c.title, limits::LABEL_MAX)?;
         }
         check_unique("columns", self.columns.iter().map(|c| c.key.as_str()))?;
-        if self.themes.len() > limits::THEMES_MAX {
+        self.themes = validated_themes(std::mem::take(&mut self.themes))?;
+        if self.max_votes_per_card == Some(0)
+            || self
+                .max_votes_per_card
+                .is_some_and(|m| m > limits::VOTES_MAX)
+        {
             return Err(DomainError::Invalid(format!(
-                "`themes` must have at most {} entries",
-                limits::THEMES_MAX
+                "`max_votes_per_card` must be 1-{}",
+                limits::VOTES_MAX
             )));
         }
-        for t in &mut self.themes {
-            check_key("themes", &t.key)?;
-            t.title = clean_text("themes.title", &t.title, limits::LABEL_MAX)?;
-            if let Some(h) = &t.hint {
-                t.hint = Some(clean_text("themes.hint", h, limits::HINT_MAX)?);
-            }
-        }
-        check_unique("themes", self.themes.iter().map(|t| t.key.as_str()))?;
         if self.votes_per_participant > limits::VOTES_MAX {
             return Err(DomainError::Invalid(format!(
                 "`votes_per_participant` must be at most {}",
@@ -208,4 +229,23 @@ pub fn validated_room_names(names: Vec<String>) -> Result<Vec<String>, DomainErr
         .iter()
         .map(|n| clean_text("rooms", n, limits::ROOM_NAME_MAX))
         .collect()
+}
+
+/// Checks and trims a list of themes (at workshop creation and when the organizer edits it).
+pub fn validated_themes(mut themes: Vec<Theme>) -> Result<Vec<Theme>, DomainError> {
+    if themes.len() > limits::THEMES_MAX {
+        return Err(DomainError::Invalid(format!(
+            "`themes` must have at most {} entries",
+            limits::THEMES_MAX
+        )));
+    }
+    for t in &mut themes {
+        check_key("themes", &t.key)?;
+        t.title = clean_text("themes.title", &t.title, limits::LABEL_MAX)?;
+        if let Some(h) = &t.hint {
+            t.hint = Some(clean_text("themes.hint", h, limits::HINT_MAX)?);
+        }
+    }
+    check_unique("themes", themes.iter().map(|t| t.key.as_str()))?;
+    Ok(themes)
 }

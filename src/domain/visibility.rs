@@ -1,12 +1,18 @@
-//! Who may see what: the audience of each event and the snapshot a participant receives.
+//! Who may see what: the audience of each event, which events change a participant's view
+//! wholesale, and the snapshot each participant receives.
 //!
 //! Architecture invariant: a delegate sees the board of the room they are in and nothing of
-//! any other board; facilitators and the organizer see every room. Room membership, room
+//! any other board — minus cards a facilitator hid, minus other delegates' cards during a
+//! hidden brainstorm, minus others' votes while votes are secret. Facilitators and the
+//! organizer see every room, the audit record and the conclusions. Room membership, room
 //! state and the list of participants are workshop-wide. The server applies these functions
 //! before anything leaves it; the page never filters.
 
-use super::{Card, Participant, ParticipantId, Place, Room, RoomId, Settings, Workshop};
-use super::{Event, WorkshopId};
+use super::reports::{self, Consolidation, Support};
+use super::{
+    Card, CardId, Conclusion, Event, Group, GroupId, Participant, ParticipantId, Phase, Place,
+    Revision, Room, RoomId, Settings, VotesVisibility, Workshop, WorkshopId,
+};
 use serde::Serialize;
 
 /// The set of participants an event is delivered to.
@@ -15,19 +21,80 @@ pub enum Audience {
     Everyone,
     /// Staff, and the delegates who are in this room when the event happens.
     Room(RoomId),
+    /// Staff, and this one participant (their own card in a hidden brainstorm, their own
+    /// vote while votes are secret).
+    StaffAnd(ParticipantId),
+    Staff,
 }
 
 impl Audience {
-    pub fn of(event: &Event) -> Audience {
+    /// Who may see `event`, judged on the state *before* it is applied.
+    pub fn of(state: &Workshop, event: &Event) -> Audience {
+        let room_hidden = |room: &RoomId| state.room(*room).is_ok_and(|r| r.hidden);
+        // Events about an existing card follow the card's own visibility.
+        let about_card = |card: &CardId, room: &RoomId| match state.cards.get(card) {
+            Some(c) if c.hidden => Audience::Staff,
+            Some(c) if room_hidden(room) => Audience::StaffAnd(c.author),
+            _ => Audience::Room(*room),
+        };
+        let group_event = |room: &RoomId| {
+            if room_hidden(room) {
+                Audience::Staff
+            } else {
+                Audience::Room(*room)
+            }
+        };
         match event {
-            Event::CardPosted { room, .. }
-            | Event::CardEdited { room, .. }
-            | Event::CardDeleted { room, .. } => Audience::Room(*room),
+            Event::CardPosted { room, author, .. } => {
+                if room_hidden(room) {
+                    Audience::StaffAnd(*author)
+                } else {
+                    Audience::Room(*room)
+                }
+            }
+            Event::CardEdited { card, room, .. }
+            | Event::CardDeleted { card, room }
+            | Event::CardTagged { card, room, .. } => about_card(card, room),
+            // Groups stay among staff until the reveal, like the group events themselves.
+            Event::CardRegrouped { card, room, .. } => {
+                if room_hidden(room) {
+                    Audience::Staff
+                } else {
+                    about_card(card, room)
+                }
+            }
+            // Delegates must learn that a card left their board (the event carries no text).
+            Event::CardHidden { card, room, .. } => match state.cards.get(card) {
+                Some(c) if room_hidden(room) => Audience::StaffAnd(c.author),
+                _ => Audience::Room(*room),
+            },
+            // Delegates get a fresh snapshot instead (see `Reshape`).
+            Event::CardShown { .. } => Audience::Staff,
+            Event::VoteCast {
+                room, participant, ..
+            }
+            | Event::VoteWithdrawn {
+                room, participant, ..
+            } => match state.settings.as_ref().map(|s| s.votes_visibility) {
+                Some(VotesVisibility::AfterVote) => Audience::StaffAnd(*participant),
+                _ => Audience::Room(*room),
+            },
+            Event::GroupCreated { room, .. }
+            | Event::GroupsMerged { room, .. }
+            | Event::GroupDissolved { room, .. }
+            | Event::GroupRenamed { room, .. }
+            | Event::GroupTagged { room, .. } => group_event(room),
+            Event::ConclusionAdded { .. }
+            | Event::ConclusionEdited { .. }
+            | Event::ConclusionMoved { .. }
+            | Event::ConclusionRemoved { .. } => Audience::Staff,
             Event::WorkshopCreated { .. }
             | Event::ParticipantJoined { .. }
             | Event::ParticipantMoved { .. }
             | Event::RoomClosed { .. }
-            | Event::RoomOpened { .. } => Audience::Everyone,
+            | Event::RoomOpened { .. }
+            | Event::PhaseSet { .. }
+            | Event::ThemesSet { .. } => Audience::Everyone,
         }
     }
 
@@ -35,14 +102,57 @@ impl Audience {
         match self {
             Audience::Everyone => true,
             Audience::Room(room) => viewer.role.is_staff() || viewer.room == Place::Room(room),
+            Audience::StaffAnd(p) => viewer.role.is_staff() || viewer.id == p,
+            Audience::Staff => viewer.role.is_staff(),
         }
     }
 }
 
-/// Whether `event` changes wholesale what `viewer` can see, so that a client must be sent a
-/// fresh snapshot rather than the event alone (a delegate moved to another room).
-pub fn reshapes_view_of(event: &Event, viewer: ParticipantId) -> bool {
-    matches!(event, Event::ParticipantMoved { participant, .. } if *participant == viewer)
+/// Whose view an event changes wholesale, so that they get a fresh snapshot rather than
+/// the event alone: a moved participant; a room's delegates when hidden cards are revealed
+/// (or hidden), when secret votes are disclosed, or when a hidden card is shown again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reshape {
+    Nobody,
+    Participant(ParticipantId),
+    RoomDelegates(RoomId),
+}
+
+impl Reshape {
+    pub fn of(settings: Option<&Settings>, event: &Event) -> Reshape {
+        let secret_votes =
+            settings.is_some_and(|s| s.votes_visibility == VotesVisibility::AfterVote);
+        match event {
+            Event::ParticipantMoved { participant, .. } => Reshape::Participant(*participant),
+            Event::PhaseSet {
+                room,
+                phase,
+                hidden,
+                from,
+                was_hidden,
+            } => {
+                let votes_disclosed =
+                    secret_votes && ((*from == Phase::Vote) != (*phase == Phase::Vote));
+                if hidden != was_hidden || votes_disclosed {
+                    Reshape::RoomDelegates(*room)
+                } else {
+                    Reshape::Nobody
+                }
+            }
+            Event::CardShown { room, .. } => Reshape::RoomDelegates(*room),
+            _ => Reshape::Nobody,
+        }
+    }
+
+    pub fn affects(self, viewer: &Participant) -> bool {
+        match self {
+            Reshape::Nobody => false,
+            Reshape::Participant(p) => viewer.id == p,
+            Reshape::RoomDelegates(room) => {
+                !viewer.role.is_staff() && viewer.room == Place::Room(room)
+            }
+        }
+    }
 }
 
 /// The workshop's settings as participants see them.
@@ -60,6 +170,44 @@ pub struct RoomView<'a> {
     pub members: Vec<ParticipantId>,
 }
 
+/// A card as one participant sees it.
+#[derive(Serialize)]
+pub struct CardView<'a> {
+    pub id: CardId,
+    pub room: RoomId,
+    pub column: &'a str,
+    pub text: &'a str,
+    pub author: ParticipantId,
+    pub seq: u64,
+    pub edited: bool,
+    pub group: Option<GroupId>,
+    pub theme: Option<&'a str>,
+    /// Total votes; `null` while votes are secret to this viewer.
+    pub votes: Option<u32>,
+    /// This viewer's own votes on the card.
+    pub my_votes: u32,
+    /// Staff only: whether a facilitator hid it, and its audit record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<&'a [Revision]>,
+}
+
+#[derive(Serialize)]
+pub struct GroupView<'a> {
+    #[serde(flatten)]
+    pub group: &'a Group,
+    /// The sum of its cards' votes (as this viewer may see them).
+    pub votes: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct ConclusionView<'a> {
+    #[serde(flatten)]
+    pub conclusion: &'a Conclusion,
+    pub support: Support,
+}
+
 /// Everything one participant may see, at `seq`.
 #[derive(Serialize)]
 pub struct View<'a> {
@@ -69,10 +217,37 @@ pub struct View<'a> {
     pub participants: Vec<&'a Participant>,
     /// The cards this participant may see, in posting order: their room's board for a
     /// delegate (none in the lobby), every board for staff.
-    pub cards: Vec<&'a Card>,
+    pub cards: Vec<CardView<'a>>,
+    pub groups: Vec<GroupView<'a>>,
+    /// Staff only: the conclusions with what supports them, and the consolidation view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conclusions: Option<Vec<ConclusionView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consolidation: Option<Consolidation>,
+}
+
+/// Whether `viewer` may see `card` at all.
+pub fn sees_card(state: &Workshop, viewer: &Participant, card: &Card) -> bool {
+    if viewer.role.is_staff() {
+        return true;
+    }
+    let room_hidden = state.room(card.room).is_ok_and(|r| r.hidden);
+    viewer.room == Place::Room(card.room)
+        && !card.hidden
+        && (!room_hidden || card.author == viewer.id)
+}
+
+/// Whether `viewer` may see vote totals in `room` now.
+fn sees_totals(state: &Workshop, viewer: &Participant, room: RoomId) -> bool {
+    let secret = state
+        .settings
+        .as_ref()
+        .is_some_and(|s| s.votes_visibility == VotesVisibility::AfterVote);
+    viewer.role.is_staff() || !secret || state.room(room).is_ok_and(|r| r.phase != Phase::Vote)
 }
 
 pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
+    let staff = viewer.role.is_staff();
     let members = |place: Place| {
         state
             .participants
@@ -81,12 +256,48 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
             .map(|p| p.id)
             .collect::<Vec<_>>()
     };
-    let mut cards: Vec<&Card> = state
+    let mut cards: Vec<CardView> = state
         .cards
         .values()
-        .filter(|c| Audience::Room(c.room).admits(viewer))
+        .filter(|c| sees_card(state, viewer, c))
+        .map(|c| CardView {
+            id: c.id,
+            room: c.room,
+            column: &c.column,
+            text: &c.text,
+            author: c.author,
+            seq: c.seq,
+            edited: c.edited,
+            // In a hidden brainstorm a delegate does not learn what their card was grouped with.
+            group: c
+                .group
+                .filter(|_| staff || state.room(c.room).is_ok_and(|r| !r.hidden)),
+            theme: c.theme.as_deref(),
+            votes: sees_totals(state, viewer, c.room).then(|| state.votes_on(c.id)),
+            my_votes: state
+                .votes
+                .get(&c.id)
+                .and_then(|v| v.get(&viewer.id))
+                .copied()
+                .unwrap_or(0),
+            hidden: staff.then_some(c.hidden),
+            history: staff.then_some(c.history.as_slice()),
+        })
         .collect();
     cards.sort_by_key(|c| c.seq);
+    let groups = state
+        .groups
+        .values()
+        .filter(|g| {
+            staff
+                || (viewer.room == Place::Room(g.room)
+                    && state.room(g.room).is_ok_and(|r| !r.hidden))
+        })
+        .map(|g| GroupView {
+            group: g,
+            votes: sees_totals(state, viewer, g.room).then(|| reports::group_votes(state, g.id)),
+        })
+        .collect();
     View {
         workshop: state.settings.as_ref().map(|settings| WorkshopInfo {
             id: state.id,
@@ -103,5 +314,17 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
         lobby: members(Place::Lobby),
         participants: state.participants.values().collect(),
         cards,
+        groups,
+        conclusions: staff.then(|| {
+            state
+                .conclusions
+                .iter()
+                .map(|c| ConclusionView {
+                    conclusion: c,
+                    support: reports::support(state, c),
+                })
+                .collect()
+        }),
+        consolidation: staff.then(|| reports::consolidation(state)),
     }
 }

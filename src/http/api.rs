@@ -8,8 +8,8 @@ use crate::auth;
 use crate::domain::settings::{
     default_columns, default_room_names, default_themes, SUPPORTED_LANGUAGES,
 };
-use crate::domain::{Column, Settings, Theme, WorkshopId};
-use crate::hub::{HubError, JoinRequest, NewWorkshop};
+use crate::domain::{Column, Settings, Theme, VotesVisibility, WorkshopId};
+use crate::hub::{HubError, JoinRequest, NewWorkshop, Query};
 use crate::protocol::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -177,6 +177,9 @@ pub struct CreateWorkshop {
     columns: Option<Vec<Labelled<Column>>>,
     themes: Option<Vec<Labelled<Theme>>>,
     votes_per_participant: Option<u32>,
+    max_votes_per_card: Option<u32>,
+    votes_visibility: Option<VotesVisibility>,
+    delegates_can_group: Option<bool>,
 }
 
 pub async fn create_workshop(
@@ -210,6 +213,9 @@ pub async fn create_workshop(
         columns: columns(body.columns),
         themes: themes(body.themes),
         votes_per_participant: body.votes_per_participant.unwrap_or(5),
+        max_votes_per_card: body.max_votes_per_card,
+        votes_visibility: body.votes_visibility.unwrap_or_default(),
+        delegates_can_group: body.delegates_can_group.unwrap_or(false),
     };
     let created = state
         .hub
@@ -278,4 +284,38 @@ pub async fn join(
         "room": p.room,
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `GET /api/workshops/{id}/overview` and `…/consolidation`: staff reports, as JSON.
+async fn report(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let token = bearer(headers).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "an organizer or facilitator bearer token is required",
+        )
+    })?;
+    let id = workshop_id(id)?;
+    let body = state.hub.report(token, id, query).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    report(&state, &headers, &id, Query::Overview).await
+}
+
+pub async fn consolidation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    report(&state, &headers, &id, Query::Consolidation).await
 }

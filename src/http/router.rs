@@ -16,6 +16,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/workshops", post(api::create_workshop))
         .route("/api/workshops/{id}/join", post(api::join))
+        .route("/api/workshops/{id}/overview", get(api::overview))
+        .route("/api/workshops/{id}/consolidation", get(api::consolidation))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

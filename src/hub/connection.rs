@@ -185,12 +185,11 @@ async fn read_loop(
             Ok(Some(Ok(_ping_or_pong))) => continue,
         };
         match protocol::parse_command(&text) {
-            Ok(command) => {
-                let (id, command) = command.into_domain();
+            Ok((id, command)) => {
                 let msg = Msg::Command {
                     from: participant,
                     id,
-                    command,
+                    command: command.into_domain(),
                     reply: Reply::Socket(outbox.clone()),
                 };
                 if workshop.send(msg).await.is_err() {

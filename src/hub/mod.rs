@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
-pub use workshop::{JoinRequest, Joined, Msg, Reply, WorkshopActor, WorkshopHandle};
+pub use workshop::{JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle};
 
 /// An error the hub answers a request with: a protocol code and a readable message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -263,6 +263,33 @@ impl Hub {
             .await?
             .ok_or_else(unauthorized)?;
         Ok((self.workshop(workshop).await?, participant))
+    }
+
+    /// A staff report of workshop `id`, for the holder of `token`.
+    pub async fn report(
+        &self,
+        token: &str,
+        id: WorkshopId,
+        query: Query,
+    ) -> Result<String, HubError> {
+        let (handle, participant) = self.authenticate(token).await?;
+        if handle.id != id {
+            // An unknown workshop is not found, whoever asks; a known one is not theirs.
+            self.workshop(id).await?;
+            return Err(HubError::new(
+                ErrorCode::Forbidden,
+                "that token belongs to another workshop",
+            ));
+        }
+        let (reply, answer) = oneshot::channel();
+        handle
+            .send(Msg::Query {
+                participant,
+                query,
+                reply,
+            })
+            .await?;
+        answer.await.map_err(|_| HubError::unavailable())?
     }
 
     /// Runs one command in-process, as `participant`, and waits for its outcome.

@@ -10,7 +10,8 @@
 use super::outbox::{Frame, Outbox};
 use super::HubError;
 use crate::auth;
-use crate::domain::visibility::{self, Audience};
+use crate::domain::reports;
+use crate::domain::visibility::{self, Audience, Reshape};
 use crate::domain::{
     decide, Actor, Command, Event, Participant, ParticipantId, Role, Workshop, WorkshopId,
 };
@@ -71,12 +72,27 @@ pub enum Msg {
         outbox: Outbox,
         reply: oneshot::Sender<Result<(), HubError>>,
     },
+    /// A read-only report for a staff member.
+    Query {
+        participant: ParticipantId,
+        query: Query,
+        reply: oneshot::Sender<Result<String, HubError>>,
+    },
     /// Forget a connection. Answered once every earlier message of it was handled, so its
     /// last acks are already queued when the reply arrives.
     Unsubscribe {
         conn: u64,
         done: oneshot::Sender<()>,
     },
+}
+
+/// The reports staff can ask for over REST.
+#[derive(Clone, Copy, Debug)]
+pub enum Query {
+    /// Per country: its delegates' cards and the conclusions citing them.
+    Overview,
+    /// Every room's cards by theme and column, with votes, groups and citing conclusions.
+    Consolidation,
 }
 
 /// A handle to a live workshop actor.
@@ -100,8 +116,8 @@ impl WorkshopHandle {
 struct Recent {
     seq: u64,
     audience: Audience,
-    /// The participant this event moved, who needs a snapshot instead of a replay.
-    moved: Option<ParticipantId>,
+    /// Whose view this event changed wholesale: they need a snapshot instead of a replay.
+    reshape: Reshape,
     frame: Frame,
 }
 
@@ -173,8 +189,7 @@ impl WorkshopActor {
                 tracing::error!(workshop = %self.state.id, seq = stored.seq, error = %e, "unreadable event in the log");
                 HubError::unavailable()
             })?;
-            self.state.apply(stored.seq, &event);
-            self.remember(&stored, &event);
+            self.apply_and_remember(&stored, &event);
         }
         self.done = commands
             .into_iter()
@@ -183,21 +198,27 @@ impl WorkshopActor {
         Ok(())
     }
 
-    fn remember(&mut self, stored: &StoredEvent, event: &Event) -> Frame {
+    /// Applies a stored event and keeps it for replay, with who may see it (judged on the
+    /// state before it) and whose view it reshapes.
+    fn apply_and_remember(
+        &mut self,
+        stored: &StoredEvent,
+        event: &Event,
+    ) -> (Frame, Audience, Reshape) {
+        let audience = Audience::of(&self.state, event);
+        let reshape = Reshape::of(self.state.settings.as_ref(), event);
+        self.state.apply(stored.seq, event);
         let frame: Frame = event_frame(stored.seq, stored.at, stored.actor, &stored.body).into();
         if self.recent.len() == REPLAY_WINDOW {
             self.recent.pop_front();
         }
         self.recent.push_back(Recent {
             seq: stored.seq,
-            audience: Audience::of(event),
-            moved: match event {
-                Event::ParticipantMoved { participant, .. } => Some(*participant),
-                _ => None,
-            },
+            audience,
+            reshape,
             frame: frame.clone(),
         });
-        frame
+        (frame, audience, reshape)
     }
 
     async fn run(mut self) {
@@ -372,16 +393,14 @@ impl WorkshopActor {
                     continue;
                 }
             };
-            self.state.apply(seq, &event);
             let stored = StoredEvent {
                 seq,
                 at,
                 actor,
                 body,
             };
-            let frame = self.remember(&stored, &event);
+            let (frame, audience, reshape) = self.apply_and_remember(&stored, &event);
             batch.events.push(stored);
-            let audience = Audience::of(&event);
             let mut to = Vec::new();
             let mut snapshots = Vec::new();
             for (conn, sub) in &self.subscribers {
@@ -391,10 +410,10 @@ impl WorkshopActor {
                 if audience.admits(viewer) {
                     to.push(*conn);
                 }
-                if visibility::reshapes_view_of(&event, viewer.id) {
+                if reshape.affects(viewer) {
                     let snapshot = ServerFrame::Snapshot {
                         seq,
-                        reason: SnapshotReason::Moved,
+                        reason: snapshot_reason(reshape),
                         snapshot: visibility::view(&self.state, viewer),
                     };
                     snapshots.push(Delivery::Snapshot {
@@ -403,7 +422,7 @@ impl WorkshopActor {
                     });
                 }
             }
-            // The event first, then the mover's fresh snapshot.
+            // The event first, then the fresh snapshots it calls for.
             deliveries.push(Delivery::Event { frame, to });
             deliveries.extend(snapshots);
         }
@@ -471,6 +490,34 @@ impl WorkshopActor {
                 self.subscribers.remove(&conn);
                 let _connection_may_be_gone = done.send(());
             }
+            Msg::Query {
+                participant,
+                query,
+                reply,
+            } => {
+                let report = match self.state.participants.get(&participant) {
+                    Some(p) if p.role.is_staff() => {
+                        let encoded = match query {
+                            Query::Overview => {
+                                serde_json::to_string(&reports::country_overview(&self.state))
+                            }
+                            Query::Consolidation => {
+                                serde_json::to_string(&reports::consolidation(&self.state))
+                            }
+                        };
+                        encoded.map_err(|_| HubError::unavailable())
+                    }
+                    Some(_) => Err(HubError::new(
+                        ErrorCode::Forbidden,
+                        "only facilitators and the organizer see reports",
+                    )),
+                    None => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown participant",
+                    )),
+                };
+                let _caller_may_be_gone = reply.send(report);
+            }
             Msg::Command { .. } | Msg::Join { .. } => {}
         }
     }
@@ -500,8 +547,8 @@ impl WorkshopActor {
             return snapshot(SnapshotReason::TooFarBehind);
         }
         let missed = self.recent.iter().filter(|r| r.seq > last);
-        if missed.clone().any(|r| r.moved == Some(me.id)) {
-            return snapshot(SnapshotReason::Moved);
+        if let Some(r) = missed.clone().find(|r| r.reshape.affects(me)) {
+            return snapshot(snapshot_reason(r.reshape));
         }
         let events = missed
             .filter(|r| r.audience.admits(me))
@@ -519,11 +566,19 @@ impl WorkshopActor {
     }
 }
 
+fn snapshot_reason(reshape: Reshape) -> SnapshotReason {
+    match reshape {
+        Reshape::Participant(_) => SnapshotReason::Moved,
+        Reshape::RoomDelegates(_) | Reshape::Nobody => SnapshotReason::ViewChanged,
+    }
+}
+
 /// Tells the waiting side that its command or join did not happen.
 fn fail(delivery: Delivery) {
     let outcome = Outcome::Error {
         code: ErrorCode::Unavailable,
         message: "the change could not be stored; retry with the same id".into(),
+        current_version: None,
     };
     match delivery {
         Delivery::Answer(Reply::Socket(outbox), id, _) => {

@@ -117,7 +117,7 @@ impl SqliteStore {
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
         let commands = sqlx::query(
-            "SELECT participant_id, command_id, seq, error_code, error_message FROM commands WHERE workshop_id = ?",
+            "SELECT participant_id, command_id, seq, error_code, error_message, error_version FROM commands WHERE workshop_id = ?",
         )
         .bind(&id)
         .fetch_all(&self.reader)
@@ -134,6 +134,7 @@ impl SqliteStore {
                     code: ErrorCode::parse(&code)
                         .ok_or_else(|| StoreError::Corrupt(format!("error code {code:?}")))?,
                     message: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+                    current_version: row.try_get::<Option<i64>, _>(5)?.map(|v| v as u64),
                 },
             };
             Ok(CommandRecord {
@@ -213,12 +214,21 @@ async fn write_batch(
         .await?;
     }
     for c in &batch.commands {
-        let (seq, code, message) = match &c.outcome {
-            Outcome::Ack { seq } => (*seq, None, None),
-            Outcome::Error { code, message } => (0, Some(code.as_str()), Some(message.as_str())),
+        let (seq, code, message, version) = match &c.outcome {
+            Outcome::Ack { seq } => (*seq, None, None, None),
+            Outcome::Error {
+                code,
+                message,
+                current_version,
+            } => (
+                0,
+                Some(code.as_str()),
+                Some(message.as_str()),
+                current_version.map(|v| v as i64),
+            ),
         };
         sqlx::query(
-            "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(c.participant.to_string())
@@ -226,6 +236,7 @@ async fn write_batch(
         .bind(seq as i64)
         .bind(code)
         .bind(message)
+        .bind(version)
         .execute(&mut **tx)
         .await?;
     }

@@ -1,0 +1,257 @@
+//! Events (what happened, stored and sent) and commands (what is asked, already parsed).
+
+use super::phase::Phase;
+use super::{
+    CardId, ConclusionId, ConclusionStatus, GroupId, Participant, ParticipantId, Place, Room,
+    RoomId, Settings, Theme, WorkshopId,
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything that happened in a workshop. Stored in the event log and sent to clients
+/// inside `{"type":"event","seq":…,"event":{…}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// Always the first event of a workshop.
+    WorkshopCreated {
+        workshop: WorkshopId,
+        settings: Settings,
+        rooms: Vec<Room>,
+    },
+    /// Someone joined with a code (or was created with the workshop: the organizer).
+    /// Joiners wait in the lobby until a facilitator places them.
+    ParticipantJoined {
+        participant: Participant,
+    },
+    CardPosted {
+        card: CardId,
+        room: RoomId,
+        column: String,
+        text: String,
+        author: ParticipantId,
+    },
+    /// `by` is the author or a facilitator (moderation); the previous text is kept.
+    CardEdited {
+        card: CardId,
+        room: RoomId,
+        text: String,
+        by: ParticipantId,
+    },
+    CardDeleted {
+        card: CardId,
+        room: RoomId,
+    },
+    /// A facilitator took a card off delegates' boards; it stays in the record.
+    CardHidden {
+        card: CardId,
+        room: RoomId,
+        by: ParticipantId,
+    },
+    CardShown {
+        card: CardId,
+        room: RoomId,
+        by: ParticipantId,
+    },
+    /// A participant was placed in a room or sent to the lobby (`room: "lobby"`).
+    ParticipantMoved {
+        participant: ParticipantId,
+        from: Place,
+        room: Place,
+    },
+    RoomClosed {
+        room: RoomId,
+    },
+    RoomOpened {
+        room: RoomId,
+    },
+    /// A room's phase changed (`from`/`was_hidden` tell what it was).
+    PhaseSet {
+        room: RoomId,
+        phase: Phase,
+        hidden: bool,
+        from: Phase,
+        was_hidden: bool,
+    },
+    VoteCast {
+        card: CardId,
+        room: RoomId,
+        participant: ParticipantId,
+    },
+    VoteWithdrawn {
+        card: CardId,
+        room: RoomId,
+        participant: ParticipantId,
+    },
+    GroupCreated {
+        group: GroupId,
+        room: RoomId,
+        name: String,
+        cards: Vec<CardId>,
+    },
+    /// A card moved into a group, or out of any (`group: null`).
+    CardRegrouped {
+        card: CardId,
+        room: RoomId,
+        group: Option<GroupId>,
+    },
+    /// Every card of `group` moved into `into`; `group` is gone.
+    GroupsMerged {
+        room: RoomId,
+        group: GroupId,
+        into: GroupId,
+    },
+    /// The group is gone; its cards are ungrouped.
+    GroupDissolved {
+        room: RoomId,
+        group: GroupId,
+    },
+    GroupRenamed {
+        room: RoomId,
+        group: GroupId,
+        name: String,
+    },
+    CardTagged {
+        card: CardId,
+        room: RoomId,
+        theme: Option<String>,
+    },
+    GroupTagged {
+        group: GroupId,
+        room: RoomId,
+        theme: Option<String>,
+    },
+    /// The organizer replaced the list of themes. Tags of removed themes are dropped.
+    ThemesSet {
+        themes: Vec<Theme>,
+    },
+    ConclusionAdded {
+        conclusion: ConclusionId,
+        theme: String,
+        text: String,
+        cards: Vec<CardId>,
+    },
+    /// The conclusion as it is now, at `version`.
+    ConclusionEdited {
+        conclusion: ConclusionId,
+        version: u64,
+        theme: String,
+        text: String,
+        cards: Vec<CardId>,
+        status: ConclusionStatus,
+    },
+    /// Moved to `position` (0-based) among the conclusions of its theme.
+    ConclusionMoved {
+        conclusion: ConclusionId,
+        position: usize,
+    },
+    ConclusionRemoved {
+        conclusion: ConclusionId,
+    },
+}
+
+/// A request to change the workshop, already parsed and carrying any new ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Join {
+        participant: ParticipantId,
+        name: String,
+        country: Option<String>,
+        language: String,
+        role: super::Role,
+    },
+    PostCard {
+        card: CardId,
+        room: RoomId,
+        column: String,
+        text: String,
+    },
+    EditCard {
+        card: CardId,
+        text: String,
+    },
+    DeleteCard {
+        card: CardId,
+    },
+    HideCard {
+        card: CardId,
+    },
+    ShowCard {
+        card: CardId,
+    },
+    MoveParticipant {
+        participant: ParticipantId,
+        to: Place,
+    },
+    OpenRoom {
+        room: RoomId,
+    },
+    CloseRoom {
+        room: RoomId,
+    },
+    /// For one room, or every room when `room` is `None`.
+    SetPhase {
+        room: Option<RoomId>,
+        phase: Phase,
+        hidden: bool,
+    },
+    Vote {
+        card: CardId,
+    },
+    Unvote {
+        card: CardId,
+    },
+    GroupCards {
+        group: GroupId,
+        cards: Vec<CardId>,
+        name: String,
+    },
+    MoveCardToGroup {
+        card: CardId,
+        group: Option<GroupId>,
+    },
+    MergeGroups {
+        group: GroupId,
+        into: GroupId,
+    },
+    Ungroup {
+        group: GroupId,
+    },
+    RenameGroup {
+        group: GroupId,
+        name: String,
+    },
+    TagCard {
+        card: CardId,
+        theme: Option<String>,
+    },
+    TagGroup {
+        group: GroupId,
+        theme: Option<String>,
+    },
+    SetThemes {
+        themes: Vec<Theme>,
+    },
+    AddConclusion {
+        conclusion: ConclusionId,
+        theme: String,
+        text: String,
+        cards: Vec<CardId>,
+    },
+    /// Fields left `None` keep their value. `version` is the one the edit was based on.
+    EditConclusion {
+        conclusion: ConclusionId,
+        version: u64,
+        text: Option<String>,
+        cards: Option<Vec<CardId>>,
+        theme: Option<String>,
+        status: Option<ConclusionStatus>,
+    },
+    MoveConclusion {
+        conclusion: ConclusionId,
+        position: usize,
+    },
+    RemoveConclusion {
+        conclusion: ConclusionId,
+        version: u64,
+    },
+}
