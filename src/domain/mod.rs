@@ -564,4 +564,8 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_board;
+#[cfg(test)]
+mod tests_conclusions;
+#[cfg(test)]
 mod tests_session;
