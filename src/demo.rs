@@ -198,7 +198,12 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
         let cards = conclusion
             .cards
             .iter()
-            .map(|k| card_ids.get(k.as_str()).copied().ok_or_else(|| anyhow!("card {k}")))
+            .map(|k| {
+                card_ids
+                    .get(k.as_str())
+                    .copied()
+                    .ok_or_else(|| anyhow!("card {k}"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let command = Command::AddConclusion {
             conclusion: ConclusionId::random(),

@@ -74,12 +74,12 @@ pub async fn run(
         shutdown.await;
         tracing::info!("shutting down: closing connections");
         hub_for_signal.begin_shutdown();
-        let _ = stop_tx.send(true);
+        let _server_may_have_stopped = stop_tx.send(true);
     });
     let mut stop = stop_rx.clone();
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
+            let _sender_may_be_gone = stop.wait_for(|s| *s).await;
         })
         .await?;
     hub.release_workshops();

@@ -5,8 +5,8 @@
 //! It must not decide anything: it only parses and encodes.
 
 use crate::domain::{
-    self, CardId, ConclusionId, ConclusionStatus, DomainError, GroupId, Participant,
-    ParticipantId, Phase, Place, RoomId, Theme,
+    self, CardId, ConclusionId, ConclusionStatus, DomainError, GroupId, Participant, ParticipantId,
+    Phase, Place, RoomId, Theme,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;

@@ -62,6 +62,10 @@ impl Workshop {
             }
             Event::CardHidden { card, by, .. } | Event::CardShown { card, by, .. } => {
                 let hidden = matches!(event, Event::CardHidden { .. });
+                if hidden {
+                    // A moderated card gives its votes back to those who cast them.
+                    self.votes.remove(card);
+                }
                 if let Some(c) = self.cards.get_mut(card) {
                     c.hidden = hidden;
                     c.history.push(Revision {

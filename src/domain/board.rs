@@ -7,7 +7,9 @@
 
 use super::phase::{self, BoardAction};
 use super::settings::{clean_text, limits};
-use super::{require_staff, Card, CardId, DomainError, Event, Participant, Place, RoomId, Workshop};
+use super::{
+    require_staff, Card, CardId, DomainError, Event, Participant, Place, RoomId, Workshop,
+};
 
 /// A delegate may touch a room's board only while they are in it.
 pub(super) fn require_in_room(me: &Participant, room: RoomId) -> Result<(), DomainError> {
@@ -29,10 +31,12 @@ pub(super) fn visible_card<'a>(
 ) -> Result<&'a Card, DomainError> {
     let c = state.card(card)?;
     require_in_room(me, c.room)?;
-    let hidden_from_me = !me.role.is_staff()
-        && (c.hidden || (state.room(c.room)?.hidden && c.author != me.id));
+    let hidden_from_me =
+        !me.role.is_staff() && (c.hidden || (state.room(c.room)?.hidden && c.author != me.id));
     if hidden_from_me {
-        return Err(DomainError::NotFound(format!("no card {card} in this workshop")));
+        return Err(DomainError::NotFound(format!(
+            "no card {card} in this workshop"
+        )));
     }
     Ok(c)
 }

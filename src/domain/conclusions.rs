@@ -47,11 +47,11 @@ fn check_cards(state: &Workshop, cards: &[CardId]) -> Result<Vec<CardId>, Domain
     Ok(unique)
 }
 
-fn current<'a>(
-    state: &'a Workshop,
+fn current(
+    state: &Workshop,
     conclusion: ConclusionId,
     version: u64,
-) -> Result<&'a Conclusion, DomainError> {
+) -> Result<&Conclusion, DomainError> {
     let c = state.conclusion(conclusion)?;
     if c.version != version {
         return Err(DomainError::Conflict {
@@ -84,7 +84,9 @@ pub(super) fn add(
         )));
     }
     if state.conclusions.iter().any(|c| c.id == conclusion) {
-        return Err(DomainError::Invalid("that conclusion id is already used".into()));
+        return Err(DomainError::Invalid(
+            "that conclusion id is already used".into(),
+        ));
     }
     Ok(vec![Event::ConclusionAdded {
         conclusion,

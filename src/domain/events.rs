@@ -20,7 +20,9 @@ pub enum Event {
     },
     /// Someone joined with a code (or was created with the workshop: the organizer).
     /// Joiners wait in the lobby until a facilitator places them.
-    ParticipantJoined { participant: Participant },
+    ParticipantJoined {
+        participant: Participant,
+    },
     CardPosted {
         card: CardId,
         room: RoomId,
@@ -35,7 +37,10 @@ pub enum Event {
         text: String,
         by: ParticipantId,
     },
-    CardDeleted { card: CardId, room: RoomId },
+    CardDeleted {
+        card: CardId,
+        room: RoomId,
+    },
     /// A facilitator took a card off delegates' boards; it stays in the record.
     CardHidden {
         card: CardId,
@@ -53,8 +58,12 @@ pub enum Event {
         from: Place,
         room: Place,
     },
-    RoomClosed { room: RoomId },
-    RoomOpened { room: RoomId },
+    RoomClosed {
+        room: RoomId,
+    },
+    RoomOpened {
+        room: RoomId,
+    },
     /// A room's phase changed (`from`/`was_hidden` tell what it was).
     PhaseSet {
         room: RoomId,
@@ -92,7 +101,10 @@ pub enum Event {
         into: GroupId,
     },
     /// The group is gone; its cards are ungrouped.
-    GroupDissolved { room: RoomId, group: GroupId },
+    GroupDissolved {
+        room: RoomId,
+        group: GroupId,
+    },
     GroupRenamed {
         room: RoomId,
         group: GroupId,
@@ -109,7 +121,9 @@ pub enum Event {
         theme: Option<String>,
     },
     /// The organizer replaced the list of themes. Tags of removed themes are dropped.
-    ThemesSet { themes: Vec<Theme> },
+    ThemesSet {
+        themes: Vec<Theme>,
+    },
     ConclusionAdded {
         conclusion: ConclusionId,
         theme: String,
@@ -130,7 +144,9 @@ pub enum Event {
         conclusion: ConclusionId,
         position: usize,
     },
-    ConclusionRemoved { conclusion: ConclusionId },
+    ConclusionRemoved {
+        conclusion: ConclusionId,
+    },
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.

@@ -21,7 +21,14 @@ fn may_group(state: &Workshop, me: &Participant, room: RoomId) -> Result<(), Dom
         ));
     }
     super::board::require_in_room(me, room)?;
-    phase::check(state.room(room)?, me, BoardAction::Group)
+    let r = state.room(room)?;
+    phase::check(r, me, BoardAction::Group)?;
+    if r.hidden && !me.role.is_staff() {
+        return Err(DomainError::Forbidden(
+            "in a hidden brainstorm, grouping waits for the reveal".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn group_in<'a>(
@@ -53,7 +60,9 @@ pub(super) fn group_cards(
 ) -> Result<Vec<Event>, DomainError> {
     let name = clean_text("name", name, limits::ROOM_NAME_MAX)?;
     let Some(first) = cards.first() else {
-        return Err(DomainError::Invalid("`cards` must name at least one card".into()));
+        return Err(DomainError::Invalid(
+            "`cards` must name at least one card".into(),
+        ));
     };
     if cards.len() > limits::CARDS_PER_COMMAND_MAX {
         return Err(DomainError::TooLarge(format!(
@@ -125,7 +134,9 @@ pub(super) fn merge(
     let from = group_in(state, me, group)?;
     let target = state.group(into)?;
     if from.id == target.id {
-        return Err(DomainError::Invalid("a group cannot merge into itself".into()));
+        return Err(DomainError::Invalid(
+            "a group cannot merge into itself".into(),
+        ));
     }
     if from.room != target.room {
         return Err(DomainError::Invalid(

@@ -374,7 +374,14 @@ pub fn decide(
             theme,
             text,
             cards,
-        } => conclusions::add(state, issuer(state, actor)?, *conclusion, theme, text, cards),
+        } => conclusions::add(
+            state,
+            issuer(state, actor)?,
+            *conclusion,
+            theme,
+            text,
+            cards,
+        ),
         Command::EditConclusion {
             conclusion,
             version,
@@ -432,3 +439,7 @@ fn require_staff(me: &Participant, what: &str) -> Result<(), DomainError> {
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_board;
+#[cfg(test)]
+mod tests_conclusions;

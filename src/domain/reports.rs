@@ -26,11 +26,12 @@ pub struct RoomRef {
 pub struct Support {
     /// Rooms the cited cards come from, in the workshop's room order.
     pub rooms: Vec<RoomRef>,
-    /// Countries of the cited cards' authors (ISO codes, sorted).
+    /// Countries of the delegates who wrote the cited cards (ISO codes, sorted). Staff
+    /// speak for no country, as in the country overview.
     pub countries: Vec<String>,
     /// Votes the cited cards received.
     pub votes: u32,
-    /// How many cited cards still exist.
+    /// How many cited cards are on the record (moderated, hidden cards do not count).
     pub cards: usize,
 }
 
@@ -39,6 +40,7 @@ pub fn support(state: &Workshop, conclusion: &Conclusion) -> Support {
         .cards
         .iter()
         .filter_map(|id| state.cards.get(id))
+        .filter(|c| !c.hidden)
         .collect();
     let rooms = state
         .rooms
@@ -51,7 +53,9 @@ pub fn support(state: &Workshop, conclusion: &Conclusion) -> Support {
         .collect();
     let countries: BTreeSet<String> = cited
         .iter()
-        .filter_map(|c| state.participants.get(&c.author)?.country.clone())
+        .filter_map(|c| state.participants.get(&c.author))
+        .filter(|p| p.role == Role::Delegate)
+        .filter_map(|p| p.country.clone())
         .collect();
     Support {
         rooms,
@@ -110,9 +114,11 @@ fn entry(state: &Workshop, card: &Card) -> CardEntry {
         group: card.group,
         group_name: group.map(|g| g.name.clone()),
         text: card.text.clone(),
+        // The country a card speaks for: its author's, when the author is a delegate.
         author_country: state
             .participants
             .get(&card.author)
+            .filter(|p| p.role == Role::Delegate)
             .and_then(|p| p.country.clone()),
         votes: state.votes_on(card.id),
         hidden: card.hidden,

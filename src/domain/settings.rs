@@ -198,7 +198,9 @@ impl Settings {
         check_unique("columns", self.columns.iter().map(|c| c.key.as_str()))?;
         self.themes = validated_themes(std::mem::take(&mut self.themes))?;
         if self.max_votes_per_card == Some(0)
-            || self.max_votes_per_card.is_some_and(|m| m > limits::VOTES_MAX)
+            || self
+                .max_votes_per_card
+                .is_some_and(|m| m > limits::VOTES_MAX)
         {
             return Err(DomainError::Invalid(format!(
                 "`max_votes_per_card` must be 1-{}",

@@ -3,10 +3,12 @@
 //! Every test starts from the same session (`Session::new`): the reference workshop with
 //! four rooms, its organizer, one facilitator and four delegates: Ana and Ben in room 1,
 //! Cho in room 2, Dan still waiting in the lobby. Property tests over random command
-//! sequences live in `proptests.rs`.
+//! sequences live in `proptests.rs`; the rules of phases, votes, groups, themes and
+//! moderation are checked in `tests_board.rs`, those of conclusions, reports and what each
+//! participant sees of them in `tests_conclusions.rs`.
 
 use super::settings::{default_columns, default_room_names, default_themes, limits};
-use super::visibility::{reshapes_view_of, view, Audience};
+use super::visibility::{view, Audience, Reshape};
 use super::*;
 use uuid::Uuid;
 
@@ -20,21 +22,26 @@ pub(super) fn reference_settings() -> Settings {
         columns: default_columns(),
         themes: default_themes(),
         votes_per_participant: 5,
+        max_votes_per_card: None,
+        votes_visibility: VotesVisibility::Live,
+        delegates_can_group: false,
     }
 }
 
 /// The kind of a refusal, so a test can say which rule fired without matching messages.
 #[derive(Debug, PartialEq, Eq)]
-enum Refused {
+pub(super) enum Refused {
     Invalid,
     NotFound,
     Forbidden,
     Closed,
     TooLarge,
+    /// A stale edit, with the version the thing is at now.
+    Conflict(u64),
 }
 
 #[track_caller]
-fn refused(result: Result<Vec<Event>, DomainError>) -> Refused {
+pub(super) fn refused(result: Result<Vec<Event>, DomainError>) -> Refused {
     match result {
         Ok(events) => panic!("expected a refusal, got {events:?}"),
         Err(DomainError::Invalid(_)) => Refused::Invalid,
@@ -42,14 +49,15 @@ fn refused(result: Result<Vec<Event>, DomainError>) -> Refused {
         Err(DomainError::Forbidden(_)) => Refused::Forbidden,
         Err(DomainError::Closed(_)) => Refused::Closed,
         Err(DomainError::TooLarge(_)) => Refused::TooLarge,
+        Err(DomainError::Conflict { current, .. }) => Refused::Conflict(current),
     }
 }
 
-fn pid(n: u128) -> ParticipantId {
+pub(super) fn pid(n: u128) -> ParticipantId {
     ParticipantId(Uuid::from_u128(0x1000 + n))
 }
 
-fn post(card: CardId, room: RoomId, column: &str, text: &str) -> Command {
+pub(super) fn post(card: CardId, room: RoomId, column: &str, text: &str) -> Command {
     Command::PostCard {
         card,
         room,
@@ -58,14 +66,19 @@ fn post(card: CardId, room: RoomId, column: &str, text: &str) -> Command {
     }
 }
 
-fn edit(card: CardId, text: &str) -> Command {
+pub(super) fn edit(card: CardId, text: &str) -> Command {
     Command::EditCard {
         card,
         text: text.into(),
     }
 }
 
-fn join(participant: ParticipantId, country: Option<&str>, language: &str, role: Role) -> Command {
+pub(super) fn join(
+    participant: ParticipantId,
+    country: Option<&str>,
+    language: &str,
+    role: Role,
+) -> Command {
     Command::Join {
         participant,
         name: "Someone".into(),
@@ -75,44 +88,43 @@ fn join(participant: ParticipantId, country: Option<&str>, language: &str, role:
     }
 }
 
-fn moved(participant: ParticipantId, to: Place) -> Command {
+pub(super) fn moved(participant: ParticipantId, to: Place) -> Command {
     Command::MoveParticipant { participant, to }
 }
 
 /// A workshop in session, with the events applied so far.
-struct Session {
-    w: Workshop,
+pub(super) struct Session {
+    pub(super) w: Workshop,
     /// Every event applied to `w`, in order (the event log).
-    log: Vec<Event>,
-    rooms: Vec<RoomId>,
-    organizer: ParticipantId,
-    facilitator: ParticipantId,
+    pub(super) log: Vec<Event>,
+    pub(super) rooms: Vec<RoomId>,
+    pub(super) organizer: ParticipantId,
+    pub(super) facilitator: ParticipantId,
     /// Delegate in room 1.
-    ana: ParticipantId,
+    pub(super) ana: ParticipantId,
     /// Delegate in room 1.
-    ben: ParticipantId,
+    pub(super) ben: ParticipantId,
     /// Delegate in room 2.
-    cho: ParticipantId,
+    pub(super) cho: ParticipantId,
     /// Delegate in the lobby.
-    dan: ParticipantId,
+    pub(super) dan: ParticipantId,
     /// The next fresh card id hands out decreasing UUIDs, so the `BTreeMap` order of cards
     /// is the reverse of their posting order and tests notice any sort by id.
-    next_card: u128,
+    pub(super) next_card: u128,
 }
 
 impl Session {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
+        Session::with(reference_settings())
+    }
+
+    /// The same session in a workshop with other settings.
+    pub(super) fn with(settings: Settings) -> Self {
         let id = WorkshopId(Uuid::from_u128(1));
         let rooms: Vec<RoomId> = (0..4).map(|n| RoomId(Uuid::from_u128(0x100 + n))).collect();
         let organizer = pid(0);
-        let events = Workshop::create(
-            id,
-            reference_settings(),
-            default_room_names(),
-            rooms.clone(),
-            organizer,
-        )
-        .unwrap();
+        let events =
+            Workshop::create(id, settings, default_room_names(), rooms.clone(), organizer).unwrap();
         let mut s = Session {
             w: Workshop::empty(id),
             log: Vec::new(),
@@ -139,7 +151,7 @@ impl Session {
         s
     }
 
-    fn apply(&mut self, events: &[Event]) {
+    pub(super) fn apply(&mut self, events: &[Event]) {
         for e in events {
             let seq = self.w.seq + 1;
             self.w.apply(seq, e);
@@ -147,17 +159,21 @@ impl Session {
         }
     }
 
-    fn decide(&self, who: ParticipantId, command: Command) -> Result<Vec<Event>, DomainError> {
+    pub(super) fn decide(
+        &self,
+        who: ParticipantId,
+        command: Command,
+    ) -> Result<Vec<Event>, DomainError> {
         decide(&self.w, Actor::Participant(who), &command)
     }
 
-    fn join(&self, command: Command) -> Result<Vec<Event>, DomainError> {
+    pub(super) fn join(&self, command: Command) -> Result<Vec<Event>, DomainError> {
         decide(&self.w, Actor::Server, &command)
     }
 
     /// Decides a command that must succeed, applies its events and returns them.
     #[track_caller]
-    fn run(&mut self, who: ParticipantId, command: Command) -> Vec<Event> {
+    pub(super) fn run(&mut self, who: ParticipantId, command: Command) -> Vec<Event> {
         let events = self
             .decide(who, command)
             .unwrap_or_else(|e| panic!("command refused: {e:?}"));
@@ -165,21 +181,33 @@ impl Session {
         events
     }
 
-    fn fresh_card(&mut self) -> CardId {
+    pub(super) fn fresh_card(&mut self) -> CardId {
         self.next_card -= 1;
         CardId(Uuid::from_u128(self.next_card))
     }
 
     /// Posts a card (which must succeed) to room `room` (0-based) and returns its id.
     #[track_caller]
-    fn post(&mut self, who: ParticipantId, room: usize, text: &str) -> CardId {
+    pub(super) fn post(&mut self, who: ParticipantId, room: usize, text: &str) -> CardId {
+        self.post_in(who, room, "strengths", text)
+    }
+
+    /// Posts a card (which must succeed) in `column` of room `room` (0-based).
+    #[track_caller]
+    pub(super) fn post_in(
+        &mut self,
+        who: ParticipantId,
+        room: usize,
+        column: &str,
+        text: &str,
+    ) -> CardId {
         let card = self.fresh_card();
-        self.run(who, post(card, self.rooms[room], "strengths", text));
+        self.run(who, post(card, self.rooms[room], column, text));
         card
     }
 
     #[track_caller]
-    fn close(&mut self, room: usize) {
+    pub(super) fn close(&mut self, room: usize) {
         self.run(
             self.facilitator,
             Command::CloseRoom {
@@ -188,8 +216,20 @@ impl Session {
         );
     }
 
-    fn who(&self, id: ParticipantId) -> &Participant {
+    pub(super) fn who(&self, id: ParticipantId) -> &Participant {
         self.w.participant(id).unwrap()
+    }
+
+    /// Sets the phase of room `room` (0-based), or of every room, as the facilitator.
+    #[track_caller]
+    pub(super) fn phase(&mut self, room: Option<usize>, phase: Phase, hidden: bool) -> Vec<Event> {
+        let room = room.map(|r| self.rooms[r]);
+        let command = Command::SetPhase {
+            room,
+            phase,
+            hidden,
+        };
+        self.run(self.facilitator, command)
     }
 }
 
@@ -510,6 +550,7 @@ fn delegate_edits_own_card() {
             card,
             room: s.rooms[0],
             text: "final".into(),
+            by: s.ana,
         }]
     );
     let c = s.w.card(card).unwrap();
@@ -1315,7 +1356,7 @@ fn board_events_go_to_their_room_and_everything_else_to_everyone() {
         Event::RoomOpened { room },
     ];
     for e in &everyone {
-        assert_eq!(Audience::of(e), Audience::Everyone, "{e:?}");
+        assert_eq!(Audience::of(&s.w, e), Audience::Everyone, "{e:?}");
     }
     let board = [
         Event::CardPosted {
@@ -1329,11 +1370,12 @@ fn board_events_go_to_their_room_and_everything_else_to_everyone() {
             card,
             room,
             text: "y".into(),
+            by: who,
         },
         Event::CardDeleted { card, room },
     ];
     for e in &board {
-        assert_eq!(Audience::of(e), Audience::Room(room), "{e:?}");
+        assert_eq!(Audience::of(&s.w, e), Audience::Room(room), "{e:?}");
     }
 }
 
@@ -1458,15 +1500,19 @@ fn everyone_sees_rooms_members_and_the_lobby() {
 fn only_the_moved_participants_view_is_reshaped() {
     let mut s = Session::new();
     let events = s.run(s.facilitator, moved(s.dan, Place::Room(s.rooms[0])));
-    assert!(reshapes_view_of(&events[0], s.dan));
+    let reshape = Reshape::of(s.w.settings.as_ref(), &events[0]);
+    assert_eq!(reshape, Reshape::Participant(s.dan));
+    assert!(reshape.affects(s.who(s.dan)));
     for other in [s.ana, s.facilitator, s.organizer] {
-        assert!(!reshapes_view_of(&events[0], other));
+        assert!(!reshape.affects(s.who(other)));
     }
     let card = s.fresh_card();
     let posted = s.run(s.dan, post(card, s.rooms[0], "strengths", "x"));
     let closed = s.run(s.facilitator, Command::CloseRoom { room: s.rooms[0] });
     for e in posted.iter().chain(&closed) {
-        assert!(!reshapes_view_of(e, s.dan), "{e:?}");
+        let reshape = Reshape::of(s.w.settings.as_ref(), e);
+        assert_eq!(reshape, Reshape::Nobody, "{e:?}");
+        assert!(!reshape.affects(s.who(s.dan)), "{e:?}");
     }
 }
 
@@ -1514,6 +1560,9 @@ fn each_room_needs_exactly_one_distinct_id() {
         columns: settings::default_columns(),
         themes: settings::default_themes(),
         votes_per_participant: 5,
+        max_votes_per_card: None,
+        votes_visibility: VotesVisibility::Live,
+        delegates_can_group: false,
     };
     let names = settings::default_room_names();
     let one = RoomId::random();
@@ -1550,6 +1599,9 @@ fn nobody_joins_as_a_second_organizer() {
             columns: settings::default_columns(),
             themes: settings::default_themes(),
             votes_per_participant: 5,
+            max_votes_per_card: None,
+            votes_visibility: VotesVisibility::Live,
+            delegates_can_group: false,
         };
         let events = Workshop::create(
             id,

@@ -54,8 +54,15 @@ impl Audience {
             }
             Event::CardEdited { card, room, .. }
             | Event::CardDeleted { card, room }
-            | Event::CardRegrouped { card, room, .. }
             | Event::CardTagged { card, room, .. } => about_card(card, room),
+            // Groups stay among staff until the reveal, like the group events themselves.
+            Event::CardRegrouped { card, room, .. } => {
+                if room_hidden(room) {
+                    Audience::Staff
+                } else {
+                    about_card(card, room)
+                }
+            }
             // Delegates must learn that a card left their board (the event carries no text).
             Event::CardHidden { card, room, .. } => match state.cards.get(card) {
                 Some(c) if room_hidden(room) => Audience::StaffAnd(c.author),
@@ -261,7 +268,10 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
             author: c.author,
             seq: c.seq,
             edited: c.edited,
-            group: c.group,
+            // In a hidden brainstorm a delegate does not learn what their card was grouped with.
+            group: c
+                .group
+                .filter(|_| staff || state.room(c.room).is_ok_and(|r| !r.hidden)),
             theme: c.theme.as_deref(),
             votes: sees_totals(state, viewer, c.room).then(|| state.votes_on(c.id)),
             my_votes: state

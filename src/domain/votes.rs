@@ -1,7 +1,8 @@
 //! Dot voting: delegates spend a per-person budget of votes on the cards of their room,
 //! during the vote phase, with an optional cap of votes per card per person.
 //!
-//! The budget counts every vote a participant holds in the workshop. The actor decides
+//! The budget counts the votes a participant holds on the board of the room they are in
+//! (hiding a card gives its votes back). The actor decides
 //! commands one at a time, so concurrent votes (two tabs) can never overspend it.
 
 use super::board::visible_card;
@@ -16,10 +17,13 @@ pub(super) fn vote(
     let c = visible_card(state, me, card)?;
     phase::check(state.room(c.room)?, me, BoardAction::Vote)?;
     let settings = state.settings()?;
+    // The budget is spent on the board of the room the delegate is in: a delegate moved to
+    // another room votes there afresh, and the votes left behind stay where they were cast.
     let spent: u32 = state
         .votes
-        .values()
-        .filter_map(|by| by.get(&me.id))
+        .iter()
+        .filter(|(card, _)| state.cards.get(card).is_some_and(|k| k.room == c.room))
+        .filter_map(|(_, by)| by.get(&me.id))
         .sum();
     if spent >= settings.votes_per_participant {
         return Err(DomainError::Forbidden(format!(

@@ -295,13 +295,13 @@ async fn report(
     id: &str,
     query: Query,
 ) -> Result<Response, ApiError> {
-    let id = workshop_id(id)?;
     let token = bearer(headers).ok_or_else(|| {
         ApiError::new(
             ErrorCode::Unauthorized,
             "an organizer or facilitator bearer token is required",
         )
     })?;
+    let id = workshop_id(id)?;
     let body = state.hub.report(token, id, query).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

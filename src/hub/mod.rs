@@ -274,6 +274,8 @@ impl Hub {
     ) -> Result<String, HubError> {
         let (handle, participant) = self.authenticate(token).await?;
         if handle.id != id {
+            // An unknown workshop is not found, whoever asks; a known one is not theirs.
+            self.workshop(id).await?;
             return Err(HubError::new(
                 ErrorCode::Forbidden,
                 "that token belongs to another workshop",

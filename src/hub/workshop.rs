@@ -206,7 +206,11 @@ impl WorkshopActor {
 
     /// Applies a stored event and keeps it for replay, with who may see it (judged on the
     /// state before it) and whose view it reshapes.
-    fn apply_and_remember(&mut self, stored: &StoredEvent, event: &Event) -> (Frame, Audience, Reshape) {
+    fn apply_and_remember(
+        &mut self,
+        stored: &StoredEvent,
+        event: &Event,
+    ) -> (Frame, Audience, Reshape) {
         let audience = Audience::of(&self.state, event);
         let reshape = Reshape::of(self.state.settings.as_ref(), event);
         self.state.apply(stored.seq, event);
@@ -513,7 +517,10 @@ impl WorkshopActor {
                         ErrorCode::Forbidden,
                         "only facilitators and the organizer see reports",
                     )),
-                    None => Err(HubError::new(ErrorCode::Unauthorized, "unknown participant")),
+                    None => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown participant",
+                    )),
                 };
                 let _caller_may_be_gone = reply.send(report);
             }

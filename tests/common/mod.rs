@@ -478,6 +478,22 @@ fn uuid_like() -> String {
     )
 }
 
+/// Joins a delegate, has the facilitator `f` place them in `room`, and connects them.
+pub async fn seated(
+    server: &TestServer,
+    w: &Workshop,
+    f: &mut TestClient,
+    name: &str,
+    country: &str,
+    room: &str,
+) -> (Member, TestClient) {
+    let m = server.delegate(w, name, country).await;
+    f.ok(move_to(&m.id, room)).await;
+    let c = server.connect(&m.token).await;
+    assert_eq!(c.welcome["you"]["room"], room, "{name} placed");
+    (m, c)
+}
+
 /// Command builders for the fixed protocol names.
 pub fn post_card(room: &str, column: &str, text: &str) -> Value {
     json!({"type": "post_card", "room": room, "column": column, "text": text})

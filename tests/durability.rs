@@ -1,0 +1,563 @@
+//! Nothing acknowledged is lost, nothing is done twice: idempotent retries, resuming after
+//! a dropped connection, and restarts (SIGTERM and `kill -9`) on the same database.
+
+mod common;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+// ---------------------------------------------------------------------------------------
+// Idempotent retry
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_post_sent_twice_gets_the_same_ack_and_makes_one_card() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (_, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let post = with_id(post_card(&w.rooms[0], "strengths", "One portal"), "retry-1");
+
+    let first = a.command(post.clone()).await;
+    let second = a.command(post.clone()).await;
+    assert_eq!(first["type"], "ack", "{first}");
+    assert_eq!(first, second);
+    // Same id, other fields changed: still the stored outcome, nothing new.
+    let changed = with_id(post_card(&w.rooms[0], "problems", "Other"), "retry-1");
+    assert_eq!(a.command(changed).await, first);
+
+    assert_eq!(posted_events(&mut f).await.len(), 1);
+    assert_eq!(posted_events(&mut a).await.len(), 1);
+    assert_eq!(board(&server, &w).await, ["One portal"]);
+}
+
+#[tokio::test]
+async fn a_post_refused_because_the_room_was_closed_stays_refused_after_it_reopens() {
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let room = &w.rooms[0];
+    f.ok(json!({"type": "close_room", "room": room})).await;
+    let late = with_id(post_card(room, "strengths", "Late idea"), "late-1");
+    let refused = a.command(late.clone()).await;
+    assert_eq!(refused["code"], "closed", "{refused}");
+
+    f.ok(json!({"type": "open_room", "room": room})).await;
+    assert_eq!(a.command(late.clone()).await, refused);
+    // The refusal is durable too.
+    server.kill().await;
+    server.restart().await;
+    let mut a = server.connect(&ana.token).await;
+    assert_eq!(a.command(late).await, refused);
+    a.ok(post_card(room, "strengths", "With a new id")).await;
+    assert_eq!(board(&server, &w).await, ["With a new id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_delegate_sending_the_same_post_from_two_devices_at_once_makes_one_card() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut phone) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let mut laptop = server.connect(&ana.token).await;
+    const ROUNDS: usize = 10;
+    for n in 0..ROUNDS {
+        let post = with_id(
+            post_card(&w.rooms[0], "strengths", &format!("Twin {n}")),
+            &format!("twin-{n}"),
+        );
+        let (p, l) = tokio::join!(phone.command(post.clone()), laptop.command(post));
+        assert_eq!(p["type"], "ack", "{p}");
+        assert_eq!(p, l, "round {n}");
+    }
+    let expected: Vec<String> = (0..ROUNDS).map(|n| format!("Twin {n}")).collect();
+    assert_eq!(posted_texts(&mut f).await, expected);
+    assert_eq!(board(&server, &w).await, expected);
+}
+
+#[tokio::test]
+async fn two_delegates_using_the_same_command_id_post_two_cards() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (_, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
+    let room = &w.rooms[0];
+    let sa = a
+        .ok(with_id(post_card(room, "strengths", "Ana's"), "c1"))
+        .await;
+    let sb = b
+        .ok(with_id(post_card(room, "strengths", "Bruno's"), "c1"))
+        .await;
+    assert_eq!(sb, sa + 1);
+    assert_eq!(board(&server, &w).await, ["Ana's", "Bruno's"]);
+}
+
+#[tokio::test]
+async fn a_retry_after_reconnecting_gets_the_original_ack_and_posts_nothing() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let post = with_id(post_card(&w.rooms[0], "strengths", "Offline idea"), "r-1");
+    let ack = a.command(post.clone()).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    a.close().await;
+
+    let mut again = server.connect(&ana.token).await;
+    assert_eq!(card_texts(&again.welcome), ["Offline idea"]);
+    assert_eq!(again.command(post).await, ack);
+    assert!(posted_events(&mut again).await.is_empty());
+    assert_eq!(posted_events(&mut f).await.len(), 1);
+    assert_eq!(board(&server, &w).await, ["Offline idea"]);
+}
+
+#[tokio::test]
+async fn a_retry_after_a_sigterm_restart_gets_the_original_ack_and_posts_nothing() {
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let post = with_id(post_card(&w.rooms[0], "strengths", "Before restart"), "r-1");
+    let ack = a.command(post.clone()).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+
+    assert!(server.terminate().await.success());
+    server.restart().await;
+    let mut a = server.connect(&ana.token).await;
+    assert_eq!(a.command(post).await, ack);
+    assert_eq!(board(&server, &w).await, ["Before restart"]);
+    // Nothing was appended by the retry: the workshop is still at the ack's seq.
+    assert_eq!(server.connect(&w.organizer_token).await.seq, seq_of(&ack));
+}
+
+// ---------------------------------------------------------------------------------------
+// Resume after a dropped connection
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_delegate_resuming_receives_exactly_the_missed_events_of_its_room() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
+    let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", &w.rooms[1]).await;
+    a.drain().await;
+    let last = a.seq;
+    a.close().await;
+    f.drain().await;
+
+    for n in 0..3 {
+        b.ok(post_card(&w.rooms[0], "strengths", &format!("B{n}")))
+            .await;
+        c.ok(post_card(&w.rooms[1], "problems", &format!("C{n}")))
+            .await;
+    }
+    f.ok(post_card(&w.rooms[0], "solutions", "F0")).await;
+    f.ok(post_card(&w.rooms[2], "solutions", "F2")).await;
+    let seen_by_staff = events_after(&mut f, last).await;
+    assert_eq!(seen_by_staff.len(), 8);
+
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
+    let events = back.welcome["events"].as_array().expect("events").clone();
+    let seqs: Vec<u64> = events.iter().map(seq_of).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "{seqs:?}");
+    assert!(seqs.iter().all(|s| *s > last), "{seqs:?} after {last}");
+    let expected: Vec<Value> = seen_by_staff
+        .into_iter()
+        .filter(|e| e["event"]["room"] == w.rooms[0].as_str())
+        .collect();
+    assert_eq!(events, expected);
+    let texts: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"]["text"].as_str().expect("text"))
+        .collect();
+    assert_eq!(texts, ["B0", "B1", "B2", "F0"]);
+    assert_eq!(back.seq, f.seq);
+}
+
+#[tokio::test]
+async fn a_delegate_resuming_at_the_current_seq_receives_no_events() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    a.ok(post_card(&w.rooms[0], "strengths", "Mine")).await;
+    a.drain().await;
+    let last = a.seq;
+    a.close().await;
+
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
+    assert_eq!(back.welcome["events"], json!([]));
+    assert_eq!(back.seq, last);
+}
+
+#[tokio::test]
+async fn a_client_resuming_from_a_seq_the_server_never_reached_gets_a_snapshot_flagged_unknown() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    a.ok(post_card(&w.rooms[0], "strengths", "Mine")).await;
+    f.ok(post_card(&w.rooms[1], "strengths", "Not for Ana"))
+        .await;
+    let now = f.seq;
+    a.close().await;
+
+    let back = server.resume(&ana.token, now + 1).await;
+    assert_eq!(back.welcome["resumed"], false, "{}", back.welcome);
+    assert_eq!(back.welcome["reason"], "unknown");
+    assert_eq!(back.seq, now);
+    assert_eq!(card_texts(&back.welcome), ["Mine"]);
+}
+
+#[tokio::test]
+async fn a_delegate_moved_while_offline_resumes_with_the_new_rooms_board_flagged_moved() {
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", &w.rooms[1]).await;
+    a.ok(post_card(&w.rooms[0], "strengths", "Old room")).await;
+    a.drain().await;
+    let last = a.seq;
+    a.close().await;
+
+    c.ok(post_card(&w.rooms[1], "problems", "New room")).await;
+    f.ok(move_to(&ana.id, &w.rooms[1])).await;
+
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], false, "{}", back.welcome);
+    assert_eq!(back.welcome["reason"], "moved");
+    assert_eq!(back.welcome["you"]["room"], w.rooms[1].as_str());
+    assert_eq!(card_texts(&back.welcome), ["New room"]);
+}
+
+#[tokio::test]
+async fn a_delegate_resumes_across_a_restart_with_exactly_the_missed_events() {
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
+    a.drain().await;
+    let last = a.seq;
+    a.close().await;
+    let before = b.ok(post_card(&w.rooms[0], "strengths", "B0")).await;
+    f.ok(post_card(&w.rooms[1], "strengths", "Elsewhere")).await;
+    drop((b, f));
+
+    assert!(server.terminate().await.success());
+    server.restart().await;
+    let mut b = server.connect(&bruno.token).await;
+    let after = b.ok(post_card(&w.rooms[0], "problems", "B1")).await;
+
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
+    let events = back.welcome["events"].as_array().expect("events");
+    let got: Vec<(u64, &str)> = events
+        .iter()
+        .map(|e| (seq_of(e), e["event"]["text"].as_str().expect("text")))
+        .collect();
+    assert_eq!(got, [(before, "B0"), (after, "B1")]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Restarts
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sigterm_closes_every_connection_with_4012_and_exits_successfully() {
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (_, a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let codes: Vec<_> = [f, a]
+        .into_iter()
+        .map(|mut c| tokio::spawn(async move { c.close_code().await }))
+        .collect();
+    let status = server.terminate().await;
+    assert!(status.success(), "{status:?}");
+    for code in codes {
+        assert_eq!(code.await.expect("reader"), Some(4012));
+    }
+}
+
+#[tokio::test]
+async fn after_a_sigterm_restart_everything_is_there_old_tokens_work_and_seq_continues() {
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[1]).await;
+    let carla = server.delegate(&w, "Carla", "CL").await;
+    a.ok(post_card(&w.rooms[0], "strengths", "Ana 1")).await;
+    b.ok(post_card(&w.rooms[1], "problems", "Bruno 1")).await;
+    let last = f
+        .ok(json!({"type": "close_room", "room": w.rooms[2]}))
+        .await;
+    let before = server.connect(&w.organizer_token).await.welcome;
+    drop((a, b, f));
+
+    assert!(server.terminate().await.success());
+    server.restart().await;
+
+    let after = server.connect(&w.organizer_token).await.welcome;
+    assert_eq!(after["seq"], last);
+    assert_eq!(after["snapshot"], before["snapshot"]);
+    let c = server.connect(&carla.token).await;
+    assert_eq!(c.welcome["you"]["room"], "lobby");
+    let b = server.connect(&bruno.token).await;
+    assert_eq!(b.welcome["you"]["room"], w.rooms[1].as_str());
+    assert_eq!(card_texts(&b.welcome), ["Bruno 1"]);
+    let mut a = server.connect(&ana.token).await;
+    assert_eq!(card_texts(&a.welcome), ["Ana 1"]);
+    assert_eq!(
+        a.ok(post_card(&w.rooms[0], "strengths", "Ana 2")).await,
+        last + 1
+    );
+    // The join codes survive too.
+    server.delegate(&w, "Diego", "CO").await;
+}
+
+/// Four delegates post as fast as they can (pipelined), the server is killed with `-9`
+/// mid-stream, then everyone resends everything with the original ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_mid_stream_loses_no_acked_card_and_resending_everything_posts_each_card_once() {
+    const DELEGATES: usize = 4;
+    const POSTS: usize = 600;
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let mut tokens = Vec::new();
+    let mut batches = Vec::new();
+    for d in 0..DELEGATES {
+        let (m, c) = seated(&server, &w, &mut f, &format!("D{d}"), "AR", &w.rooms[d % 4]).await;
+        c.close().await;
+        tokens.push(m.token);
+        let room = &w.rooms[d % 4];
+        let cmds: Vec<Value> = (0..POSTS)
+            .map(|n| {
+                let post = post_card(room, "strengths", &format!("d{d} card {n}"));
+                with_id(post, &format!("k-{d}-{n}"))
+            })
+            .collect();
+        batches.push(cmds);
+    }
+    f.close().await;
+
+    let answers = Answers::default();
+    let floods = flood_all(&server, &tokens, &batches, &answers).await;
+    wait_for(&answers, 200).await;
+    server.kill().await;
+    for fl in floods {
+        fl.await.expect("flood task");
+    }
+    let acked = answers.take();
+    assert!(acked.values().all(|a| a["type"] == "ack"), "only acks");
+    let total = DELEGATES * POSTS;
+    eprintln!("acked before kill -9: {} of {total}", acked.len());
+    assert!(
+        acked.len() < total,
+        "the kill came after everything was acked"
+    );
+
+    server.restart().await;
+    let welcome = server.connect(&w.organizer_token).await.welcome;
+    let cards = cards_by_text(&welcome);
+    for (id, ack) in &acked {
+        let text = text_of(id);
+        let card = cards
+            .get(&text)
+            .unwrap_or_else(|| panic!("acked {id} lost"));
+        assert_eq!(card.len(), 1, "{text} duplicated");
+        assert_eq!(card[0], seq_of(ack), "{text}: card seq vs ack seq");
+    }
+    assert!(
+        cards.values().all(|c| c.len() == 1),
+        "duplicates after restart"
+    );
+    let seq_after_restart = seq_of(&welcome);
+
+    let answers = Answers::default();
+    let floods = flood_all(&server, &tokens, &batches, &answers).await;
+    for fl in floods {
+        fl.await.expect("flood task");
+    }
+    let resent = answers.take();
+    assert_eq!(resent.len(), total);
+    for (id, answer) in &resent {
+        assert_eq!(answer["type"], "ack", "{answer}");
+        let seq = seq_of(answer);
+        match (acked.get(id), cards.get(&text_of(id))) {
+            (Some(ack), _) => assert_eq!(seq, seq_of(ack), "{id} re-acked differently"),
+            (None, Some(stored)) => assert_eq!(seq, stored[0], "{id} durable but unacked"),
+            (None, None) => assert!(seq > seq_after_restart, "{id} applied now: {seq}"),
+        }
+    }
+    let final_cards = cards_by_text(&server.connect(&w.organizer_token).await.welcome);
+    assert_eq!(final_cards.len(), total);
+    assert!(final_cards.values().all(|c| c.len() == 1), "duplicates");
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------
+
+/// A workshop with a connected facilitator.
+async fn session(server: &TestServer) -> (Workshop, TestClient) {
+    let w = server.workshop().await;
+    let fac = server.facilitator(&w, "Fran").await;
+    let f = server.connect(&fac.token).await;
+    (w, f)
+}
+
+fn with_id(mut command: Value, id: &str) -> Value {
+    command["id"] = json!(id);
+    command
+}
+
+fn seq_of(frame: &Value) -> u64 {
+    frame["seq"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("seq in {frame}"))
+}
+
+/// The text of the card posted by kill-test command `k-{d}-{n}`.
+fn text_of(id: &str) -> String {
+    let mut parts = id.split('-').skip(1);
+    let (d, n) = (parts.next().expect("d"), parts.next().expect("n"));
+    format!("d{d} card {n}")
+}
+
+/// Every card on every board, as a fresh staff connection sees them.
+async fn board(server: &TestServer, w: &Workshop) -> Vec<String> {
+    card_texts(&server.connect(&w.organizer_token).await.welcome)
+}
+
+/// Texts of the cards of a snapshot, each with the seqs of the cards carrying it.
+fn cards_by_text(welcome: &Value) -> BTreeMap<String, Vec<u64>> {
+    let mut out: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for card in welcome["snapshot"]["cards"].as_array().expect("cards") {
+        let text = card["text"].as_str().expect("text").to_string();
+        out.entry(text).or_default().push(seq_of(card));
+    }
+    out
+}
+
+/// The `card_posted` event frames that arrived (within `QUIET`).
+async fn posted_events(c: &mut TestClient) -> Vec<Value> {
+    c.drain()
+        .await
+        .into_iter()
+        .filter(|v| v["type"] == "event" && v["event"]["type"] == "card_posted")
+        .collect()
+}
+
+async fn posted_texts(c: &mut TestClient) -> Vec<String> {
+    posted_events(c)
+        .await
+        .iter()
+        .map(|e| e["event"]["text"].as_str().expect("text").to_string())
+        .collect()
+}
+
+/// The event frames with `seq > after` that arrived (within `QUIET`).
+async fn events_after(c: &mut TestClient, after: u64) -> Vec<Value> {
+    c.drain()
+        .await
+        .into_iter()
+        .filter(|v| v["type"] == "event" && seq_of(v) > after)
+        .collect()
+}
+
+/// Answers (`ack`/`error` frames) by command id, shared by the flood tasks.
+#[derive(Clone, Default)]
+struct Answers(Arc<Mutex<HashMap<String, Value>>>);
+
+impl Answers {
+    fn len(&self) -> usize {
+        self.0.lock().expect("answers").len()
+    }
+
+    fn take(&self) -> HashMap<String, Value> {
+        std::mem::take(&mut *self.0.lock().expect("answers"))
+    }
+}
+
+async fn wait_for(answers: &Answers, n: usize) {
+    tokio::time::timeout(WAIT, async {
+        while answers.len() < n {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the first answers arrive");
+}
+
+/// Connects every client (each has its welcome), then starts them all at once.
+async fn flood_all(
+    server: &TestServer,
+    tokens: &[String],
+    batches: &[Vec<Value>],
+    answers: &Answers,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let go = Arc::new(tokio::sync::Barrier::new(tokens.len() + 1));
+    let mut ready = Vec::new();
+    let floods = tokens
+        .iter()
+        .zip(batches)
+        .map(|(token, cmds)| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            ready.push(rx);
+            let (url, token) = (server.ws_url(), token.clone());
+            flood(url, token, cmds.clone(), answers.clone(), tx, go.clone())
+        })
+        .collect();
+    for r in ready {
+        r.await.expect("connected");
+    }
+    go.wait().await;
+    floods
+}
+
+/// Connects and says hello; once welcomed, signals `ready` and waits for `go`. Then sends
+/// every command without waiting while a reader collects the answers, until all are
+/// answered or the connection drops. Send errors (server gone) end the writer.
+fn flood(
+    url: String,
+    token: String,
+    cmds: Vec<Value>,
+    answers: Answers,
+    ready: tokio::sync::oneshot::Sender<()>,
+    go: Arc<tokio::sync::Barrier>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut socket = TestClient::raw(&url).await;
+        let hello = json!({"type": "hello", "token": token}).to_string();
+        socket.send(Message::text(hello)).await.expect("hello");
+        let welcome = socket.next().await.expect("welcome").expect("welcome");
+        assert!(welcome.to_text().expect("text").contains("welcome"));
+        let _ = ready.send(());
+        go.wait().await;
+        let (mut sink, mut stream) = socket.split();
+        let expected = cmds.len();
+        let writer = tokio::spawn(async move {
+            for cmd in cmds {
+                if sink.send(Message::text(cmd.to_string())).await.is_err() {
+                    break;
+                }
+            }
+            sink
+        });
+        let mut answered = 0;
+        while answered < expected {
+            let msg = match tokio::time::timeout(WAIT, stream.next()).await {
+                Ok(Some(Ok(msg))) => msg,
+                _ => break,
+            };
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            if v["type"] == "ack" || v["type"] == "error" {
+                let id = v["id"].as_str().expect("answer id").to_string();
+                answers.0.lock().expect("answers").insert(id, v);
+                answered += 1;
+            }
+        }
+        let _ = writer.await;
+    })
+}
