@@ -78,6 +78,12 @@ pub enum Msg {
         query: Query,
         reply: oneshot::Sender<Result<String, HubError>>,
     },
+    /// A copy of the state for an export, for a staff member. The export is rendered from
+    /// the copy outside the actor, so a large document never delays the workshop's commands.
+    Export {
+        participant: ParticipantId,
+        reply: oneshot::Sender<Result<Box<Workshop>, HubError>>,
+    },
     /// Forget a connection. Answered once every earlier message of it was handled, so its
     /// last acks are already queued when the reply arrives.
     Unsubscribe {
@@ -517,6 +523,20 @@ impl WorkshopActor {
                     )),
                 };
                 let _caller_may_be_gone = reply.send(report);
+            }
+            Msg::Export { participant, reply } => {
+                let snapshot = match self.state.participants.get(&participant) {
+                    Some(p) if p.role.is_staff() => Ok(Box::new(self.state.clone())),
+                    Some(_) => Err(HubError::new(
+                        ErrorCode::Forbidden,
+                        "only facilitators and the organizer export a workshop",
+                    )),
+                    None => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown participant",
+                    )),
+                };
+                let _caller_may_be_gone = reply.send(snapshot);
             }
             Msg::Command { .. } | Msg::Join { .. } => {}
         }
