@@ -1,4 +1,4 @@
-//! The command line and environment: `cabildo serve|demo|…` and their settings.
+//! The command line and environment: `cabildo serve|demo|export|import` and their settings.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -23,6 +23,40 @@ pub enum Command {
     Serve,
     /// Serve, after loading the reference workshop (Going Digital 2020) into the database.
     Demo,
+    /// Write a workshop's report or record from the database, without serving.
+    Export(ExportArgs),
+    /// Load a JSON record (from `export --format json`) into the database as a new workshop.
+    Import(ImportArgs),
+}
+
+/// `cabildo export`: which workshop, in which format, where to.
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// The workshop's id.
+    #[arg(long)]
+    pub workshop: String,
+    /// md, html, docx, csv or json.
+    #[arg(long, value_parser = crate::offline::parse_format)]
+    pub format: crate::export::Format,
+    /// The file to write, or `-` for standard output [default: the title's slug and the
+    /// date, e.g. going-digital-2026-11-27.md, in the current directory].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Start a CSV with a UTF-8 byte-order mark (for spreadsheet programs).
+    #[arg(long)]
+    pub bom: bool,
+    /// The date printed in the report and used in the default file name, YYYY-MM-DD
+    /// [default: today, UTC].
+    #[arg(long, value_parser = crate::offline::parse_date)]
+    pub date: Option<crate::export::Date>,
+}
+
+/// `cabildo import`: the record to load.
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// A JSON record written by `cabildo export --format json` or the export endpoint.
+    #[arg(long)]
+    pub file: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -9,6 +9,9 @@
 //! - `http`: REST API, WebSocket upgrade, health and metrics.
 //! - `auth`: tokens and join codes.
 //! - `demo`: loads the reference workshop.
+//! - `export`: the report (Markdown, HTML, DOCX), CSV and JSON record of a workshop, and
+//!   reading a JSON record back; pure functions of a workshop's state.
+//! - `offline`: `cabildo export` and `cabildo import`, on a database file without serving.
 //!
 //! `run` takes a bound listener and a shutdown future, so tests can bind `127.0.0.1:0`.
 
@@ -18,9 +21,11 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod offline;
 pub mod protocol;
 pub mod store;
 

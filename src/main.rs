@@ -14,8 +14,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let mut args = cli.serve;
-    if let Some(Command::Demo) = cli.command {
-        args.demo = true;
+    match &cli.command {
+        Some(Command::Export(_) | Command::Import(_)) if args.demo => {
+            anyhow::bail!("--demo only applies to serving")
+        }
+        Some(Command::Export(export)) => return cabildo::offline::export(&args.db, export).await,
+        Some(Command::Import(import)) => return cabildo::offline::import(&args.db, import).await,
+        Some(Command::Demo) => args.demo = true,
+        Some(Command::Serve) | None => {}
     }
     let config = Config::from_args(&args);
     let listener = tokio::net::TcpListener::bind(&args.addr)

@@ -1,4 +1,5 @@
-//! REST handlers: create a workshop, join one, health, metrics and the OpenAPI document.
+//! REST handlers: create a workshop, join one, export one, health, metrics and the OpenAPI
+//! document.
 //!
 //! Every error answers `{code, message}` with the status of `ErrorCode::http_status`, the
 //! same codes the WebSocket uses.
@@ -9,6 +10,7 @@ use crate::domain::settings::{
     default_columns, default_room_names, default_themes, SUPPORTED_LANGUAGES,
 };
 use crate::domain::{Column, Settings, Theme, VotesVisibility, WorkshopId};
+use crate::export::{self, Format, Options as ExportOptions};
 use crate::hub::{HubError, JoinRequest, NewWorkshop, Query};
 use crate::protocol::ErrorCode;
 use axum::body::Bytes;
@@ -318,4 +320,79 @@ pub async fn consolidation(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     report(&state, &headers, &id, Query::Consolidation).await
+}
+
+/// The query of `GET /api/workshops/{id}/export`. Unknown parameters are ignored.
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+    bom: Option<String>,
+}
+
+/// `GET /api/workshops/{id}/export?format=md|html|docx|csv|json[&bom=true]`: the report,
+/// the cards as CSV or the JSON record, as a file to download.
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = workshop_id(&id)?;
+    let token = bearer(&headers).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "an organizer or facilitator bearer token is required",
+        )
+    })?;
+    // Credentials first: a caller without them learns nothing, not even which formats exist.
+    let snapshot = state.hub.export_snapshot(token, id).await?;
+    let axum::extract::Query(query) =
+        query.map_err(|e| ApiError::new(ErrorCode::Invalid, e.body_text()))?;
+    let format = query
+        .format
+        .as_deref()
+        .and_then(Format::parse)
+        .ok_or_else(|| {
+            let message = format!("`format` must be one of {}", Format::keys());
+            ApiError::new(ErrorCode::Invalid, message)
+        })?;
+    let bom = match query.bom.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::Invalid,
+                "`bom` must be true or false",
+            ))
+        }
+    };
+    // The one clock read of an export: the renderers are given the date.
+    let date = export::Date::of(std::time::SystemTime::now());
+    let filename = export::filename(&snapshot, format, date);
+    let rendered = tokio::task::spawn_blocking(move || {
+        export::render(&snapshot, format, &ExportOptions { date, bom })
+    })
+    .await;
+    let body = match rendered {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => {
+            tracing::error!(workshop = %id, %format, error = %e, "export failed");
+            return Err(ApiError(HubError::unavailable()));
+        }
+        Err(e) => {
+            tracing::error!(workshop = %id, %format, error = %e, "export task failed");
+            return Err(ApiError(HubError::unavailable()));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

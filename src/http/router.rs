@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workshops/{id}/join", post(api::join))
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
+        .route("/api/workshops/{id}/export", get(api::export))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

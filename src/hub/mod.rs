@@ -298,6 +298,25 @@ impl Hub {
         answer.await.map_err(|_| HubError::unavailable())?
     }
 
+    /// A copy of workshop `id` as it is now, for the holder of an organizer's or
+    /// facilitator's `token` to export.
+    pub async fn export_snapshot(
+        &self,
+        token: &str,
+        id: WorkshopId,
+    ) -> Result<Box<Workshop>, HubError> {
+        let (handle, participant) = self.authenticate(token).await?;
+        if handle.id != id {
+            return Err(HubError::new(
+                ErrorCode::Forbidden,
+                "that token belongs to another workshop",
+            ));
+        }
+        let (reply, answer) = oneshot::channel();
+        handle.send(Msg::Export { participant, reply }).await?;
+        answer.await.map_err(|_| HubError::unavailable())?
+    }
+
     /// Runs one command in-process, as `participant`, and waits for its outcome.
     pub async fn execute(
         &self,

@@ -85,6 +85,12 @@ pub enum Msg {
     },
     /// The clock: announce due timer warnings and endings (sent by the actor to itself).
     Tick,
+    /// A copy of the state for an export, for a staff member. The export is rendered from
+    /// the copy outside the actor, so a large document never delays the workshop's commands.
+    Export {
+        participant: ParticipantId,
+        reply: oneshot::Sender<Result<Box<Workshop>, HubError>>,
+    },
     /// Forget a connection. Answered once every earlier message of it was handled, so its
     /// last acks are already queued when the reply arrives.
     Unsubscribe {
@@ -625,6 +631,24 @@ impl WorkshopActor {
                     )),
                 };
                 let _caller_may_be_gone = reply.send(report);
+            }
+            Msg::Export { participant, reply } => {
+                let snapshot = match self.state.participants.get(&participant) {
+                    Some(p) if p.removed => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown or removed participant",
+                    )),
+                    Some(p) if p.role.is_staff() => Ok(Box::new(self.state.clone())),
+                    Some(_) => Err(HubError::new(
+                        ErrorCode::Forbidden,
+                        "only facilitators and the organizer export a workshop",
+                    )),
+                    None => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown participant",
+                    )),
+                };
+                let _caller_may_be_gone = reply.send(snapshot);
             }
             // Handled in `handle` before the commit; never deferred to here.
             Msg::Command { .. } | Msg::Join { .. } | Msg::Tick => {}

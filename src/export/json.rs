@@ -1,0 +1,262 @@
+//! The complete record of a workshop as JSON: settings, rooms, participants (without
+//! tokens), every card with its history (hidden ones included, flagged), groups, votes,
+//! conclusions and the moderation audit. `docs/export.schema.json` describes it;
+//! `import.rs` reads it back.
+//!
+//! The record is a function of the workshop's state alone: it carries no generation time
+//! and no `seq` numbers or timestamps of the event log. Order stands in for them: cards in
+//! posting order, groups in creation order, the moderation audit in the order it happened,
+//! conclusions in the organizer's order, participants and votes sorted by id. So the same
+//! state always gives the same bytes, and a workshop imported from a record exports that
+//! record again, byte for byte, although its event log was rewritten.
+
+use super::ExportError;
+use crate::domain::reports::{group_votes, support};
+use crate::domain::{
+    Card, CardId, ConclusionId, ConclusionStatus, GroupId, Participant, ParticipantId,
+    RevisionAction, Room, RoomId, Settings, Workshop, WorkshopId,
+};
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a field changes meaning or a required field is added.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub schema_version: u32,
+    pub workshop: WorkshopRecord,
+    /// In the workshop's order.
+    pub rooms: Vec<Room>,
+    /// Sorted by id. Tokens are never part of the record.
+    pub participants: Vec<Participant>,
+    /// In posting order.
+    pub cards: Vec<CardRecord>,
+    /// In creation order.
+    pub groups: Vec<GroupRecord>,
+    /// Sorted by card id, then participant id.
+    pub votes: Vec<VoteRecord>,
+    /// In the organizer's order.
+    pub conclusions: Vec<ConclusionRecord>,
+    /// Every edit, hide and show of a card by anyone, in the order they happened.
+    pub moderation: Vec<ModerationRecord>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The workshop is running (not closed with `close_workshop`).
+    Draft,
+    /// The organizer or lead facilitator closed the workshop.
+    Final,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkshopRecord {
+    pub id: WorkshopId,
+    pub status: Status,
+    pub settings: Settings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardRecord {
+    pub id: CardId,
+    pub room: RoomId,
+    pub column: String,
+    /// The text as it is now; earlier versions are in `history`.
+    pub text: String,
+    pub author: ParticipantId,
+    pub edited: bool,
+    /// Taken off delegates' boards by a facilitator.
+    pub hidden: bool,
+    pub group: Option<GroupId>,
+    /// The card's own theme tag (a group's tag is on the group).
+    pub theme: Option<String>,
+    /// Votes the card received (the detail is in `votes`).
+    pub votes: u32,
+    pub history: Vec<RevisionRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionRecord {
+    pub action: RevisionAction,
+    pub by: ParticipantId,
+    /// For `edited`: the text before the edit.
+    pub previous_text: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRecord {
+    pub id: GroupId,
+    pub room: RoomId,
+    pub name: String,
+    pub theme: Option<String>,
+    /// Its cards, in posting order.
+    pub cards: Vec<CardId>,
+    /// Votes its cards received.
+    pub votes: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteRecord {
+    pub card: CardId,
+    pub participant: ParticipantId,
+    /// Dot voting: one participant may put several votes on one card.
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConclusionRecord {
+    pub id: ConclusionId,
+    pub theme: String,
+    pub text: String,
+    pub cards: Vec<CardId>,
+    pub status: ConclusionStatus,
+    pub version: u64,
+    pub support: SupportRecord,
+}
+
+/// What backs a conclusion, derived from every card it cites (hidden ones included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportRecord {
+    pub rooms: Vec<RoomId>,
+    pub countries: Vec<String>,
+    pub votes: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationRecord {
+    pub card: CardId,
+    pub room: RoomId,
+    pub action: RevisionAction,
+    pub by: ParticipantId,
+    pub previous_text: Option<String>,
+}
+
+/// The record of `state`.
+pub fn record(state: &Workshop) -> Result<Record, ExportError> {
+    let settings = state.settings.clone().ok_or(ExportError::NoWorkshop)?;
+    let mut cards: Vec<&Card> = state.cards.values().collect();
+    cards.sort_by_key(|c| c.seq);
+    let mut groups: Vec<&crate::domain::Group> = state.groups.values().collect();
+    groups.sort_by_key(|g| g.seq);
+    let mut moderation: Vec<(u64, ModerationRecord)> = cards
+        .iter()
+        .flat_map(|c| {
+            c.history.iter().map(|r| {
+                (
+                    r.seq,
+                    ModerationRecord {
+                        card: c.id,
+                        room: c.room,
+                        action: r.action,
+                        by: r.by,
+                        previous_text: r.previous_text.clone(),
+                    },
+                )
+            })
+        })
+        .collect();
+    moderation.sort_by_key(|(seq, _)| *seq);
+    Ok(Record {
+        schema_version: SCHEMA_VERSION,
+        workshop: WorkshopRecord {
+            id: state.id,
+            status: if super::is_draft(state) {
+                Status::Draft
+            } else {
+                Status::Final
+            },
+            settings,
+        },
+        rooms: state.rooms.clone(),
+        participants: state.participants.values().cloned().collect(),
+        cards: cards
+            .iter()
+            .map(|c| CardRecord {
+                id: c.id,
+                room: c.room,
+                column: c.column.clone(),
+                text: c.text.clone(),
+                author: c.author,
+                edited: c.edited,
+                hidden: c.hidden,
+                group: c.group,
+                theme: c.theme.clone(),
+                votes: state.votes_on(c.id),
+                history: c
+                    .history
+                    .iter()
+                    .map(|r| RevisionRecord {
+                        action: r.action,
+                        by: r.by,
+                        previous_text: r.previous_text.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        groups: groups
+            .iter()
+            .map(|g| GroupRecord {
+                id: g.id,
+                room: g.room,
+                name: g.name.clone(),
+                theme: g.theme.clone(),
+                cards: cards
+                    .iter()
+                    .filter(|c| c.group == Some(g.id))
+                    .map(|c| c.id)
+                    .collect(),
+                votes: group_votes(state, g.id),
+            })
+            .collect(),
+        votes: state
+            .votes
+            .iter()
+            .flat_map(|(card, by)| {
+                by.iter().map(|(participant, count)| VoteRecord {
+                    card: *card,
+                    participant: *participant,
+                    count: *count,
+                })
+            })
+            .collect(),
+        conclusions: state
+            .conclusions
+            .iter()
+            .map(|k| {
+                let s = support(state, k);
+                ConclusionRecord {
+                    id: k.id,
+                    theme: k.theme.clone(),
+                    text: k.text.clone(),
+                    cards: k.cards.clone(),
+                    status: k.status,
+                    version: k.version,
+                    support: SupportRecord {
+                        rooms: s.rooms.iter().map(|r| r.id).collect(),
+                        countries: s.countries,
+                        votes: s.votes,
+                    },
+                }
+            })
+            .collect(),
+        moderation: moderation.into_iter().map(|(_, m)| m).collect(),
+    })
+}
+
+/// The record of `state` as pretty-printed JSON, ending with a line break.
+pub fn render(state: &Workshop) -> Result<Vec<u8>, ExportError> {
+    let mut out = serde_json::to_vec_pretty(&record(state)?)
+        .map_err(|e| ExportError::Write(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
+}

@@ -1,0 +1,150 @@
+//! `cabildo export` and `cabildo import`: working on a database file without serving.
+//!
+//! Export loads a workshop's event log and replays it through `Workshop::apply`, exactly
+//! as a workshop actor does at load, then renders it; it only reads, so it is safe while a
+//! server runs on the same file. Import turns a JSON record into events (`export::import`)
+//! and writes them, with fresh join codes and a fresh organizer token, as a new workshop
+//! with the record's ids.
+
+use crate::auth;
+use crate::config::{ExportArgs, ImportArgs};
+use crate::domain::{Event, Workshop, WorkshopId};
+use crate::export::{self, import, Date, Format, Options};
+use crate::store::{Batch, Codes, Credential, SqliteStore, Store, StoreError, StoredEvent};
+use anyhow::{anyhow, bail, Context};
+use std::io::Write;
+use std::path::Path;
+
+/// Folds a stored log into a workshop's state.
+pub fn replay(id: WorkshopId, events: &[StoredEvent]) -> anyhow::Result<Workshop> {
+    let mut state = Workshop::empty(id);
+    for stored in events {
+        let event: Event = serde_json::from_str(&stored.body)
+            .with_context(|| format!("event {} of workshop {id} is unreadable", stored.seq))?;
+        state.apply(stored.seq, &event);
+    }
+    Ok(state)
+}
+
+/// `cabildo export --db PATH --workshop ID --format F [--out FILE]`.
+pub async fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<()> {
+    if !db.exists() {
+        bail!("no database at {}", db.display());
+    }
+    let id: WorkshopId = args
+        .workshop
+        .parse()
+        .map_err(|_| anyhow!("{:?} is not a workshop id", args.workshop))?;
+    let store = SqliteStore::open(db)
+        .await
+        .with_context(|| format!("opening {}", db.display()))?;
+    // No `close()`: its WAL checkpoint would wait on a server working on the same file, and
+    // an export wrote nothing to flush.
+    let loaded = store
+        .load(id)
+        .await?
+        .ok_or_else(|| anyhow!("no workshop {id} in {}", db.display()))?;
+    let state = replay(id, &loaded.events)?;
+    let date = args
+        .date
+        .unwrap_or_else(|| Date::of(std::time::SystemTime::now()));
+    let format = args.format;
+    let bytes = export::render(
+        &state,
+        format,
+        &Options {
+            date,
+            bom: args.bom,
+        },
+    )?;
+    match args.out.as_deref() {
+        Some(p) if p == Path::new("-") => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&bytes)?;
+            stdout.flush()?;
+        }
+        out => {
+            let path = out.map_or_else(
+                || export::filename(&state, format, date).into(),
+                Path::to_path_buf,
+            );
+            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            println!("Wrote {} ({} bytes, {format})", path.display(), bytes.len());
+        }
+    }
+    Ok(())
+}
+
+/// `cabildo import --db PATH --file FILE`.
+pub async fn import(db: &Path, args: &ImportArgs) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let record = import::parse(&bytes)?;
+    let imported = import::events(&record)?;
+    let id = imported.workshop;
+    let store = Store::Sqlite(
+        SqliteStore::open(db)
+            .await
+            .with_context(|| format!("opening {}", db.display()))?,
+    );
+    let result = write(&store, &imported).await;
+    store.close().await;
+    let (codes, token) = result?;
+    println!("Imported workshop {id}: {}", record.workshop.settings.title);
+    println!("  database:         {}", db.display());
+    println!("  events written:   {}", imported.events.len());
+    println!("  facilitator code: {}", codes.facilitator);
+    println!("  delegate code:    {}", codes.delegate);
+    println!("  organizer token:  {token}");
+    println!(
+        "Participants of the original workshop are in the record but have no token here: they join again with the codes."
+    );
+    Ok(())
+}
+
+/// Stores the imported workshop; returns its new join codes and organizer token.
+async fn write(store: &Store, imported: &import::Imported) -> anyhow::Result<(Codes, String)> {
+    let id = imported.workshop;
+    if store.load(id).await?.is_some() {
+        bail!("workshop {id} is already in this database; import it into another one");
+    }
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut batch = Batch::default();
+    for (i, event) in imported.events.iter().enumerate() {
+        batch.events.push(StoredEvent {
+            seq: i as u64 + 1,
+            at,
+            actor: None,
+            body: serde_json::to_string(event)?,
+        });
+    }
+    let token = auth::new_token();
+    batch.credentials.push(Credential {
+        token_hash: auth::hash_token(&token),
+        participant: imported.organizer,
+    });
+    for _ in 0..5 {
+        let codes = Codes {
+            facilitator: auth::new_code(),
+            delegate: auth::new_code(),
+        };
+        match store.create_workshop(id, &codes, &batch).await {
+            Ok(()) => return Ok((codes, token)),
+            Err(StoreError::CodeTaken) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    bail!("could not find unused join codes; try again")
+}
+
+/// Parses `--format`.
+pub fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("must be one of {}", Format::keys()))
+}
+
+/// Parses `--date`.
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| "must be a date written YYYY-MM-DD".to_string())
+}
