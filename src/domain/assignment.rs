@@ -306,6 +306,11 @@ fn check_capacity(state: &Workshop, moves: &[Move]) -> Result<(), DomainError> {
                     .is_some_and(is_delegate)
             })
             .count();
+        if arrives == 0 {
+            // Only rooms people move into are checked: a lowered capacity does not block
+            // assignments elsewhere.
+            continue;
+        }
         if room.capacity.is_some_and(|c| stays + arrives > c as usize) {
             return Err(DomainError::Invalid(format!(
                 "room {:?} holds at most {} delegates",
@@ -365,7 +370,7 @@ pub(super) fn choose_room(
         ));
     }
     let r = state.live_room(room)?;
-    if !r.open {
+    if !r.open || r.phase == super::Phase::Closed {
         return Err(DomainError::Closed("that room is closed".into()));
     }
     if me.room == Place::Room(room) {
