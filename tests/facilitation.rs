@@ -881,6 +881,38 @@ async fn a_timer_survives_a_restart_with_its_deadline_and_still_fires() {
     clock_event(&mut f, "timer_ended").await;
 }
 
+#[tokio::test]
+async fn a_room_whose_timer_ran_out_while_the_server_was_down_closes_on_restart_unasked() {
+    let mut server = TestServer::start().await;
+    let w = server.workshop().await;
+    let (fac, mut f) = staff(&server, &w).await;
+    f.ok(
+        json!({"type": "start_timer", "room": w.rooms[0], "seconds": 2, "warnings": [1],
+                "close_at_end": true}),
+    )
+    .await;
+    let seq = f.event_of_type("timer_started").await["seq"]
+        .as_u64()
+        .expect("seq");
+    assert!(server.terminate().await.success());
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    server.restart().await;
+    // Nobody connects for a while: the server must act on its own.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let connected_at = now_ms();
+    let f = server.resume(&fac.token, seq).await;
+    let events = f.welcome["events"].as_array().expect("resumed events");
+    let closed = events
+        .iter()
+        .find(|e| e["event"]["type"] == "room_closed")
+        .unwrap_or_else(|| panic!("no room_closed in {events:?}"));
+    assert_eq!(closed["event"]["room"], w.rooms[0].as_str());
+    assert!(
+        closed["at"].as_i64().expect("at") < connected_at - 500,
+        "the room closed only when someone connected"
+    );
+}
+
 // ---- Help requests ------------------------------------------------------------------
 
 #[tokio::test]
