@@ -170,6 +170,10 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
             expect_ack(outcome, &id)
         }
     };
+    if let Some(lead) = ids.get("lead") {
+        let command = Command::SetLead { participant: *lead };
+        run("demo-lead".into(), command, organizer).await?;
+    }
     for card in &fx.cards {
         let author = *ids
             .get(card.author.as_str())

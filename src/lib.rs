@@ -61,6 +61,21 @@ pub async fn run(
     } else {
         println!("Admin token: as given by --admin-token / CABILDO_ADMIN_TOKEN");
     }
+    // Bring every workshop back to life, so that timers whose deadline passed while the
+    // server was down fire now, not when someone next touches the workshop.
+    let waking = hub.clone();
+    tokio::spawn(async move {
+        match waking.store().workshop_ids().await {
+            Ok(ids) => {
+                for id in ids {
+                    if let Err(e) = waking.workshop(id).await {
+                        tracing::warn!(workshop = %id, error = %e, "could not load a workshop");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not list the workshops"),
+        }
+    });
     if config.demo {
         demo::load(&hub, &base).await?;
     }

@@ -4,12 +4,16 @@
 //! This module owns the one mapping from domain and hub errors to protocol error codes.
 //! It must not decide anything: it only parses and encodes.
 
+use crate::domain::assignment::{Scope, Strategy};
+use crate::domain::session::LateJoiners;
+use crate::domain::HelpId;
 use crate::domain::{
     self, CardId, ConclusionId, ConclusionStatus, DomainError, GroupId, Participant, ParticipantId,
     Phase, Place, RoomId, Theme,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 
 /// Largest WebSocket message (and frame) the server reads; larger ones close with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -26,6 +30,8 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4001;
     /// The client did not answer pings: the connection is considered dead.
     pub const IDLE: u16 = 4002;
+    /// A facilitator removed this participant: the token no longer works.
+    pub const REMOVED: u16 = 4003;
     /// The client read too slowly and its outgoing queue overflowed; reconnect and resume.
     pub const TOO_SLOW: u16 = 4008;
     /// The server is shutting down or restarting; reconnect and resume.
@@ -210,11 +216,96 @@ pub enum ClientCommand {
         conclusion: ConclusionId,
         version: u64,
     },
+    CreateRoom {
+        name: String,
+        #[serde(default)]
+        capacity: Option<u32>,
+    },
+    RenameRoom {
+        room: RoomId,
+        name: String,
+    },
+    SetRoomCapacity {
+        room: RoomId,
+        capacity: Option<u32>,
+    },
+    RemoveRoom {
+        room: RoomId,
+    },
+    AssignRooms {
+        strategy: Strategy,
+        #[serde(default)]
+        scope: Scope,
+        #[serde(default)]
+        seed: Option<u64>,
+        #[serde(default)]
+        plan: BTreeMap<ParticipantId, Place>,
+    },
+    ChooseRoom {
+        room: RoomId,
+    },
+    SetSelfSelect {
+        open: bool,
+    },
+    SetLateJoiners {
+        policy: LateJoiners,
+    },
+    ReturnToLobby {},
+    Broadcast {
+        text: String,
+        #[serde(default)]
+        room: Option<RoomId>,
+    },
+    StartTimer {
+        #[serde(default)]
+        room: Option<RoomId>,
+        seconds: u32,
+        #[serde(default)]
+        warnings: Option<Vec<u32>>,
+        #[serde(default)]
+        close_at_end: bool,
+    },
+    ExtendTimer {
+        #[serde(default)]
+        room: Option<RoomId>,
+        seconds: u32,
+    },
+    PauseTimer {
+        #[serde(default)]
+        room: Option<RoomId>,
+    },
+    ResumeTimer {
+        #[serde(default)]
+        room: Option<RoomId>,
+    },
+    CancelTimer {
+        #[serde(default)]
+        room: Option<RoomId>,
+    },
+    RequestHelp {
+        #[serde(default)]
+        text: Option<String>,
+    },
+    AcknowledgeHelp {
+        request: HelpId,
+    },
+    ResolveHelp {
+        request: HelpId,
+    },
+    CloseWorkshop {},
+    ReopenWorkshop {},
+    RemoveParticipant {
+        participant: ParticipantId,
+    },
+    SetLead {
+        participant: ParticipantId,
+    },
 }
 
 impl ClientCommand {
-    /// The domain command, with a fresh id for anything it creates.
-    pub fn into_domain(self) -> domain::Command {
+    /// The domain command, with a fresh id for anything it creates, `now` (ms since the
+    /// Unix epoch) for timers, and a fresh seed for a random assignment given none.
+    pub fn into_domain(self, now: i64) -> domain::Command {
         use domain::Command as C;
         match self {
             ClientCommand::PostCard { room, column, text } => C::PostCard {
@@ -291,6 +382,60 @@ impl ClientCommand {
                 conclusion,
                 version,
             },
+            ClientCommand::CreateRoom { name, capacity } => C::CreateRoom {
+                room: RoomId::random(),
+                name,
+                capacity,
+            },
+            ClientCommand::RenameRoom { room, name } => C::RenameRoom { room, name },
+            ClientCommand::SetRoomCapacity { room, capacity } => {
+                C::SetRoomCapacity { room, capacity }
+            }
+            ClientCommand::RemoveRoom { room } => C::RemoveRoom { room },
+            ClientCommand::AssignRooms {
+                strategy,
+                scope,
+                seed,
+                plan,
+            } => C::AssignRooms {
+                strategy,
+                scope,
+                seed: seed.unwrap_or_else(rand::random),
+                plan,
+            },
+            ClientCommand::ChooseRoom { room } => C::ChooseRoom { room },
+            ClientCommand::SetSelfSelect { open } => C::SetSelfSelect { open },
+            ClientCommand::SetLateJoiners { policy } => C::SetLateJoiners { policy },
+            ClientCommand::ReturnToLobby {} => C::ReturnToLobby,
+            ClientCommand::Broadcast { text, room } => C::Broadcast { text, room },
+            ClientCommand::StartTimer {
+                room,
+                seconds,
+                warnings,
+                close_at_end,
+            } => C::StartTimer {
+                room,
+                seconds,
+                warnings,
+                close_at_end,
+                now,
+            },
+            ClientCommand::ExtendTimer { room, seconds } => C::ExtendTimer { room, seconds, now },
+            ClientCommand::PauseTimer { room } => C::PauseTimer { room, now },
+            ClientCommand::ResumeTimer { room } => C::ResumeTimer { room, now },
+            ClientCommand::CancelTimer { room } => C::CancelTimer { room },
+            ClientCommand::RequestHelp { text } => C::RequestHelp {
+                request: HelpId::random(),
+                text,
+            },
+            ClientCommand::AcknowledgeHelp { request } => C::AcknowledgeHelp { request },
+            ClientCommand::ResolveHelp { request } => C::ResolveHelp { request },
+            ClientCommand::CloseWorkshop {} => C::CloseWorkshop,
+            ClientCommand::ReopenWorkshop {} => C::ReopenWorkshop,
+            ClientCommand::RemoveParticipant { participant } => {
+                C::RemoveParticipant { participant }
+            }
+            ClientCommand::SetLead { participant } => C::SetLead { participant },
         }
     }
 }
@@ -430,6 +575,8 @@ pub enum ServerFrame<'a> {
     Welcome {
         seq: u64,
         you: &'a Participant,
+        /// Participants online now (presence is live, not part of the event log).
+        online: Vec<ParticipantId>,
         resumed: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<SnapshotReason>,

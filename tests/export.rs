@@ -597,3 +597,63 @@ async fn spanish_and_portuguese_reports_use_translated_headings() {
         assert!(html.contains(&format!("<html lang=\"{language}\">")));
     }
 }
+
+#[tokio::test]
+async fn a_closed_session_with_removals_round_trips_through_import_as_final() {
+    let d = demo().await;
+    let mut org = d.server.connect(&d.organizer).await;
+    let rooms: Vec<String> = org.welcome["snapshot"]["rooms"]
+        .as_array()
+        .expect("rooms")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_string())
+        .collect();
+    let delegate = org.welcome["snapshot"]["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .find(|p| p["role"] == "delegate")
+        .expect("a delegate")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    org.ok(json!({"type": "set_room_capacity", "room": rooms[0], "capacity": 30}))
+        .await;
+    org.ok(json!({"type": "remove_participant", "participant": delegate}))
+        .await;
+    org.ok(json!({"type": "remove_room", "room": rooms[3]}))
+        .await;
+    org.ok(json!({"type": "close_workshop"})).await;
+    let rest = d.export("json").await;
+    let record: Value = serde_json::from_slice(&rest).expect("json");
+    assert_eq!(record["workshop"]["status"], "final");
+    let md = d.text("md").await;
+    assert!(
+        !md.contains("Draft: the workshop is still in progress"),
+        "{md}"
+    );
+
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("record.json");
+    std::fs::write(&file, &rest).expect("written");
+    let mut fresh = TestServer::start().await;
+    assert!(fresh.terminate().await.success());
+    let db = fresh.db_path();
+    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
+    assert!(ok, "{out}{err}");
+    let again = dir.path().join("again.json");
+    let (ok, out, err) = cabildo(&[
+        "export",
+        "--db",
+        path(&db),
+        "--workshop",
+        &d.id,
+        "--format",
+        "json",
+        "--out",
+        path(&again),
+    ])
+    .await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(std::fs::read(&again).expect("written"), rest);
+}

@@ -1,7 +1,12 @@
 //! `Workshop::apply`: folds one event into the state. It never fails and never checks a
 //! rule — `decide` already did — and an event that no longer fits is ignored.
 
-use super::{Card, Conclusion, ConclusionStatus, Event, Group, Revision, RevisionAction, Workshop};
+use super::assignment::Move;
+use super::session::{self, Broadcast, HelpRequest, HelpStatus, Timer};
+use super::{
+    Card, Conclusion, ConclusionStatus, Event, Group, Place, Revision, RevisionAction, Role,
+    Workshop,
+};
 
 impl Workshop {
     pub fn apply(&mut self, seq: u64, event: &Event) {
@@ -19,6 +24,9 @@ impl Workshop {
             Event::ParticipantJoined { participant } => {
                 self.participants
                     .insert(participant.id, participant.clone());
+                if participant.role == Role::Facilitator && self.session.lead.is_none() {
+                    self.session.lead = Some(participant.id);
+                }
             }
             Event::CardPosted {
                 card,
@@ -253,6 +261,160 @@ impl Workshop {
             }
             Event::ConclusionRemoved { conclusion } => {
                 self.conclusions.retain(|c| c.id != *conclusion);
+            }
+            _ => self.apply_session(seq, event),
+        }
+    }
+
+    /// The events of running the session: rooms, assignment, broadcasts, timers, help.
+    fn apply_session(&mut self, seq: u64, event: &Event) {
+        let s = &mut self.session;
+        match event {
+            Event::RoomCreated { room } => self.rooms.push(room.clone()),
+            Event::RoomRenamed { room, name } => {
+                if let Some(r) = self.rooms.iter_mut().find(|r| r.id == *room) {
+                    r.name = name.clone();
+                }
+            }
+            Event::RoomCapacitySet { room, capacity } => {
+                if let Some(r) = self.rooms.iter_mut().find(|r| r.id == *room) {
+                    r.capacity = *capacity;
+                }
+            }
+            Event::RoomRemoved { room, moves } => {
+                if let Some(r) = self.rooms.iter_mut().find(|r| r.id == *room) {
+                    r.removed = true;
+                }
+                s.timers.remove(room);
+                self.apply_moves(moves);
+            }
+            Event::RoomsAssigned { moves, .. } | Event::ReturnedToLobby { moves } => {
+                self.apply_moves(moves)
+            }
+            Event::SelfSelectSet { open } => s.self_select = *open,
+            Event::LateJoinersSet { policy } => s.late_joiners = *policy,
+            Event::BroadcastSent { text, room, by } => {
+                if s.broadcasts.len() == session::BROADCASTS_KEPT {
+                    s.broadcasts.remove(0);
+                }
+                s.broadcasts.push(Broadcast {
+                    seq,
+                    text: text.clone(),
+                    room: *room,
+                    by: *by,
+                });
+            }
+            Event::TimerStarted {
+                room,
+                deadline,
+                seconds,
+                warnings,
+                close_at_end,
+            } => {
+                s.timers.insert(
+                    *room,
+                    Timer {
+                        deadline: Some(*deadline),
+                        remaining_ms: i64::from(*seconds) * 1000,
+                        warnings: warnings.clone(),
+                        fired: Vec::new(),
+                        close_at_end: *close_at_end,
+                    },
+                );
+            }
+            Event::TimerExtended {
+                room,
+                deadline,
+                remaining_ms,
+                fired,
+            } => {
+                if let Some(t) = s.timers.get_mut(room) {
+                    t.deadline = *deadline;
+                    t.remaining_ms = *remaining_ms;
+                    t.fired = fired.clone();
+                }
+            }
+            Event::TimerPaused { room, remaining_ms } => {
+                if let Some(t) = s.timers.get_mut(room) {
+                    t.deadline = None;
+                    t.remaining_ms = *remaining_ms;
+                }
+            }
+            Event::TimerResumed { room, deadline } => {
+                if let Some(t) = s.timers.get_mut(room) {
+                    t.deadline = Some(*deadline);
+                }
+            }
+            Event::TimerWarning { room, seconds, .. } => {
+                if let Some(t) = s.timers.get_mut(room) {
+                    // This warning and every earlier (larger) one are past.
+                    let past: Vec<u32> = t
+                        .warnings
+                        .iter()
+                        .copied()
+                        .filter(|w| w >= seconds && !t.fired.contains(w))
+                        .collect();
+                    t.fired.extend(past);
+                }
+            }
+            Event::TimerCancelled { room } | Event::TimerEnded { room } => {
+                s.timers.remove(room);
+            }
+            Event::HelpRequested {
+                request,
+                participant,
+                room,
+                text,
+            } => {
+                if s.help.len() >= session::HELP_KEPT {
+                    // Forget the oldest resolved request, else the oldest of all.
+                    let i = s
+                        .help
+                        .iter()
+                        .position(|h| h.status == HelpStatus::Resolved)
+                        .unwrap_or(0);
+                    s.help.remove(i);
+                }
+                s.help.push(HelpRequest {
+                    id: *request,
+                    seq,
+                    participant: *participant,
+                    room: *room,
+                    text: text.clone(),
+                    status: HelpStatus::Open,
+                    handled_by: None,
+                });
+            }
+            Event::HelpAcknowledged { request, by } | Event::HelpResolved { request, by } => {
+                if let Some(h) = s.help.iter_mut().find(|h| h.id == *request) {
+                    h.status = if matches!(event, Event::HelpResolved { .. }) {
+                        HelpStatus::Resolved
+                    } else {
+                        HelpStatus::Acknowledged
+                    };
+                    h.handled_by = Some(*by);
+                }
+            }
+            Event::WorkshopClosed => s.closed = true,
+            Event::WorkshopReopened => s.closed = false,
+            Event::ParticipantRemoved { participant } => {
+                if let Some(p) = self.participants.get_mut(participant) {
+                    p.removed = true;
+                    p.room = Place::Lobby;
+                }
+                if s.lead == Some(*participant) {
+                    s.lead = None;
+                }
+            }
+            Event::LeadSet { participant } => s.lead = Some(*participant),
+            _ => {}
+        }
+    }
+
+    fn apply_moves(&mut self, moves: &[Move]) {
+        for m in moves {
+            if let Some(p) = self.participants.get_mut(&m.participant) {
+                p.room = m.room;
             }
         }
     }

@@ -1,9 +1,11 @@
 //! Events (what happened, stored and sent) and commands (what is asked, already parsed).
 
+use super::assignment::{Move, Scope, Strategy};
 use super::phase::Phase;
+use super::session::LateJoiners;
 use super::{
-    CardId, ConclusionId, ConclusionStatus, GroupId, Participant, ParticipantId, Place, Room,
-    RoomId, Settings, Theme, WorkshopId,
+    CardId, ConclusionId, ConclusionStatus, GroupId, HelpId, Participant, ParticipantId, Place,
+    Room, RoomId, Settings, Theme, WorkshopId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +149,101 @@ pub enum Event {
     ConclusionRemoved {
         conclusion: ConclusionId,
     },
+    RoomCreated {
+        room: Room,
+    },
+    RoomRenamed {
+        room: RoomId,
+        name: String,
+    },
+    RoomCapacitySet {
+        room: RoomId,
+        capacity: Option<u32>,
+    },
+    /// The room is gone from use; its members went to the lobby, its board is kept.
+    RoomRemoved {
+        room: RoomId,
+        moves: Vec<Move>,
+    },
+    /// Everyone the assignment placed, all at once.
+    RoomsAssigned {
+        strategy: Strategy,
+        seed: u64,
+        moves: Vec<Move>,
+    },
+    ReturnedToLobby {
+        moves: Vec<Move>,
+    },
+    SelfSelectSet {
+        open: bool,
+    },
+    LateJoinersSet {
+        policy: LateJoiners,
+    },
+    BroadcastSent {
+        text: String,
+        room: Option<RoomId>,
+        by: ParticipantId,
+    },
+    /// `deadline` is server time, ms since the Unix epoch.
+    TimerStarted {
+        room: RoomId,
+        deadline: i64,
+        seconds: u32,
+        warnings: Vec<u32>,
+        close_at_end: bool,
+    },
+    /// `deadline` is `null` while the timer is paused.
+    TimerExtended {
+        room: RoomId,
+        deadline: Option<i64>,
+        remaining_ms: i64,
+        fired: Vec<u32>,
+    },
+    TimerPaused {
+        room: RoomId,
+        remaining_ms: i64,
+    },
+    TimerResumed {
+        room: RoomId,
+        deadline: i64,
+    },
+    TimerCancelled {
+        room: RoomId,
+    },
+    /// `seconds` before the end; `closes`: the room closes itself when it ends.
+    TimerWarning {
+        room: RoomId,
+        seconds: u32,
+        closes: bool,
+    },
+    TimerEnded {
+        room: RoomId,
+    },
+    HelpRequested {
+        request: HelpId,
+        participant: ParticipantId,
+        room: Place,
+        text: Option<String>,
+    },
+    HelpAcknowledged {
+        request: HelpId,
+        by: ParticipantId,
+    },
+    HelpResolved {
+        request: HelpId,
+        by: ParticipantId,
+    },
+    /// Every board is read-only until the workshop is reopened.
+    WorkshopClosed,
+    WorkshopReopened,
+    /// Their token stops working; their cards stay.
+    ParticipantRemoved {
+        participant: ParticipantId,
+    },
+    LeadSet {
+        participant: ParticipantId,
+    },
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
@@ -253,5 +350,86 @@ pub enum Command {
     RemoveConclusion {
         conclusion: ConclusionId,
         version: u64,
+    },
+    CreateRoom {
+        room: RoomId,
+        name: String,
+        capacity: Option<u32>,
+    },
+    RenameRoom {
+        room: RoomId,
+        name: String,
+    },
+    SetRoomCapacity {
+        room: RoomId,
+        capacity: Option<u32>,
+    },
+    RemoveRoom {
+        room: RoomId,
+    },
+    AssignRooms {
+        strategy: Strategy,
+        scope: Scope,
+        seed: u64,
+        plan: std::collections::BTreeMap<ParticipantId, Place>,
+    },
+    ChooseRoom {
+        room: RoomId,
+    },
+    SetSelfSelect {
+        open: bool,
+    },
+    SetLateJoiners {
+        policy: LateJoiners,
+    },
+    ReturnToLobby,
+    Broadcast {
+        text: String,
+        room: Option<RoomId>,
+    },
+    StartTimer {
+        room: Option<RoomId>,
+        seconds: u32,
+        warnings: Option<Vec<u32>>,
+        close_at_end: bool,
+        now: i64,
+    },
+    ExtendTimer {
+        room: Option<RoomId>,
+        seconds: u32,
+        now: i64,
+    },
+    PauseTimer {
+        room: Option<RoomId>,
+        now: i64,
+    },
+    ResumeTimer {
+        room: Option<RoomId>,
+        now: i64,
+    },
+    CancelTimer {
+        room: Option<RoomId>,
+    },
+    /// From the server itself: announce the timer warnings and endings due at `now`.
+    Tick {
+        now: i64,
+    },
+    RequestHelp {
+        request: HelpId,
+        text: Option<String>,
+    },
+    AcknowledgeHelp {
+        request: HelpId,
+    },
+    ResolveHelp {
+        request: HelpId,
+    },
+    CloseWorkshop,
+    ReopenWorkshop,
+    RemoveParticipant {
+        participant: ParticipantId,
+    },
+    SetLead {
+        participant: ParticipantId,
     },
 }

@@ -60,6 +60,10 @@ id_type!(
     /// One of the workshop's conclusions, written under a theme.
     ConclusionId
 );
+id_type!(
+    /// A delegate's request for a facilitator's help.
+    HelpId
+);
 
 /// Where a participant is: the lobby (plenary) or one breakout room.
 ///

@@ -9,6 +9,7 @@
 //! arrive inside the command, chosen by the caller.
 
 mod apply;
+pub mod assignment;
 mod board;
 mod conclusions;
 mod events;
@@ -17,7 +18,9 @@ pub mod ids;
 pub mod phase;
 pub mod reports;
 mod rooms;
+pub mod session;
 pub mod settings;
+pub mod timers;
 pub mod visibility;
 mod votes;
 
@@ -25,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use events::{Command, Event};
-pub use ids::{CardId, ConclusionId, GroupId, ParticipantId, Place, RoomId, WorkshopId};
+pub use ids::{CardId, ConclusionId, GroupId, HelpId, ParticipantId, Place, RoomId, WorkshopId};
 pub use phase::Phase;
+pub use session::Session;
 pub use settings::{Column, Settings, Theme, VotesVisibility};
 
 /// Why a command was refused. Each variant maps to one protocol error code, in
@@ -75,6 +79,12 @@ pub struct Room {
     /// In a hidden brainstorm, delegates see only their own cards until the reveal.
     #[serde(default)]
     pub hidden: bool,
+    /// Most delegates the room takes (`None`: no limit).
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// Removed while the workshop ran: nobody is placed there, its board stays in the record.
+    #[serde(default)]
+    pub removed: bool,
 }
 
 /// Someone who joined the workshop. Tokens are not here: they live, hashed, in the store.
@@ -87,6 +97,9 @@ pub struct Participant {
     pub language: String,
     pub role: Role,
     pub room: Place,
+    /// Removed by a facilitator: the token no longer works; the cards stay.
+    #[serde(default)]
+    pub removed: bool,
 }
 
 /// A card on a room's board.
@@ -180,6 +193,7 @@ pub struct Workshop {
     pub votes: BTreeMap<CardId, BTreeMap<ParticipantId, u32>>,
     /// In the organizer's order; the order within a theme is the order here.
     pub conclusions: Vec<Conclusion>,
+    pub session: Session,
     /// The `seq` of the last applied event.
     pub seq: u64,
 }
@@ -195,6 +209,7 @@ impl Workshop {
             groups: BTreeMap::new(),
             votes: BTreeMap::new(),
             conclusions: Vec::new(),
+            session: Session::default(),
             seq: 0,
         }
     }
@@ -225,6 +240,8 @@ impl Workshop {
                 open: true,
                 phase: Phase::default(),
                 hidden: false,
+                capacity: None,
+                removed: false,
             })
             .collect();
         let organizer = Participant {
@@ -234,6 +251,7 @@ impl Workshop {
             language: settings.language.clone(),
             role: Role::Organizer,
             room: Place::Lobby,
+            removed: false,
         };
         Ok(vec![
             Event::WorkshopCreated {
@@ -258,6 +276,16 @@ impl Workshop {
             .iter()
             .find(|r| r.id == id)
             .ok_or_else(|| DomainError::NotFound(format!("no room {id} in this workshop")))
+    }
+
+    /// A room that exists and was not removed.
+    pub fn live_room(&self, id: RoomId) -> Result<&Room, DomainError> {
+        match self.room(id)? {
+            r if r.removed => Err(DomainError::NotFound(format!(
+                "room {id} was removed from this workshop"
+            ))),
+            r => Ok(r),
+        }
     }
 
     pub fn participant(&self, id: ParticipantId) -> Result<&Participant, DomainError> {
@@ -299,6 +327,13 @@ pub fn decide(
     command: &Command,
 ) -> Result<Vec<Event>, DomainError> {
     state.settings()?;
+    let allowed_when_closed = matches!(
+        command,
+        Command::ReopenWorkshop | Command::Tick { .. } | Command::CloseWorkshop
+    );
+    if !allowed_when_closed {
+        session::require_open_session(state)?;
+    }
     match command {
         Command::Join {
             participant,
@@ -409,15 +444,104 @@ pub fn decide(
             conclusion,
             version,
         } => conclusions::remove(state, issuer(state, actor)?, *conclusion, *version),
+        Command::CreateRoom {
+            room,
+            name,
+            capacity,
+        } => rooms::create_room(state, issuer(state, actor)?, *room, name, *capacity),
+        Command::RenameRoom { room, name } => {
+            rooms::rename_room(state, issuer(state, actor)?, *room, name)
+        }
+        Command::SetRoomCapacity { room, capacity } => {
+            rooms::set_capacity(state, issuer(state, actor)?, *room, *capacity)
+        }
+        Command::RemoveRoom { room } => rooms::remove_room(state, issuer(state, actor)?, *room),
+        Command::AssignRooms {
+            strategy,
+            scope,
+            seed,
+            plan,
+        } => assignment::assign(state, issuer(state, actor)?, *strategy, *scope, *seed, plan),
+        Command::ChooseRoom { room } => {
+            assignment::choose_room(state, issuer(state, actor)?, *room)
+        }
+        Command::SetSelfSelect { open } => {
+            assignment::set_self_select(state, issuer(state, actor)?, *open)
+        }
+        Command::SetLateJoiners { policy } => {
+            assignment::set_late_joiners(state, issuer(state, actor)?, *policy)
+        }
+        Command::ReturnToLobby => assignment::return_to_lobby(state, issuer(state, actor)?),
+        Command::Broadcast { text, room } => {
+            session::broadcast(state, issuer(state, actor)?, text, *room)
+        }
+        Command::StartTimer {
+            room,
+            seconds,
+            warnings,
+            close_at_end,
+            now,
+        } => timers::start(
+            state,
+            issuer(state, actor)?,
+            *room,
+            *seconds,
+            warnings.as_deref(),
+            *close_at_end,
+            *now,
+        ),
+        Command::ExtendTimer { room, seconds, now } => {
+            timers::extend(state, issuer(state, actor)?, *room, *seconds, *now)
+        }
+        Command::PauseTimer { room, now } => {
+            timers::pause(state, issuer(state, actor)?, *room, *now)
+        }
+        Command::ResumeTimer { room, now } => {
+            timers::resume(state, issuer(state, actor)?, *room, *now)
+        }
+        Command::CancelTimer { room } => timers::cancel(state, issuer(state, actor)?, *room),
+        Command::Tick { now } => match actor {
+            Actor::Server => Ok(timers::tick(state, *now)),
+            Actor::Participant(_) => Err(DomainError::Forbidden(
+                "only the server's clock ticks".into(),
+            )),
+        },
+        Command::RequestHelp { request, text } => {
+            session::request_help(state, issuer(state, actor)?, *request, text.as_deref())
+        }
+        Command::AcknowledgeHelp { request } => session::handle_help(
+            state,
+            issuer(state, actor)?,
+            *request,
+            session::HelpStatus::Acknowledged,
+        ),
+        Command::ResolveHelp { request } => session::handle_help(
+            state,
+            issuer(state, actor)?,
+            *request,
+            session::HelpStatus::Resolved,
+        ),
+        Command::CloseWorkshop => session::close_workshop(state, issuer(state, actor)?),
+        Command::ReopenWorkshop => session::reopen_workshop(state, issuer(state, actor)?),
+        Command::RemoveParticipant { participant } => {
+            session::remove_participant(state, issuer(state, actor)?, *participant)
+        }
+        Command::SetLead { participant } => {
+            session::set_lead(state, issuer(state, actor)?, *participant)
+        }
     }
 }
 
 /// The participant behind a board or facilitation command.
 fn issuer(state: &Workshop, actor: Actor) -> Result<&Participant, DomainError> {
     match actor {
-        Actor::Participant(who) => state.participants.get(&who).ok_or_else(|| {
-            DomainError::Forbidden("you are not a participant of this workshop".into())
-        }),
+        Actor::Participant(who) => state
+            .participants
+            .get(&who)
+            .filter(|p| !p.removed)
+            .ok_or_else(|| {
+                DomainError::Forbidden("you are not a participant of this workshop".into())
+            }),
         Actor::Server => Err(DomainError::Forbidden(
             "this command needs a participant".into(),
         )),
@@ -443,3 +567,5 @@ mod tests;
 mod tests_board;
 #[cfg(test)]
 mod tests_conclusions;
+#[cfg(test)]
+mod tests_session;

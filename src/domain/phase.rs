@@ -55,7 +55,7 @@ pub enum BoardAction {
 
 /// Checks that `action` by `me` is allowed in `room` now (room open, phase permits it).
 pub fn check(room: &Room, me: &Participant, action: BoardAction) -> Result<(), DomainError> {
-    if !room.open || room.phase == Phase::Closed {
+    if !room.open || room.removed || room.phase == Phase::Closed {
         return Err(DomainError::Closed(
             "this room's board is closed: it is read-only".into(),
         ));

@@ -63,7 +63,15 @@ pub(super) fn join(
             "that participant id is already used".into(),
         ));
     }
-    Ok(vec![Event::ParticipantJoined {
+    let late_room = match role {
+        Role::Delegate => super::assignment::place_late_joiner(
+            state,
+            state.session.late_joiners,
+            country.as_deref(),
+        ),
+        _ => None,
+    };
+    let mut events = vec![Event::ParticipantJoined {
         participant: Participant {
             id: participant,
             name,
@@ -71,8 +79,17 @@ pub(super) fn join(
             language: language.to_string(),
             role,
             room: Place::Lobby,
+            removed: false,
         },
-    }])
+    }];
+    if let Some(room) = late_room {
+        events.push(Event::ParticipantMoved {
+            participant,
+            from: Place::Lobby,
+            room: Place::Room(room),
+        });
+    }
+    Ok(events)
 }
 
 pub(super) fn move_participant(
@@ -84,7 +101,25 @@ pub(super) fn move_participant(
     require_staff(me, "move participants")?;
     let p = state.participant(participant)?;
     if let Place::Room(room) = to {
-        state.room(room)?;
+        let r = state.live_room(room)?;
+        let full = r.capacity.is_some_and(|c| {
+            state
+                .participants
+                .values()
+                .filter(|q| q.room == to && q.role == Role::Delegate && !q.removed)
+                .count()
+                >= c as usize
+        });
+        if full && p.role == Role::Delegate && p.room != to {
+            return Err(DomainError::Invalid(format!(
+                "room {:?} is full ({} delegates)",
+                r.name,
+                r.capacity.unwrap_or(0)
+            )));
+        }
+    }
+    if p.removed {
+        return Err(DomainError::Invalid("that participant was removed".into()));
     }
     if p.role == Role::Organizer {
         return Err(DomainError::Invalid(
@@ -108,7 +143,7 @@ pub(super) fn set_room_open(
     open: bool,
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, if open { "open rooms" } else { "close rooms" })?;
-    if state.room(room)?.open == open {
+    if state.live_room(room)?.open == open {
         return Ok(vec![]);
     }
     Ok(vec![if open {
@@ -133,8 +168,8 @@ pub(super) fn set_phase(
         ));
     }
     let targets: Vec<&super::Room> = match room {
-        Some(id) => vec![state.room(id)?],
-        None => state.rooms.iter().collect(),
+        Some(id) => vec![state.live_room(id)?],
+        None => state.rooms.iter().filter(|r| !r.removed).collect(),
     };
     Ok(targets
         .into_iter()
@@ -147,4 +182,102 @@ pub(super) fn set_phase(
             was_hidden: r.hidden,
         })
         .collect())
+}
+
+pub(super) fn create_room(
+    state: &Workshop,
+    me: &Participant,
+    room: RoomId,
+    name: &str,
+    capacity: Option<u32>,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "create rooms")?;
+    let name = clean_text("name", name, limits::ROOM_NAME_MAX)?;
+    check_capacity(capacity)?;
+    if state.rooms.len() >= limits::ROOMS_MAX {
+        return Err(DomainError::TooLarge(format!(
+            "a workshop has at most {} rooms",
+            limits::ROOMS_MAX
+        )));
+    }
+    if state.rooms.iter().any(|r| r.id == room) {
+        return Err(DomainError::Invalid("that room id is already used".into()));
+    }
+    Ok(vec![Event::RoomCreated {
+        room: super::Room {
+            id: room,
+            name,
+            open: true,
+            phase: Phase::default(),
+            hidden: false,
+            capacity,
+            removed: false,
+        },
+    }])
+}
+
+fn check_capacity(capacity: Option<u32>) -> Result<(), DomainError> {
+    if capacity.is_some_and(|c| c == 0 || c as usize > limits::PARTICIPANTS_MAX) {
+        return Err(DomainError::Invalid(format!(
+            "`capacity` must be 1-{}",
+            limits::PARTICIPANTS_MAX
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn rename_room(
+    state: &Workshop,
+    me: &Participant,
+    room: RoomId,
+    name: &str,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "rename rooms")?;
+    let r = state.live_room(room)?;
+    let name = clean_text("name", name, limits::ROOM_NAME_MAX)?;
+    if r.name == name {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::RoomRenamed { room, name }])
+}
+
+pub(super) fn set_capacity(
+    state: &Workshop,
+    me: &Participant,
+    room: RoomId,
+    capacity: Option<u32>,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "set room capacities")?;
+    let r = state.live_room(room)?;
+    check_capacity(capacity)?;
+    if r.capacity == capacity {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::RoomCapacitySet { room, capacity }])
+}
+
+/// Removes a room from use: its members go to the lobby; its board stays in the record.
+pub(super) fn remove_room(
+    state: &Workshop,
+    me: &Participant,
+    room: RoomId,
+) -> Result<Vec<Event>, DomainError> {
+    require_staff(me, "remove rooms")?;
+    state.live_room(room)?;
+    if state.rooms.iter().filter(|r| !r.removed).count() == 1 {
+        return Err(DomainError::Invalid(
+            "a workshop keeps at least one room".into(),
+        ));
+    }
+    let moves = state
+        .participants
+        .values()
+        .filter(|p| p.room == Place::Room(room))
+        .map(|p| super::assignment::Move {
+            participant: p.id,
+            from: p.room,
+            room: Place::Lobby,
+        })
+        .collect();
+    Ok(vec![Event::RoomRemoved { room, moves }])
 }

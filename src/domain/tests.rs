@@ -1123,6 +1123,7 @@ fn a_full_workshop_refuses_more_participants() {
                 language: "es".into(),
                 role: Role::Delegate,
                 room: Place::Lobby,
+                removed: false,
             },
         })
         .collect();

@@ -9,6 +9,7 @@
 //! before anything leaves it; the page never filters.
 
 use super::reports::{self, Consolidation, Support};
+use super::session::{Broadcast, HelpRequest, LateJoiners, Timer};
 use super::{
     Card, CardId, Conclusion, Event, Group, GroupId, Participant, ParticipantId, Phase, Place,
     Revision, Room, RoomId, Settings, VotesVisibility, Workshop, WorkshopId,
@@ -94,7 +95,34 @@ impl Audience {
             | Event::RoomClosed { .. }
             | Event::RoomOpened { .. }
             | Event::PhaseSet { .. }
-            | Event::ThemesSet { .. } => Audience::Everyone,
+            | Event::ThemesSet { .. }
+            | Event::RoomCreated { .. }
+            | Event::RoomRenamed { .. }
+            | Event::RoomCapacitySet { .. }
+            | Event::RoomRemoved { .. }
+            | Event::RoomsAssigned { .. }
+            | Event::ReturnedToLobby { .. }
+            | Event::SelfSelectSet { .. }
+            | Event::WorkshopClosed
+            | Event::WorkshopReopened
+            | Event::ParticipantRemoved { .. }
+            | Event::LeadSet { .. } => Audience::Everyone,
+            Event::LateJoinersSet { .. } => Audience::Staff,
+            Event::BroadcastSent { room, .. } => room.map_or(Audience::Everyone, Audience::Room),
+            Event::TimerStarted { room, .. }
+            | Event::TimerExtended { room, .. }
+            | Event::TimerPaused { room, .. }
+            | Event::TimerResumed { room, .. }
+            | Event::TimerCancelled { room }
+            | Event::TimerWarning { room, .. }
+            | Event::TimerEnded { room } => Audience::Room(*room),
+            Event::HelpRequested { participant, .. } => Audience::StaffAnd(*participant),
+            Event::HelpAcknowledged { request, .. } | Event::HelpResolved { request, .. } => state
+                .session
+                .help
+                .iter()
+                .find(|h| h.id == *request)
+                .map_or(Audience::Staff, |h| Audience::StaffAnd(h.participant)),
         }
     }
 
@@ -111,10 +139,12 @@ impl Audience {
 /// Whose view an event changes wholesale, so that they get a fresh snapshot rather than
 /// the event alone: a moved participant; a room's delegates when hidden cards are revealed
 /// (or hidden), when secret votes are disclosed, or when a hidden card is shown again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reshape {
     Nobody,
     Participant(ParticipantId),
+    /// Everyone an assignment, a return to the lobby or a room's removal moved.
+    Participants(Vec<ParticipantId>),
     RoomDelegates(RoomId),
 }
 
@@ -140,16 +170,22 @@ impl Reshape {
                 }
             }
             Event::CardShown { room, .. } => Reshape::RoomDelegates(*room),
+            Event::RoomsAssigned { moves, .. }
+            | Event::ReturnedToLobby { moves }
+            | Event::RoomRemoved { moves, .. } => {
+                Reshape::Participants(moves.iter().map(|m| m.participant).collect())
+            }
             _ => Reshape::Nobody,
         }
     }
 
-    pub fn affects(self, viewer: &Participant) -> bool {
+    pub fn affects(&self, viewer: &Participant) -> bool {
         match self {
             Reshape::Nobody => false,
-            Reshape::Participant(p) => viewer.id == p,
+            Reshape::Participant(p) => viewer.id == *p,
+            Reshape::Participants(ps) => ps.contains(&viewer.id),
             Reshape::RoomDelegates(room) => {
-                !viewer.role.is_staff() && viewer.room == Place::Room(room)
+                !viewer.role.is_staff() && viewer.room == Place::Room(*room)
             }
         }
     }
@@ -208,6 +244,58 @@ pub struct ConclusionView<'a> {
     pub support: Support,
 }
 
+/// A room's timer as clients render it.
+#[derive(Serialize)]
+pub struct TimerView<'a> {
+    pub room: RoomId,
+    #[serde(flatten)]
+    pub timer: &'a Timer,
+}
+
+/// The running of the session as one participant may see it.
+#[derive(Serialize)]
+pub struct SessionView<'a> {
+    pub closed: bool,
+    pub lead: Option<ParticipantId>,
+    pub self_select: bool,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_joiners: Option<LateJoiners>,
+    /// Broadcasts to everyone and to the viewer's room (every one for staff), oldest first.
+    pub broadcasts: Vec<&'a Broadcast>,
+    /// Every request for staff; a delegate's own for a delegate.
+    pub help: Vec<&'a HelpRequest>,
+    /// Every room's timer for staff; the viewer's room's for a delegate.
+    pub timers: Vec<TimerView<'a>>,
+}
+
+fn session_view<'a>(state: &'a Workshop, viewer: &Participant) -> SessionView<'a> {
+    let staff = viewer.role.is_staff();
+    let s = &state.session;
+    SessionView {
+        closed: s.closed,
+        lead: s.lead,
+        self_select: s.self_select,
+        late_joiners: staff.then_some(s.late_joiners),
+        broadcasts: s
+            .broadcasts
+            .iter()
+            .filter(|b| staff || b.room.is_none_or(|r| viewer.room == Place::Room(r)))
+            .collect(),
+        help: s
+            .help
+            .iter()
+            .filter(|h| staff || h.participant == viewer.id)
+            .collect(),
+        timers: s
+            .timers
+            .iter()
+            .filter(|(r, _)| staff || viewer.room == Place::Room(**r))
+            .map(|(room, timer)| TimerView { room: *room, timer })
+            .collect(),
+    }
+}
+
 /// Everything one participant may see, at `seq`.
 #[derive(Serialize)]
 pub struct View<'a> {
@@ -219,6 +307,7 @@ pub struct View<'a> {
     /// delegate (none in the lobby), every board for staff.
     pub cards: Vec<CardView<'a>>,
     pub groups: Vec<GroupView<'a>>,
+    pub session: SessionView<'a>,
     /// Staff only: the conclusions with what supports them, and the consolidation view.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conclusions: Option<Vec<ConclusionView<'a>>>,
@@ -252,7 +341,7 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
         state
             .participants
             .values()
-            .filter(|p| p.room == place)
+            .filter(|p| p.room == place && !p.removed)
             .map(|p| p.id)
             .collect::<Vec<_>>()
     };
@@ -315,6 +404,7 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
         participants: state.participants.values().collect(),
         cards,
         groups,
+        session: session_view(state, viewer),
         conclusions: staff.then(|| {
             state
                 .conclusions

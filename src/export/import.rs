@@ -356,6 +356,32 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
             let events = b.decide(&Command::CloseRoom { room: r.id }, &what)?;
             b.push(events);
         }
+        if r.capacity.is_some() {
+            let command = Command::SetRoomCapacity {
+                room: r.id,
+                capacity: r.capacity,
+            };
+            let events = b.decide(&command, &what)?;
+            b.push(events);
+        }
+    }
+    // Removals come last: a removed room's board and a removed participant's cards were
+    // written before they went.
+    for r in record.rooms.iter().filter(|r| r.removed) {
+        let events = b.decide(
+            &Command::RemoveRoom { room: r.id },
+            &format!("room {}", r.id),
+        )?;
+        b.push(events);
+    }
+    for p in record.participants.iter().filter(|p| p.removed) {
+        let command = Command::RemoveParticipant { participant: p.id };
+        let events = b.decide(&command, &format!("participant {}", p.id))?;
+        b.push(events);
+    }
+    if record.workshop.status == json::Status::Final {
+        let events = b.decide(&Command::CloseWorkshop, "the workshop")?;
+        b.push(events);
     }
 
     let rebuilt = json::record(&b.state).map_err(|e| invalid(e.to_string()))?;

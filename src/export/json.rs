@@ -45,9 +45,9 @@ pub struct Record {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Some room is still open: the workshop is running.
+    /// The workshop is running (not closed with `close_workshop`).
     Draft,
-    /// Every room is closed.
+    /// The organizer or lead facilitator closed the workshop.
     Final,
 }
 

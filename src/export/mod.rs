@@ -197,13 +197,10 @@ pub(crate) fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Whether the workshop is still running: some room is open and not in the `closed`
-/// phase. The report calls itself a draft until every room is closed.
+/// Whether the workshop is still running: the report calls itself a draft until the
+/// organizer or lead facilitator closes the workshop (`close_workshop`).
 pub fn is_draft(state: &Workshop) -> bool {
-    state
-        .rooms
-        .iter()
-        .any(|r| r.open && r.phase != Phase::Closed)
+    !state.session.closed
 }
 
 /// A language the report is written in.
@@ -318,7 +315,7 @@ static EN: Labels = Labels {
     report: "Workshop report",
     generated: "Generated on",
     draft_notice: "Draft: the workshop is still in progress; conclusions may change.",
-    final_notice: "Final: every room of the workshop is closed.",
+    final_notice: "Final: the workshop is closed.",
     contents: "Contents",
     participation: "Participation",
     delegates: "Delegates",
@@ -386,7 +383,7 @@ static ES: Labels = Labels {
     report: "Informe del taller",
     generated: "Generado el",
     draft_notice: "Borrador: el taller sigue en curso; las conclusiones pueden cambiar.",
-    final_notice: "Versión final: todas las salas del taller están cerradas.",
+    final_notice: "Versión final: el taller está cerrado.",
     contents: "Índice",
     participation: "Participación",
     delegates: "Delegados",
@@ -461,7 +458,7 @@ static PT: Labels = Labels {
     report: "Relatório da oficina",
     generated: "Gerado em",
     draft_notice: "Rascunho: a oficina ainda está em andamento; as conclusões podem mudar.",
-    final_notice: "Versão final: todas as salas da oficina estão fechadas.",
+    final_notice: "Versão final: a oficina está encerrada.",
     contents: "Sumário",
     participation: "Participação",
     delegates: "Delegados",

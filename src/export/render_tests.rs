@@ -166,28 +166,19 @@ fn the_json_record_is_the_same_for_the_same_state() {
 }
 
 #[test]
-fn the_report_is_final_once_every_room_is_closed() {
+fn the_report_is_final_once_the_workshop_is_closed() {
     let mut s = sample("en");
     assert!(text(&s.state, Format::Markdown).contains("Draft: the workshop is still in progress"));
-    let rooms: Vec<_> = s.state.rooms.iter().map(|r| r.id).collect();
-    for room in rooms {
-        let events = crate::domain::decide(
-            &s.state,
-            crate::domain::Actor::Participant(s.organizer),
-            &crate::domain::Command::SetPhase {
-                room: Some(room),
-                phase: crate::domain::Phase::Closed,
-                hidden: false,
-            },
-        )
-        .expect("close");
-        for e in events {
-            s.state.apply(s.state.seq + 1, &e);
-        }
+    let events = crate::domain::decide(
+        &s.state,
+        crate::domain::Actor::Participant(s.organizer),
+        &crate::domain::Command::CloseWorkshop,
+    )
+    .expect("close");
+    for e in events {
+        s.state.apply(s.state.seq + 1, &e);
     }
-    assert!(
-        text(&s.state, Format::Markdown).contains("Final: every room of the workshop is closed.")
-    );
+    assert!(text(&s.state, Format::Markdown).contains("Final: the workshop is closed."));
     let record = super::json::record(&s.state).expect("record");
     assert_eq!(record.workshop.status, super::json::Status::Final);
     let imported = super::import::events(&record).expect("import");

@@ -6,7 +6,7 @@
 //! frames, forwards commands and writes what the actor queued.
 
 use super::outbox::{Frame, Kick, Outbox};
-use super::{Hub, HubError, Msg, Reply, WorkshopHandle};
+use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
 use crate::protocol::{self, close, error_frame, ErrorCode, Hello};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -45,6 +45,7 @@ fn close_reason(code: u16) -> &'static str {
         close::BAD_HELLO => "expected a valid hello first",
         close::UNAUTHORIZED => "unknown or revoked token",
         close::IDLE => "no sign of life",
+        close::REMOVED => "removed from the workshop",
         close::TOO_SLOW => "too slow: reconnect and resume",
         close::RESTARTING => "server restarting: reconnect and resume",
         _ => "",
@@ -189,7 +190,7 @@ async fn read_loop(
                 let msg = Msg::Command {
                     from: participant,
                     id,
-                    command: command.into_domain(),
+                    command: command.into_domain(now_ms()),
                     reply: Reply::Socket(outbox.clone()),
                 };
                 if workshop.send(msg).await.is_err() {

@@ -8,6 +8,7 @@
 
 pub mod connection;
 pub mod outbox;
+pub mod presence;
 pub mod workshop;
 
 use crate::auth;
@@ -20,6 +21,13 @@ use std::sync::Arc;
 use tokio::sync::{oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
 pub use workshop::{JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle};
+
+/// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 /// An error the hub answers a request with: a protocol code and a readable message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -167,9 +175,7 @@ impl Hub {
         let organizer = ParticipantId::random();
         let room_ids: Vec<RoomId> = new.rooms.iter().map(|_| RoomId::random()).collect();
         let events = Workshop::create(id, new.settings, new.rooms, room_ids, organizer)?;
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let at = now_ms();
         let mut state = Workshop::empty(id);
         let mut batch = Batch::default();
         for (i, event) in events.iter().enumerate() {

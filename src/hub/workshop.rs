@@ -8,9 +8,11 @@
 //! Architecture invariant: nothing leaves the actor before the store said it is durable.
 
 use super::outbox::{Frame, Outbox};
-use super::HubError;
+use super::presence::Presence;
+use super::{now_ms, HubError};
 use crate::auth;
 use crate::domain::reports;
+use crate::domain::timers;
 use crate::domain::visibility::{self, Audience, Reshape};
 use crate::domain::{
     decide, Actor, Command, Event, Participant, ParticipantId, Role, Workshop, WorkshopId,
@@ -23,10 +25,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Duration, Instant};
 
 /// How many recent events each workshop keeps for resuming clients. A client further
 /// behind gets a fresh snapshot (`reason: "too_far_behind"`).
 pub const REPLAY_WINDOW: usize = 10_000;
+/// Shortest wait before the clock acts on a due timer (ms).
+const MIN_CLOCK_WAIT_MS: u64 = 20;
 /// Most inbox messages handled in one group commit.
 const MAX_BATCH: usize = 512;
 /// Inbox capacity: senders wait (back-pressure) when the actor is this far behind.
@@ -78,6 +83,8 @@ pub enum Msg {
         query: Query,
         reply: oneshot::Sender<Result<String, HubError>>,
     },
+    /// The clock: announce due timer warnings and endings (sent by the actor to itself).
+    Tick,
     /// A copy of the state for an export, for a staff member. The export is rendered from
     /// the copy outside the actor, so a large document never delays the workshop's commands.
     Export {
@@ -136,8 +143,16 @@ struct Subscriber {
 enum Delivery {
     Answer(Reply, String, Outcome),
     Joined(oneshot::Sender<Result<Joined, HubError>>, Joined),
-    Event { frame: Frame, to: Vec<u64> },
-    Snapshot { to: u64, frame: Frame },
+    Event {
+        frame: Frame,
+        to: Vec<u64>,
+    },
+    Snapshot {
+        to: u64,
+        frame: Frame,
+    },
+    /// Close the connections of a participant just removed.
+    Kick(ParticipantId),
 }
 
 pub struct WorkshopActor {
@@ -150,12 +165,7 @@ pub struct WorkshopActor {
     recent: VecDeque<Recent>,
     inbox: mpsc::Receiver<Msg>,
     metrics: Arc<Metrics>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    presence: Presence,
 }
 
 impl WorkshopActor {
@@ -177,6 +187,7 @@ impl WorkshopActor {
             recent: VecDeque::new(),
             inbox,
             metrics,
+            presence: Presence::default(),
         };
         actor.replay(loaded.events, loaded.commands)?;
         tasks.spawn(actor.run());
@@ -221,7 +232,7 @@ impl WorkshopActor {
         self.recent.push_back(Recent {
             seq: stored.seq,
             audience,
-            reshape,
+            reshape: reshape.clone(),
             frame: frame.clone(),
         });
         (frame, audience, reshape)
@@ -229,12 +240,73 @@ impl WorkshopActor {
 
     async fn run(mut self) {
         let mut msgs = Vec::with_capacity(MAX_BATCH);
-        while self.inbox.recv_many(&mut msgs, MAX_BATCH).await > 0 {
-            if !self.handle(std::mem::take(&mut msgs)).await {
-                break;
+        loop {
+            let wake = self.next_wake();
+            tokio::select! {
+                n = self.inbox.recv_many(&mut msgs, MAX_BATCH) => {
+                    if n == 0 || !self.handle(std::mem::take(&mut msgs)).await {
+                        break;
+                    }
+                }
+                () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    if !self.on_clock().await {
+                        break;
+                    }
+                }
             }
         }
         tracing::debug!(workshop = %self.state.id, "workshop actor stopped");
+    }
+
+    /// When the actor must act without a message: a timer warning or ending, or a
+    /// participant's presence grace period running out.
+    fn next_wake(&self) -> Option<Instant> {
+        let timer = timers::next_due(&self.state).map(|due| {
+            // At least a short pause, so a clock that cannot make progress (a failing
+            // store) never spins.
+            let wait = u64::try_from(due - now_ms())
+                .unwrap_or(0)
+                .max(MIN_CLOCK_WAIT_MS);
+            Instant::now() + Duration::from_millis(wait)
+        });
+        [timer, self.presence.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    async fn on_clock(&mut self) -> bool {
+        for p in self.presence.gone(Instant::now()) {
+            self.announce_presence(p, false);
+        }
+        let due = timers::next_due(&self.state).is_some_and(|d| d <= now_ms());
+        if !due {
+            return true;
+        }
+        self.handle(vec![Msg::Tick]).await
+    }
+
+    /// Tells every connection that `p` came online or went offline (not an event: no seq).
+    fn announce_presence(&mut self, p: ParticipantId, online: bool) {
+        let frame: Frame =
+            serde_json::json!({"type": "presence", "participant": p, "online": online})
+                .to_string()
+                .into();
+        let gone: Vec<u64> = self
+            .subscribers
+            .iter()
+            .filter(|(_, sub)| !sub.outbox.send(frame.clone()))
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in gone {
+            self.drop_subscriber(conn);
+        }
+    }
+
+    fn drop_subscriber(&mut self, conn: u64) {
+        if let Some(sub) = self.subscribers.remove(&conn) {
+            self.presence.depart(sub.participant, Instant::now());
+        }
     }
 
     /// Handles one batch. Returns `false` if the actor cannot go on (its store failed and
@@ -257,6 +329,10 @@ impl WorkshopActor {
                         self.command(from, &id, &command, now, &mut batch, &mut deliveries);
                     deliveries.push(Delivery::Answer(reply, id, outcome));
                 }
+                Msg::Tick => match decide(&self.state, Actor::Server, &Command::Tick { now }) {
+                    Ok(events) => self.record(events, None, now, &mut batch, &mut deliveries),
+                    Err(e) => tracing::warn!(error = %e, "timer tick refused"),
+                },
                 Msg::Join { request, reply } => {
                     match self.join(request, now, &mut batch, &mut deliveries) {
                         Ok(joined) => deliveries.push(Delivery::Joined(reply, joined)),
@@ -419,7 +495,7 @@ impl WorkshopActor {
                 if reshape.affects(viewer) {
                     let snapshot = ServerFrame::Snapshot {
                         seq,
-                        reason: snapshot_reason(reshape),
+                        reason: snapshot_reason(&reshape),
                         snapshot: visibility::view(&self.state, viewer),
                     };
                     snapshots.push(Delivery::Snapshot {
@@ -431,6 +507,9 @@ impl WorkshopActor {
             // The event first, then the fresh snapshots it calls for.
             deliveries.push(Delivery::Event { frame, to });
             deliveries.extend(snapshots);
+            if let Event::ParticipantRemoved { participant } = event {
+                deliveries.push(Delivery::Kick(participant));
+            }
         }
     }
 
@@ -451,14 +530,33 @@ impl WorkshopActor {
                 }
             }
             Delivery::Snapshot { to, frame } => self.send_to(to, frame),
+            Delivery::Kick(p) => self.kick_participant(p),
         }
     }
 
     fn send_to(&mut self, conn: u64, frame: Frame) {
         if let Some(sub) = self.subscribers.get(&conn) {
             if !sub.outbox.send(frame) {
-                self.subscribers.remove(&conn);
+                self.drop_subscriber(conn);
             }
+        }
+    }
+
+    /// Closes every connection of a removed participant.
+    fn kick_participant(&mut self, p: ParticipantId) {
+        let conns: Vec<u64> = self
+            .subscribers
+            .iter()
+            .filter(|(_, sub)| sub.participant == p)
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in conns {
+            if let Some(sub) = self.subscribers.remove(&conn) {
+                sub.outbox.kick.close_with(crate::protocol::close::REMOVED);
+            }
+        }
+        if self.presence.forget(p) {
+            self.announce_presence(p, false);
         }
     }
 
@@ -472,12 +570,12 @@ impl WorkshopActor {
                 reply,
             } => {
                 let result = match self.state.participants.get(&participant) {
-                    None => Err(HubError::new(
-                        ErrorCode::Unauthorized,
-                        "unknown participant",
-                    )),
-                    Some(me) => {
+                    Some(me) if !me.removed => {
+                        let came_online = self.presence.arrive(participant);
                         let welcome = self.welcome(me, last_seq);
+                        if came_online {
+                            self.announce_presence(participant, true);
+                        }
                         if outbox.send(welcome.into()) {
                             self.subscribers.insert(
                                 conn,
@@ -486,14 +584,20 @@ impl WorkshopActor {
                                     outbox,
                                 },
                             );
+                        } else {
+                            self.presence.depart(participant, Instant::now());
                         }
                         Ok(())
                     }
+                    _ => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown or removed participant",
+                    )),
                 };
                 let _connection_may_be_gone = reply.send(result);
             }
             Msg::Unsubscribe { conn, done } => {
-                self.subscribers.remove(&conn);
+                self.drop_subscriber(conn);
                 let _connection_may_be_gone = done.send(());
             }
             Msg::Query {
@@ -502,6 +606,10 @@ impl WorkshopActor {
                 reply,
             } => {
                 let report = match self.state.participants.get(&participant) {
+                    Some(p) if p.removed => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown or removed participant",
+                    )),
                     Some(p) if p.role.is_staff() => {
                         let encoded = match query {
                             Query::Overview => {
@@ -526,6 +634,10 @@ impl WorkshopActor {
             }
             Msg::Export { participant, reply } => {
                 let snapshot = match self.state.participants.get(&participant) {
+                    Some(p) if p.removed => Err(HubError::new(
+                        ErrorCode::Unauthorized,
+                        "unknown or removed participant",
+                    )),
                     Some(p) if p.role.is_staff() => Ok(Box::new(self.state.clone())),
                     Some(_) => Err(HubError::new(
                         ErrorCode::Forbidden,
@@ -538,7 +650,8 @@ impl WorkshopActor {
                 };
                 let _caller_may_be_gone = reply.send(snapshot);
             }
-            Msg::Command { .. } | Msg::Join { .. } => {}
+            // Handled in `handle` before the commit; never deferred to here.
+            Msg::Command { .. } | Msg::Join { .. } | Msg::Tick => {}
         }
     }
 
@@ -549,6 +662,7 @@ impl WorkshopActor {
             ServerFrame::Welcome {
                 seq,
                 you: me,
+                online: self.presence.online(),
                 resumed: false,
                 reason: Some(reason),
                 snapshot: Some(visibility::view(&self.state, me)),
@@ -568,7 +682,7 @@ impl WorkshopActor {
         }
         let missed = self.recent.iter().filter(|r| r.seq > last);
         if let Some(r) = missed.clone().find(|r| r.reshape.affects(me)) {
-            return snapshot(snapshot_reason(r.reshape));
+            return snapshot(snapshot_reason(&r.reshape));
         }
         let events = missed
             .filter(|r| r.audience.admits(me))
@@ -577,6 +691,7 @@ impl WorkshopActor {
         ServerFrame::Welcome {
             seq,
             you: me,
+            online: self.presence.online(),
             resumed: true,
             reason: None,
             snapshot: None,
@@ -586,9 +701,9 @@ impl WorkshopActor {
     }
 }
 
-fn snapshot_reason(reshape: Reshape) -> SnapshotReason {
+fn snapshot_reason(reshape: &Reshape) -> SnapshotReason {
     match reshape {
-        Reshape::Participant(_) => SnapshotReason::Moved,
+        Reshape::Participant(_) | Reshape::Participants(_) => SnapshotReason::Moved,
         Reshape::RoomDelegates(_) | Reshape::Nobody => SnapshotReason::ViewChanged,
     }
 }
@@ -610,6 +725,6 @@ fn fail(delivery: Delivery) {
         Delivery::Joined(tx, _) => {
             let _caller_may_be_gone = tx.send(Err(HubError::unavailable()));
         }
-        Delivery::Event { .. } | Delivery::Snapshot { .. } => {}
+        Delivery::Event { .. } | Delivery::Snapshot { .. } | Delivery::Kick(_) => {}
     }
 }

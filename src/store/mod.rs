@@ -110,6 +110,13 @@ impl Store {
         }
     }
 
+    /// Every workshop in the database, oldest first.
+    pub async fn workshop_ids(&self) -> Result<Vec<WorkshopId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.workshop_ids().await,
+        }
+    }
+
     /// Finds whose token this is.
     pub async fn credential(
         &self,

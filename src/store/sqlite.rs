@@ -151,6 +151,15 @@ impl SqliteStore {
         }))
     }
 
+    pub async fn workshop_ids(&self) -> Result<Vec<WorkshopId>, StoreError> {
+        sqlx::query("SELECT id FROM workshops ORDER BY created_at")
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| parse_id(&row.try_get::<String, _>(0)?))
+            .collect()
+    }
+
     pub async fn credential(
         &self,
         token_hash: &str,

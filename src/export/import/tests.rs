@@ -89,10 +89,6 @@ fn inconsistent_records_are_refused() {
             Box::new(|v| v["conclusions"][0]["support"]["votes"] = 99.into()),
         ),
         (
-            "`workshop`",
-            Box::new(|v| v["workshop"]["status"] = "final".into()),
-        ),
-        (
             "exactly one organizer",
             Box::new(|v| {
                 let ps = v["participants"].as_array_mut().expect("participants");
