@@ -12,8 +12,8 @@ async fn facilitator_sets_one_rooms_phase_and_everyone_hears_it() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (carl, mut c) = placed(&server, &w, &mut f, "Carl", "CL", 1).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (carl, mut c) = seated(&server, &w, &mut f, "Carl", "CL", &w.rooms[1]).await;
 
     let seq = f
         .ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "vote"}))
@@ -37,7 +37,7 @@ async fn facilitator_sets_every_rooms_phase_at_once() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
 
     let seq = f
         .ok(json!({"type": "set_phase", "phase": "consolidate"}))
@@ -65,7 +65,7 @@ async fn only_a_brainstorm_can_be_hidden_and_only_staff_set_phases() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     f.refused(
         json!({"type": "set_phase", "phase": "vote", "hidden": true}),
         "invalid",
@@ -85,7 +85,7 @@ async fn delegates_may_not_post_edit_or_delete_during_vote_and_consolidate() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let card = post(&mut a, room, "strengths", "One portal").await;
 
@@ -111,7 +111,7 @@ async fn delegates_vote_only_in_the_vote_phase() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let card = post(&mut a, room, "strengths", "One portal").await;
 
@@ -130,7 +130,7 @@ async fn closed_phase_makes_the_board_read_only_for_everyone() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let card = post(&mut a, room, "strengths", "One portal").await;
     set_phase(&mut f, room, "closed").await;
@@ -163,7 +163,7 @@ async fn the_fourth_vote_is_refused_and_unvote_frees_the_budget() {
         .create_workshop(json!({"title": "Budget", "votes_per_participant": 3}))
         .await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let c1 = post(&mut f, room, "strengths", "One").await;
     let c2 = post(&mut f, room, "problems", "Two").await;
@@ -188,7 +188,7 @@ async fn unvote_without_a_vote_is_invalid() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "One").await;
     set_phase(&mut f, &w.rooms[0], "vote").await;
     a.refused(unvote(&c1), "invalid").await;
@@ -203,7 +203,7 @@ async fn max_votes_per_card_is_enforced() {
         )
         .await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "One").await;
     let c2 = post(&mut f, &w.rooms[0], "strengths", "Two").await;
     set_phase(&mut f, &w.rooms[0], "vote").await;
@@ -231,7 +231,7 @@ async fn a_delegate_votes_only_on_cards_of_their_own_room() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let other = post(&mut f, &w.rooms[1], "strengths", "Elsewhere").await;
     f.ok(json!({"type": "set_phase", "phase": "vote"})).await;
     a.refused(vote(&other), "forbidden").await;
@@ -242,7 +242,7 @@ async fn retrying_a_vote_with_the_same_id_counts_it_once() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "One").await;
     set_phase(&mut f, &w.rooms[0], "vote").await;
     let mut once = vote(&c1);
@@ -263,7 +263,7 @@ async fn a_vote_on_a_card_the_facilitator_hides_does_not_eat_the_budget() {
         .create_workshop(json!({"title": "Hidden vote", "votes_per_participant": 1}))
         .await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let gone = post(&mut f, &w.rooms[0], "strengths", "Soon hidden").await;
     let kept = post(&mut f, &w.rooms[0], "strengths", "Kept").await;
     set_phase(&mut f, &w.rooms[0], "vote").await;
@@ -323,7 +323,7 @@ async fn two_tabs_voting_at_once_never_overspend_the_budget() {
         .create_workshop(json!({"title": "Tabs", "votes_per_participant": 3}))
         .await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut tab1) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut tab1) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let mut tab2 = server.connect(&ana.token).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "One").await;
     let c2 = post(&mut f, &w.rooms[0], "problems", "Two").await;
@@ -370,8 +370,8 @@ async fn live_votes_reach_room_mates_as_they_are_cast() {
         .create_workshop(json!({"title": "Live", "votes_visibility": "live"}))
         .await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "One").await;
     set_phase(&mut f, &w.rooms[0], "vote").await;
 
@@ -392,8 +392,8 @@ async fn secret_votes_stay_secret_until_the_vote_phase_ends() {
         .create_workshop(json!({"title": "Secret", "votes_visibility": "after_vote"}))
         .await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "One").await;
     let g = group_of(&mut f, &[&c1], "Portals").await;
     set_phase(&mut f, &w.rooms[0], "vote").await;
@@ -432,8 +432,8 @@ async fn hidden_brainstorm_shows_delegates_only_their_own_cards_until_reveal() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let hide = f
         .ok(json!({"type": "set_phase", "room": room, "phase": "brainstorm", "hidden": true}))
@@ -503,7 +503,7 @@ async fn facilitator_groups_moves_merges_renames_and_ungroups_cards() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     let c1 = post(&mut f, room, "problems", "Silos").await;
     let c2 = post(&mut f, room, "problems", "No shared registers").await;
@@ -614,7 +614,7 @@ async fn delegates_group_only_when_the_workshop_allows_it() {
     let server = TestServer::start().await;
     let strict = server.workshop().await;
     let (_fac, mut f) = staff(&server, &strict).await;
-    let (_ana, mut a) = placed(&server, &strict, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &strict, &mut f, "Ana", "AR", &strict.rooms[0]).await;
     let c = post(&mut a, &strict.rooms[0], "strengths", "Mine").await;
     a.refused(group(&[&c], "Mine"), "forbidden").await;
 
@@ -622,8 +622,8 @@ async fn delegates_group_only_when_the_workshop_allows_it() {
         .create_workshop(json!({"title": "Open", "delegates_can_group": true}))
         .await;
     let (_fac, mut f) = staff(&server, &open).await;
-    let (_ana, mut a) = placed(&server, &open, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &open, &mut f, "Bob", "BR", 0).await;
+    let (_ana, mut a) = seated(&server, &open, &mut f, "Ana", "AR", &open.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &open, &mut f, "Bob", "BR", &open.rooms[0]).await;
     let c1 = post(&mut a, &open.rooms[0], "strengths", "Ana's").await;
     let c2 = post(&mut b, &open.rooms[0], "strengths", "Bob's").await;
     let elsewhere = post(&mut f, &open.rooms[1], "strengths", "Elsewhere").await;
@@ -647,7 +647,7 @@ async fn facilitator_tags_cards_and_groups_with_known_themes_only() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let c1 = post(&mut a, &w.rooms[0], "strengths", "Agenda").await;
     let c2 = post(&mut a, &w.rooms[0], "problems", "Open data").await;
     let g = group_of(&mut f, &[&c2], "Data").await;
@@ -693,7 +693,7 @@ async fn only_the_organizer_edits_themes_and_removed_themes_drop_their_tags() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let c1 = post(&mut f, &w.rooms[0], "strengths", "Agenda").await;
     let c2 = post(&mut f, &w.rooms[0], "problems", "Open data").await;
     let g = group_of(&mut f, &[&c2], "Data").await;
@@ -741,8 +741,8 @@ async fn facilitator_edits_a_delegates_card_and_the_audit_record_keeps_the_origi
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
     let c = post(&mut a, &w.rooms[0], "problems", "Teh portal is slow").await;
     b.refused(edit(&c, "Bob's take"), "forbidden").await;
     b.refused(json!({"type": "delete_card", "card": c}), "forbidden")
@@ -778,8 +778,8 @@ async fn hidden_cards_leave_delegates_boards_and_come_back_when_shown() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_carl, mut c) = placed(&server, &w, &mut f, "Carl", "CL", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_carl, mut c) = seated(&server, &w, &mut f, "Carl", "CL", &w.rooms[1]).await;
     let card_id = post(&mut a, &w.rooms[0], "problems", "Off-topic rant").await;
     let keep = post(&mut a, &w.rooms[0], "problems", "Keep me").await;
     a.refused(json!({"type": "hide_card", "card": keep}), "forbidden")
@@ -821,28 +821,6 @@ async fn hidden_cards_leave_delegates_boards_and_come_back_when_shown() {
 // ---- Helpers ------------------------------------------------------------------------
 
 const NO_SUCH_ROOM: &str = "00000000-0000-4000-8000-000000000000";
-
-/// A facilitator of `w`, connected.
-async fn staff(server: &TestServer, w: &Workshop) -> (Member, TestClient) {
-    let fac = server.facilitator(w, "Facilitator").await;
-    let f = server.connect(&fac.token).await;
-    (fac, f)
-}
-
-/// A delegate placed in room `room` by the facilitator, then connected.
-async fn placed(
-    server: &TestServer,
-    w: &Workshop,
-    f: &mut TestClient,
-    name: &str,
-    country: &str,
-    room: usize,
-) -> (Member, TestClient) {
-    let d = server.delegate(w, name, country).await;
-    f.ok(move_to(&d.id, &w.rooms[room])).await;
-    let c = server.connect(&d.token).await;
-    (d, c)
-}
 
 /// Posts a card; returns its id (from the poster's own `card_posted`).
 async fn post(c: &mut TestClient, room: &str, column: &str, text: &str) -> String {
@@ -971,8 +949,8 @@ impl HiddenRoom {
             .create_workshop(json!({"title": "Hidden groups", "delegates_can_group": true}))
             .await;
         let (_fac, mut f) = staff(&server, &w).await;
-        let (ana, a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-        let (_bob, b) = placed(&server, &w, &mut f, "Bob", "BR", 0).await;
+        let (ana, a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+        let (_bob, b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
         let room = w.rooms[0].clone();
         f.ok(json!({"type": "set_phase", "room": room, "phase": "brainstorm", "hidden": true}))
             .await;

@@ -16,7 +16,7 @@ async fn a_room_created_mid_session_reaches_everyone_and_is_usable_at_once() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let bob = server.delegate(&w, "Bob", "BR").await;
     let mut b = server.connect(&bob.token).await;
 
@@ -52,7 +52,7 @@ async fn renaming_a_room_reaches_everyone() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[1]).await;
 
     let seq = f
         .ok(json!({"type": "rename_room", "room": w.rooms[0], "name": "Andean countries"}))
@@ -110,8 +110,8 @@ async fn removing_a_room_sends_its_members_to_the_lobby_and_keeps_its_cards() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     a.ok(post_card(room, "strengths", "Kept after removal"))
         .await;
@@ -482,8 +482,8 @@ async fn everyone_back_to_the_lobby_keeps_the_boards() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[1]).await;
     a.ok(post_card(&w.rooms[0], "strengths", "Room 1 idea"))
         .await;
     b.ok(post_card(&w.rooms[1], "problems", "Room 2 idea"))
@@ -534,8 +534,8 @@ async fn a_broadcast_to_all_reaches_every_room_and_the_lobby() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 3).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[3]).await;
     let carl = server.delegate(&w, "Carl", "CL").await;
     let mut c = server.connect(&carl.token).await;
 
@@ -560,8 +560,8 @@ async fn a_broadcast_to_one_room_reaches_only_that_room() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 1).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[1]).await;
     let carl = server.delegate(&w, "Carl", "CL").await;
     let mut c = server.connect(&carl.token).await;
     let fac2 = server.facilitator(&w, "Second").await;
@@ -625,8 +625,8 @@ async fn a_timer_for_one_room_carries_its_deadline_in_server_time() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[1]).await;
 
     let before = now_ms();
     let seq = f
@@ -665,7 +665,7 @@ async fn a_timer_for_all_rooms_starts_one_countdown_per_room() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 2).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[2]).await;
 
     let seq = f
         .ok(json!({"type": "start_timer", "seconds": 900, "warnings": [120]}))
@@ -700,7 +700,7 @@ async fn a_timer_is_extended_paused_resumed_and_cancelled() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let room = &w.rooms[0];
     f.ok(json!({"type": "start_timer", "room": room, "seconds": 600}))
         .await;
@@ -765,7 +765,7 @@ async fn a_short_timer_warns_then_ends_on_the_servers_clock() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     f.ok(json!({"type": "start_timer", "room": w.rooms[0], "seconds": 3, "warnings": [2]}))
         .await;
     let deadline = a.event_of_type("timer_started").await["event"]["deadline"]
@@ -800,8 +800,8 @@ async fn a_room_closing_at_the_end_of_its_timer_is_warned_first() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (_ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f, "Bob", "BR", 1).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[1]).await;
     f.ok(
         json!({"type": "start_timer", "room": w.rooms[0], "seconds": 3,
         "warnings": [2], "close_at_end": true}),
@@ -855,7 +855,7 @@ async fn a_timer_survives_a_restart_with_its_deadline_and_still_fires() {
     let mut server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, _a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, _a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     f.ok(json!({"type": "start_timer", "room": w.rooms[0], "seconds": 4, "warnings": [1]}))
         .await;
     let deadline = f.event_of_type("timer_started").await["event"]["deadline"]
@@ -923,8 +923,8 @@ async fn a_help_request_reaches_every_facilitator_and_no_other_delegate() {
     let f2m = server.facilitator(&w, "Second").await;
     let mut f2 = server.connect(&f2m.token).await;
     let mut o = server.connect(&w.organizer_token).await;
-    let (ana, mut a) = placed(&server, &w, &mut f1, "Ana", "AR", 1).await;
-    let (_bob, mut b) = placed(&server, &w, &mut f1, "Bob", "BR", 1).await;
+    let (ana, mut a) = seated(&server, &w, &mut f1, "Ana", "AR", &w.rooms[1]).await;
+    let (_bob, mut b) = seated(&server, &w, &mut f1, "Bob", "BR", &w.rooms[1]).await;
 
     let before = now_ms();
     let seq = a
@@ -953,8 +953,8 @@ async fn the_requester_sees_their_help_request_acknowledged_and_resolved() {
     let (f1m, mut f1) = staff(&server, &w).await;
     let f2m = server.facilitator(&w, "Second").await;
     let mut f2 = server.connect(&f2m.token).await;
-    let (ana, mut a) = placed(&server, &w, &mut f1, "Ana", "AR", 0).await;
-    let (bob, mut b) = placed(&server, &w, &mut f1, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f1, "Ana", "AR", &w.rooms[0]).await;
+    let (bob, mut b) = seated(&server, &w, &mut f1, "Bob", "BR", &w.rooms[0]).await;
     a.ok(json!({"type": "request_help"})).await;
     let request = f1.event_of_type("help_requested").await["event"]["request"]
         .as_str()
@@ -1003,7 +1003,7 @@ async fn a_rooms_phase_is_in_the_welcome_after_a_reconnect() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (_fac, mut f) = staff(&server, &w).await;
-    let (ana, a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let last_seq = a.seq;
     a.close().await;
 
@@ -1157,7 +1157,7 @@ async fn only_the_organizer_or_the_lead_facilitator_closes_the_workshop() {
     let plain = server.facilitator(&w, "Plain").await;
     let mut l = server.connect(&lead.token).await;
     let mut p = server.connect(&plain.token).await;
-    let (_ana, mut a) = placed(&server, &w, &mut l, "Ana", "AR", 0).await;
+    let (_ana, mut a) = seated(&server, &w, &mut l, "Ana", "AR", &w.rooms[0]).await;
     assert_eq!(a.welcome["snapshot"]["session"]["lead"], lead.id.as_str());
 
     p.refused(json!({"type": "close_workshop"}), "forbidden")
@@ -1193,7 +1193,7 @@ async fn a_closed_workshop_is_read_only_for_everyone_until_reopened() {
     let (lead, mut l) = staff(&server, &w).await;
     let plain = server.facilitator(&w, "Plain").await;
     let mut p = server.connect(&plain.token).await;
-    let (ana, mut a) = placed(&server, &w, &mut l, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut l, "Ana", "AR", &w.rooms[0]).await;
     let bob = server.delegate(&w, "Bob", "BR").await;
     let mut o = server.connect(&w.organizer_token).await;
     a.ok(post_card(&w.rooms[0], "strengths", "Before closing"))
@@ -1264,7 +1264,7 @@ async fn a_removed_delegate_is_disconnected_and_their_token_stops_working() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let (fac, mut f) = staff(&server, &w).await;
-    let (ana, mut a) = placed(&server, &w, &mut f, "Ana", "AR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let mut tab2 = server.connect(&ana.token).await;
     a.ok(post_card(&w.rooms[0], "strengths", "Ana's card stays"))
         .await;
@@ -1302,8 +1302,8 @@ async fn nobody_removes_the_organizer_and_delegates_remove_nobody() {
     let (lead, mut l) = staff(&server, &w).await;
     let plain = server.facilitator(&w, "Plain").await;
     let mut p = server.connect(&plain.token).await;
-    let (ana, mut a) = placed(&server, &w, &mut l, "Ana", "AR", 0).await;
-    let (bob, _b) = placed(&server, &w, &mut l, "Bob", "BR", 0).await;
+    let (ana, mut a) = seated(&server, &w, &mut l, "Ana", "AR", &w.rooms[0]).await;
+    let (bob, _b) = seated(&server, &w, &mut l, "Bob", "BR", &w.rooms[0]).await;
     let organizer = w.json["organizer_id"].as_str().expect("organizer_id");
     let remove = |who: &str| json!({"type": "remove_participant", "participant": who});
 
@@ -1328,27 +1328,6 @@ const NO_SUCH_ROOM: &str = "00000000-0000-4000-8000-000000000000";
 const NO_SUCH_PARTICIPANT: &str = "00000000-0000-4000-8000-000000000001";
 const NO_SUCH_REQUEST: &str = "00000000-0000-4000-8000-000000000002";
 const COUNTRIES: [&str; 4] = ["AR", "BR", "CL", "MX"];
-
-async fn staff(server: &TestServer, w: &Workshop) -> (Member, TestClient) {
-    let fac = server.facilitator(w, "Facilitator").await;
-    let f = server.connect(&fac.token).await;
-    (fac, f)
-}
-
-/// A delegate the facilitator placed in room `room` (an index), connected.
-async fn placed(
-    server: &TestServer,
-    w: &Workshop,
-    f: &mut TestClient,
-    name: &str,
-    country: &str,
-    room: usize,
-) -> (Member, TestClient) {
-    let d = server.delegate(w, name, country).await;
-    f.ok(move_to(&d.id, &w.rooms[room])).await;
-    let c = server.connect(&d.token).await;
-    (d, c)
-}
 
 fn choose(room: &str) -> Value {
     json!({"type": "choose_room", "room": room})

@@ -478,6 +478,13 @@ fn uuid_like() -> String {
     )
 }
 
+/// A facilitator of `w`, connected.
+pub async fn staff(server: &TestServer, w: &Workshop) -> (Member, TestClient) {
+    let fac = server.facilitator(w, "Facilitator").await;
+    let f = server.connect(&fac.token).await;
+    (fac, f)
+}
+
 /// Joins a delegate, has the facilitator `f` place them in `room`, and connects them.
 pub async fn seated(
     server: &TestServer,
