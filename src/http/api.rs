@@ -4,7 +4,7 @@
 //! Every error answers `{code, message}` with the status of `ErrorCode::http_status`, the
 //! same codes the WebSocket uses.
 
-use super::AppState;
+use super::{AppState, ReadyCheck};
 use crate::auth;
 use crate::domain::settings::{
     default_columns, default_room_names, default_themes, SUPPORTED_LANGUAGES,
@@ -91,14 +91,60 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The bearer token, or `unauthorized` with `message` when there is none.
+fn required_bearer<'h>(headers: &'h HeaderMap, message: &str) -> Result<&'h str, ApiError> {
+    bearer(headers).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, message))
+}
+
 pub async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// How long `GET /readyz` waits for one dependency.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /readyz`: 200 when the database (and every registered check, e.g. Redis) answers;
+/// 503 naming what is down otherwise.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let mut checks = serde_json::Map::new();
+    let mut down = Vec::new();
+    let hub = state.hub.clone();
+    let database: ReadyCheck = std::sync::Arc::new(move || {
+        let hub = hub.clone();
+        Box::pin(async move { hub.store().ping().await.map_err(|e| e.to_string()) })
+    });
+    for (name, check) in std::iter::once(("database", &database))
+        .chain(state.ready_checks.iter().map(|(n, c)| (*n, c)))
+    {
+        let result = match tokio::time::timeout(READY_TIMEOUT, check()).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no answer within {READY_TIMEOUT:?}")),
+        };
+        let status = match result {
+            Ok(()) => "ok",
+            Err(e) => {
+                // The detail is for the operator's log; the answer only says it is down.
+                tracing::warn!(check = name, error = %e, "not ready");
+                down.push(name);
+                "down"
+            }
+        };
+        checks.insert(name.into(), status.into());
+    }
+    let ready = down.is_empty();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({"ready": ready, "checks": checks, "down": down});
+    (status, Json(body)).into_response()
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.hub.metrics.render(state.hub.live_workshops()),
+        crate::metrics::render(state.hub.live_workshops()),
     )
 }
 
@@ -295,12 +341,10 @@ async fn report(
     id: &str,
     query: Query,
 ) -> Result<Response, ApiError> {
-    let token = bearer(headers).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Unauthorized,
-            "an organizer or facilitator bearer token is required",
-        )
-    })?;
+    let token = required_bearer(
+        headers,
+        "an organizer or facilitator bearer token is required",
+    )?;
     let id = workshop_id(id)?;
     let body = state.hub.report(token, id, query).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -322,6 +366,18 @@ pub async fn consolidation(
     report(&state, &headers, &id, Query::Consolidation).await
 }
 
+/// `DELETE /api/workshops/{id}`: the organizer erases the workshop and all its data.
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = workshop_id(&id)?;
+    let token = required_bearer(&headers, "the organizer's bearer token is required")?;
+    state.hub.erase(token, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// The query of `GET /api/workshops/{id}/export`. Unknown parameters are ignored.
 #[derive(Deserialize)]
 pub struct ExportQuery {
@@ -338,12 +394,10 @@ pub async fn export(
     query: Result<axum::extract::Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = workshop_id(&id)?;
-    let token = bearer(&headers).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Unauthorized,
-            "an organizer or facilitator bearer token is required",
-        )
-    })?;
+    let token = required_bearer(
+        &headers,
+        "an organizer or facilitator bearer token is required",
+    )?;
     // Credentials first: a caller without them learns nothing, not even which formats exist.
     let snapshot = state.hub.export_snapshot(token, id).await?;
     let axum::extract::Query(query) =
