@@ -4,6 +4,7 @@
 //! no state of their own beyond the shared `AppState`.
 
 mod api;
+mod openapi;
 mod router;
 #[cfg(test)]
 mod tests;
