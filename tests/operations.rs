@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use tokio_tungstenite::tungstenite::Message;
 
 /// A facilitator and a delegate (Ana) seated in the first room, both connected, after Ana
@@ -285,36 +284,6 @@ async fn backup_of_a_postgres_url_points_to_pg_dump() {
 }
 
 // ---- metrics ----
-
-/// The value of each sample line (`name{labels} value`), keyed by `name{labels}`.
-fn samples(text: &str) -> HashMap<String, f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let (key, value) = l.rsplit_once(' ')?;
-            Some((key.to_string(), value.parse().ok()?))
-        })
-        .collect()
-}
-
-async fn scrape(server: &TestServer) -> HashMap<String, f64> {
-    let r = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("text/plain"), "{content_type}");
-    samples(&r.text().await.unwrap())
-}
-
-fn value(samples: &HashMap<String, f64>, key: &str) -> f64 {
-    *samples
-        .get(key)
-        .unwrap_or_else(|| panic!("{key} in {:?}", samples.keys().collect::<Vec<_>>()))
-}
 
 #[tokio::test]
 async fn metrics_move_with_real_traffic() {
