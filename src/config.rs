@@ -1,4 +1,5 @@
-//! The command line and environment: `cabildo serve|demo|export|import` and their settings.
+//! The command line and environment: `cabildo serve|demo|export|import|backup|erase` and
+//! their settings.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -15,6 +16,21 @@ pub struct Cli {
     /// Server settings; they may stand before or after the subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// Log lines on stderr: `human` (readable text) or `json` (one JSON object a line).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_LOG_FORMAT",
+        default_value = "human",
+        value_enum
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -27,6 +43,26 @@ pub enum Command {
     Export(ExportArgs),
     /// Load a JSON record (from `export --format json`) into the database as a new workshop.
     Import(ImportArgs),
+    /// Write a consistent copy of the database, safe while a server uses it.
+    Backup(BackupArgs),
+    /// Delete a workshop and all its data from the database, for good.
+    Erase(EraseArgs),
+}
+
+/// `cabildo backup`: where to write the copy.
+#[derive(Args, Debug, Clone)]
+pub struct BackupArgs {
+    /// The copy to write (a new SQLite file; it must not exist yet).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `cabildo erase`: which workshop.
+#[derive(Args, Debug, Clone)]
+pub struct EraseArgs {
+    /// The workshop's id.
+    #[arg(long)]
+    pub workshop: String,
 }
 
 /// `cabildo export`: which workshop, in which format, where to.

@@ -44,12 +44,13 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    metrics::handle();
     let store = store::Store::Sqlite(store::SqliteStore::open(&config.db).await?);
     let hub = hub::Hub::new(store.clone());
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("Cabildo listening on {base}");
-    println!("  health:    {base}/healthz");
+    println!("  health:    {base}/healthz  (readiness: {base}/readyz)");
     println!("  API docs:  {base}/api/openapi.json");
     println!("  WebSocket: ws://{addr}/ws");
     println!("  database:  {}", config.db.display());
@@ -82,6 +83,7 @@ pub async fn run(
     let state = http::AppState {
         hub: hub.clone(),
         admin_token: config.admin_token.clone().into(),
+        ready_checks: Default::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub_for_signal = hub.clone();

@@ -1,25 +1,33 @@
 //! `cabildo`: the command line. Thin on purpose: everything lives in the library.
 
-use cabildo::config::{Cli, Command, Config};
+use cabildo::config::{Cli, Command, Config, LogFormat};
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "cabildo=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "cabildo=info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     let mut args = cli.serve;
+    let offline = matches!(
+        cli.command,
+        Some(Command::Export(_) | Command::Import(_) | Command::Backup(_) | Command::Erase(_))
+    );
+    if offline && args.demo {
+        anyhow::bail!("--demo only applies to serving")
+    }
     match &cli.command {
-        Some(Command::Export(_) | Command::Import(_)) if args.demo => {
-            anyhow::bail!("--demo only applies to serving")
-        }
         Some(Command::Export(export)) => return cabildo::offline::export(&args.db, export).await,
         Some(Command::Import(import)) => return cabildo::offline::import(&args.db, import).await,
+        Some(Command::Backup(backup)) => return cabildo::offline::backup(&args.db, backup).await,
+        Some(Command::Erase(erase)) => return cabildo::offline::erase(&args.db, erase).await,
         Some(Command::Demo) => args.demo = true,
         Some(Command::Serve) | None => {}
     }

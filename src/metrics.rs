@@ -1,83 +1,157 @@
-//! Process-wide counters, rendered as Prometheus text at `GET /metrics`.
+//! Process-wide metrics, rendered as Prometheus text at `GET /metrics`.
 //!
-//! Plain atomics: incremented on the paths they count, read only when scraped.
+//! The `metrics` facade records; `metrics-exporter-prometheus` keeps the values and renders
+//! them from its handle in our own route (the exporter runs no listener of its own). Every
+//! metric name lives here, beside the function that moves it, and in docs/OPERATIONS.md.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
 
-#[derive(Default)]
-pub struct Metrics {
-    /// WebSocket connections currently open.
-    pub connections: AtomicU64,
-    pub workshops_created: AtomicU64,
-    pub participants_joined: AtomicU64,
-    /// Commands decided (first answers, not retries answered from the record), and events
-    /// committed.
-    pub commands: AtomicU64,
-    pub events: AtomicU64,
-    /// Group commits and their failures.
-    pub commits: AtomicU64,
-    pub commit_failures: AtomicU64,
+pub const CONNECTIONS: &str = "cabildo_connections";
+pub const LIVE_WORKSHOPS: &str = "cabildo_live_workshops";
+pub const WORKSHOPS_CREATED: &str = "cabildo_workshops_created_total";
+pub const WORKSHOPS_ERASED: &str = "cabildo_workshops_erased_total";
+pub const PARTICIPANTS_JOINED: &str = "cabildo_participants_joined_total";
+pub const COMMANDS: &str = "cabildo_commands_total";
+pub const EVENTS: &str = "cabildo_events_total";
+pub const DELIVERIES: &str = "cabildo_event_deliveries_total";
+pub const SLOW_CLIENTS: &str = "cabildo_slow_client_disconnects_total";
+pub const COMMITS: &str = "cabildo_commits_total";
+pub const COMMIT_FAILURES: &str = "cabildo_commit_failures_total";
+pub const STORE_SECONDS: &str = "cabildo_store_seconds";
+pub const RATE_LIMITED: &str = "cabildo_rate_limited_total";
+
+/// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
+const STORE_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// The process's recorder, installed on first use. One per process: every server started in
+/// the process shares it (tests start one server per process).
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(STORE_SECONDS.into()), STORE_BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics shows only zeros");
+        }
+        describe();
+        // Present from the first scrape, before anything happened.
+        for name in [
+            WORKSHOPS_CREATED,
+            WORKSHOPS_ERASED,
+            PARTICIPANTS_JOINED,
+            EVENTS,
+            DELIVERIES,
+            SLOW_CLIENTS,
+            COMMITS,
+            COMMIT_FAILURES,
+        ] {
+            counter!(name).absolute(0);
+        }
+        gauge!(CONNECTIONS).set(0.0);
+        handle
+    })
 }
 
-impl Metrics {
-    pub fn render(&self, live_workshops: usize) -> String {
-        let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-            let _infallible = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        };
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        metric(
-            "cabildo_connections",
-            "gauge",
-            "Open WebSocket connections.",
-            get(&self.connections),
-        );
-        metric(
-            "cabildo_live_workshops",
-            "gauge",
-            "Workshops loaded in memory.",
-            live_workshops as u64,
-        );
-        metric(
-            "cabildo_workshops_created_total",
-            "counter",
-            "Workshops created.",
-            get(&self.workshops_created),
-        );
-        metric(
-            "cabildo_participants_joined_total",
-            "counter",
-            "Participants joined.",
-            get(&self.participants_joined),
-        );
-        metric(
-            "cabildo_commands_total",
-            "counter",
-            "Commands decided (retries answered from the idempotency record excluded).",
-            get(&self.commands),
-        );
-        metric(
-            "cabildo_events_total",
-            "counter",
-            "Events committed.",
-            get(&self.events),
-        );
-        metric(
-            "cabildo_commits_total",
-            "counter",
-            "Group commits attempted.",
-            get(&self.commits),
-        );
-        metric(
-            "cabildo_commit_failures_total",
-            "counter",
-            "Group commits that failed.",
-            get(&self.commit_failures),
-        );
-        out
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_gauge!(CONNECTIONS, "Open WebSocket connections.");
+    describe_gauge!(LIVE_WORKSHOPS, "Workshops loaded in memory.");
+    describe_counter!(WORKSHOPS_CREATED, "Workshops created.");
+    describe_counter!(WORKSHOPS_ERASED, "Workshops erased through the API.");
+    describe_counter!(PARTICIPANTS_JOINED, "Participants joined.");
+    describe_counter!(
+        COMMANDS,
+        "Commands decided, by type and outcome (ok or the error code)."
+    );
+    describe_counter!(EVENTS, "Events committed.");
+    describe_counter!(
+        DELIVERIES,
+        "Event frames queued to connections (one per event per receiving connection)."
+    );
+    describe_counter!(
+        SLOW_CLIENTS,
+        "Connections closed because their outgoing queue overflowed (close code 4008)."
+    );
+    describe_counter!(COMMITS, "Group commits attempted.");
+    describe_counter!(COMMIT_FAILURES, "Group commits that failed.");
+    describe_histogram!(
+        STORE_SECONDS,
+        Unit::Seconds,
+        "Time spent in the store, by operation (create, append, load, erase)."
+    );
+    describe_counter!(
+        RATE_LIMITED,
+        "Requests or commands refused with rate_limited, by limit."
+    );
+}
+
+/// The Prometheus text of every metric, with the live-workshop gauge read now.
+pub fn render(live_workshops: usize) -> String {
+    let handle = handle();
+    gauge!(LIVE_WORKSHOPS).set(live_workshops as f64);
+    handle.render()
+}
+
+pub fn connection_opened() {
+    gauge!(CONNECTIONS).increment(1.0);
+}
+
+pub fn connection_closed() {
+    gauge!(CONNECTIONS).decrement(1.0);
+}
+
+pub fn workshop_created() {
+    counter!(WORKSHOPS_CREATED).increment(1);
+}
+
+pub fn workshop_erased() {
+    counter!(WORKSHOPS_ERASED).increment(1);
+}
+
+pub fn participant_joined() {
+    counter!(PARTICIPANTS_JOINED).increment(1);
+}
+
+/// One decided command: its wire type and `ok` or the error code it was refused with.
+pub fn command(kind: &'static str, outcome: &'static str) {
+    counter!(COMMANDS, "command" => kind, "outcome" => outcome).increment(1);
+}
+
+pub fn events_committed(n: usize) {
+    counter!(EVENTS).increment(n as u64);
+}
+
+pub fn events_delivered(n: usize) {
+    counter!(DELIVERIES).increment(n as u64);
+}
+
+pub fn slow_client_disconnected() {
+    counter!(SLOW_CLIENTS).increment(1);
+}
+
+/// One group commit; `ok` is whether it became durable.
+pub fn commit(ok: bool) {
+    counter!(COMMITS).increment(1);
+    if !ok {
+        counter!(COMMIT_FAILURES).increment(1);
     }
+}
+
+/// Time one store operation took (`create`, `append`, `load`, `erase`).
+pub fn store_latency(op: &'static str, took: Duration) {
+    histogram!(STORE_SECONDS, "op" => op).record(took.as_secs_f64());
+}
+
+/// A request or command refused because a rate limit was hit. `limit` names the limit
+/// (for example `join` or `commands`); keep the set of names small and fixed.
+pub fn rate_limited(limit: &'static str) {
+    counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }

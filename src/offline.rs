@@ -1,4 +1,5 @@
-//! `cabildo export` and `cabildo import`: working on a database file without serving.
+//! `cabildo export`, `import`, `backup` and `erase`: working on a database file without
+//! serving.
 //!
 //! Export loads a workshop's event log and replays it through `Workshop::apply`, exactly
 //! as a workshop actor does at load, then renders it; it only reads, so it is safe while a
@@ -7,7 +8,7 @@
 //! with the record's ids.
 
 use crate::auth;
-use crate::config::{ExportArgs, ImportArgs};
+use crate::config::{BackupArgs, EraseArgs, ExportArgs, ImportArgs};
 use crate::domain::{Event, Workshop, WorkshopId};
 use crate::export::{self, import, Date, Format, Options};
 use crate::store::{Batch, Codes, Credential, SqliteStore, Store, StoreError, StoredEvent};
@@ -31,10 +32,7 @@ pub async fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<()> {
     if !db.exists() {
         bail!("no database at {}", db.display());
     }
-    let id: WorkshopId = args
-        .workshop
-        .parse()
-        .map_err(|_| anyhow!("{:?} is not a workshop id", args.workshop))?;
+    let id = workshop_id(&args.workshop)?;
     let store = SqliteStore::open(db)
         .await
         .with_context(|| format!("opening {}", db.display()))?;
@@ -137,6 +135,58 @@ async fn write(store: &Store, imported: &import::Imported) -> anyhow::Result<(Co
         }
     }
     bail!("could not find unused join codes; try again")
+}
+
+/// `cabildo backup --db PATH --out FILE`: a consistent copy (`VACUUM INTO`), safe while a
+/// server runs on the same database.
+pub async fn backup(db: &Path, args: &BackupArgs) -> anyhow::Result<()> {
+    let shown = db.display().to_string();
+    if shown.starts_with("postgres://") || shown.starts_with("postgresql://") {
+        bail!(
+            "cabildo backup copies SQLite databases only. For PostgreSQL use its own tools, e.g.\n  \
+             pg_dump --format=custom --file=cabildo.dump \"$CABILDO_DATABASE_URL\"\n\
+             and restore with pg_restore (see docs/OPERATIONS.md)"
+        );
+    }
+    if !db.exists() {
+        bail!("no database at {shown}");
+    }
+    let store = SqliteStore::open(db)
+        .await
+        .with_context(|| format!("opening {shown}"))?;
+    // No `close()`, as for export: the backup only read.
+    store
+        .backup(&args.out)
+        .await
+        .with_context(|| format!("backing up {shown} to {}", args.out.display()))?;
+    let size = std::fs::metadata(&args.out).map_or(0, |m| m.len());
+    println!("Backed up {shown} to {} ({size} bytes)", args.out.display());
+    Ok(())
+}
+
+/// `cabildo erase --db PATH --workshop ID`: deletes every row of the workshop.
+pub async fn erase(db: &Path, args: &EraseArgs) -> anyhow::Result<()> {
+    if !db.exists() {
+        bail!("no database at {}", db.display());
+    }
+    let id = workshop_id(&args.workshop)?;
+    let store = Store::Sqlite(
+        SqliteStore::open(db)
+            .await
+            .with_context(|| format!("opening {}", db.display()))?,
+    );
+    let erased = store.erase_workshop(id).await;
+    store.close().await;
+    if !erased? {
+        bail!("no workshop {id} in {}", db.display());
+    }
+    println!("Erased workshop {id} from {}", db.display());
+    Ok(())
+}
+
+fn workshop_id(raw: &str) -> anyhow::Result<WorkshopId> {
+    raw.parse()
+        .map_err(|_| anyhow!("{raw:?} is not a workshop id"))
 }
 
 /// Parses `--format`.

@@ -32,6 +32,8 @@ pub mod close {
     pub const IDLE: u16 = 4002;
     /// A facilitator removed this participant: the token no longer works.
     pub const REMOVED: u16 = 4003;
+    /// The organizer (or the operator) erased the workshop: its data and tokens are gone.
+    pub const ERASED: u16 = 4004;
     /// The client read too slowly and its outgoing queue overflowed; reconnect and resume.
     pub const TOO_SLOW: u16 = 4008;
     /// The server is shutting down or restarting; reconnect and resume.
@@ -39,7 +41,7 @@ pub mod close {
 }
 
 /// Stable error codes, shared by WebSocket `error` frames and REST error bodies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Unauthorized,

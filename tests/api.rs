@@ -1,5 +1,5 @@
-//! The REST API as an organizer and delegates use it: health, metrics, OpenAPI, creating a
-//! workshop and joining one.
+//! The REST API as an organizer and delegates use it: health, OpenAPI, creating a workshop
+//! and joining one (metrics: operations.rs).
 
 mod common;
 use common::*;
@@ -15,25 +15,6 @@ async fn healthz_answers_200() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-}
-
-#[tokio::test]
-async fn metrics_are_prometheus_text_with_connections() {
-    let server = TestServer::start().await;
-    let r = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(ct.starts_with("text/plain"), "{ct}");
-    let text = r.text().await.unwrap();
-    assert!(
-        text.lines().any(|l| l.starts_with("cabildo_connections ")),
-        "{text}"
-    );
 }
 
 #[tokio::test]

@@ -100,6 +100,14 @@ async fn stalled_delegate_is_disconnected_as_too_slow_and_resumes_what_it_missed
         }
     };
     assert_eq!(code, Some(4008));
+    // The facilitator's first socket, which nobody read during the flood either, was cut
+    // off too: two slow clients, both counted.
+    assert_eq!(f.close_code().await, Some(4008));
+    let metrics = scrape(&server).await;
+    assert_eq!(
+        value(&metrics, "cabildo_slow_client_disconnects_total"),
+        2.0
+    );
     assert!(
         seen < last_seq,
         "the stalled client was cut off before the end"

@@ -15,14 +15,14 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Key used for cards without a theme.
 pub const UNTAGGED: &str = "untagged";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RoomRef {
     pub id: RoomId,
     pub name: String,
 }
 
 /// What backs a conclusion, derived from the cards it cites.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Support {
     /// Rooms the cited cards come from, in the workshop's room order.
     pub rooms: Vec<RoomRef>,
@@ -84,7 +84,7 @@ pub fn effective_theme<'a>(state: &'a Workshop, card: &'a Card) -> Option<&'a st
 }
 
 /// One card with everything a facilitator consolidating needs to know about it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CardEntry {
     pub id: CardId,
     pub room: RoomId,
@@ -138,14 +138,14 @@ fn cards_in_order(state: &Workshop) -> Vec<&Card> {
     cards
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ColumnBlock {
     pub column: String,
     pub title: String,
     pub cards: Vec<CardEntry>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ThemeBlock {
     /// A theme key, or `"untagged"`.
     pub theme: String,
@@ -154,7 +154,7 @@ pub struct ThemeBlock {
 }
 
 /// Every room's cards by theme and column, and what no conclusion cites yet.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Consolidation {
     pub themes: Vec<ThemeBlock>,
     /// Visible cards that no conclusion cites yet, in posting order.
@@ -206,7 +206,7 @@ pub fn consolidation(state: &Workshop) -> Consolidation {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CitingConclusion {
     pub id: ConclusionId,
     pub theme: String,
@@ -217,7 +217,7 @@ pub struct CitingConclusion {
 }
 
 /// What one country's delegates raised: the raw material for a per-country brief.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CountryOverview {
     pub country: String,
     pub delegates: usize,

@@ -31,7 +31,7 @@ pub mod limits {
 }
 
 /// A board column, e.g. `strengths`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Column {
     pub key: String,
@@ -39,7 +39,7 @@ pub struct Column {
 }
 
 /// A theme conclusions are written under, e.g. `governance`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Theme {
     pub key: String,
@@ -49,7 +49,7 @@ pub struct Theme {
 }
 
 /// The organizer's choices for one workshop.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
     pub title: String,
     /// The workshop's main language (reports are written in it).
@@ -71,7 +71,7 @@ pub struct Settings {
 }
 
 /// When delegates see how many votes the cards of their room got.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VotesVisibility {
     /// Every vote reaches the room as it is cast.

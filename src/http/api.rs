@@ -4,7 +4,7 @@
 //! Every error answers `{code, message}` with the status of `ErrorCode::http_status`, the
 //! same codes the WebSocket uses.
 
-use super::AppState;
+use super::{AppState, ReadyCheck};
 use crate::auth;
 use crate::domain::settings::{
     default_columns, default_room_names, default_themes, SUPPORTED_LANGUAGES,
@@ -19,8 +19,16 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every error answer: a stable code and a readable message.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    code: ErrorCode,
+    message: String,
+}
 
 /// An error answer. Internal details stay in the log; clients get the code and a message.
 pub struct ApiError(HubError);
@@ -41,7 +49,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = Json(json!({"code": self.0.code.as_str(), "message": self.0.message}));
+        let body = Json(ErrorBody {
+            code: self.0.code,
+            message: self.0.message,
+        });
         let mut response = (status, body).into_response();
         if self.0.code == ErrorCode::Unauthorized {
             response.headers_mut().insert(
@@ -91,21 +102,99 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The bearer token, or `unauthorized` with `message` when there is none.
+fn required_bearer<'h>(headers: &'h HeaderMap, message: &str) -> Result<&'h str, ApiError> {
+    bearer(headers).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, message))
+}
+
+/// Liveness: 200 with the body `ok` while the process serves.
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
+    responses((status = 200, description = "The server is serving.", body = String, content_type = "text/plain; charset=utf-8")))]
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// How long `GET /readyz` waits for one dependency.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What `GET /readyz` answers.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// Whether every dependency answered.
+    ready: bool,
+    /// Each dependency (`database`, and `redis` when configured): `ok` or `down`.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    checks: serde_json::Map<String, serde_json::Value>,
+    /// The names of the dependencies that are down.
+    down: Vec<&'static str>,
+}
+
+/// `GET /readyz`: 200 when the database (and every registered check, e.g. Redis) answers;
+/// 503 naming what is down otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
+    description = "Readiness: whether the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
+    responses(
+        (status = 200, description = "Every dependency answers.", body = Readiness),
+        (status = 503, description = "Some dependency is down; `down` names it (details in the server log).", body = Readiness),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let mut checks = serde_json::Map::new();
+    let mut down = Vec::new();
+    let hub = state.hub.clone();
+    let database: ReadyCheck = std::sync::Arc::new(move || {
+        let hub = hub.clone();
+        Box::pin(async move { hub.store().ping().await.map_err(|e| e.to_string()) })
+    });
+    for (name, check) in std::iter::once(("database", &database))
+        .chain(state.ready_checks.iter().map(|(n, c)| (*n, c)))
+    {
+        let result = match tokio::time::timeout(READY_TIMEOUT, check()).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no answer within {READY_TIMEOUT:?}")),
+        };
+        let status = match result {
+            Ok(()) => "ok",
+            Err(e) => {
+                // The detail is for the operator's log; the answer only says it is down.
+                tracing::warn!(check = name, error = %e, "not ready");
+                down.push(name);
+                "down"
+            }
+        };
+        checks.insert(name.into(), status.into());
+    }
+    let ready = down.is_empty();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Readiness {
+        ready,
+        checks,
+        down,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    description = "Counters, gauges and histograms in the Prometheus text format; the names are listed in docs/OPERATIONS.md.",
+    responses((status = 200, description = "Metrics.", body = String, content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.hub.metrics.render(state.hub.live_workshops()),
+        crate::metrics::render(state.hub.live_workshops()),
     )
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 description of the REST API, generated from the code.", body = Object)))]
 pub async fn openapi() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../../docs/openapi.json"),
+        super::openapi::json(),
     )
 }
 
@@ -120,8 +209,9 @@ pub async fn wrong_method() -> ApiError {
     ))
 }
 
-/// A column or theme given as a bare key (`"strengths"`) or in full.
-#[derive(Deserialize)]
+/// A column or theme given as a bare key (`"strengths"`, a default's key or a new key that is
+/// also its title) or in full.
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Labelled<T> {
     Key(String),
@@ -169,21 +259,68 @@ fn themes(spec: Option<Vec<Labelled<Theme>>>) -> Vec<Theme> {
         .collect()
 }
 
-#[derive(Deserialize)]
+/// A new workshop. Everything but the title has a default.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkshop {
+    /// 1–200 characters.
     title: String,
+    /// The main language (`en`, `es` or `pt`) [default: `en`].
     language: Option<String>,
+    /// Languages participants may choose; must include `language` [default: all three].
     languages: Option<Vec<String>>,
+    /// Room names [default: Room 1 … Room 4].
     rooms: Option<Vec<String>>,
+    /// Board columns [default: strengths, problems, solutions].
     columns: Option<Vec<Labelled<Column>>>,
+    /// Themes [default: governance, data, capabilities, innovation, services, divide].
     themes: Option<Vec<Labelled<Theme>>>,
+    /// [default: 5]
     votes_per_participant: Option<u32>,
+    /// [default: no limit but the budget]
     max_votes_per_card: Option<u32>,
+    /// [default: live]
     votes_visibility: Option<VotesVisibility>,
+    /// [default: false]
     delegates_can_group: Option<bool>,
 }
 
+/// A room: id and name.
+#[derive(Serialize, ToSchema)]
+pub struct RoomSummary {
+    id: crate::domain::RoomId,
+    name: String,
+}
+
+/// A workshop just created, with the secrets to hand out (shown only once).
+#[derive(Serialize, ToSchema)]
+pub struct CreatedWorkshop {
+    id: WorkshopId,
+    title: String,
+    organizer_id: crate::domain::ParticipantId,
+    /// The organizer's bearer token; stored only as a hash.
+    organizer_token: String,
+    /// Joins as a facilitator.
+    facilitator_code: String,
+    /// Joins as a delegate.
+    delegate_code: String,
+    rooms: Vec<RoomSummary>,
+    settings: Settings,
+}
+
+/// Creates a workshop with its rooms and its organizer.
+#[utoipa::path(post, path = "/api/workshops", tag = "workshops", operation_id = "createWorkshop",
+    description = "Creates a workshop with its rooms and its organizer, and returns the secrets to hand out: the organizer's token and the join codes. Needs the admin token as a bearer token, checked before the body.",
+    security(("bearer" = [])),
+    request_body = CreateWorkshop,
+    responses(
+        (status = 201, description = "Created and durable.", body = CreatedWorkshop),
+        (status = 400, description = "`invalid`: malformed JSON, unknown or missing field, or a value outside the rules.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no bearer token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the bearer token is not the admin token.", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body is over 65,536 bytes or a text over its limit.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: could not be stored; nothing was created.", body = ErrorBody),
+    ))]
 pub async fn create_workshop(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -226,30 +363,72 @@ pub async fn create_workshop(
             rooms: body.rooms.unwrap_or_else(default_room_names),
         })
         .await?;
-    let body = json!({
-        "id": created.id,
-        "title": created.settings.title,
-        "organizer_id": created.organizer,
-        "organizer_token": created.organizer_token,
-        "facilitator_code": created.codes.facilitator,
-        "delegate_code": created.codes.delegate,
-        "rooms": created.rooms.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
-        "settings": created.settings,
-    });
+    let body = CreatedWorkshop {
+        id: created.id,
+        title: created.settings.title.clone(),
+        organizer_id: created.organizer,
+        organizer_token: created.organizer_token,
+        facilitator_code: created.codes.facilitator,
+        delegate_code: created.codes.delegate,
+        rooms: created
+            .rooms
+            .into_iter()
+            .map(|r| RoomSummary {
+                id: r.id,
+                name: r.name,
+            })
+            .collect(),
+        settings: created.settings,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Who joins, with which code.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinBody {
+    /// The workshop's delegate or facilitator code (case, spaces and dashes ignored).
     code: String,
+    /// 1–80 characters.
     name: String,
+    /// ISO 3166-1 alpha-2 country code; required for delegates.
     #[serde(default)]
     country: Option<String>,
+    /// One of the workshop's languages [default: `en`].
     #[serde(default)]
     language: Option<String>,
 }
 
+/// A participant who just joined, with the token to keep (shown only once).
+#[derive(Serialize, ToSchema)]
+pub struct Joined {
+    participant_id: crate::domain::ParticipantId,
+    /// The participant's bearer token (for `hello` and the REST API); stored only as a hash.
+    token: String,
+    role: crate::domain::Role,
+    workshop_id: WorkshopId,
+    name: String,
+    country: Option<String>,
+    language: String,
+    /// `lobby` or the id of the room the participant was placed in.
+    #[schema(value_type = String)]
+    room: crate::domain::Place,
+}
+
+/// Joins a workshop with a code; the code decides the role.
+#[utoipa::path(post, path = "/api/workshops/{id}/join", tag = "workshops", operation_id = "joinWorkshop",
+    description = "Adds a participant: the workshop's `delegate_code` makes a delegate, its `facilitator_code` a facilitator. The participant starts in the lobby unless the workshop places late joiners.",
+    params(("id" = String, Path, description = "The workshop id (a value that is not a UUID answers 404).")),
+    request_body = JoinBody,
+    responses(
+        (status = 201, description = "Joined; the participant is durable.", body = Joined),
+        (status = 400, description = "`invalid`: malformed JSON, unknown or missing field, bad name, country or language.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: the code opens no role in this workshop.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such workshop.", body = ErrorBody),
+        (status = 409, description = "`closed`: the workshop is closed.", body = ErrorBody),
+        (status = 413, description = "`too_large`: the body or the name is too long, or the workshop is full.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: could not be stored; try again.", body = ErrorBody),
+    ))]
 pub async fn join(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -274,17 +453,17 @@ pub async fn join(
             },
         )
         .await?;
-    let p = &joined.participant;
-    let body = json!({
-        "participant_id": p.id,
-        "token": joined.token,
-        "role": p.role,
-        "workshop_id": id,
-        "name": p.name,
-        "country": p.country,
-        "language": p.language,
-        "room": p.room,
-    });
+    let p = joined.participant;
+    let body = Joined {
+        participant_id: p.id,
+        token: joined.token,
+        role: p.role,
+        workshop_id: id,
+        name: p.name,
+        country: p.country,
+        language: p.language,
+        room: p.room,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -295,17 +474,27 @@ async fn report(
     id: &str,
     query: Query,
 ) -> Result<Response, ApiError> {
-    let token = bearer(headers).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Unauthorized,
-            "an organizer or facilitator bearer token is required",
-        )
-    })?;
+    let token = required_bearer(
+        headers,
+        "an organizer or facilitator bearer token is required",
+    )?;
     let id = workshop_id(id)?;
     let body = state.hub.report(token, id, query).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// Per country: its delegates' cards and the conclusions citing them.
+#[utoipa::path(get, path = "/api/workshops/{id}/overview", tag = "reports", operation_id = "countryOverview",
+    description = "For each country with at least one delegate, sorted by country code: its delegates' visible cards by column and by theme, and the conclusions that cite them. Needs the token of the workshop's organizer or of one of its facilitators.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The workshop id.")),
+    responses(
+        (status = 200, description = "One entry per country.", body = Vec<crate::domain::reports::CountryOverview>),
+        (status = 401, description = "`unauthorized`: no bearer token, or an unknown or removed participant's.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a delegate's token, or a token of another workshop.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such workshop (also once erased).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store could not be read; try again.", body = ErrorBody),
+    ))]
 pub async fn overview(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -314,12 +503,47 @@ pub async fn overview(
     report(&state, &headers, &id, Query::Overview).await
 }
 
+/// Every room's cards by theme and column, and what no conclusion cites yet.
+#[utoipa::path(get, path = "/api/workshops/{id}/consolidation", tag = "reports", operation_id = "consolidation",
+    description = "Every room's cards by theme and column, with their votes, groups and citing conclusions, and the visible cards no conclusion cites yet. Needs the token of the workshop's organizer or of one of its facilitators.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The workshop id.")),
+    responses(
+        (status = 200, description = "The consolidation view.", body = crate::domain::reports::Consolidation),
+        (status = 401, description = "`unauthorized`: no bearer token, or an unknown or removed participant's.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a delegate's token, or a token of another workshop.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such workshop (also once erased).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store could not be read; try again.", body = ErrorBody),
+    ))]
 pub async fn consolidation(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     report(&state, &headers, &id, Query::Consolidation).await
+}
+
+/// `DELETE /api/workshops/{id}`: the organizer erases the workshop and all its data.
+#[utoipa::path(delete, path = "/api/workshops/{id}", tag = "workshops", operation_id = "eraseWorkshop",
+    description = "Erases the workshop for good: its events, participants, cards, conclusions, tokens and join codes. Its WebSockets close with code 4004; afterwards every endpoint of the workshop answers 404 and its tokens are rejected. Needs the organizer's token. Backups taken before keep their copy.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The workshop id.")),
+    responses(
+        (status = 204, description = "Erased."),
+        (status = 401, description = "`unauthorized`: no bearer token, or an unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a facilitator's or delegate's token, or a token of another workshop.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such workshop (also once erased).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store failed; nothing was erased, try again.", body = ErrorBody),
+    ))]
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = workshop_id(&id)?;
+    let token = required_bearer(&headers, "the organizer's bearer token is required")?;
+    state.hub.erase(token, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The query of `GET /api/workshops/{id}/export`. Unknown parameters are ignored.
@@ -331,6 +555,28 @@ pub struct ExportQuery {
 
 /// `GET /api/workshops/{id}/export?format=md|html|docx|csv|json[&bom=true]`: the report,
 /// the cards as CSV or the JSON record, as a file to download.
+#[utoipa::path(get, path = "/api/workshops/{id}/export", tag = "workshops", operation_id = "exportWorkshop",
+    description = "The workshop as a file to download (`Content-Disposition: attachment`): `md`, `html` and `docx` are the report in the workshop's language, `csv` one row per visible card, `json` the complete record described by docs/export.schema.json (read back by `cabildo import`). Credentials are checked before the query. See docs/PROTOCOL.md#exports.",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The workshop id."),
+        ("format" = String, Query, description = "md, html, docx, csv or json."),
+        ("bom" = Option<String>, Query, description = "For csv: `true` starts the file with a UTF-8 byte-order mark."),
+    ),
+    responses(
+        (status = 200, description = "The file.", content(
+            (String = "text/markdown; charset=utf-8"),
+            (String = "text/html; charset=utf-8"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (String = "text/csv; charset=utf-8"),
+            (Object = "application/json"),
+        )),
+        (status = 400, description = "`invalid`: `format` missing or unknown, or `bom` not true or false.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no bearer token, or an unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a delegate's token, or a token of another workshop.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such workshop (also once erased).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the workshop could not be loaded or the file not written.", body = ErrorBody),
+    ))]
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -338,12 +584,10 @@ pub async fn export(
     query: Result<axum::extract::Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = workshop_id(&id)?;
-    let token = bearer(&headers).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Unauthorized,
-            "an organizer or facilitator bearer token is required",
-        )
-    })?;
+    let token = required_bearer(
+        &headers,
+        "an organizer or facilitator bearer token is required",
+    )?;
     // Credentials first: a caller without them learns nothing, not even which formats exist.
     let snapshot = state.hub.export_snapshot(token, id).await?;
     let axum::extract::Query(query) =

@@ -4,17 +4,27 @@
 //! no state of their own beyond the shared `AppState`.
 
 mod api;
+mod openapi;
 mod router;
+#[cfg(test)]
+mod tests;
 mod ws;
 
 pub use router::router;
 
 use crate::hub::Hub;
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
+
+/// A dependency `GET /readyz` checks besides the database (Redis, when configured): `Ok`
+/// when reachable, else a short reason. Register it in `AppState::ready_checks`.
+pub type ReadyCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
     /// The admin token that may create workshops. Compared in constant time, never logged.
     pub admin_token: Arc<str>,
+    /// Named checks `GET /readyz` runs after the database's, e.g. `("redis", …)`.
+    pub ready_checks: Arc<Vec<(&'static str, ReadyCheck)>>,
 }

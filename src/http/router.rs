@@ -1,10 +1,14 @@
-//! Routes, body limits and the few response headers every answer carries.
+//! Routes, body limits, request spans and the few response headers every answer carries.
 
 use super::{api, ws, AppState};
-use axum::http::{header, HeaderValue};
+use axum::extract::MatchedPath;
+use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 /// Largest request body the REST API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -12,9 +16,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/workshops", post(api::create_workshop))
+        .route("/api/workshops/{id}", axum::routing::delete(api::erase))
         .route("/api/workshops/{id}/join", post(api::join))
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
@@ -31,5 +37,41 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
         .with_state(state)
+}
+
+/// A span per request with the method, the route *template* (never the raw path or query,
+/// which may carry a join code or other secrets) and the workshop id when the path has one.
+fn request_span<B>(req: &Request<B>) -> Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let workshop = req
+        .uri()
+        .path()
+        .strip_prefix("/api/workshops/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|id| id.parse::<crate::domain::WorkshopId>().ok());
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route,
+        workshop = workshop.map(tracing::field::display),
+    )
+}
+
+fn log_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = res.status().as_u16(),
+        ms = latency.as_secs_f64() * 1000.0,
+        "answered"
+    );
 }

@@ -16,6 +16,13 @@ use axum::response::{IntoResponse, Response};
 const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 
+/// Upgrades to the WebSocket protocol.
+#[utoipa::path(get, path = "/ws", tag = "websocket", operation_id = "websocket",
+    description = "Upgrades to a WebSocket carrying JSON text messages. The first message must be `{\"type\":\"hello\",\"token\":\"…\",\"last_seq\":N}` (last_seq optional) within 10 seconds; the server answers `welcome`. Messages are limited to 65,536 bytes (close code 1009). Close codes: 4000 bad hello, 4001 unknown token, 4002 idle, 4003 removed, 4004 workshop erased, 4008 too slow, 4012 restarting. The protocol is in docs/PROTOCOL.md.",
+    responses(
+        (status = 101, description = "Switching Protocols: the connection is now a WebSocket."),
+        (status = 400, description = "`invalid`: not a WebSocket upgrade request.", body = super::api::ErrorBody),
+    ))]
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<AppState>,

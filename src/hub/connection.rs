@@ -12,11 +12,11 @@ use crate::protocol::{self, close, error_frame, ErrorCode, Hello};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::timeout;
+use tracing::Instrument;
 
 /// Time a new connection has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,6 +46,7 @@ fn close_reason(code: u16) -> &'static str {
         close::UNAUTHORIZED => "unknown or revoked token",
         close::IDLE => "no sign of life",
         close::REMOVED => "removed from the workshop",
+        close::ERASED => "the workshop was erased",
         close::TOO_SLOW => "too slow: reconnect and resume",
         close::RESTARTING => "server restarting: reconnect and resume",
         _ => "",
@@ -66,17 +67,28 @@ fn is_too_big(e: &axum::Error) -> bool {
 
 /// Serves one upgraded socket until it closes.
 pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
-    hub.metrics.connections.fetch_add(1, Ordering::Relaxed);
+    crate::metrics::connection_opened();
     let (mut sink, mut stream) = socket.split();
     let mut shutdown = hub.shutdown_signal();
-    if let Err(code) = session(&hub, &mut sink, &mut stream, &mut shutdown).await {
+    // Filled in once `hello` names the participant; never the token.
+    let span = tracing::info_span!(
+        "connection",
+        conn = tracing::field::Empty,
+        workshop = tracing::field::Empty,
+        participant = tracing::field::Empty,
+    );
+    let ended = session(&hub, &mut sink, &mut stream, &mut shutdown)
+        .instrument(span.clone())
+        .await;
+    if let Err(code) = ended {
         let _peer_may_be_gone = timeout(
             WRITE_TIMEOUT,
             sink.send(close_message(code, close_reason(code))),
         )
         .await;
+        span.in_scope(|| tracing::info!(close = code, "connection refused or closed"));
     }
-    hub.metrics.connections.fetch_sub(1, Ordering::Relaxed);
+    crate::metrics::connection_closed();
 }
 
 /// Runs the handshake, then the connection. Errors are the close code to send.
@@ -108,6 +120,10 @@ async fn session(
     let (workshop, participant) = hub.authenticate(&token).await.map_err(refusal)?;
     let (outbox, rx) = Outbox::new();
     let conn = hub.next_conn_id();
+    let span = tracing::Span::current();
+    span.record("conn", conn);
+    span.record("workshop", tracing::field::display(workshop.id));
+    span.record("participant", tracing::field::display(participant));
     let (reply, subscribed) = oneshot::channel();
     workshop
         .send(Msg::Subscribe {
@@ -123,9 +139,10 @@ async fn session(
         .await
         .map_err(|_| close::RESTARTING)?
         .map_err(refusal)?;
-    tracing::debug!(%participant, conn, "connected");
+    tracing::info!("connected");
 
     let mut writing = Box::pin(write_loop(sink, rx, outbox.kick.clone()));
+    let mut close_code = None;
     let reading = read_loop(stream, &workshop, participant, &outbox, shutdown);
     tokio::select! {
         end = reading => {
@@ -135,6 +152,7 @@ async fn session(
                 let _actor_may_be_gone = unsubscribed.await;
             }
             outbox.kick.close_with(end);
+            close_code = outbox.kick.code();
             let _stalled_writer = timeout(DRAIN_TIMEOUT, &mut writing).await;
         }
         () = &mut writing => {
@@ -142,7 +160,8 @@ async fn session(
             let _actor_may_be_gone = workshop.send(Msg::Unsubscribe { conn, done }).await;
         }
     }
-    tracing::debug!(%participant, conn, "disconnected");
+    let close = close_code.or_else(|| outbox.kick.code());
+    tracing::info!(close, "disconnected");
     Ok(())
 }
 

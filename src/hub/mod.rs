@@ -96,7 +96,6 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     /// Every actor and connection task, so shutdown can wait for them.
     pub tasks: TaskTracker,
-    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Hub {
@@ -107,7 +106,6 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             shutdown: watch::channel(false).0,
             tasks: TaskTracker::new(),
-            metrics: Default::default(),
         })
     }
 
@@ -141,17 +139,20 @@ impl Hub {
 
     /// The live workshop `id`, loading it from the store if needed.
     pub async fn workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
+        match self.live_workshop(id).await {
+            // Its actor stopped (just erased, or its store failed) and was forgotten: load
+            // it afresh once, which answers `not_found` for an erased workshop.
+            Err(e) if e.code == ErrorCode::Unavailable => self.live_workshop(id).await,
+            other => other,
+        }
+    }
+
+    async fn live_workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
         let cell = self.live.entry(id).or_default().clone();
         let result = cell
             .get_or_try_init(|| async {
                 let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
-                WorkshopActor::spawn(
-                    id,
-                    self.store.clone(),
-                    loaded,
-                    &self.tasks,
-                    self.metrics.clone(),
-                )
+                WorkshopActor::spawn(id, self.store.clone(), loaded, &self.tasks)
             })
             .await
             .cloned();
@@ -217,21 +218,11 @@ impl Hub {
             events: batch.events,
             commands: Vec::new(),
         };
-        let handle = WorkshopActor::spawn(
-            id,
-            self.store.clone(),
-            loaded,
-            &self.tasks,
-            self.metrics.clone(),
-        )?;
+        let handle = WorkshopActor::spawn(id, self.store.clone(), loaded, &self.tasks)?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
-        self.metrics
-            .workshops_created
-            .fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .events
-            .fetch_add(batch_events as u64, Ordering::Relaxed);
+        crate::metrics::workshop_created();
+        crate::metrics::events_committed(batch_events);
         Ok(CreatedWorkshop {
             id,
             organizer,
@@ -248,9 +239,7 @@ impl Hub {
         let (reply, answer) = oneshot::channel();
         handle.send(Msg::Join { request, reply }).await?;
         let joined = answer.await.map_err(|_| HubError::unavailable())??;
-        self.metrics
-            .participants_joined
-            .fetch_add(1, Ordering::Relaxed);
+        crate::metrics::participant_joined();
         Ok(joined)
     }
 
@@ -271,6 +260,43 @@ impl Hub {
         Ok((self.workshop(workshop).await?, participant))
     }
 
+    /// The participant of workshop `id` that `token` belongs to. An unknown workshop is
+    /// `not_found` whoever asks (also once erased); a token of another workshop is
+    /// `forbidden`; an unknown token for a known workshop is `unauthorized`.
+    pub async fn authenticate_for(
+        &self,
+        token: &str,
+        id: WorkshopId,
+    ) -> Result<(WorkshopHandle, ParticipantId), HubError> {
+        match self.authenticate(token).await {
+            Ok((handle, participant)) if handle.id == id => Ok((handle, participant)),
+            Ok(_) => {
+                self.workshop(id).await?;
+                Err(HubError::new(
+                    ErrorCode::Forbidden,
+                    "that token belongs to another workshop",
+                ))
+            }
+            Err(e) if e.code == ErrorCode::Unauthorized => {
+                self.workshop(id).await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Erases workshop `id` for good, for its organizer (`token`): every stored row goes,
+    /// its connections close with `close::ERASED`, and its tokens stop working.
+    pub async fn erase(&self, token: &str, id: WorkshopId) -> Result<(), HubError> {
+        let (handle, by) = self.authenticate_for(token, id).await?;
+        let (reply, answer) = oneshot::channel();
+        handle.send(Msg::Erase { by, reply }).await?;
+        answer.await.map_err(|_| HubError::unavailable())??;
+        self.live.remove(&id);
+        crate::metrics::workshop_erased();
+        Ok(())
+    }
+
     /// A staff report of workshop `id`, for the holder of `token`.
     pub async fn report(
         &self,
@@ -278,15 +304,7 @@ impl Hub {
         id: WorkshopId,
         query: Query,
     ) -> Result<String, HubError> {
-        let (handle, participant) = self.authenticate(token).await?;
-        if handle.id != id {
-            // An unknown workshop is not found, whoever asks; a known one is not theirs.
-            self.workshop(id).await?;
-            return Err(HubError::new(
-                ErrorCode::Forbidden,
-                "that token belongs to another workshop",
-            ));
-        }
+        let (handle, participant) = self.authenticate_for(token, id).await?;
         let (reply, answer) = oneshot::channel();
         handle
             .send(Msg::Query {
@@ -305,13 +323,7 @@ impl Hub {
         token: &str,
         id: WorkshopId,
     ) -> Result<Box<Workshop>, HubError> {
-        let (handle, participant) = self.authenticate(token).await?;
-        if handle.id != id {
-            return Err(HubError::new(
-                ErrorCode::Forbidden,
-                "that token belongs to another workshop",
-            ));
-        }
+        let (handle, participant) = self.authenticate_for(token, id).await?;
         let (reply, answer) = oneshot::channel();
         handle.send(Msg::Export { participant, reply }).await?;
         answer.await.map_err(|_| HubError::unavailable())?

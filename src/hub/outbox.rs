@@ -77,6 +77,7 @@ impl Outbox {
         match self.tx.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
+                crate::metrics::slow_client_disconnected();
                 self.kick.close_with(crate::protocol::close::TOO_SLOW);
                 false
             }

@@ -17,13 +17,11 @@ use crate::domain::visibility::{self, Audience, Reshape};
 use crate::domain::{
     decide, Actor, Command, Event, Participant, ParticipantId, Role, Workshop, WorkshopId,
 };
-use crate::metrics::Metrics;
+use crate::metrics;
 use crate::protocol::{event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
 use crate::store::{Batch, Codes, CommandRecord, Credential, LoadedWorkshop, Store, StoredEvent};
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Duration, Instant};
 
@@ -97,6 +95,12 @@ pub enum Msg {
         conn: u64,
         done: oneshot::Sender<()>,
     },
+    /// Delete the workshop for good: every stored row, then close every connection with
+    /// `close::ERASED` and stop. `by` is the participant asking; it must be the organizer.
+    Erase {
+        by: ParticipantId,
+        reply: oneshot::Sender<Result<(), HubError>>,
+    },
 }
 
 /// The reports staff can ask for over REST.
@@ -164,8 +168,9 @@ pub struct WorkshopActor {
     subscribers: HashMap<u64, Subscriber>,
     recent: VecDeque<Recent>,
     inbox: mpsc::Receiver<Msg>,
-    metrics: Arc<Metrics>,
     presence: Presence,
+    /// Commands decided in the batch being handled: (type, outcome), for the metrics.
+    decided: Vec<(&'static str, &'static str)>,
 }
 
 impl WorkshopActor {
@@ -175,7 +180,6 @@ impl WorkshopActor {
         store: Store,
         loaded: LoadedWorkshop,
         tasks: &tokio_util::task::TaskTracker,
-        metrics: Arc<Metrics>,
     ) -> Result<WorkshopHandle, HubError> {
         let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
         let mut actor = WorkshopActor {
@@ -186,8 +190,8 @@ impl WorkshopActor {
             subscribers: HashMap::new(),
             recent: VecDeque::new(),
             inbox,
-            metrics,
             presence: Presence::default(),
+            decided: Vec::new(),
         };
         actor.replay(loaded.events, loaded.commands)?;
         tasks.spawn(actor.run());
@@ -317,7 +321,9 @@ impl WorkshopActor {
         let mut later = Vec::new();
         let now = now_ms();
         let seq_before = self.state.seq;
-        for msg in msgs {
+        let mut msgs = msgs.into_iter();
+        let mut erase = None;
+        for msg in msgs.by_ref() {
             match msg {
                 Msg::Command {
                     from,
@@ -341,22 +347,33 @@ impl WorkshopActor {
                         }
                     }
                 }
+                Msg::Erase { by, reply } => match self.may_erase(by) {
+                    // What came before is committed first; what comes after is refused.
+                    Ok(()) => {
+                        erase = Some(reply);
+                        break;
+                    }
+                    Err(e) => {
+                        let _caller_may_be_gone = reply.send(Err(e));
+                    }
+                },
                 other => later.push(other),
             }
         }
         if !batch.is_empty() {
             let appended = self.store.append(self.state.id, &batch).await;
-            let m = &self.metrics;
-            m.commits.fetch_add(1, Ordering::Relaxed);
+            metrics::commit(appended.is_ok());
             match appended {
                 Ok(()) => {
-                    m.events
-                        .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
-                    m.commands
-                        .fetch_add(batch.commands.len() as u64, Ordering::Relaxed);
+                    metrics::events_committed(batch.events.len());
+                    for (kind, outcome) in self.decided.drain(..) {
+                        metrics::command(kind, outcome);
+                    }
                 }
                 Err(e) => {
-                    m.commit_failures.fetch_add(1, Ordering::Relaxed);
+                    for (kind, _) in self.decided.drain(..) {
+                        metrics::command(kind, ErrorCode::Unavailable.as_str());
+                    }
                     tracing::error!(workshop = %self.state.id, error = %e, "group commit failed; nothing of it is acknowledged");
                     for d in deliveries.drain(..) {
                         fail(d);
@@ -373,7 +390,66 @@ impl WorkshopActor {
         for msg in later {
             self.subscription(msg);
         }
-        true
+        match erase {
+            Some(reply) => self.erase(reply, msgs.collect()).await,
+            None => true,
+        }
+    }
+
+    /// Whether `by` may erase this workshop: only its organizer may.
+    fn may_erase(&self, by: ParticipantId) -> Result<(), HubError> {
+        match self.state.participants.get(&by) {
+            Some(p) if p.removed => Err(HubError::new(
+                ErrorCode::Unauthorized,
+                "unknown or removed participant",
+            )),
+            Some(p) if p.role == Role::Organizer => Ok(()),
+            Some(_) => Err(HubError::new(
+                ErrorCode::Forbidden,
+                "only the organizer erases a workshop",
+            )),
+            None => Err(HubError::new(
+                ErrorCode::Unauthorized,
+                "unknown participant",
+            )),
+        }
+    }
+
+    /// Deletes every stored row of the workshop, closes its connections with
+    /// `close::ERASED` and refuses whatever else waits in the inbox. Returns whether the
+    /// actor goes on (only when the store failed to erase).
+    async fn erase(
+        &mut self,
+        reply: oneshot::Sender<Result<(), HubError>>,
+        rest: Vec<Msg>,
+    ) -> bool {
+        let id = self.state.id;
+        match self.store.erase_workshop(id).await {
+            Ok(_) => {
+                for (_, sub) in self.subscribers.drain() {
+                    sub.outbox.kick.close_with(crate::protocol::close::ERASED);
+                }
+                self.inbox.close();
+                let mut rest = rest;
+                while let Ok(msg) = self.inbox.try_recv() {
+                    rest.push(msg);
+                }
+                for msg in rest {
+                    refuse(msg, HubError::not_found());
+                }
+                tracing::info!(workshop = %id, "workshop erased");
+                let _caller_may_be_gone = reply.send(Ok(()));
+                false
+            }
+            Err(e) => {
+                tracing::error!(workshop = %id, error = %e, "erasing the workshop failed");
+                for msg in rest {
+                    refuse(msg, HubError::unavailable());
+                }
+                let _caller_may_be_gone = reply.send(Err(HubError::unavailable()));
+                true
+            }
+        }
     }
 
     /// After a failed commit: drop the undone events from memory by re-reading the log.
@@ -410,6 +486,11 @@ impl WorkshopActor {
             }
             Err(e) => Outcome::rejected(&e),
         };
+        let label = match &outcome {
+            Outcome::Ack { .. } => "ok",
+            Outcome::Error { code, .. } => code.as_str(),
+        };
+        self.decided.push((command.kind(), label));
         batch.commands.push(CommandRecord {
             participant: from,
             command_id: key.1.clone(),
@@ -515,31 +596,34 @@ impl WorkshopActor {
 
     fn deliver(&mut self, delivery: Delivery) {
         match delivery {
-            Delivery::Answer(Reply::Socket(outbox), id, outcome) => {
-                let _queued_or_kicked = outbox.send(outcome.frame(&id).into());
-            }
-            Delivery::Answer(Reply::Direct(tx), _, outcome) => {
-                let _caller_may_be_gone = tx.send(outcome);
-            }
+            Delivery::Answer(reply, id, outcome) => answer(reply, &id, outcome),
             Delivery::Joined(tx, joined) => {
                 let _caller_may_be_gone = tx.send(Ok(joined));
             }
             Delivery::Event { frame, to } => {
+                let mut delivered = 0;
                 for conn in to {
-                    self.send_to(conn, frame.clone());
+                    delivered += usize::from(self.send_to(conn, frame.clone()));
                 }
+                metrics::events_delivered(delivered);
             }
-            Delivery::Snapshot { to, frame } => self.send_to(to, frame),
+            Delivery::Snapshot { to, frame } => {
+                self.send_to(to, frame);
+            }
             Delivery::Kick(p) => self.kick_participant(p),
         }
     }
 
-    fn send_to(&mut self, conn: u64, frame: Frame) {
-        if let Some(sub) = self.subscribers.get(&conn) {
-            if !sub.outbox.send(frame) {
-                self.drop_subscriber(conn);
-            }
+    /// Queues a frame for one connection; returns whether it was queued.
+    fn send_to(&mut self, conn: u64, frame: Frame) -> bool {
+        let Some(sub) = self.subscribers.get(&conn) else {
+            return false;
+        };
+        let queued = sub.outbox.send(frame);
+        if !queued {
+            self.drop_subscriber(conn);
         }
+        queued
     }
 
     /// Closes every connection of a removed participant.
@@ -651,7 +735,7 @@ impl WorkshopActor {
                 let _caller_may_be_gone = reply.send(snapshot);
             }
             // Handled in `handle` before the commit; never deferred to here.
-            Msg::Command { .. } | Msg::Join { .. } | Msg::Tick => {}
+            Msg::Command { .. } | Msg::Join { .. } | Msg::Tick | Msg::Erase { .. } => {}
         }
     }
 
@@ -716,15 +800,53 @@ fn fail(delivery: Delivery) {
         current_version: None,
     };
     match delivery {
-        Delivery::Answer(Reply::Socket(outbox), id, _) => {
-            let _queued_or_kicked = outbox.send(outcome.frame(&id).into());
-        }
-        Delivery::Answer(Reply::Direct(tx), _, _) => {
-            let _caller_may_be_gone = tx.send(outcome);
-        }
+        Delivery::Answer(reply, id, _) => answer(reply, &id, outcome),
         Delivery::Joined(tx, _) => {
             let _caller_may_be_gone = tx.send(Err(HubError::unavailable()));
         }
         Delivery::Event { .. } | Delivery::Snapshot { .. } | Delivery::Kick(_) => {}
+    }
+}
+
+/// Answers a message the actor will not handle (the workshop was just erased, or erasing
+/// it failed) with `error`.
+fn refuse(msg: Msg, error: HubError) {
+    match msg {
+        Msg::Command { id, reply, .. } => {
+            let outcome = Outcome::Error {
+                code: error.code,
+                message: error.message,
+                current_version: None,
+            };
+            answer(reply, &id, outcome);
+        }
+        Msg::Join { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Subscribe { reply, .. } | Msg::Erase { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Query { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Export { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Unsubscribe { done, .. } => {
+            let _caller_may_be_gone = done.send(());
+        }
+        Msg::Tick => {}
+    }
+}
+
+/// Sends a command's outcome where its answer goes.
+fn answer(reply: Reply, id: &str, outcome: Outcome) {
+    match reply {
+        Reply::Socket(outbox) => {
+            let _queued_or_kicked = outbox.send(outcome.frame(id).into());
+        }
+        Reply::Direct(tx) => {
+            let _caller_may_be_gone = tx.send(outcome);
+        }
     }
 }

@@ -12,6 +12,16 @@ mod sqlite;
 use crate::domain::{ParticipantId, WorkshopId};
 use crate::protocol::Outcome;
 pub use sqlite::SqliteStore;
+use std::future::Future;
+use std::time::Instant;
+
+/// Runs one store operation and records how long it took in `cabildo_store_seconds`.
+async fn timed<T>(op: &'static str, f: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = f.await;
+    crate::metrics::store_latency(op, started.elapsed());
+    out
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -23,6 +33,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a join code is already taken")]
     CodeTaken,
+    #[error("{0}")]
+    Backup(String),
 }
 
 /// One event as stored: its `seq`, when it happened (ms since the Unix epoch), who caused
@@ -92,21 +104,21 @@ impl Store {
         batch: &Batch,
     ) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(s) => s.create_workshop(id, codes, batch).await,
+            Store::Sqlite(s) => timed("create", s.create_workshop(id, codes, batch)).await,
         }
     }
 
     /// Appends one group commit. Returns once it is durable.
     pub async fn append(&self, workshop: WorkshopId, batch: &Batch) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(s) => s.append(workshop, batch).await,
+            Store::Sqlite(s) => timed("append", s.append(workshop, batch)).await,
         }
     }
 
     /// Loads a workshop's codes, whole event log and command outcomes; `None` if unknown.
     pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.load(workshop).await,
+            Store::Sqlite(s) => timed("load", s.load(workshop)).await,
         }
     }
 
@@ -124,6 +136,21 @@ impl Store {
     ) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
         match self {
             Store::Sqlite(s) => s.credential(token_hash).await,
+        }
+    }
+
+    /// Deletes every row of workshop `id` (events, command outcomes, credentials, codes) in
+    /// one transaction. Returns whether it existed.
+    pub async fn erase_workshop(&self, id: WorkshopId) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => timed("erase", s.erase_workshop(id)).await,
+        }
+    }
+
+    /// Checks that the database answers (for `GET /readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.ping().await,
         }
     }
 

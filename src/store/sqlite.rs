@@ -33,7 +33,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Erased workshops are overwritten with zeros, not merely unlinked.
+            .pragma("secure_delete", "ON");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
@@ -177,6 +179,59 @@ impl SqliteStore {
                 Ok(Some((parse_id(&w)?, parse_id(&p)?)))
             }
         }
+    }
+
+    pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
+        let id = workshop.to_string();
+        let mut tx = self.writer.begin().await?;
+        for table in ["events", "commands", "credentials"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = ?"))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let existed = sqlx::query("DELETE FROM workshops WHERE id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        tx.commit().await?;
+        // Copy the zeroed pages into the database file and empty the WAL, so the erased
+        // rows do not linger in the log either. Best effort: readers may hold it open.
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint after erasing failed");
+        }
+        Ok(existed)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes a consistent, compacted copy of the database to `out` (`VACUUM INTO`), while
+    /// the database may be in use. `out` must not exist yet.
+    pub async fn backup(&self, out: &Path) -> Result<(), StoreError> {
+        if out.exists() {
+            return Err(StoreError::Backup(format!(
+                "{} already exists; choose a new file",
+                out.display()
+            )));
+        }
+        let out = out
+            .to_str()
+            .ok_or_else(|| StoreError::Backup("the output path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(out)
+            .execute(&self.reader)
+            .await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

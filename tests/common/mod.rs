@@ -32,27 +32,29 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut server = TestServer {
-            dir,
+        TestServer::start_with(&[]).await
+    }
+
+    fn unstarted() -> TestServer {
+        TestServer {
+            dir: tempfile::tempdir().expect("temp dir"),
             addr: String::new(),
             child: None,
             http: reqwest::Client::new(),
-        };
-        server.spawn(&[]).await;
+        }
+    }
+
+    /// Starts a server with extra command-line arguments (e.g. `--log-format json`).
+    pub async fn start_with(args: &[&str]) -> TestServer {
+        let mut server = TestServer::unstarted();
+        server.spawn(args).await;
         server
     }
 
     /// Starts a server that also loads the reference workshop (`cabildo demo`); returns
     /// what it printed on stdout.
     pub async fn start_demo() -> (TestServer, Vec<String>) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut server = TestServer {
-            dir,
-            addr: String::new(),
-            child: None,
-            http: reqwest::Client::new(),
-        };
+        let mut server = TestServer::unstarted();
         let out = server.spawn(&["--demo"]).await;
         (server, out)
     }
@@ -239,6 +241,57 @@ impl TestServer {
     }
 }
 
+/// Runs the `cabildo` binary to completion: (success, stdout, stderr).
+pub async fn cabildo(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cabildo"))
+        .args(args)
+        .env_remove("CABILDO_DB")
+        .output()
+        .await
+        .expect("cabildo runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+// ---- metrics ----
+
+/// The value of each sample line (`name{labels} value`), keyed by `name{labels}`.
+pub fn samples(text: &str) -> std::collections::HashMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (key, value) = l.rsplit_once(' ')?;
+            Some((key.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+pub async fn scrape(server: &TestServer) -> std::collections::HashMap<String, f64> {
+    let r = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    samples(&r.text().await.unwrap())
+}
+
+pub fn value(samples: &std::collections::HashMap<String, f64>, key: &str) -> f64 {
+    *samples
+        .get(key)
+        .unwrap_or_else(|| panic!("{key} in {:?}", samples.keys().collect::<Vec<_>>()))
+}
+
 pub struct Workshop {
     pub id: String,
     pub organizer_token: String,
@@ -277,7 +330,7 @@ pub struct Member {
     pub role: String,
 }
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A real WebSocket client. Events and other frames that arrive while waiting for an
 /// answer are kept, in order, for `next_event`.

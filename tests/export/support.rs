@@ -4,7 +4,6 @@
 use super::common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 pub const SLUG: &str = "going-digital-review-of-digital-government-in-latin-america";
 
@@ -188,24 +187,6 @@ pub fn markdown_blocks(md: &str) -> (Vec<String>, Vec<(u8, String)>) {
 
 pub fn position(blocks: &[String], pred: impl Fn(&str) -> bool) -> Option<usize> {
     blocks.iter().position(|b| pred(b))
-}
-
-pub async fn cabildo(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cabildo"))
-        .args(args)
-        .env_remove("CABILDO_DB")
-        .output()
-        .await
-        .expect("cabildo runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-pub fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// One part of a DOCX package, as text.

@@ -1,0 +1,271 @@
+//! The OpenAPI document served at `/api/openapi.json` describes the real answers: every
+//! endpoint is called for each documented outcome we can provoke, and each answer's status
+//! and content type must be documented and its JSON body must validate against the schema.
+//! docs/openapi.json must equal the served document (`UPDATE_OPENAPI=1` rewrites it).
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+struct Checker {
+    doc: Value,
+    /// (method, path template) pairs whose answers were checked.
+    seen: BTreeSet<(String, String)>,
+}
+
+impl Checker {
+    /// Checks one answer against the operation `method path` of the document.
+    async fn check(&mut self, method: &str, path: &str, response: reqwest::Response) -> Value {
+        let status = response.status().as_u16().to_string();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let bytes = response.bytes().await.unwrap();
+        let operation = &self.doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is not documented");
+        let documented = &operation["responses"][&status];
+        assert!(
+            documented.is_object(),
+            "{method} {path} answered {status}, which is not documented"
+        );
+        self.seen.insert((method.to_string(), path.to_string()));
+        let Some(content_type) = content_type else {
+            assert!(
+                bytes.is_empty(),
+                "{method} {path} {status}: a body without a type"
+            );
+            assert!(
+                documented.get("content").is_none(),
+                "{method} {path} {status}: documented with a body, answered none"
+            );
+            return Value::Null;
+        };
+        let schema = &documented["content"][&content_type]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {path} {status}: content type {content_type} is not documented"
+        );
+        if !content_type.starts_with("application/json") {
+            return Value::Null;
+        }
+        let body: Value = serde_json::from_slice(&bytes).expect("a JSON body");
+        let mut schema = schema.clone();
+        schema["components"] = self.doc["components"].clone();
+        let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {status}: {errors:?}\n{body}"
+        );
+        body
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_as_the_document_says() {
+    let server = TestServer::start().await;
+    let http = &server.http;
+    let r = http
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut c = Checker {
+        doc: doc.clone(),
+        seen: BTreeSet::new(),
+    };
+    let get = |path: &str| http.get(server.url(path));
+
+    c.check(
+        "get",
+        "/api/openapi.json",
+        get("/api/openapi.json").send().await.unwrap(),
+    )
+    .await;
+    c.check("get", "/healthz", get("/healthz").send().await.unwrap())
+        .await;
+    c.check("get", "/readyz", get("/readyz").send().await.unwrap())
+        .await;
+    c.check("get", "/metrics", get("/metrics").send().await.unwrap())
+        .await;
+    c.check("get", "/ws", get("/ws").send().await.unwrap())
+        .await;
+
+    // Creating.
+    let create = |token: Option<&str>, body: Value| {
+        let mut rq = http.post(server.url("/api/workshops")).json(&body);
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        rq
+    };
+    for (token, body) in [
+        (None, json!({"title": "T"})),
+        (Some("wrong"), json!({"title": "T"})),
+        (Some(ADMIN_TOKEN), json!({"title": "T", "colour": "red"})),
+        (Some(ADMIN_TOKEN), json!({"title": "x".repeat(300)})),
+    ] {
+        c.check(
+            "post",
+            "/api/workshops",
+            create(token, body).send().await.unwrap(),
+        )
+        .await;
+    }
+    let created = c
+        .check(
+            "post",
+            "/api/workshops",
+            create(
+                Some(ADMIN_TOKEN),
+                json!({"title": "Andes", "columns": ["strengths", {"key": "ideas", "title": "Ideas"}], "themes": ["data"]}),
+            )
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+    let w = server.workshop().await;
+    assert_eq!(created["title"], "Andes");
+
+    // Joining.
+    let join_path = "/api/workshops/{id}/join";
+    let join = |id: &str, body: Value| {
+        http.post(server.url(&format!("/api/workshops/{id}/join")))
+            .json(&body)
+    };
+    let unknown = "6f1c1a0e-3b9a-4c1e-9a57-6a7e2f3b1c00";
+    for (id, body) in [
+        (
+            w.id.as_str(),
+            json!({"code": "ABCDEFGH", "name": "Eve", "country": "AR"}),
+        ),
+        (
+            w.id.as_str(),
+            json!({"code": w.delegate_code, "name": "Ana"}),
+        ),
+        (
+            unknown,
+            json!({"code": w.delegate_code, "name": "Ana", "country": "AR"}),
+        ),
+        (
+            w.id.as_str(),
+            json!({"code": w.delegate_code, "name": "x".repeat(100), "country": "AR"}),
+        ),
+    ] {
+        c.check("post", join_path, join(id, body).send().await.unwrap())
+            .await;
+    }
+    let delegate = c
+        .check(
+            "post",
+            join_path,
+            join(
+                &w.id,
+                json!({"code": w.delegate_code, "name": "Ana", "country": "AR", "language": "es"}),
+            )
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+    let delegate_token = delegate["token"].as_str().unwrap().to_string();
+    let (facilitator, mut f) = staff(&server, &w).await;
+    f.ok(post_card(&w.rooms[0], "strengths", "a staff card"))
+        .await;
+
+    // Reports and exports, with every kind of caller.
+    let callers = [
+        None,
+        Some("not-a-token"),
+        Some(delegate_token.as_str()),
+        Some(facilitator.token.as_str()),
+        Some(w.organizer_token.as_str()),
+    ];
+    for report in ["overview", "consolidation"] {
+        let template = format!("/api/workshops/{{id}}/{report}");
+        for id in [w.id.as_str(), unknown] {
+            for token in callers {
+                let mut rq = get(&format!("/api/workshops/{id}/{report}"));
+                if let Some(t) = token {
+                    rq = rq.bearer_auth(t);
+                }
+                c.check("get", &template, rq.send().await.unwrap()).await;
+            }
+        }
+    }
+    let export = "/api/workshops/{id}/export";
+    for format in ["md", "html", "docx", "csv", "json", "pdf"] {
+        let rq = get(&format!("/api/workshops/{}/export?format={format}", w.id))
+            .bearer_auth(&w.organizer_token);
+        c.check("get", export, rq.send().await.unwrap()).await;
+    }
+    for token in [None, Some(delegate_token.as_str())] {
+        let mut rq = get(&format!("/api/workshops/{}/export?format=md", w.id));
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("get", export, rq.send().await.unwrap()).await;
+    }
+
+    // Erasing, last.
+    let erase = "/api/workshops/{id}";
+    for (id, token) in [
+        (w.id.as_str(), None),
+        (w.id.as_str(), Some(delegate_token.as_str())),
+        (unknown, Some(w.organizer_token.as_str())),
+        (w.id.as_str(), Some(w.organizer_token.as_str())),
+    ] {
+        let mut rq = http.delete(server.url(&format!("/api/workshops/{id}")));
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("delete", erase, rq.send().await.unwrap()).await;
+    }
+
+    // Every documented operation was called.
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    assert_eq!(documented, c.seen);
+}
+
+#[tokio::test]
+async fn the_committed_copy_equals_the_served_document() {
+    let server = TestServer::start().await;
+    let served = server
+        .http
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let copy = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(copy, format!("{served}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(copy).unwrap();
+    assert!(
+        committed.trim_end() == served.trim_end(),
+        "docs/openapi.json differs from GET /api/openapi.json: run \
+         `UPDATE_OPENAPI=1 cargo test --test openapi` and commit the result"
+    );
+}
