@@ -4,7 +4,9 @@
 //! no state of their own beyond the shared `AppState`.
 
 mod api;
+mod lookup;
 mod router;
+pub mod web;
 mod ws;
 
 pub use router::router;
