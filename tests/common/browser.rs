@@ -187,24 +187,45 @@ impl Page {
             .unwrap_or_else(|e| panic!("no {css}: {e}"))
     }
 
+    /// Does `act` on the element `css`, finding it again and retrying while the page
+    /// re-renders under it (a live page replaces elements as events arrive).
+    async fn on_element<F, Fut>(&self, css: &str, what: &str, act: F)
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        let deadline = tokio::time::Instant::now() + PAGE_WAIT;
+        loop {
+            match act(self.element(css).await).await {
+                Ok(()) => return,
+                Err(e) if tokio::time::Instant::now() > deadline => {
+                    panic!("{what} on {css}: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
-        let e = self.element(css).await;
-        e.clear().await.expect("clear");
-        e.send_keys(text).await.expect("type");
+        self.on_element(css, "type", |e| async move {
+            e.clear().await?;
+            e.send_keys(text).await
+        })
+        .await;
     }
 
     pub async fn click(&self, css: &str) {
-        let e = self.element(css).await;
-        e.click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.on_element(css, "click", |e| async move { e.click().await })
+            .await;
     }
 
     pub async fn select(&self, css: &str, value: &str) {
-        let e = self.element(css).await;
-        e.select_by_value(value)
-            .await
-            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
+        self.on_element(
+            css,
+            "select",
+            |e| async move { e.select_by_value(value).await },
+        )
+        .await;
     }
 
     /// Saves a PNG of the window into `target/screenshots/NAME.png`.
