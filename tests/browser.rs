@@ -79,6 +79,10 @@ async fn a_delegate_joins_by_link_in_spanish_and_cards_reach_only_their_room() {
     let mut staff = server.connect(&w.organizer_token).await;
 
     let ana = driver.page(PHONE.0, PHONE.1).await;
+    ana.goto(&server.url(&format!("/j/{}", w.delegate_code)))
+        .await;
+    ana.wait_text("#w-title", "Going Digital").await;
+    ana.screenshot("join").await;
     join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "es").await;
     // Spanish from the join form on: the lobby is called by its Spanish name.
     ana.wait_text("#room-name", "Sala principal").await;
