@@ -39,6 +39,18 @@ async fn join_by_link(
     page.until("a workshop page", "return /\\/(delegate|facilitator)/.test(location.pathname) && !!document.querySelector('#status').dataset.state;", vec![]).await;
 }
 
+/// The id of the person named `name` that the facilitator's page lists in the lobby.
+async fn in_lobby(fran: &Page, name: &str) -> String {
+    let id = fran
+        .until(
+            &format!("{name} in the lobby"),
+            "const li = [...document.querySelectorAll('[data-room=lobby] li[data-person]')].find((l) => l.textContent.includes(arguments[0])); return li && li.dataset.person;",
+            vec![json!(name)],
+        )
+        .await;
+    id.as_str().expect("id").to_string()
+}
+
 /// The id of the participant named `name`, from the staff connection's events.
 async fn participant_id(staff: &mut TestClient, name: &str) -> String {
     loop {
@@ -155,14 +167,7 @@ async fn the_facilitator_moves_a_delegate_and_the_delegate_page_switches_rooms()
 
     // The facilitator sees Ana in the lobby, online, and moves her with the menu.
     fran.wait_text("[data-room=lobby]", "Ana (AR)").await;
-    let ana_id = fran
-        .until(
-            "Ana in the lobby",
-            "const li = [...document.querySelectorAll('[data-room=lobby] li[data-person]')].find((l) => l.textContent.includes('Ana')); return li && li.dataset.person;",
-            vec![],
-        )
-        .await;
-    let ana_id = ana_id.as_str().expect("id").to_string();
+    let ana_id = in_lobby(&fran, "Ana").await;
     fran.select(&format!("li[data-person='{ana_id}'] select"), &w.rooms[1])
         .await;
     ana.wait_text("#room-name", "Room 2").await;
@@ -503,4 +508,105 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
         .expect("lookup");
     assert_eq!(lookup.status(), status);
     page.close().await;
+}
+
+#[tokio::test]
+async fn a_round_timer_votes_within_the_budget_help_and_drag_and_drop() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let room = &w.rooms[0];
+
+    let fran = driver.page(LAPTOP.0, LAPTOP.1).await;
+    join_by_link(&fran, &server, &w.facilitator_code, "Fran", None, "en").await;
+    // The narrowest phone the pages support.
+    let ana = driver.page(320, 700).await;
+    join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "en").await;
+    let ana_id = in_lobby(&fran, "Ana").await;
+    fran.select(&format!("li[data-person='{ana_id}'] select"), room)
+        .await;
+    ana.wait_text("#room-name", "Room 1").await;
+    for text in ["Digital ID", "Open data"] {
+        ana.type_into("#new-strengths", text).await;
+        ana.click("[data-key=add-strengths]").await;
+        ana.wait_text("#board", text).await;
+        saved(&ana).await;
+    }
+
+    // A timer started on the facilitator's page counts down on the delegate's.
+    fran.select("#t-room", room).await;
+    fran.type_into("#t-min", "10").await;
+    fran.click("#timer-form button[type=submit]").await;
+    ana.until(
+        "the timer",
+        "return /^(10:00|9:[0-5][0-9]) left$/.test(document.querySelector('#timer').textContent);",
+        vec![],
+    )
+    .await;
+
+    // The vote phase: the budget is shown and spent one vote at a time.
+    fran.select("#p-room", room).await;
+    fran.select("#p-phase", "vote").await;
+    fran.click("#phase-form button[type=submit]").await;
+    ana.wait_text("#budget", "Votes left: 5 of 5").await;
+    let card = ana
+        .until(
+            "a card to vote on",
+            "const c = document.querySelector('.card[data-card]'); return c && c.dataset.card;",
+            vec![],
+        )
+        .await;
+    let card = card.as_str().expect("card id").to_string();
+    ana.click(&format!("[data-key='v-{card}']")).await;
+    ana.wait_text("#budget", "Votes left: 4 of 5").await;
+    ana.wait_text(&format!("[data-card='{card}']"), "1 mine")
+        .await;
+    ana.click(&format!("[data-key='v-{card}']")).await;
+    ana.wait_text("#budget", "Votes left: 3 of 5").await;
+    ana.click(&format!("[data-key='u-{card}']")).await;
+    ana.wait_text("#budget", "Votes left: 4 of 5").await;
+
+    // Help: asked on the phone, answered on the laptop.
+    ana.type_into("#help-text", "Which column for open data?")
+        .await;
+    ana.click("#help-form button[type=submit]").await;
+    fran.wait_text("#help", "Which column for open data?").await;
+    fran.click("#help button").await;
+    ana.wait_text("#help-list", "a facilitator is on the way")
+        .await;
+
+    // The language can change at any time.
+    ana.select("#lang", "pt").await;
+    ana.wait_text("#phase", "Votação").await;
+    ana.wait_text("#budget", "Votos restantes: 4 de 5").await;
+    ana.wait_text("#notice", "Agora você está em: Room 1").await;
+    ana.wait_text("#status", "Salvo").await;
+    let overflow = ana
+        .js(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert!(
+        overflow.as_i64().expect("number") <= 0,
+        "the page is wider than 320 px by {overflow}"
+    );
+    ana.screenshot("delegate-320px-pt").await;
+
+    // Drag and drop: Ana dragged to the lobby.
+    fran.js(
+        "const dt = new DataTransfer(); \
+         const from = document.querySelector(`li[data-person='${arguments[0]}']`); \
+         const to = document.querySelector('[data-room=lobby]'); \
+         from.dispatchEvent(new DragEvent('dragstart', { dataTransfer: dt, bubbles: true })); \
+         to.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true })); \
+         to.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true })); \
+         return true;",
+        vec![json!(ana_id)],
+    )
+    .await;
+    ana.wait_text("#room-name", "Saguão").await;
+    ana.wait_text("#notice", "Agora você está em: Saguão").await;
+    fran.close().await;
+    ana.close().await;
 }

@@ -87,6 +87,10 @@ impl Driver {
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={width},{height}"),
                 ],
+                // The real viewport (a desktop window has a minimum width above 320 px).
+                "mobileEmulation": {
+                    "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0},
+                },
                 "prefs": {
                     "download.default_directory": downloads.path(),
                     "download.prompt_for_download": false,

@@ -19,7 +19,11 @@ export function forget(workshop) {
   localStorage.removeItem(`cabildo.session.${workshop}`);
 }
 
-export function notice(text) {
+// What the notice says, as a function, so that it is said again in a new language.
+let noticeAgain = null;
+
+export function notice(text, again = null) {
+  noticeAgain = again;
   const box = $('#notice');
   if (!box.hidden && box.textContent === text) return;
   box.hidden = false;
@@ -72,7 +76,11 @@ export async function start(render, hooks = {}) {
   }
   conn.status();
   switcher($('#lang'), () => render(app));
-  onChange(() => { if (model.s) render(app); });
+  onChange(() => {
+    conn.status();
+    if (noticeAgain && !$('#notice').hidden) $('#notice').textContent = noticeAgain();
+    if (model.s) render(app);
+  });
   conn.start();
   setInterval(() => { if (model.s && hooks.tick) hooks.tick(app); }, 1000);
   return app;

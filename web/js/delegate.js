@@ -111,7 +111,7 @@ function render(app) {
   }));
   fill($('#help-list'), m.s.session.help.filter((r) => r.participant === m.me.id && r.status !== 'resolved')
     .map((r) => h('li', { text: `${r.text || t('help.no_text')} · ${t(`help.${r.status}`)}` })));
-  if (m.s.session.closed) notice(t('workshop.closed'));
+  if (m.s.session.closed) notice(t('workshop.closed'), () => t('workshop.closed'));
   tick(app);
 }
 
@@ -132,9 +132,9 @@ start(render, {
     const now = app.model.me.room;
     if (now !== before) {
       editing = null;
-      const text = t('delegate.moved', { room: roomName(app.model, now) });
-      notice(text);
-      say('#announce', text);
+      const again = () => t('delegate.moved', { room: roomName(app.model, now) });
+      notice(again(), again);
+      say('#announce', again());
     }
   },
 }).then((app) => {

@@ -183,7 +183,7 @@ function render(app) {
   const may = m.me.role === 'organizer' || m.s.session.lead === m.me.id;
   $('#close-ws').hidden = !may || m.s.session.closed;
   $('#reopen-ws').hidden = !may || !m.s.session.closed;
-  if (m.s.session.closed) notice(t('workshop.closed'));
+  if (m.s.session.closed) notice(t('workshop.closed'), () => t('workshop.closed'));
   renderHelp(app);
   renderRooms(app);
   renderConsolidation(app);
