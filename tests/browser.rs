@@ -400,6 +400,25 @@ async fn the_facilitator_writes_a_conclusion_citing_two_cards_from_two_rooms() {
         "version 3",
     )
     .await;
+
+    // Cards of two rooms make no group: the refusal is shown in words, not as a code.
+    for card in &cards {
+        fran.click(&format!("#cite-{card}")).await;
+    }
+    fran.wait_text("#k-cites", "Citing 2 cards").await;
+    fran.type_into("#g-name", "Identity").await;
+    fran.click("#g-form button[type=submit]").await;
+    fran.wait_text("#notice", "That was not accepted").await;
+    // Moderation: a card hidden from delegates stays listed for staff, marked hidden.
+    fran.click(&format!("[data-key='hide-{}']", cards[0])).await;
+    fran.wait_text(&format!("#cons [data-card='{}'] .meta", cards[0]), "hidden")
+        .await;
+    let hidden = org.event_of_type("card_hidden").await;
+    assert_eq!(hidden["event"]["card"], cards[0]);
+    // A room added live shows up at once.
+    fran.type_into("#r-name", "West").await;
+    fran.click("#room-form button[type=submit]").await;
+    fran.wait_text("#room-grid", "West").await;
     fran.close().await;
 }
 

@@ -58,7 +58,7 @@ function roomBox(app, r, places) {
     h('p', { class: 'meta' },
       h('span', { class: 'pill', text: t(`phase.${r.phase}`) + (r.hidden ? ` (${t('facil.hidden')})` : '') }),
       h('span', { class: 'pill', text: t(r.open ? 'room.open' : 'room.closed') }),
-      left !== null ? h('span', { class: 'pill timer', text: t('timer.left', { time: clock(left) }) }) : null,
+      h('span', { class: 'pill timer', 'data-timer': r.id, hidden: left === null, text: left === null ? '' : t('timer.left', { time: clock(left) }) }),
       help ? h('span', { class: 'pill alert', text: t('facil.help_count', { n: help }) }) : null),
     h('p', { class: 'counts', text: m.s.workshop.columns.map((c) => `${c.title}: ${cards.filter((x) => x.column === c.key).length}`).join(' · ') }),
     h('p', { class: 'muted', text: t('facil.online_count', { n: people.filter((p) => m.online.has(p.id)).length, of: people.length }) }),
@@ -112,10 +112,13 @@ function cardEntry(app, c) {
   h('option', { value: '', text: t('facil.untagged') }),
   m.s.workshop.themes.map((th) => h('option', { value: th.key, text: th.title })));
   tag.value = c.theme || '';
+  const moderate = h('button', { type: 'button', class: c.hidden ? '' : 'danger', 'data-key': `hide-${c.id}`,
+    text: t(c.hidden ? 'facil.show_card' : 'facil.hide_card'),
+    onclick: () => app.conn.send({ type: c.hidden ? 'show_card' : 'hide_card', card: c.id }) });
   return h('li', { class: `card${c.hidden ? ' hidden-card' : ''}`, 'data-card': c.id },
     h('label', { for: `cite-${c.id}` }, box, ' ', h('span', { class: 'text', text: c.text })),
     h('p', { class: 'meta', text: [roomName(m, c.room), columnTitle(m, c.column), author && author.country, t('card.votes', { n: c.votes || 0 }),
-      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), tag);
+      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, moderate));
 }
 
 function renderConsolidation(app) {
@@ -192,7 +195,14 @@ function render(app) {
 }
 
 start(render, {
-  tick: (app) => { if (app.model.s.session.timers.length) renderRooms(app); },
+  // Only the timers' text changes each second: open menus and focus stay as they are.
+  tick: (app) => {
+    for (const el of document.querySelectorAll('[data-timer]')) {
+      const left = app.model.left(el.dataset.timer);
+      el.hidden = left === null;
+      if (left !== null) el.textContent = t('timer.left', { time: clock(left) });
+    }
+  },
   refused: (app, f) => {
     const kid = edits.get(f.id);
     if (f.code === 'conflict' && kEdit && kEdit.id === kid) {
@@ -237,6 +247,17 @@ start(render, {
     send({ type: 'assign_rooms', strategy: $('#a-strategy').value, scope: $('#a-everyone').checked ? 'everyone' : 'lobby' });
   });
   $('#back').addEventListener('click', () => send({ type: 'return_to_lobby' }));
+  $('#room-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    send({ type: 'create_room', name: $('#r-name').value });
+    $('#r-name').value = '';
+  });
+  $('#g-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!cited.size) { notice(t('facil.citing_none')); return; }
+    send({ type: 'group_cards', cards: [...cited], name: $('#g-name').value });
+    $('#g-name').value = '';
+  });
   $('#close-ws').addEventListener('click', () => send({ type: 'close_workshop' }));
   $('#reopen-ws').addEventListener('click', () => send({ type: 'reopen_workshop' }));
   $('#by').addEventListener('change', () => renderConsolidation(app));
