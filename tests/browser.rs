@@ -64,6 +64,16 @@ async fn participant_id(staff: &mut TestClient, name: &str) -> String {
     }
 }
 
+/// Waits until the page shows it lost the connection.
+async fn offline(page: &Page) {
+    page.until(
+        "status offline",
+        "return document.querySelector('#status').dataset.state === 'offline';",
+        vec![],
+    )
+    .await;
+}
+
 /// Waits until the page's connection is up and its outbox empty.
 async fn saved(page: &Page) {
     page.until(
@@ -218,12 +228,7 @@ async fn a_card_typed_while_the_server_is_down_is_sent_once_after_it_restarts() 
     drop(staff);
 
     server.kill().await;
-    ana.until(
-        "status offline",
-        "return document.querySelector('#status').dataset.state === 'offline';",
-        vec![],
-    )
-    .await;
+    offline(&ana).await;
     ana.type_into("#new-solutions", "Typed on a train without signal")
         .await;
     ana.click("[data-key=add-solutions]").await;
@@ -258,6 +263,30 @@ async fn a_card_typed_while_the_server_is_down_is_sent_once_after_it_restarts() 
     assert_eq!(
         cards_with_text(&fresh.welcome, "Typed on a train without signal"),
         1
+    );
+    drop(fresh);
+
+    // Without a reload, the page resumes from its last seq and gets what it missed.
+    server.kill().await;
+    offline(&ana).await;
+    server.restart_same_addr().await;
+    let mut staff = server.connect(&w.organizer_token).await;
+    staff
+        .ok(post_card(
+            &w.rooms[0],
+            "problems",
+            "Posted while Ana was away",
+        ))
+        .await;
+    ana.wait_text("#board", "Posted while Ana was away").await;
+    saved(&ana).await;
+    assert_eq!(
+        ana.js(
+            "return document.querySelector('#status').dataset.welcome;",
+            vec![]
+        )
+        .await,
+        "resumed"
     );
     ana.close().await;
 }

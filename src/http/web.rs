@@ -68,16 +68,6 @@ static ASSETS: LazyLock<HashMap<String, Asset>> = LazyLock::new(|| {
     map
 });
 
-/// Every embedded file's path under `web/` and its size, for tests and the size budget.
-pub fn embedded_files() -> Vec<(String, usize)> {
-    let mut files: Vec<_> = ASSETS
-        .iter()
-        .map(|(path, asset)| (path.clone(), asset.body.len()))
-        .collect();
-    files.sort();
-    files
-}
-
 fn serve(path: &str, headers: &HeaderMap) -> Response {
     let Some(asset) = ASSETS.get(path) else {
         return (

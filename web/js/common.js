@@ -43,7 +43,13 @@ export async function start(render, hooks = {}) {
       statusBox.dataset.state = s;
       statusBox.textContent = t(`status.${s}`, { n });
     },
-    welcome: (f) => { model.welcome(f); moved(); render(app); },
+    welcome: (f) => {
+      // Whether the last welcome replayed the missed events or sent a snapshot (and why).
+      statusBox.dataset.welcome = f.resumed ? 'resumed' : f.reason;
+      model.welcome(f);
+      moved();
+      render(app);
+    },
     event: (f) => {
       model.event(f);
       announce(app, f);
