@@ -136,6 +136,26 @@ async fn every_endpoint_answers_as_the_document_says() {
     let w = server.workshop().await;
     assert_eq!(created["title"], "Andes");
 
+    // Looking a join code up.
+    let found = c
+        .check(
+            "get",
+            "/api/codes/{code}",
+            get(&format!("/api/codes/{}", w.delegate_code))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(found["workshop"], w.id.as_str());
+    assert_eq!(found["role"], "delegate");
+    c.check(
+        "get",
+        "/api/codes/{code}",
+        get("/api/codes/NOSUCHCODE").send().await.unwrap(),
+    )
+    .await;
+
     // Joining.
     let join_path = "/api/workshops/{id}/join";
     let join = |id: &str, body: Value| {

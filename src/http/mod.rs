@@ -4,10 +4,12 @@
 //! no state of their own beyond the shared `AppState`.
 
 mod api;
+mod lookup;
 mod openapi;
 mod router;
 #[cfg(test)]
 mod tests;
+pub mod web;
 mod ws;
 
 pub use router::router;

@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{api, ws};
+use super::{api, lookup, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         api::create_workshop,
         api::erase,
         api::join,
+        lookup::lookup,
         api::overview,
         api::consolidation,
         api::export,

@@ -1,11 +1,12 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, ws, AppState};
+use super::{api, lookup, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::time::Duration;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -13,8 +14,24 @@ use tracing::Span;
 /// Largest request body the REST API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The web client's pages and files (`src/http/web.rs`), compressed when the browser
+/// accepts it.
+fn web_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(web::join_page))
+        .route("/j/{code}", get(web::join_link))
+        .route("/delegate", get(web::delegate_page))
+        .route("/facilitator", get(web::facilitator_page))
+        .route("/organizer", get(web::organizer_page))
+        .route("/static/{*path}", get(web::static_file))
+        .route("/qr.svg", get(web::qr))
+        .layer(CompressionLayer::new())
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(web_routes())
+        .route("/api/codes/{code}", get(lookup::lookup))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))

@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
-pub use workshop::{JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle};
+pub use workshop::{
+    CodeInfo, JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle,
+};
 
 /// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
 pub fn now_ms() -> i64 {
@@ -241,6 +243,29 @@ impl Hub {
         let joined = answer.await.map_err(|_| HubError::unavailable())??;
         crate::metrics::participant_joined();
         Ok(joined)
+    }
+
+    /// What a join code opens: the workshop, the role and what the join page shows.
+    pub async fn lookup_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<(WorkshopId, CodeInfo)>, HubError> {
+        let code = auth::normalize_code(code);
+        if code.is_empty() || code.len() > 64 {
+            return Ok(None);
+        }
+        let Some(id) = self.store.workshop_by_code(&code).await? else {
+            return Ok(None);
+        };
+        let handle = match self.workshop(id).await {
+            Ok(handle) => handle,
+            Err(e) if e.code == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (reply, answer) = oneshot::channel();
+        handle.send(Msg::Describe { code, reply }).await?;
+        let info = answer.await.map_err(|_| HubError::unavailable())?;
+        Ok(info.map(|info| (id, info)))
     }
 
     /// Finds the workshop and participant a token belongs to.

@@ -89,6 +89,12 @@ pub enum Msg {
         participant: ParticipantId,
         reply: oneshot::Sender<Result<Box<Workshop>, HubError>>,
     },
+    /// What a join code opens here: the role it gives, the title and the languages (for the
+    /// join page's lookup); `None` when the code is neither of this workshop's codes.
+    Describe {
+        code: String,
+        reply: oneshot::Sender<Option<CodeInfo>>,
+    },
     /// Forget a connection. Answered once every earlier message of it was handled, so its
     /// last acks are already queued when the reply arrives.
     Unsubscribe {
@@ -101,6 +107,14 @@ pub enum Msg {
         by: ParticipantId,
         reply: oneshot::Sender<Result<(), HubError>>,
     },
+}
+
+/// What `Msg::Describe` answers.
+#[derive(Clone, Debug)]
+pub struct CodeInfo {
+    pub role: Role,
+    pub title: String,
+    pub languages: Vec<String>,
 }
 
 /// The reports staff can ask for over REST.
@@ -734,6 +748,24 @@ impl WorkshopActor {
                 };
                 let _caller_may_be_gone = reply.send(snapshot);
             }
+            Msg::Describe { code, reply } => {
+                let code = auth::normalize_code(&code);
+                let role = if auth::secrets_match(&code, &self.codes.delegate) {
+                    Some(Role::Delegate)
+                } else if auth::secrets_match(&code, &self.codes.facilitator) {
+                    Some(Role::Facilitator)
+                } else {
+                    None
+                };
+                let info = role
+                    .zip(self.state.settings.as_ref())
+                    .map(|(role, s)| CodeInfo {
+                        role,
+                        title: s.title.clone(),
+                        languages: s.languages.clone(),
+                    });
+                let _caller_may_be_gone = reply.send(info);
+            }
             // Handled in `handle` before the commit; never deferred to here.
             Msg::Command { .. } | Msg::Join { .. } | Msg::Tick | Msg::Erase { .. } => {}
         }
@@ -831,6 +863,10 @@ fn refuse(msg: Msg, error: HubError) {
         }
         Msg::Export { reply, .. } => {
             let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Describe { reply, .. } => {
+            // An erased workshop opens no code.
+            let _caller_may_be_gone = reply.send(None);
         }
         Msg::Unsubscribe { done, .. } => {
             let _caller_may_be_gone = done.send(());

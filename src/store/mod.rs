@@ -154,6 +154,14 @@ impl Store {
         }
     }
 
+    /// The workshop a join code opens (delegate or facilitator code), already normalized
+    /// (`auth::normalize_code`); `None` when no workshop has it.
+    pub async fn workshop_by_code(&self, code: &str) -> Result<Option<WorkshopId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.workshop_by_code(code).await,
+        }
+    }
+
     /// Flushes and closes the database (for SQLite: checkpoints the WAL).
     pub async fn close(&self) {
         match self {

@@ -234,6 +234,20 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub async fn workshop_by_code(&self, code: &str) -> Result<Option<WorkshopId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM workshops WHERE facilitator_code = ? OR delegate_code = ? LIMIT 1",
+        )
+        .bind(code)
+        .bind(code)
+        .fetch_optional(&self.reader)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some(parse_id(&row.try_get::<String, _>(0)?)?)),
+        }
+    }
+
     pub async fn close(&self) {
         self.reader.close().await;
         // Closing the last connection of a WAL database checkpoints it.

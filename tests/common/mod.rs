@@ -70,6 +70,10 @@ impl TestServer {
     /// Starts the binary on the same database; waits until it serves. Returns stdout lines
     /// printed up to and including the demo block (when any).
     async fn spawn(&mut self, extra: &[&str]) -> Vec<String> {
+        self.spawn_at("127.0.0.1:0", extra).await
+    }
+
+    async fn spawn_at(&mut self, bind: &str, extra: &[&str]) -> Vec<String> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -78,7 +82,7 @@ impl TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cabildo"))
             .arg("serve")
             .arg("--addr")
-            .arg("127.0.0.1:0")
+            .arg(bind)
             .arg("--db")
             .arg(self.db_path())
             .args(extra)
@@ -165,6 +169,14 @@ impl TestServer {
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "stop the server first");
         self.spawn(&[]).await;
+    }
+
+    /// Starts the server again on the same database and the same address, so that a
+    /// browser page loaded from it can reconnect.
+    pub async fn restart_same_addr(&mut self) {
+        assert!(self.child.is_none(), "stop the server first");
+        let addr = self.addr.clone();
+        self.spawn_at(&addr, &[]).await;
     }
 
     pub fn log(&self) -> String {

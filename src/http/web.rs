@@ -1,0 +1,178 @@
+//! The web client: the pages in `web/`, embedded in the binary at build time (a copied
+//! binary serves them alone), and the QR code of a join link.
+//!
+//! Pages carry a strict Content-Security-Policy (scripts, styles, images and connections
+//! from this origin only; no inline script or style). Every file carries an `ETag` (a hash
+//! of its bytes) and `Cache-Control: no-cache`, so a browser keeps it and revalidates with
+//! `If-None-Match` (answered `304 Not Modified`); the router compresses them.
+
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use include_dir::{include_dir, Dir};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
+
+/// The policy of every page: nothing inline, nothing from another origin.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Longest text the QR endpoint encodes (a join link is far shorter).
+const QR_MAX_BYTES: usize = 300;
+
+struct Asset {
+    body: &'static [u8],
+    mime: &'static str,
+    etag: HeaderValue,
+}
+
+fn mime(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+fn etag_of(bytes: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(bytes);
+    HeaderValue::from_str(&format!("\"{}\"", &hex::encode(digest)[..20]))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+static ASSETS: LazyLock<HashMap<String, Asset>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    let mut dirs = vec![&WEB];
+    while let Some(dir) = dirs.pop() {
+        for file in dir.files() {
+            let path = file.path().to_string_lossy().replace('\\', "/");
+            let asset = Asset {
+                body: file.contents(),
+                mime: mime(&path),
+                etag: etag_of(file.contents()),
+            };
+            map.insert(path, asset);
+        }
+        dirs.extend(dir.dirs());
+    }
+    map
+});
+
+fn serve(path: &str, headers: &HeaderMap) -> Response {
+    let Some(asset) = ASSETS.get(path) else {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "not found\n",
+        )
+            .into_response();
+    };
+    let mut response = if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == asset.etag.as_bytes())
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime))],
+            asset.body,
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::ETAG, asset.etag.clone());
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if asset.mime.starts_with("text/html") {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    response
+}
+
+/// `/` and `/j/{code}`: the join page (the code is read from the address by the page).
+pub async fn join_page(headers: HeaderMap) -> Response {
+    serve("index.html", &headers)
+}
+
+pub async fn join_link(_code: Path<String>, headers: HeaderMap) -> Response {
+    serve("index.html", &headers)
+}
+
+pub async fn delegate_page(headers: HeaderMap) -> Response {
+    serve("delegate.html", &headers)
+}
+
+pub async fn facilitator_page(headers: HeaderMap) -> Response {
+    serve("facilitator.html", &headers)
+}
+
+pub async fn organizer_page(headers: HeaderMap) -> Response {
+    serve("organizer.html", &headers)
+}
+
+/// `/static/{*path}`: scripts, styles and translations. Pages are served only at their
+/// own addresses, so that each carries its policy.
+pub async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    if path.ends_with(".html") {
+        return serve("", &headers);
+    }
+    serve(&path, &headers)
+}
+
+#[derive(Deserialize)]
+pub struct QrQuery {
+    text: Option<String>,
+}
+
+/// `GET /qr.svg?text=…`: the QR code of a short text (a join link) as an SVG image, made
+/// here so that no third-party service ever sees a join link.
+pub async fn qr(Query(query): Query<QrQuery>) -> Response {
+    let text = query.text.unwrap_or_default();
+    if text.is_empty() || text.len() > QR_MAX_BYTES {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("`text` must be 1-{QR_MAX_BYTES} bytes\n"),
+        )
+            .into_response();
+    }
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CACHE_CONTROL, "private, max-age=86400"),
+                ],
+                svg,
+            )
+                .into_response()
+        }
+        Err(_) => (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "that text does not fit in a QR code\n",
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,39 @@
+// DOM helpers. Text always goes in as text (textContent), never as HTML.
+export function h(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
+  return e;
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+// Replaces the children of `box`, keeping the keyboard focus on the element with the same
+// data-key (re-rendering must not throw a keyboard user back to the top of the page).
+export function fill(box, ...kids) {
+  const active = document.activeElement;
+  const key = active && box.contains(active) ? active.dataset.key : null;
+  box.replaceChildren(...kids.flat().filter(Boolean));
+  if (key) {
+    const again = box.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (again) again.focus();
+  }
+}
+
+// Says something in a live region (screen readers announce it) and shows it.
+export function say(region, text) {
+  const el = typeof region === 'string' ? $(region) : region;
+  if (!el) return;
+  el.textContent = '';
+  setTimeout(() => { el.textContent = text; }, 30);
+}
+
+export function uid() {
+  return crypto.randomUUID ? crypto.randomUUID()
+    : Date.now().toString(36) + Math.random().toString(36).slice(2);
+}

@@ -1,0 +1,67 @@
+// Translations: web/i18n/<lang>.json. Every visible string comes from there.
+export const LANGS = ['en', 'es', 'pt'];
+let dict = {};
+let lang = 'en';
+const listeners = [];
+
+export function pick(wanted) {
+  for (const l of [wanted, localStorage.getItem('cabildo.lang'),
+    ...(navigator.languages || [navigator.language])]) {
+    const short = (l || '').slice(0, 2).toLowerCase();
+    if (LANGS.includes(short)) return short;
+  }
+  return 'en';
+}
+
+export async function load(wanted) {
+  const l = pick(wanted);
+  const r = await fetch(`/static/i18n/${l}.json`);
+  dict = await r.json();
+  lang = l;
+  localStorage.setItem('cabildo.lang', l);
+  document.documentElement.lang = l;
+  apply(document);
+  for (const f of listeners) f(l);
+  return l;
+}
+
+export const current = () => lang;
+export const onChange = (f) => listeners.push(f);
+
+export function t(key, vars) {
+  let s = dict[key];
+  if (s === undefined) return key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.split(`{${k}}`).join(String(v));
+  return s;
+}
+
+// An error frame or body, in the reader's language.
+export function errorText(code) {
+  return t(`error.${code}`) === `error.${code}` ? t('error.unknown') : t(`error.${code}`);
+}
+
+export function apply(root) {
+  for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
+  for (const e of root.querySelectorAll('[data-i18n-placeholder]')) e.placeholder = t(e.dataset.i18nPlaceholder);
+  for (const e of root.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
+  const title = document.querySelector('title[data-i18n]');
+  if (title) document.title = t(title.dataset.i18n);
+}
+
+// Wires a <select id="lang"> to switch language at any time.
+export function switcher(select, onPick) {
+  select.replaceChildren(...LANGS.map((l) => {
+    const o = document.createElement('option');
+    o.value = l; o.textContent = t(`lang.${l}`);
+    return o;
+  }));
+  select.value = lang;
+  select.addEventListener('change', async () => {
+    await load(select.value);
+    if (onPick) onPick(select.value);
+  });
+  onChange(() => {
+    for (const o of select.options) o.textContent = t(`lang.${o.value}`);
+    select.value = lang;
+  });
+}

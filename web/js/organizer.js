@@ -1,0 +1,175 @@
+// The organizer's page: create a workshop, hand out codes (links and a QR code made by the
+// server), follow progress, export, close or reopen, and erase.
+import { $, h, fill, say } from './dom.js';
+import { load, t, errorText, switcher, LANGS, onChange, current } from './i18n.js';
+import { Conn } from './conn.js';
+import { Model } from './model.js';
+import { saveSession, forget } from './common.js';
+
+const FORMATS = ['md', 'html', 'docx', 'csv', 'json'];
+let session = null;
+let conn = null;
+const model = new Model();
+
+function notice(text) { const n = $('#notice'); n.hidden = false; say(n, text); }
+
+function lines(id) { return $(id).value.split('\n').map((s) => s.trim()).filter(Boolean); }
+
+function slug(s, i) {
+  const k = s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 32);
+  return k || `k${i + 1}`;
+}
+
+function labelled(list) {
+  const seen = new Set();
+  return list.map((title, i) => {
+    let key = slug(title, i);
+    while (seen.has(key)) key = `${key.slice(0, 28)}-${i + 1}`;
+    seen.add(key);
+    return { key, title };
+  });
+}
+
+function fillForm() {
+  options($('#language'), LANGS);
+  const box = $('#languages');
+  const checked = new Set([...box.querySelectorAll('input:checked')].map((x) => x.value));
+  fill(box, LANGS.map((l) => {
+    const cb = h('input', { type: 'checkbox', value: l, id: `lg-${l}` });
+    cb.checked = !box.children.length || checked.has(l);
+    return h('label', { for: `lg-${l}` }, cb, ` ${t(`lang.${l}`)}`);
+  }));
+  for (const [id, key] of [['#rooms', 'org.default_rooms'], ['#columns', 'org.default_columns'], ['#themes', 'org.default_themes']]) {
+    if (!$(id).dataset.touched) $(id).value = t(key).split('|').join('\n');
+  }
+}
+
+function options(sel, langs) {
+  const keep = sel.value || current();
+  sel.replaceChildren(...langs.map((l) => h('option', { value: l, text: t(`lang.${l}`) })));
+  sel.value = keep;
+}
+
+async function create(ev) {
+  ev.preventDefault();
+  const language = $('#language').value;
+  const languages = [...$('#languages').querySelectorAll('input:checked')].map((x) => x.value);
+  if (!languages.includes(language)) languages.push(language);
+  const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value) };
+  // Lists left as suggested go as the server's defaults (their titles are then translated
+  // in reports); edited lists go as typed.
+  if ($('#rooms').dataset.touched) body.rooms = lines('#rooms');
+  if ($('#columns').dataset.touched) body.columns = labelled(lines('#columns'));
+  if ($('#themes').dataset.touched) body.themes = labelled(lines('#themes'));
+  $('#create-button').disabled = true;
+  try {
+    const r = await fetch('/api/workshops', { method: 'POST', headers: { Authorization: `Bearer ${$('#admin').value}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const v = await r.json().catch(() => ({}));
+    if (!r.ok) { notice(errorText(v.code)); return; }
+    session = { workshop: v.id, token: v.organizer_token, participant: v.organizer_id, role: 'organizer', language: current(),
+      title: v.title, delegate_code: v.delegate_code, facilitator_code: v.facilitator_code };
+    saveSession(session);
+    history.replaceState(null, '', `/organizer?w=${v.id}`);
+    show();
+  } catch {
+    notice(t('error.offline'));
+  } finally {
+    $('#create-button').disabled = false;
+  }
+}
+
+function show() {
+  $('#create').hidden = true;
+  $('#workshop').hidden = false;
+  $('#ws-title').textContent = session.title;
+  for (const [p, code] of [['d', session.delegate_code], ['f', session.facilitator_code]]) {
+    const link = `${location.origin}/j/${code}`;
+    $(`#${p}-code`).textContent = code;
+    $(`#${p}-link`).textContent = link;
+    $(`#${p}-link`).href = link;
+    $(`#${p}-copy`).onclick = async () => {
+      try { await navigator.clipboard.writeText(link); say('#announce', t('org.copied')); notice(t('org.copied')); } catch { notice(link); }
+    };
+  }
+  $('#qr').src = `/qr.svg?text=${encodeURIComponent(`${location.origin}/j/${session.delegate_code}`)}`;
+  $('#qr').alt = t('org.qr');
+  $('#facil-view').href = `/facilitator?w=${session.workshop}`;
+  fill($('#exports'), FORMATS.map((f) => h('button', { type: 'button', 'data-format': f, text: t(`org.format_${f}`), onclick: () => download(f) })));
+  if (!conn) connect();
+}
+
+async function download(format) {
+  const r = await fetch(`/api/workshops/${session.workshop}/export?format=${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!r.ok) { const v = await r.json().catch(() => ({})); notice(errorText(v.code)); return; }
+  const name = (r.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
+  const url = URL.createObjectURL(await r.blob());
+  const a = h('a', { href: url, download: name ? name[1] : `cabildo.${format}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  notice(t('org.exported', { format: t(`org.format_${format}`) }));
+}
+
+function progress() {
+  const m = model;
+  if (!m.s) return;
+  const delegates = m.s.participants.filter((p) => p.role === 'delegate' && !p.removed);
+  const countries = new Set(delegates.map((p) => p.country));
+  $('#totals').textContent = t('org.totals', { delegates: delegates.length, countries: countries.size, cards: m.s.cards.length, conclusions: (m.s.conclusions || []).length });
+  fill($('#progress'), m.s.rooms.filter((r) => !r.removed).map((r) => h('li', { text: t('org.room_line', {
+    room: r.name, phase: t(`phase.${r.phase}`), people: m.members(r.id).length, cards: m.s.cards.filter((c) => c.room === r.id).length }) })));
+  $('#close-ws').hidden = m.s.session.closed;
+  $('#reopen-ws').hidden = !m.s.session.closed;
+}
+
+function connect() {
+  conn = new Conn(session.token, `${session.workshop}.${session.participant}`, {
+    status: (s, n) => { $('#status').dataset.state = s; $('#status').textContent = t(`status.${s}`, { n }); },
+    welcome: (f) => { model.welcome(f); progress(); },
+    event: (f) => { model.event(f); progress(); },
+    snapshot: (f) => { model.snapshot(f.snapshot); progress(); },
+    presence: (f) => model.presence(f),
+    answer: (f) => { if (f.type === 'error') notice(errorText(f.code)); },
+    fatal: (why) => { notice(t(`fatal.${why}`)); },
+  });
+  conn.start();
+}
+
+async function erase(ev) {
+  ev.preventDefault();
+  if ($('#erase-confirm').value.trim() !== session.title.trim()) { notice(t('org.erase_mismatch')); return; }
+  const r = await fetch(`/api/workshops/${session.workshop}`, { method: 'DELETE', headers: { Authorization: `Bearer ${session.token}` } }).catch(() => null);
+  if (!r) { notice(t('error.offline')); return; }
+  if (r.status === 204 || r.status === 404) {
+    const gone = r.status === 204 || (await r.json().catch(() => ({}))).message !== 'no such endpoint';
+    if (!gone) { notice(t('org.erase_unsupported')); return; }
+    if (conn) conn.stopped = true;
+    forget(session.workshop);
+    $('#workshop').hidden = true;
+    $('#create').hidden = false;
+    notice(t('org.erased'));
+    return;
+  }
+  const v = await r.json().catch(() => ({}));
+  notice(errorText(v.code));
+}
+
+async function main() {
+  await load();
+  switcher($('#lang'));
+  fillForm();
+  onChange(() => { fillForm(); if (session) show(); progress(); });
+  for (const id of ['#rooms', '#columns', '#themes']) $(id).addEventListener('input', () => { $(id).dataset.touched = '1'; });
+  $('#create').addEventListener('submit', create);
+  $('#erase').addEventListener('submit', erase);
+  $('#close-ws').addEventListener('click', () => conn.send({ type: 'close_workshop' }));
+  $('#reopen-ws').addEventListener('click', () => conn.send({ type: 'reopen_workshop' }));
+  const w = new URLSearchParams(location.search).get('w');
+  if (w) {
+    try { session = JSON.parse(localStorage.getItem(`cabildo.session.${w}`)); } catch { session = null; }
+    if (session && session.role === 'organizer') show(); else session = null;
+  }
+}
+
+main();
