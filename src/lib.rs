@@ -45,7 +45,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = store::Store::Sqlite(store::SqliteStore::open(&config.db).await?);
-    let hub = hub::Hub::new(store.clone());
+    let hub = hub::Hub::with_limits(store.clone(), config.limits.clone());
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("Cabildo listening on {base}");
@@ -82,6 +82,7 @@ pub async fn run(
     let state = http::AppState {
         hub: hub.clone(),
         admin_token: config.admin_token.clone().into(),
+        origins: std::sync::Arc::new(http::origin::Origins::new(config.allowed_origins.clone())),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub_for_signal = hub.clone();

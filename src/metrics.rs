@@ -18,6 +18,10 @@ pub struct Metrics {
     /// Group commits and their failures.
     pub commits: AtomicU64,
     pub commit_failures: AtomicU64,
+    /// Commands refused by a rate limit (`rate_limited`).
+    pub rate_limited: AtomicU64,
+    /// Connections closed for flooding (4029) or refused as one too many (4030).
+    pub flood_closes: AtomicU64,
 }
 
 impl Metrics {
@@ -77,6 +81,18 @@ impl Metrics {
             "counter",
             "Group commits that failed.",
             get(&self.commit_failures),
+        );
+        metric(
+            "cabildo_rate_limited_total",
+            "counter",
+            "Commands refused by a rate limit.",
+            get(&self.rate_limited),
+        );
+        metric(
+            "cabildo_flood_closes_total",
+            "counter",
+            "Connections closed for flooding or refused as one too many for their participant.",
+            get(&self.flood_closes),
         );
         out
     }

@@ -4,6 +4,7 @@
 //! no state of their own beyond the shared `AppState`.
 
 mod api;
+pub mod origin;
 mod router;
 mod ws;
 
@@ -17,4 +18,6 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// The admin token that may create workshops. Compared in constant time, never logged.
     pub admin_token: Arc<str>,
+    /// Origins allowed besides the server's own (`origin.rs`).
+    pub origins: Arc<origin::Origins>,
 }

@@ -22,22 +22,35 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// How long a test waits to be confident that something does not arrive.
 pub const QUIET: Duration = Duration::from_millis(300);
 
+/// Flags every test server gets unless it asks otherwise: command rate limits off, so that
+/// tests of other features may send commands as fast as they like. `tests/limits.rs` runs
+/// servers with the real defaults.
+pub const NO_RATE_LIMITS: [&str; 4] = ["--rate-limit", "0", "--participant-rate-limit", "0"];
+
 /// A running `cabildo serve` process.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub addr: String,
     child: Option<Child>,
     pub http: reqwest::Client,
+    /// Flags given to every start and restart.
+    args: Vec<String>,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(&NO_RATE_LIMITS).await
+    }
+
+    /// Starts a server with these flags (and nothing else) after `serve --addr --db`.
+    pub async fn start_with(args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = TestServer {
             dir,
             addr: String::new(),
             child: None,
             http: reqwest::Client::new(),
+            args: args.iter().map(|a| a.to_string()).collect(),
         };
         server.spawn(&[]).await;
         server
@@ -52,6 +65,7 @@ impl TestServer {
             addr: String::new(),
             child: None,
             http: reqwest::Client::new(),
+            args: NO_RATE_LIMITS.iter().map(|a| a.to_string()).collect(),
         };
         let out = server.spawn(&["--demo"]).await;
         (server, out)
@@ -79,6 +93,7 @@ impl TestServer {
             .arg("127.0.0.1:0")
             .arg("--db")
             .arg(self.db_path())
+            .args(&self.args)
             .args(extra)
             .env("CABILDO_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("RUST_LOG", "cabildo=debug")
@@ -134,6 +149,11 @@ impl TestServer {
 
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
     }
 
     /// `kill -9`: no chance to flush or say goodbye.
@@ -277,7 +297,36 @@ pub struct Member {
     pub role: String,
 }
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Sends `hello` with `token` on a raw socket.
+pub async fn raw_hello(ws: &mut Socket, token: &str) {
+    let hello = json!({"type": "hello", "token": token}).to_string();
+    ws.send(Message::text(hello)).await.expect("hello");
+}
+
+/// The next text frame of a raw socket as JSON; `None` when the socket closes or nothing
+/// comes within `WAIT`.
+pub async fn raw_json(ws: &mut Socket) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.ok()??.ok()? {
+            Message::Text(t) => return Some(serde_json::from_str(&t).expect("JSON")),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Reads a raw socket until its close frame; returns the close code.
+pub async fn raw_close_code(ws: &mut Socket) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.ok()?? {
+            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
 
 /// A real WebSocket client. Events and other frames that arrive while waiting for an
 /// answer are kept, in order, for `next_event`.
@@ -288,6 +337,8 @@ pub struct TestClient {
     pub seq: u64,
     pending: std::collections::VecDeque<Value>,
     counter: u64,
+    /// The close code, once `recv` met the close frame.
+    pub closed_with: Option<u16>,
 }
 
 impl TestClient {
@@ -309,6 +360,7 @@ impl TestClient {
             seq: 0,
             pending: Default::default(),
             counter: 0,
+            closed_with: None,
         };
         let welcome = client.recv().await.expect("welcome");
         assert_eq!(welcome["type"], "welcome", "{welcome}");
@@ -345,7 +397,10 @@ impl TestClient {
                     }
                     return Some(v);
                 }
-                Message::Close(_) => return None,
+                Message::Close(frame) => {
+                    self.closed_with = frame.map(|f| u16::from(f.code));
+                    return None;
+                }
                 _ => continue,
             }
         }
@@ -353,6 +408,9 @@ impl TestClient {
 
     /// Waits for the close frame; returns its code.
     pub async fn close_code(&mut self) -> Option<u16> {
+        if self.closed_with.is_some() {
+            return self.closed_with;
+        }
         loop {
             let msg = tokio::time::timeout(WAIT, self.socket.next())
                 .await
@@ -404,6 +462,28 @@ impl TestClient {
             }
             self.pending.push_back(v);
         }
+    }
+
+    /// Sends every command (each must carry its `id`) without waiting, then collects their
+    /// answers, in the order the commands were sent. `None` for a command left unanswered
+    /// when the connection closed.
+    pub async fn pipeline(&mut self, commands: &[Value]) -> Vec<Option<Value>> {
+        for c in commands {
+            self.send(c.clone()).await;
+        }
+        let mut answers: std::collections::HashMap<String, Value> = Default::default();
+        while answers.len() < commands.len() {
+            let Some(v) = self.recv().await else { break };
+            if (v["type"] == "ack" || v["type"] == "error") && v["id"].is_string() {
+                answers.insert(v["id"].as_str().unwrap_or_default().to_string(), v);
+            } else {
+                self.pending.push_back(v);
+            }
+        }
+        commands
+            .iter()
+            .map(|c| answers.remove(c["id"].as_str().expect("command id")))
+            .collect()
     }
 
     /// Sends a command that must be acknowledged; returns the ack's seq.
