@@ -1,8 +1,10 @@
 //! The command line and environment: `cabildo serve|demo|export|import|backup|erase` and
 //! their settings.
 
+use crate::hub::limits::Limits;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -119,6 +121,98 @@ pub struct ServeArgs {
     /// Load the reference workshop before serving (same as `cabildo demo`).
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Origins, besides the server's own, whose browsers may open the WebSocket and call
+    /// state-changing REST endpoints: a comma-separated list like
+    /// `https://workshop.example.org,http://localhost:5173`.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub allowed_origins: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Flood control and liveness (see `hub::limits`). A rate of 0 turns that limit off.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Commands per second one WebSocket connection may sustain.
+    #[arg(long, global = true, env = "CABILDO_RATE_LIMIT", default_value_t = 20)]
+    pub rate_limit: u32,
+    /// Commands one connection may send in a burst before `--rate-limit` applies.
+    #[arg(long, global = true, env = "CABILDO_RATE_BURST", default_value_t = 100)]
+    pub rate_burst: u32,
+    /// Commands per second one participant may sustain over all their connections.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_PARTICIPANT_RATE_LIMIT",
+        default_value_t = 40
+    )]
+    pub participant_rate_limit: u32,
+    /// Commands one participant may send in a burst over all their connections.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_PARTICIPANT_RATE_BURST",
+        default_value_t = 200
+    )]
+    pub participant_rate_burst: u32,
+    /// Rate-limited commands within 10 s after which the connection is closed (4029);
+    /// 0: never.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_FLOOD_CLOSE_AFTER",
+        default_value_t = 200
+    )]
+    pub flood_close_after: u32,
+    /// Open WebSocket connections one participant may hold (0: no limit); one more is
+    /// closed with 4030.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_MAX_CONNECTIONS_PER_PARTICIPANT",
+        default_value_t = 10
+    )]
+    pub max_connections_per_participant: usize,
+    /// Seconds between the server's pings.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_PING_INTERVAL",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub ping_interval: u64,
+    /// Seconds of silence (no message, no pong) after which a connection is closed (4002);
+    /// keep it at least twice the ping interval.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_IDLE_TIMEOUT",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86400)
+    )]
+    pub idle_timeout: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            connection_rate: self.rate_limit,
+            connection_burst: self.rate_burst,
+            participant_rate: self.participant_rate_limit,
+            participant_burst: self.participant_rate_burst,
+            flood_close_after: self.flood_close_after,
+            max_connections_per_participant: self.max_connections_per_participant,
+            ping_interval: Duration::from_secs(self.ping_interval),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+        }
+    }
 }
 
 /// Everything `run` needs, resolved.
@@ -129,6 +223,9 @@ pub struct Config {
     /// Whether the admin token was generated (and so must be printed to be usable).
     pub admin_token_generated: bool,
     pub demo: bool,
+    /// Origins allowed besides the server's own (`http::origin`), normalised.
+    pub allowed_origins: Vec<String>,
+    pub limits: Limits,
 }
 
 impl Config {
@@ -142,6 +239,14 @@ impl Config {
             admin_token,
             admin_token_generated,
             demo: args.demo,
+            allowed_origins: args
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim())
+                .filter(|o| !o.is_empty())
+                .map(crate::http::origin::normalize)
+                .collect(),
+            limits: args.limits.limits(),
         }
     }
 }

@@ -46,7 +46,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     metrics::handle();
     let store = store::Store::Sqlite(store::SqliteStore::open(&config.db).await?);
-    let hub = hub::Hub::new(store.clone());
+    let hub = hub::Hub::with_limits(store.clone(), config.limits.clone());
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("Cabildo listening on {base}");
@@ -84,6 +84,7 @@ pub async fn run(
         hub: hub.clone(),
         admin_token: config.admin_token.clone().into(),
         ready_checks: Default::default(),
+        origins: std::sync::Arc::new(http::origin::Origins::new(config.allowed_origins.clone())),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub_for_signal = hub.clone();

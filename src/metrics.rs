@@ -22,6 +22,7 @@ pub const COMMITS: &str = "cabildo_commits_total";
 pub const COMMIT_FAILURES: &str = "cabildo_commit_failures_total";
 pub const STORE_SECONDS: &str = "cabildo_store_seconds";
 pub const RATE_LIMITED: &str = "cabildo_rate_limited_total";
+pub const FLOOD_CLOSES: &str = "cabildo_flood_closes_total";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -52,6 +53,7 @@ pub fn handle() -> &'static PrometheusHandle {
             SLOW_CLIENTS,
             COMMITS,
             COMMIT_FAILURES,
+            FLOOD_CLOSES,
         ] {
             counter!(name).absolute(0);
         }
@@ -86,6 +88,10 @@ fn describe() {
         STORE_SECONDS,
         Unit::Seconds,
         "Time spent in the store, by operation (create, append, load, erase)."
+    );
+    describe_counter!(
+        FLOOD_CLOSES,
+        "Connections closed for flooding (4029) or as one too many for their participant (4030)."
     );
     describe_counter!(
         RATE_LIMITED,
@@ -154,4 +160,9 @@ pub fn store_latency(op: &'static str, took: Duration) {
 /// (for example `join` or `commands`); keep the set of names small and fixed.
 pub fn rate_limited(limit: &'static str) {
     counter!(RATE_LIMITED, "limit" => limit).increment(1);
+}
+
+/// A connection closed for flooding (4029) or as one too many for its participant (4030).
+pub fn flood_closed() {
+    counter!(FLOOD_CLOSES).increment(1);
 }

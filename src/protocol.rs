@@ -38,6 +38,10 @@ pub mod close {
     pub const TOO_SLOW: u16 = 4008;
     /// The server is shutting down or restarting; reconnect and resume.
     pub const RESTARTING: u16 = 4012;
+    /// The connection kept sending commands after being answered `rate_limited`.
+    pub const FLOODING: u16 = 4029;
+    /// The participant already holds the maximum number of open connections.
+    pub const TOO_MANY_CONNECTIONS: u16 = 4030;
 }
 
 /// Stable error codes, shared by WebSocket `error` frames and REST error bodies.

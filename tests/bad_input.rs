@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -162,7 +162,7 @@ async fn a_binary_frame_is_invalid_with_a_null_id() {
     ws.send(Message::binary(post.to_string().into_bytes()))
         .await
         .expect("send");
-    let e = next_json(&mut ws).await.expect("an answer");
+    let e = raw_json(&mut ws).await.expect("an answer");
     assert_eq!(e["type"], "error", "{e}");
     assert_eq!(e["code"], "invalid", "{e}");
     assert_eq!(e["id"], Value::Null, "{e}");
@@ -208,7 +208,7 @@ async fn a_frame_over_64_kib_closes_the_connection_with_1009() {
     // Also as the very first frame.
     let mut ws = TestClient::raw(&s.server.ws_url()).await;
     let _ = ws.send(Message::text(huge.to_string())).await;
-    assert_eq!(close_code(&mut ws).await, Some(1009));
+    assert_eq!(raw_close_code(&mut ws).await, Some(1009));
     // And as a message of three 30 KiB fragments: each frame fits, the message does not.
     let mut ws = raw_welcomed(&s.server, &s.ana.token).await;
     let text = sized_post(&s.room(), "frag", 90 * 1024);
@@ -218,7 +218,7 @@ async fn a_frame_over_64_kib_closes_the_connection_with_1009() {
         let frame = Frame::message(piece.to_vec(), OpCode::Data(opcode), last);
         let _ = ws.send(Message::Frame(frame)).await;
     }
-    assert_eq!(close_code(&mut ws).await, Some(1009));
+    assert_eq!(raw_close_code(&mut ws).await, Some(1009));
     s.others_still_served().await;
 }
 
@@ -230,12 +230,12 @@ async fn a_first_frame_that_is_not_hello_closes_with_4000() {
     ws.send(Message::text(post.to_string()))
         .await
         .expect("send");
-    let e = next_json(&mut ws).await.expect("an error before closing");
+    let e = raw_json(&mut ws).await.expect("an error before closing");
     assert_eq!(
         (&e["type"], &e["code"]),
         (&json!("error"), &json!("invalid"))
     );
-    assert_eq!(close_code(&mut ws).await, Some(4000));
+    assert_eq!(raw_close_code(&mut ws).await, Some(4000));
     assert!(s.cards().await.is_empty());
 }
 
@@ -248,7 +248,7 @@ async fn a_hello_with_a_bad_token_closes_with_4001() {
         ws.send(Message::text(hello.to_string()))
             .await
             .expect("send");
-        assert_eq!(close_code(&mut ws).await, Some(4001), "token {token:?}");
+        assert_eq!(raw_close_code(&mut ws).await, Some(4001), "token {token:?}");
     }
 }
 
@@ -293,7 +293,7 @@ async fn after_every_kind_of_bad_input_the_server_still_serves_others_and_never_
     ] {
         let mut ws = TestClient::raw(&s.server.ws_url()).await;
         ws.send(Message::text(first)).await.expect("send");
-        assert_eq!(close_code(&mut ws).await, Some(4000), "{first}");
+        assert_eq!(raw_close_code(&mut ws).await, Some(4000), "{first}");
     }
     let huge = "x".repeat(65 * 1024);
     s.a.send_text(&huge).await;
@@ -318,7 +318,7 @@ async fn tokens_are_never_written_to_the_log() {
     ))
     .await
     .expect("send");
-    assert_eq!(close_code(&mut ws).await, Some(4001));
+    assert_eq!(raw_close_code(&mut ws).await, Some(4001));
     drop((b, o));
     tokio::time::sleep(QUIET).await;
 
@@ -437,39 +437,17 @@ async fn raw_welcomed(server: &TestServer, token: &str) -> Ws {
     let mut ws = TestClient::raw(&server.ws_url()).await;
     let hello = json!({"type": "hello", "token": token}).to_string();
     ws.send(Message::text(hello)).await.expect("hello");
-    let welcome = next_json(&mut ws).await.expect("welcome");
+    let welcome = raw_json(&mut ws).await.expect("welcome");
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     ws
-}
-
-/// The next text frame as JSON; `None` when the socket closes or nothing comes in time.
-async fn next_json(ws: &mut Ws) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.ok()??.ok()? {
-            Message::Text(t) => return Some(serde_json::from_str(&t).expect("JSON")),
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
 }
 
 /// The `ack`/`error` answering command `id`.
 async fn answer(ws: &mut Ws, id: &str) -> Value {
     loop {
-        let v = next_json(ws).await.expect("an answer");
+        let v = raw_json(ws).await.expect("an answer");
         if v["id"] == id {
             return v;
-        }
-    }
-}
-
-/// Reads until the close frame; returns its code.
-async fn close_code(ws: &mut Ws) -> Option<u16> {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.ok()?? {
-            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
-            Ok(_) => continue,
-            Err(_) => return None,
         }
     }
 }

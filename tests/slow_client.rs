@@ -1,5 +1,6 @@
 //! A client that stops reading is disconnected as too slow (close 4008) without delaying
-//! anyone else, and resumes from its last `seq` with exactly what it missed.
+//! anyone else (the sender keeps getting its acks, another delegate of the room every
+//! event, counted), and resumes from its last `seq` with exactly what it missed.
 
 mod common;
 use common::*;
@@ -17,8 +18,10 @@ async fn stalled_delegate_is_disconnected_as_too_slow_and_resumes_what_it_missed
     let w = server.workshop().await;
     let fac = server.facilitator(&w, "Facilitator").await;
     let ana = server.delegate(&w, "Ana", "AR").await;
+    let bruno = server.delegate(&w, "Bruno", "BR").await;
     let mut f = server.connect(&fac.token).await;
     f.ok(move_to(&ana.id, &w.rooms[0])).await;
+    f.ok(move_to(&bruno.id, &w.rooms[0])).await;
     let card_seq = f.ok(post_card(&w.rooms[0], "problems", "first")).await;
     let card = f
         .drain()
@@ -38,6 +41,17 @@ async fn stalled_delegate_is_disconnected_as_too_slow_and_resumes_what_it_missed
         ))
         .await
         .expect("hello");
+
+    // Bruno, in the same room, keeps reading: he must get every edit while Ana stalls.
+    let mut b = server.connect(&bruno.token).await;
+    let bruno_reads = tokio::spawn(async move {
+        let mut seqs = Vec::new();
+        while seqs.len() < EDITS {
+            let e = b.event_of_type("card_edited").await;
+            seqs.push(e["seq"].as_u64().expect("seq"));
+        }
+        (seqs, b.closed_with)
+    });
 
     // The facilitator floods the room with edits and keeps reading: every one is acked.
     let (mut tx, mut rx) = tokio_tungstenite::connect_async(server.ws_url())
@@ -77,6 +91,11 @@ async fn stalled_delegate_is_disconnected_as_too_slow_and_resumes_what_it_missed
         }
     }
     let _tx = writer.await.expect("writer");
+    let (bruno_seqs, bruno_closed) = bruno_reads.await.expect("Bruno's reader");
+    assert_eq!(bruno_closed, None, "Bruno was not disconnected");
+    assert_eq!(bruno_seqs.len(), EDITS, "Bruno got every edit");
+    assert!(bruno_seqs.windows(2).all(|p| p[0] < p[1]), "in order");
+    assert_eq!(bruno_seqs.last(), Some(&last_seq));
 
     // Now read the stalled socket: what was buffered, then the close frame 4008.
     let mut seen = card_seq;

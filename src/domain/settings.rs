@@ -117,11 +117,19 @@ pub fn default_room_names() -> Vec<String> {
     (1..=4).map(|n| format!("Room {n}")).collect()
 }
 
-/// Trims `text` and checks it is non-empty and at most `max` characters.
+/// Trims `text` and checks it is non-empty, free of NUL characters and at most `max`
+/// characters. Everything else is kept as typed: any Unicode, direction marks, emoji,
+/// combining characters, line breaks, even other control characters (exports drop those,
+/// `export::printable`; clients render every text as text).
 pub fn clean_text(field: &str, text: &str, max: usize) -> Result<String, DomainError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(DomainError::Invalid(format!("`{field}` must not be empty")));
+    }
+    if text.contains('\0') {
+        return Err(DomainError::Invalid(format!(
+            "`{field}` must not contain NUL characters"
+        )));
     }
     let len = text.chars().count();
     if len > max {

@@ -6,6 +6,7 @@
 mod api;
 mod lookup;
 mod openapi;
+pub mod origin;
 mod router;
 #[cfg(test)]
 mod tests;
@@ -29,4 +30,6 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// Named checks `GET /readyz` runs after the database's, e.g. `("redis", …)`.
     pub ready_checks: Arc<Vec<(&'static str, ReadyCheck)>>,
+    /// Origins allowed besides the server's own (`origin.rs`).
+    pub origins: Arc<origin::Origins>,
 }

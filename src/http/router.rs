@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, lookup, web, ws, AppState};
+use super::{api, lookup, origin, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::check,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -26,6 +26,7 @@ async fn state(checks: Vec<(&'static str, ReadyCheck)>) -> (AppState, Store, tem
         hub: Hub::new(store.clone()),
         admin_token: "admin".into(),
         ready_checks: Arc::new(checks),
+        origins: Arc::new(super::origin::Origins::new(Vec::new())),
     };
     (state, store, dir)
 }

@@ -4,7 +4,12 @@
 //! The writer feeds every queued frame and flushes once per burst. Ping/pong keeps dead
 //! connections from lingering. The connection never touches workshop state: it only parses
 //! frames, forwards commands and writes what the actor queued.
+//!
+//! Flood control (`limits.rs`) happens here, before the actor: a command over the
+//! connection's or the participant's rate is answered `rate_limited` and dropped; too many
+//! of those close the connection with `close::FLOODING`.
 
+use super::limits::{ConnectionLimiter, Verdict};
 use super::outbox::{Frame, Kick, Outbox};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
@@ -20,14 +25,15 @@ use tracing::Instrument;
 
 /// Time a new connection has to send `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the server pings an idle client.
-const PING_INTERVAL: Duration = Duration::from_secs(20);
-/// A connection silent this long (no frame, no pong) is dead and is closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A write (or flush) that cannot finish in this time means the peer is stalled.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a closing connection waits for its writer to drain.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// After its close frame, how long the server keeps reading (and discarding) what the
+/// client still sends, until the client's own close. Dropping a socket with unread data
+/// makes the kernel reset it, and a reset can destroy the close frame and last answers
+/// before the client reads them.
+const LINGER: Duration = Duration::from_secs(2);
 
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
@@ -49,6 +55,8 @@ fn close_reason(code: u16) -> &'static str {
         close::ERASED => "the workshop was erased",
         close::TOO_SLOW => "too slow: reconnect and resume",
         close::RESTARTING => "server restarting: reconnect and resume",
+        close::FLOODING => "too many commands: slow down",
+        close::TOO_MANY_CONNECTIONS => "too many connections for this participant",
         _ => "",
     }
 }
@@ -88,6 +96,14 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
         .await;
         span.in_scope(|| tracing::info!(close = code, "connection refused or closed"));
     }
+    let _client_may_not_answer = timeout(LINGER, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     crate::metrics::connection_closed();
 }
 
@@ -118,6 +134,11 @@ async fn session(
         }
     };
     let (workshop, participant) = hub.authenticate(&token).await.map_err(refusal)?;
+    let Some(_slot) = hub.guards.connect(participant) else {
+        crate::metrics::flood_closed();
+        tracing::info!(%participant, "refused: too many connections");
+        return Err(close::TOO_MANY_CONNECTIONS);
+    };
     let (outbox, rx) = Outbox::new();
     let conn = hub.next_conn_id();
     let span = tracing::Span::current();
@@ -141,9 +162,10 @@ async fn session(
         .map_err(refusal)?;
     tracing::info!("connected");
 
-    let mut writing = Box::pin(write_loop(sink, rx, outbox.kick.clone()));
+    let ping_interval = hub.guards.limits.ping_interval;
+    let mut writing = Box::pin(write_loop(sink, rx, outbox.kick.clone(), ping_interval));
+    let reading = read_loop(hub, stream, &workshop, participant, &outbox, shutdown);
     let mut close_code = None;
-    let reading = read_loop(stream, &workshop, participant, &outbox, shutdown);
     tokio::select! {
         end = reading => {
             // Every command this connection sent is answered before it closes.
@@ -175,15 +197,18 @@ fn refusal(e: HubError) -> u16 {
 /// Reads client frames until the client leaves, misbehaves or the server stops.
 /// Returns the close code to end the connection with.
 async fn read_loop(
+    hub: &Hub,
     stream: &mut Stream,
     workshop: &WorkshopHandle,
     participant: ParticipantId,
     outbox: &Outbox,
     shutdown: &mut watch::Receiver<bool>,
 ) -> u16 {
+    let idle_timeout = hub.guards.limits.idle_timeout;
+    let mut limiter = ConnectionLimiter::new(&hub.guards.limits);
     loop {
         let next = tokio::select! {
-            next = timeout(IDLE_TIMEOUT, stream.next()) => next,
+            next = timeout(idle_timeout, stream.next()) => next,
             _ = shutdown.changed() => return close::RESTARTING,
             () = outbox.kick.wait() => return outbox.kick.code().unwrap_or(close::RESTARTING),
         };
@@ -204,7 +229,27 @@ async fn read_loop(
             }
             Ok(Some(Ok(_ping_or_pong))) => continue,
         };
-        match protocol::parse_command(&text) {
+        let parsed = protocol::parse_command(&text);
+        let verdict = limiter.check(&hub.guards, participant);
+        if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
+            crate::metrics::rate_limited("commands");
+            let id = match &parsed {
+                Ok((id, _)) => Some(id.as_str()),
+                Err(rejected) => rejected.id.as_deref(),
+            };
+            let message = format!(
+                "too many commands: retry in {} ms with the same id",
+                refused.retry_after.as_millis().max(1)
+            );
+            outbox.send(error_frame(id, ErrorCode::RateLimited, &message).into());
+            if matches!(verdict, Verdict::Close(_)) {
+                crate::metrics::flood_closed();
+                tracing::info!(%participant, "closed: flooding");
+                return close::FLOODING;
+            }
+            continue;
+        }
+        match parsed {
             Ok((id, command)) => {
                 let msg = Msg::Command {
                     from: participant,
@@ -225,8 +270,13 @@ async fn read_loop(
 }
 
 /// Writes queued frames, flushing once per burst, until kicked or the queue closes.
-async fn write_loop(sink: &mut Sink, mut rx: mpsc::Receiver<Frame>, kick: Arc<Kick>) {
-    let mut ping = tokio::time::interval(PING_INTERVAL);
+async fn write_loop(
+    sink: &mut Sink,
+    mut rx: mpsc::Receiver<Frame>,
+    kick: Arc<Kick>,
+    ping_interval: Duration,
+) {
+    let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
     loop {
         let frame = tokio::select! {

@@ -7,6 +7,7 @@
 //! Architecture invariant: only the actor of a workshop changes that workshop.
 
 pub mod connection;
+pub mod limits;
 pub mod outbox;
 pub mod presence;
 pub mod workshop;
@@ -98,16 +99,23 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     /// Every actor and connection task, so shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// Rate limits, connection counts and liveness timers for connections.
+    pub guards: limits::Guards,
 }
 
 impl Hub {
     pub fn new(store: Store) -> Arc<Hub> {
+        Hub::with_limits(store, limits::Limits::default())
+    }
+
+    pub fn with_limits(store: Store, limits: limits::Limits) -> Arc<Hub> {
         Arc::new(Hub {
             store,
             live: DashMap::new(),
             next_conn: AtomicU64::new(1),
             shutdown: watch::channel(false).0,
             tasks: TaskTracker::new(),
+            guards: limits::Guards::new(limits),
         })
     }
 

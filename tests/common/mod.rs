@@ -7,8 +7,10 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
@@ -22,39 +24,48 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// How long a test waits to be confident that something does not arrive.
 pub const QUIET: Duration = Duration::from_millis(300);
 
+/// Flags every test server gets unless it asks otherwise: command rate limits off, so that
+/// tests of other features may send commands as fast as they like. `tests/limits.rs` runs
+/// servers with the real defaults.
+pub const NO_RATE_LIMITS: [&str; 4] = ["--rate-limit", "0", "--participant-rate-limit", "0"];
+
 /// A running `cabildo serve` process.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub addr: String,
     child: Option<Child>,
     pub http: reqwest::Client,
+    /// Flags given to every start and restart.
+    args: Vec<String>,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        TestServer::start_with(&[]).await
+        TestServer::start_with(&NO_RATE_LIMITS).await
     }
 
-    fn unstarted() -> TestServer {
+    fn unstarted(args: &[&str]) -> TestServer {
         TestServer {
             dir: tempfile::tempdir().expect("temp dir"),
             addr: String::new(),
             child: None,
             http: reqwest::Client::new(),
+            args: args.iter().map(|a| a.to_string()).collect(),
         }
     }
 
-    /// Starts a server with extra command-line arguments (e.g. `--log-format json`).
+    /// Starts a server with these flags (and nothing else) after `serve --addr --db`; a
+    /// restart reuses them.
     pub async fn start_with(args: &[&str]) -> TestServer {
-        let mut server = TestServer::unstarted();
-        server.spawn(args).await;
+        let mut server = TestServer::unstarted(args);
+        server.spawn(&[]).await;
         server
     }
 
     /// Starts a server that also loads the reference workshop (`cabildo demo`); returns
     /// what it printed on stdout.
     pub async fn start_demo() -> (TestServer, Vec<String>) {
-        let mut server = TestServer::unstarted();
+        let mut server = TestServer::unstarted(&NO_RATE_LIMITS);
         let out = server.spawn(&["--demo"]).await;
         (server, out)
     }
@@ -85,6 +96,7 @@ impl TestServer {
             .arg(bind)
             .arg("--db")
             .arg(self.db_path())
+            .args(&self.args)
             .args(extra)
             .env("CABILDO_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("RUST_LOG", "cabildo=debug")
@@ -140,6 +152,11 @@ impl TestServer {
 
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
     }
 
     /// `kill -9`: no chance to flush or say goodbye.
@@ -344,6 +361,35 @@ pub struct Member {
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Sends `hello` with `token` on a raw socket.
+pub async fn raw_hello(ws: &mut Socket, token: &str) {
+    let hello = json!({"type": "hello", "token": token}).to_string();
+    ws.send(Message::text(hello)).await.expect("hello");
+}
+
+/// The next text frame of a raw socket as JSON; `None` when the socket closes or nothing
+/// comes within `WAIT`.
+pub async fn raw_json(ws: &mut Socket) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.ok()??.ok()? {
+            Message::Text(t) => return Some(serde_json::from_str(&t).expect("JSON")),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Reads a raw socket until its close frame; returns the close code.
+pub async fn raw_close_code(ws: &mut Socket) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next()).await.ok()?? {
+            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
 /// A real WebSocket client. Events and other frames that arrive while waiting for an
 /// answer are kept, in order, for `next_event`.
 pub struct TestClient {
@@ -353,6 +399,8 @@ pub struct TestClient {
     pub seq: u64,
     pending: std::collections::VecDeque<Value>,
     counter: u64,
+    /// The close code, once `recv` met the close frame.
+    pub closed_with: Option<u16>,
 }
 
 impl TestClient {
@@ -374,6 +422,7 @@ impl TestClient {
             seq: 0,
             pending: Default::default(),
             counter: 0,
+            closed_with: None,
         };
         let welcome = client.recv().await.expect("welcome");
         assert_eq!(welcome["type"], "welcome", "{welcome}");
@@ -410,7 +459,10 @@ impl TestClient {
                     }
                     return Some(v);
                 }
-                Message::Close(_) => return None,
+                Message::Close(frame) => {
+                    self.closed_with = frame.map(|f| u16::from(f.code));
+                    return None;
+                }
                 _ => continue,
             }
         }
@@ -418,6 +470,9 @@ impl TestClient {
 
     /// Waits for the close frame; returns its code.
     pub async fn close_code(&mut self) -> Option<u16> {
+        if self.closed_with.is_some() {
+            return self.closed_with;
+        }
         loop {
             let msg = tokio::time::timeout(WAIT, self.socket.next())
                 .await
@@ -469,6 +524,28 @@ impl TestClient {
             }
             self.pending.push_back(v);
         }
+    }
+
+    /// Sends every command (each must carry its `id`) without waiting, then collects their
+    /// answers, in the order the commands were sent. `None` for a command left unanswered
+    /// when the connection closed.
+    pub async fn pipeline(&mut self, commands: &[Value]) -> Vec<Option<Value>> {
+        for c in commands {
+            self.send(c.clone()).await;
+        }
+        let mut answers: std::collections::HashMap<String, Value> = Default::default();
+        while answers.len() < commands.len() {
+            let Some(v) = self.recv().await else { break };
+            if (v["type"] == "ack" || v["type"] == "error") && v["id"].is_string() {
+                answers.insert(v["id"].as_str().unwrap_or_default().to_string(), v);
+            } else {
+                self.pending.push_back(v);
+            }
+        }
+        commands
+            .iter()
+            .map(|c| answers.remove(c["id"].as_str().expect("command id")))
+            .collect()
     }
 
     /// Sends a command that must be acknowledged; returns the ack's seq.
@@ -583,4 +660,105 @@ pub fn card_texts(frame: &Value) -> Vec<String> {
         .iter()
         .map(|c| c["text"].as_str().expect("text").to_string())
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Floods of pipelined commands from many clients (durability and crash tests)
+// ---------------------------------------------------------------------------------------
+
+/// Answers (`ack`/`error` frames) by command id, shared by the flood tasks.
+#[derive(Clone, Default)]
+pub struct Answers(pub Arc<Mutex<HashMap<String, Value>>>);
+
+impl Answers {
+    pub fn len(&self) -> usize {
+        self.0.lock().expect("answers").len()
+    }
+
+    pub fn take(&self) -> HashMap<String, Value> {
+        std::mem::take(&mut *self.0.lock().expect("answers"))
+    }
+}
+
+pub async fn wait_for(answers: &Answers, n: usize) {
+    tokio::time::timeout(WAIT, async {
+        while answers.len() < n {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the first answers arrive");
+}
+
+/// Connects every client (each has its welcome), then starts them all at once.
+pub async fn flood_all(
+    server: &TestServer,
+    tokens: &[String],
+    batches: &[Vec<Value>],
+    answers: &Answers,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let go = Arc::new(tokio::sync::Barrier::new(tokens.len() + 1));
+    let mut ready = Vec::new();
+    let floods = tokens
+        .iter()
+        .zip(batches)
+        .map(|(token, cmds)| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            ready.push(rx);
+            let (url, token) = (server.ws_url(), token.clone());
+            flood(url, token, cmds.clone(), answers.clone(), tx, go.clone())
+        })
+        .collect();
+    for r in ready {
+        r.await.expect("connected");
+    }
+    go.wait().await;
+    floods
+}
+
+/// Connects and says hello; once welcomed, signals `ready` and waits for `go`. Then sends
+/// every command without waiting while a reader collects the answers, until all are
+/// answered or the connection drops. Send errors (server gone) end the writer.
+pub fn flood(
+    url: String,
+    token: String,
+    cmds: Vec<Value>,
+    answers: Answers,
+    ready: tokio::sync::oneshot::Sender<()>,
+    go: Arc<tokio::sync::Barrier>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut socket = TestClient::raw(&url).await;
+        let hello = json!({"type": "hello", "token": token}).to_string();
+        socket.send(Message::text(hello)).await.expect("hello");
+        let welcome = socket.next().await.expect("welcome").expect("welcome");
+        assert!(welcome.to_text().expect("text").contains("welcome"));
+        let _ = ready.send(());
+        go.wait().await;
+        let (mut sink, mut stream) = socket.split();
+        let expected = cmds.len();
+        let writer = tokio::spawn(async move {
+            for cmd in cmds {
+                if sink.send(Message::text(cmd.to_string())).await.is_err() {
+                    break;
+                }
+            }
+            sink
+        });
+        let mut answered = 0;
+        while answered < expected {
+            let msg = match tokio::time::timeout(WAIT, stream.next()).await {
+                Ok(Some(Ok(msg))) => msg,
+                _ => break,
+            };
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            if v["type"] == "ack" || v["type"] == "error" {
+                let id = v["id"].as_str().expect("answer id").to_string();
+                answers.0.lock().expect("answers").insert(id, v);
+                answered += 1;
+            }
+        }
+        let _ = writer.await;
+    })
 }
