@@ -1,5 +1,6 @@
 //! The command line and environment: `cabildo serve|demo|export|import` and their settings.
 
+use crate::store::Database;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -69,9 +70,22 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub addr: String,
-    /// SQLite database file (created if missing).
+    /// The database: a SQLite file (created if missing), or a `postgres://` /
+    /// `postgresql://` URL for PostgreSQL.
     #[arg(long, global = true, env = "CABILDO_DB", default_value = "cabildo.db")]
     pub db: PathBuf,
+    /// A PostgreSQL URL; when set, it wins over a `--db` file path.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Redis URL (`redis://…`): turns on notifications between nodes, so that several
+    /// nodes on one PostgreSQL database serve the same workshops.
+    #[arg(long, global = true, env = "CABILDO_REDIS_URL", hide_env_values = true)]
+    pub redis: Option<String>,
     /// Token that may create workshops; generated and printed when absent.
     #[arg(
         long,
@@ -85,10 +99,23 @@ pub struct ServeArgs {
     pub demo: bool,
 }
 
+impl ServeArgs {
+    /// Which database `--db` and `CABILDO_DATABASE_URL` name.
+    pub fn database(&self) -> Database {
+        let db = Database::parse(&self.db.to_string_lossy());
+        match &self.database_url {
+            Some(url) if !url.is_empty() && !db.is_postgres() => Database::parse(url),
+            _ => db,
+        }
+    }
+}
+
 /// Everything `run` needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub db: PathBuf,
+    pub db: Database,
+    /// Redis, for notifications between nodes (cluster mode); `None`: a single node.
+    pub redis: Option<String>,
     pub admin_token: String,
     /// Whether the admin token was generated (and so must be printed to be usable).
     pub admin_token_generated: bool,
@@ -102,7 +129,8 @@ impl Config {
             _ => (crate::auth::new_token(), true),
         };
         Config {
-            db: args.db.clone(),
+            db: args.database(),
+            redis: args.redis.clone().filter(|r| !r.is_empty()),
             admin_token,
             admin_token_generated,
             demo: args.demo,

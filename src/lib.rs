@@ -5,7 +5,8 @@
 //! - `domain`: the pure rules (`decide`, `apply`, visibility). No I/O.
 //! - `protocol`: WebSocket wire messages, error codes, close codes.
 //! - `hub`: the registry of live workshops, one actor task per workshop, and connections.
-//! - `store`: the durable event log (SQLite).
+//! - `store`: the durable event log (SQLite, or PostgreSQL for several nodes).
+//! - `cluster`: notifications between nodes over Redis (`--redis`).
 //! - `http`: REST API, WebSocket upgrade, health and metrics.
 //! - `auth`: tokens and join codes.
 //! - `demo`: loads the reference workshop.
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -44,8 +46,18 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = store::Store::Sqlite(store::SqliteStore::open(&config.db).await?);
-    let hub = hub::Hub::new(store.clone());
+    if config.redis.is_some() && !config.db.is_postgres() {
+        anyhow::bail!("--redis needs PostgreSQL: several nodes cannot share a SQLite file (use --db postgres://…)");
+    }
+    let store = config.db.open().await?;
+    let hub = match &config.redis {
+        Some(url) => {
+            let (cluster, incoming) = cluster::Cluster::start(url)
+                .map_err(|e| anyhow::anyhow!("bad --redis URL: {e}"))?;
+            hub::Hub::clustered(store.clone(), cluster, incoming)
+        }
+        None => hub::Hub::new(store.clone()),
+    };
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("Cabildo listening on {base}");
@@ -53,6 +65,12 @@ pub async fn run(
     println!("  API docs:  {base}/api/openapi.json");
     println!("  WebSocket: ws://{addr}/ws");
     println!("  database:  {}", config.db.display());
+    if let Some(cluster) = hub.cluster() {
+        println!(
+            "  cluster:   node {} (notifications through Redis)",
+            cluster.node()
+        );
+    }
     if config.admin_token_generated {
         println!(
             "Admin token (generated; set CABILDO_ADMIN_TOKEN to keep one): {}",

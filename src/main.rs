@@ -18,8 +18,12 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Export(_) | Command::Import(_)) if args.demo => {
             anyhow::bail!("--demo only applies to serving")
         }
-        Some(Command::Export(export)) => return cabildo::offline::export(&args.db, export).await,
-        Some(Command::Import(import)) => return cabildo::offline::import(&args.db, import).await,
+        Some(Command::Export(export)) => {
+            return cabildo::offline::export(&args.database(), export).await
+        }
+        Some(Command::Import(import)) => {
+            return cabildo::offline::import(&args.database(), import).await
+        }
         Some(Command::Demo) => args.demo = true,
         Some(Command::Serve) | None => {}
     }

@@ -10,7 +10,7 @@ use crate::auth;
 use crate::config::{ExportArgs, ImportArgs};
 use crate::domain::{Event, Workshop, WorkshopId};
 use crate::export::{self, import, Date, Format, Options};
-use crate::store::{Batch, Codes, Credential, SqliteStore, Store, StoreError, StoredEvent};
+use crate::store::{Batch, Codes, Credential, Database, Store, StoreError, StoredEvent};
 use anyhow::{anyhow, bail, Context};
 use std::io::Write;
 use std::path::Path;
@@ -26,16 +26,19 @@ pub fn replay(id: WorkshopId, events: &[StoredEvent]) -> anyhow::Result<Workshop
     Ok(state)
 }
 
-/// `cabildo export --db PATH --workshop ID --format F [--out FILE]`.
-pub async fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<()> {
-    if !db.exists() {
-        bail!("no database at {}", db.display());
+/// `cabildo export --db PATH|URL --workshop ID --format F [--out FILE]`.
+pub async fn export(db: &Database, args: &ExportArgs) -> anyhow::Result<()> {
+    if let Database::Sqlite(path) = db {
+        if !path.exists() {
+            bail!("no database at {}", path.display());
+        }
     }
     let id: WorkshopId = args
         .workshop
         .parse()
         .map_err(|_| anyhow!("{:?} is not a workshop id", args.workshop))?;
-    let store = SqliteStore::open(db)
+    let store = db
+        .open()
         .await
         .with_context(|| format!("opening {}", db.display()))?;
     // No `close()`: its WAL checkpoint would wait on a server working on the same file, and
@@ -75,18 +78,17 @@ pub async fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cabildo import --db PATH --file FILE`.
-pub async fn import(db: &Path, args: &ImportArgs) -> anyhow::Result<()> {
+/// `cabildo import --db PATH|URL --file FILE`.
+pub async fn import(db: &Database, args: &ImportArgs) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let record = import::parse(&bytes)?;
     let imported = import::events(&record)?;
     let id = imported.workshop;
-    let store = Store::Sqlite(
-        SqliteStore::open(db)
-            .await
-            .with_context(|| format!("opening {}", db.display()))?,
-    );
+    let store: Store = db
+        .open()
+        .await
+        .with_context(|| format!("opening {}", db.display()))?;
     let result = write(&store, &imported).await;
     store.close().await;
     let (codes, token) = result?;

@@ -12,17 +12,23 @@ pub mod presence;
 pub mod workshop;
 
 use crate::auth;
+use crate::cluster::{Cluster, Incoming};
 use crate::domain::{DomainError, ParticipantId, Room, RoomId, Settings, Workshop, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 use crate::store::{Batch, Codes, Credential, LoadedWorkshop, Store, StoreError, StoredEvent};
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{oneshot, watch, OnceCell};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
 pub use workshop::{JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle};
 
 /// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
+/// In a cluster, how often each node asks PostgreSQL whether the workshops it serves moved
+/// on: the backfill for notifications lost while Redis was unreachable.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -97,10 +103,34 @@ pub struct Hub {
     /// Every actor and connection task, so shutdown can wait for them.
     pub tasks: TaskTracker,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Set when several nodes share the database (`--redis`).
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Hub {
+    /// A hub for a single node.
     pub fn new(store: Store) -> Arc<Hub> {
+        Self::build(store, None)
+    }
+
+    /// A hub that shares its workshops with other nodes: it announces its commits through
+    /// `cluster`, and catches up on the other nodes' commits as `incoming` reports them and
+    /// as its poll of the store finds them.
+    pub fn clustered(
+        store: Store,
+        cluster: Arc<Cluster>,
+        incoming: mpsc::Receiver<Incoming>,
+    ) -> Arc<Hub> {
+        let hub = Self::build(store, Some(cluster));
+        tokio::spawn(follow(
+            Arc::downgrade(&hub),
+            incoming,
+            hub.shutdown_signal(),
+        ));
+        hub
+    }
+
+    fn build(store: Store, cluster: Option<Arc<Cluster>>) -> Arc<Hub> {
         Arc::new(Hub {
             store,
             live: DashMap::new(),
@@ -108,7 +138,37 @@ impl Hub {
             shutdown: watch::channel(false).0,
             tasks: TaskTracker::new(),
             metrics: Default::default(),
+            cluster,
         })
+    }
+
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    /// The handle of workshop `id` if it is live on this node.
+    fn live_handle(&self, id: WorkshopId) -> Option<WorkshopHandle> {
+        self.live.get(&id).and_then(|cell| cell.get().cloned())
+    }
+
+    /// Asks the store how far every live workshop is, and tells the actors.
+    async fn poll(&self) {
+        let ids: Vec<WorkshopId> = self.live.iter().map(|e| *e.key()).collect();
+        if ids.is_empty() {
+            return;
+        }
+        match self.store.revs(&ids).await {
+            Ok(revs) => {
+                for (id, rev) in revs {
+                    if let Some(handle) = self.live_handle(id) {
+                        handle.notify(rev);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not poll the database for other nodes' commits")
+            }
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -151,6 +211,7 @@ impl Hub {
                     loaded,
                     &self.tasks,
                     self.metrics.clone(),
+                    self.cluster.clone(),
                 )
             })
             .await
@@ -214,6 +275,8 @@ impl Hub {
         let batch_events = batch.events.len();
         let loaded = LoadedWorkshop {
             codes: codes.clone(),
+            // `create_workshop` is the first commit.
+            rev: 1,
             events: batch.events,
             commands: Vec::new(),
         };
@@ -223,6 +286,7 @@ impl Hub {
             loaded,
             &self.tasks,
             self.metrics.clone(),
+            self.cluster.clone(),
         )?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
@@ -335,5 +399,37 @@ impl Hub {
             })
             .await?;
         rx.await.map_err(|_| HubError::unavailable())
+    }
+}
+
+/// In a cluster: passes the other nodes' notifications to the live actors, and polls the
+/// store every `POLL_INTERVAL` (and at once after Redis comes back) for what they missed.
+async fn follow(
+    hub: std::sync::Weak<Hub>,
+    mut incoming: mpsc::Receiver<Incoming>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut poll = tokio::time::interval(POLL_INTERVAL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let poll_now = tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = poll.tick() => true,
+            note = incoming.recv() => match note {
+                None => return,
+                Some(Incoming::Subscribed) => true,
+                Some(Incoming::Commit(note)) => {
+                    let Some(hub) = hub.upgrade() else { return };
+                    if let Some(handle) = hub.live_handle(note.workshop) {
+                        handle.notify(note.rev);
+                    }
+                    false
+                }
+            },
+        };
+        if poll_now {
+            let Some(hub) = hub.upgrade() else { return };
+            hub.poll().await;
+        }
     }
 }

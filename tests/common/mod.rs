@@ -1,5 +1,10 @@
-//! Test helpers: a real `cabildo` process on an ephemeral port with a temporary SQLite file,
+//! Test helpers: a real `cabildo` process on an ephemeral port with a temporary database,
 //! and a real WebSocket client that speaks the documented protocol.
+//!
+//! The database is a SQLite file in a temporary directory, or, when
+//! `CABILDO_TEST_POSTGRES_URL` names a PostgreSQL server (an admin URL whose role may create
+//! databases), a fresh PostgreSQL database per test server, dropped afterwards. The same
+//! suite thus runs against both backends.
 //!
 //! Each test reads like a facilitator's checklist; the plumbing lives here.
 
@@ -7,8 +12,10 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use sqlx::Connection;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
@@ -22,43 +29,161 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// How long a test waits to be confident that something does not arrive.
 pub const QUIET: Duration = Duration::from_millis(300);
 
+/// The admin URL of the PostgreSQL server to test against, if any. Panics when
+/// `CABILDO_REQUIRE_POSTGRES` is set without it (CI must not skip silently).
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("CABILDO_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CABILDO_REQUIRE_POSTGRES").is_none(),
+                "CABILDO_REQUIRE_POSTGRES is set but CABILDO_TEST_POSTGRES_URL is not"
+            );
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail
+        .split_once('?')
+        .map_or(String::new(), |(_, q)| format!("?{q}"));
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// The database a test server uses: a SQLite file, or a PostgreSQL database made for the
+/// test and dropped when the last server using it is gone.
+pub struct TestDb {
+    /// What `--db` gets: the file's path or the database's URL.
+    pub url: String,
+    /// For PostgreSQL: the admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh database: PostgreSQL when the tests run against it, else a file in `dir`.
+    pub async fn fresh(dir: &std::path::Path) -> TestDb {
+        match Self::postgres().await {
+            Some(db) => db,
+            None => TestDb {
+                url: dir.join("cabildo.db").to_string_lossy().into_owned(),
+                postgres: None,
+            },
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when the tests do not run against one.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = postgres_admin_url()?;
+        let name = format!("cabildo_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to CABILDO_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+        let _ = conn.close().await;
+        Some(TestDb {
+            url: with_database(&admin, &name),
+            postgres: Some((admin, name)),
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on itself: use another.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A running `cabildo serve` process.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub addr: String,
     child: Option<Child>,
     pub http: reqwest::Client,
+    pub db: Arc<TestDb>,
+    /// Flags every (re)start passes, e.g. `--redis` for a cluster node.
+    flags: Vec<String>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Stop the process before its database is dropped.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+        }
+    }
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        let mut server = Self::new(None, &[]).await;
+        server.spawn(&[]).await;
+        server
+    }
+
+    /// A server on an existing database (several nodes share one), with extra flags for
+    /// every start.
+    pub async fn start_on(db: Arc<TestDb>, flags: &[&str]) -> TestServer {
+        let mut server = Self::new(Some(db), flags).await;
+        server.spawn(&[]).await;
+        server
+    }
+
+    async fn new(db: Option<Arc<TestDb>>, flags: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut server = TestServer {
+        let db = match db {
+            Some(db) => db,
+            None => Arc::new(TestDb::fresh(dir.path()).await),
+        };
+        TestServer {
             dir,
             addr: String::new(),
             child: None,
             http: reqwest::Client::new(),
-        };
-        server.spawn(&[]).await;
-        server
+            db,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+        }
     }
 
     /// Starts a server that also loads the reference workshop (`cabildo demo`); returns
     /// what it printed on stdout.
     pub async fn start_demo() -> (TestServer, Vec<String>) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut server = TestServer {
-            dir,
-            addr: String::new(),
-            child: None,
-            http: reqwest::Client::new(),
-        };
+        let mut server = Self::new(None, &[]).await;
         let out = server.spawn(&["--demo"]).await;
         (server, out)
     }
 
+    /// What `--db` gets: the SQLite file, or the PostgreSQL URL.
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("cabildo.db")
+        PathBuf::from(&self.db.url)
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -78,9 +203,12 @@ impl TestServer {
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--db")
-            .arg(self.db_path())
+            .arg(&self.db.url)
+            .args(&self.flags)
             .args(extra)
             .env("CABILDO_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env_remove("CABILDO_DATABASE_URL")
+            .env_remove("CABILDO_REDIS_URL")
             .env("RUST_LOG", "cabildo=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

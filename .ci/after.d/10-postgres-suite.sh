@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The integration suite again, with every test server on its own PostgreSQL database
+# instead of a SQLite file (tests/common/mod.rs reads CABILDO_TEST_POSTGRES_URL, exported by
+# .ci/setup.d/10-postgres.sh). The multi-node tests (tests/cluster.rs) already ran in the
+# main suite: they need PostgreSQL whatever the backend.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ -z "${CABILDO_TEST_POSTGRES_URL:-}" ]; then
+    echo "CABILDO_TEST_POSTGRES_URL is not set: source .ci/setup.d/10-postgres.sh first" >&2
+    exit 1
+fi
+args=()
+for t in tests/*.rs; do
+    name=$(basename "$t" .rs)
+    [ "$name" = cluster ] && continue
+    args+=(--test "$name")
+done
+echo "== cargo test (PostgreSQL backend): ${args[*]}"
+cargo test "${args[@]}"
