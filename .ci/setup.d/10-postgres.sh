@@ -16,7 +16,7 @@ cabildo_pg_setup() {
     if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main"; then
         pg_createcluster "$version" main >/dev/null
     fi
-    pg_ctlcluster "$version" main start 2>/dev/null || true
+    pg_ctlcluster "$version" main start >/dev/null 2>&1 || true
     local port
     port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
     for _ in $(seq 1 50); do
