@@ -310,3 +310,136 @@ async fn nodes_keep_serving_while_redis_restarts_and_hear_each_other_again_after
         .collect();
     assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
 }
+
+/// A TCP proxy in front of PostgreSQL that the test can cut (every connection dropped,
+/// new ones refused) and restore: a database outage that touches no other test.
+struct Cut {
+    port: u16,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    links: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Cut {
+    async fn to(upstream: String) -> Cut {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> = Default::default();
+        let (o, l) = (open.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !o.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                let upstream = upstream.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                l.lock().expect("links").push(link.abort_handle());
+            }
+        });
+        Cut { port, open, links }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `postgres://user:pw@host:port/db` → ("host:port", the URL with `127.0.0.1:{port}` instead).
+fn reroute(url: &str, port: u16) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("URL");
+    let (authority, path) = rest.split_once('/').expect("a database");
+    let (user, host) = authority.rsplit_once('@').expect("a user");
+    (
+        host.to_string(),
+        format!("{scheme}://{user}@127.0.0.1:{port}/{path}"),
+    )
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_unavailable_and_the_node_recovers_after() {
+    let Some(mut db) = TestDb::postgres().await else {
+        eprintln!("skipped: needs PostgreSQL");
+        return;
+    };
+    let (upstream, _) = reroute(&db.url, 0);
+    let cut = Cut::to(upstream).await;
+    db.url = reroute(&db.url, cut.port).1;
+    let server = TestServer::start_on(Arc::new(db), &[]).await;
+    let w = server.workshop().await;
+    let room = w.rooms[0].clone();
+    let (_fac, mut f) = staff(&server, &w).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &room).await;
+    a.ok(post_card(&room, "strengths", "before")).await;
+
+    cut.cut();
+    let id = a.fresh_id();
+    let mut cmd = post_card(&room, "strengths", "during");
+    cmd["id"] = json!(id);
+    let answer = a.command(cmd.clone()).await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert_eq!(answer["code"], "unavailable", "{answer}");
+    // While it lasts, joining says 503 and a new connection is refused with 4012.
+    let (status, body) = server
+        .post_json(
+            &format!("/api/workshops/{}/join", w.id),
+            json!({"code": w.delegate_code, "name": "Bea", "country": "BR", "language": "es"}),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable", "{body}");
+    let mut raw = TestClient::raw(&server.ws_url()).await;
+    use futures_util::{SinkExt, StreamExt};
+    raw.send(tokio_tungstenite::tungstenite::Message::text(
+        json!({"type": "hello", "token": ana.token}).to_string(),
+    ))
+    .await
+    .expect("hello");
+    let refused = tokio::time::timeout(WAIT, async {
+        loop {
+            match raw.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => {
+                    return frame.map(|f| u16::from(f.code));
+                }
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("an answer to hello");
+    assert_eq!(refused, Some(4012));
+
+    // The database is back: the same command id now goes through, once.
+    cut.restore();
+    let mut retried = None;
+    for _ in 0..100 {
+        let mut c = TestClient::connect(&server.ws_url(), &ana.token, None).await;
+        let answer = c.command(cmd.clone()).await;
+        if answer["type"] == "ack" {
+            retried = Some(c);
+            break;
+        }
+        assert_eq!(answer["code"], "unavailable", "{answer}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut a2 = retried.expect("the node recovered");
+    let again = a2.command(cmd).await;
+    assert_eq!(again["type"], "ack", "{again}");
+    let fresh = TestClient::connect(&server.ws_url(), &ana.token, None).await;
+    assert_eq!(card_texts(&fresh.welcome), vec!["before", "during"]);
+    server.delegate(&w, "Bea", "BR").await;
+    drop(a);
+}
