@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The integration suite again, with every test server on its own PostgreSQL database
-# instead of a SQLite file (tests/common/mod.rs reads CABILDO_TEST_POSTGRES_URL, exported by
-# .ci/setup.d/10-postgres.sh). The multi-node tests (tests/cluster.rs) already ran in the
-# main suite: they need PostgreSQL whatever the backend.
+# instead of a SQLite file (tests/common/mod.rs: CABILDO_TEST_BACKEND=postgres, on the server
+# CABILDO_TEST_POSTGRES_URL names, exported by .ci/setup.d/10-postgres.sh). The multi-node
+# tests (tests/cluster.rs) already ran in the main suite: they use PostgreSQL whatever the
+# backend.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -z "${CABILDO_TEST_POSTGRES_URL:-}" ]; then
@@ -16,4 +17,4 @@ for t in tests/*.rs; do
     args+=(--test "$name")
 done
 echo "== cargo test (PostgreSQL backend): ${args[*]}"
-cargo test "${args[@]}"
+CABILDO_TEST_BACKEND=postgres cargo test "${args[@]}"

@@ -1,10 +1,11 @@
 //! Test helpers: a real `cabildo` process on an ephemeral port with a temporary database,
 //! and a real WebSocket client that speaks the documented protocol.
 //!
-//! The database is a SQLite file in a temporary directory, or, when
-//! `CABILDO_TEST_POSTGRES_URL` names a PostgreSQL server (an admin URL whose role may create
-//! databases), a fresh PostgreSQL database per test server, dropped afterwards. The same
-//! suite thus runs against both backends.
+//! The database is a SQLite file in a temporary directory, or, with
+//! `CABILDO_TEST_BACKEND=postgres`, a fresh PostgreSQL database per test server on the server
+//! `CABILDO_TEST_POSTGRES_URL` names (an admin URL whose role may create databases), dropped
+//! afterwards. The same suite thus runs against both backends (CI runs it twice). The
+//! multi-node tests use PostgreSQL whenever `CABILDO_TEST_POSTGRES_URL` is set.
 //!
 //! Each test reads like a facilitator's checklist; the plumbing lives here.
 
@@ -64,14 +65,17 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh database: PostgreSQL when the tests run against it, else a file in `dir`.
+    /// A fresh database: PostgreSQL when `CABILDO_TEST_BACKEND=postgres`, else a file in
+    /// `dir`.
     pub async fn fresh(dir: &std::path::Path) -> TestDb {
-        match Self::postgres().await {
-            Some(db) => db,
-            None => TestDb {
-                url: dir.join("cabildo.db").to_string_lossy().into_owned(),
-                postgres: None,
-            },
+        if std::env::var("CABILDO_TEST_BACKEND").is_ok_and(|b| b == "postgres") {
+            return Self::postgres()
+                .await
+                .expect("CABILDO_TEST_BACKEND=postgres needs CABILDO_TEST_POSTGRES_URL");
+        }
+        TestDb {
+            url: dir.join("cabildo.db").to_string_lossy().into_owned(),
+            postgres: None,
         }
     }
 
