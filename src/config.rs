@@ -137,3 +137,42 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(args: &[&str]) -> Database {
+        let mut argv = vec!["cabildo"];
+        argv.extend_from_slice(args);
+        let mut cli = Cli::try_parse_from(argv).expect("valid arguments");
+        // The tests' environment must not decide: only the flags given here.
+        if !args.contains(&"--database-url") {
+            cli.serve.database_url = None;
+        }
+        if !args.contains(&"--db") {
+            cli.serve.db = PathBuf::from("cabildo.db");
+        }
+        cli.serve.database()
+    }
+
+    #[test]
+    fn db_names_a_file_or_a_postgres_url_and_the_database_url_wins_over_a_file() {
+        assert_eq!(
+            database(&["--db", "x.db"]),
+            Database::Sqlite(PathBuf::from("x.db"))
+        );
+        assert_eq!(
+            database(&["--db", "postgres://h/a"]),
+            Database::Postgres("postgres://h/a".into())
+        );
+        assert_eq!(
+            database(&["--db", "x.db", "--database-url", "postgresql://h/b"]),
+            Database::Postgres("postgresql://h/b".into())
+        );
+        assert_eq!(
+            database(&["--db", "postgres://h/a", "--database-url", "postgres://h/b"]),
+            Database::Postgres("postgres://h/a".into())
+        );
+    }
+}
