@@ -426,7 +426,11 @@ async fn a_database_outage_answers_unavailable_and_the_node_recovers_after() {
     cut.restore();
     let mut retried = None;
     for _ in 0..100 {
-        let mut c = TestClient::connect(&server.ws_url(), &ana.token, None).await;
+        let Some(mut c) = TestClient::try_connect(&server.ws_url(), &ana.token, None).await else {
+            // Refused (4012) while the node's pool finds its way back: try again.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
         let answer = c.command(cmd.clone()).await;
         if answer["type"] == "ack" {
             retried = Some(c);
@@ -442,4 +446,49 @@ async fn a_database_outage_answers_unavailable_and_the_node_recovers_after() {
     assert_eq!(card_texts(&fresh.welcome), vec!["before", "during"]);
     server.delegate(&w, "Bea", "BR").await;
     drop(a);
+}
+
+#[tokio::test]
+async fn a_timer_watched_by_three_nodes_ends_once() {
+    let Some((db, _redis, nodes)) = cluster(3).await else {
+        eprintln!("skipped: needs PostgreSQL and redis-server");
+        return;
+    };
+    let w = nodes[0].workshop().await;
+    let room = w.rooms[0].clone();
+    let (_fac, mut f) = staff(&nodes[0], &w).await;
+    // A delegate on every node, so every node has the workshop live and its clock running.
+    let mut clients = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let m = node.delegate(&w, &format!("D{i}"), "AR").await;
+        f.ok(move_to(&m.id, &room)).await;
+        clients.push(node.connect(&m.token).await);
+    }
+    f.ok(json!({"type": "start_timer", "room": room, "seconds": 2, "warnings": [1]}))
+        .await;
+    let mut seen = Vec::new();
+    for c in &mut clients {
+        let warning = c.event_of_type("timer_warning").await;
+        let ended = c.event_of_type("timer_ended").await;
+        seen.push((warning["seq"].clone(), ended["seq"].clone()));
+        // Nothing more: no second warning or ending from another node's clock.
+        let rest: Vec<_> = c
+            .drain()
+            .await
+            .into_iter()
+            .filter(|v| v["type"] == "event")
+            .collect();
+        assert!(rest.is_empty(), "{rest:?}");
+    }
+    assert!(seen.iter().all(|s| s == &seen[0]), "{seen:?}");
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE workshop_id = $1 AND body LIKE '{\"type\":\"timer_ended\"%'",
+    )
+    .bind(&w.id)
+    .fetch_one(&mut conn)
+    .await
+    .expect("count");
+    assert_eq!(ended, 1);
+    let _ = conn.close().await;
 }

@@ -13,7 +13,9 @@ cabildo_pg_setup() {
     # Debian's cluster: the newest installed version, created if the package did not.
     local version
     version=$(ls /usr/lib/postgresql | sort -n | tail -1)
-    if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main"; then
+    local clusters
+    clusters=$(pg_lsclusters -h | awk '{print $1" "$2}')
+    if ! grep -qx "$version main" <<<"$clusters"; then
         pg_createcluster "$version" main >/dev/null
     fi
     pg_ctlcluster "$version" main start >/dev/null 2>&1 || true

@@ -201,33 +201,37 @@ impl Hub {
 
     /// The live workshop `id`, loading it from the store if needed.
     pub async fn workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
-        let cell = self.live.entry(id).or_default().clone();
-        let result = cell
-            .get_or_try_init(|| async {
-                let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
-                WorkshopActor::spawn(
-                    id,
-                    self.store.clone(),
-                    loaded,
-                    &self.tasks,
-                    self.metrics.clone(),
-                    self.cluster.clone(),
-                )
-            })
-            .await
-            .cloned();
-        match result {
-            Ok(handle) if !handle.is_closed() => Ok(handle),
-            Ok(_) => {
-                // The actor stopped (its store failed): forget it so the next call reloads.
-                self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
-                Err(HubError::unavailable())
-            }
-            Err(e) => {
-                self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
-                Err(e)
+        // A second try when the first finds a stopped actor (its store failed earlier): the
+        // store may be back, and the caller should not pay for the old failure.
+        for _ in 0..2 {
+            let cell = self.live.entry(id).or_default().clone();
+            let result = cell
+                .get_or_try_init(|| async {
+                    let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
+                    WorkshopActor::spawn(
+                        id,
+                        self.store.clone(),
+                        loaded,
+                        &self.tasks,
+                        self.metrics.clone(),
+                        self.cluster.clone(),
+                    )
+                })
+                .await
+                .cloned();
+            match result {
+                Ok(handle) if !handle.is_closed() => return Ok(handle),
+                Ok(_) => {
+                    // The actor stopped: forget it, so that the next try reloads.
+                    self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+                }
+                Err(e) => {
+                    self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+                    return Err(e);
+                }
             }
         }
+        Err(HubError::unavailable())
     }
 
     /// Creates a workshop and its organizer; returns the secrets to hand out.

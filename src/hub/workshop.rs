@@ -165,7 +165,7 @@ enum Pending {
 
 /// How bringing the state up to date went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Sync {
+enum Progress {
     Done,
     /// The store could not be read; the state is as it was.
     Unavailable,
@@ -399,9 +399,9 @@ impl WorkshopActor {
         let mut fresh = true;
         if notified > self.rev || must_be_fresh {
             match self.catch_up().await {
-                Sync::Done => {}
-                Sync::Unavailable => fresh = false,
-                Sync::Broken => {
+                Progress::Done => {}
+                Progress::Unavailable => fresh = false,
+                Progress::Broken => {
                     fail_all(&mut pending);
                     return false;
                 }
@@ -451,7 +451,7 @@ impl WorkshopActor {
                 Err(StoreError::Conflict) if conflicts < MAX_CONFLICTS => {
                     conflicts += 1;
                     tracing::debug!(workshop = %self.state.id, conflicts, "another node committed first; deciding again");
-                    if self.rebuild(seq_before).await != Sync::Done {
+                    if self.rebuild(seq_before).await != Progress::Done {
                         fail_all(pending);
                         return false;
                     }
@@ -460,7 +460,7 @@ impl WorkshopActor {
                     m.commit_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(workshop = %self.state.id, error = %e, "group commit failed; nothing of it is acknowledged");
                     fail_all(pending);
-                    return self.rebuild(seq_before).await == Sync::Done;
+                    return self.rebuild(seq_before).await == Progress::Done;
                 }
             }
         }
@@ -495,13 +495,13 @@ impl WorkshopActor {
 
     /// Between batches (the state holds only what is durable): applies and fans out what
     /// other nodes committed since.
-    async fn catch_up(&mut self) -> Sync {
+    async fn catch_up(&mut self) -> Progress {
         let seq = self.state.seq;
         let news = match self.store.catch_up(self.state.id, seq, self.rev).await {
             Ok(news) => news,
             Err(e) => {
                 tracing::warn!(workshop = %self.state.id, error = %e, "could not catch up with other nodes");
-                return Sync::Unavailable;
+                return Progress::Unavailable;
             }
         };
         let contiguous = news
@@ -518,23 +518,23 @@ impl WorkshopActor {
         let mut deliveries = Vec::new();
         for stored in news.events {
             if self.apply_stored(stored, &mut deliveries).is_err() {
-                return Sync::Broken;
+                return Progress::Broken;
             }
         }
         self.rev = self.rev.max(news.rev);
         self.deliver_all(deliveries, &mut []);
-        Sync::Done
+        Progress::Done
     }
 
     /// Re-reads the whole log: the state drops whatever was decided after `seq_before` but
     /// not stored, and takes on (and fans out) what other nodes stored after it instead.
-    async fn rebuild(&mut self, seq_before: u64) -> Sync {
+    async fn rebuild(&mut self, seq_before: u64) -> Progress {
         let loaded = match self.store.load(self.state.id).await {
             Ok(Some(loaded)) => loaded,
-            Ok(None) => return Sync::Broken,
+            Ok(None) => return Progress::Broken,
             Err(e) => {
                 tracing::warn!(workshop = %self.state.id, error = %e, "could not re-read the workshop");
-                return Sync::Broken;
+                return Progress::Broken;
             }
         };
         self.codes = loaded.codes;
@@ -542,16 +542,16 @@ impl WorkshopActor {
         let (known, news): (Vec<_>, Vec<_>) =
             loaded.events.into_iter().partition(|e| e.seq <= seq_before);
         if self.replay(known, loaded.commands).is_err() {
-            return Sync::Broken;
+            return Progress::Broken;
         }
         let mut deliveries = Vec::new();
         for stored in news {
             if self.apply_stored(stored, &mut deliveries).is_err() {
-                return Sync::Broken;
+                return Progress::Broken;
             }
         }
         self.deliver_all(deliveries, &mut []);
-        Sync::Done
+        Progress::Done
     }
 
     /// Applies an event another node stored, and fans it out.

@@ -424,6 +424,13 @@ pub struct TestClient {
 
 impl TestClient {
     pub async fn connect(url: &str, token: &str, last_seq: Option<u64>) -> TestClient {
+        Self::try_connect(url, token, last_seq)
+            .await
+            .expect("welcome")
+    }
+
+    /// Like `connect`, but `None` when the server closes instead of welcoming.
+    pub async fn try_connect(url: &str, token: &str, last_seq: Option<u64>) -> Option<TestClient> {
         let (mut socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("ws connect");
@@ -442,11 +449,11 @@ impl TestClient {
             pending: Default::default(),
             counter: 0,
         };
-        let welcome = client.recv().await.expect("welcome");
+        let welcome = client.recv().await?;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         client.seq = welcome["seq"].as_u64().expect("seq");
         client.welcome = welcome;
-        client
+        Some(client)
     }
 
     /// Opens a socket without sending anything.
