@@ -199,6 +199,21 @@ impl Hub {
         self.live.len()
     }
 
+    fn spawn_actor(
+        &self,
+        id: WorkshopId,
+        loaded: LoadedWorkshop,
+    ) -> Result<WorkshopHandle, HubError> {
+        WorkshopActor::spawn(
+            id,
+            self.store.clone(),
+            loaded,
+            &self.tasks,
+            self.metrics.clone(),
+            self.cluster.clone(),
+        )
+    }
+
     /// The live workshop `id`, loading it from the store if needed.
     pub async fn workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
         // A second try when the first finds a stopped actor (its store failed earlier): the
@@ -208,14 +223,7 @@ impl Hub {
             let result = cell
                 .get_or_try_init(|| async {
                     let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
-                    WorkshopActor::spawn(
-                        id,
-                        self.store.clone(),
-                        loaded,
-                        &self.tasks,
-                        self.metrics.clone(),
-                        self.cluster.clone(),
-                    )
+                    self.spawn_actor(id, loaded)
                 })
                 .await
                 .cloned();
@@ -284,14 +292,7 @@ impl Hub {
             events: batch.events,
             commands: Vec::new(),
         };
-        let handle = WorkshopActor::spawn(
-            id,
-            self.store.clone(),
-            loaded,
-            &self.tasks,
-            self.metrics.clone(),
-            self.cluster.clone(),
-        )?;
+        let handle = self.spawn_actor(id, loaded)?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
         self.metrics
