@@ -2,6 +2,7 @@
 //! their settings.
 
 use crate::hub::limits::Limits;
+use crate::store::Database;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -107,9 +108,22 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub addr: String,
-    /// SQLite database file (created if missing).
+    /// The database: a SQLite file (created if missing), or a `postgres://` /
+    /// `postgresql://` URL for PostgreSQL.
     #[arg(long, global = true, env = "CABILDO_DB", default_value = "cabildo.db")]
     pub db: PathBuf,
+    /// A PostgreSQL URL; when set, it wins over a `--db` file path.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Redis URL (`redis://…`): turns on notifications between nodes, so that several
+    /// nodes on one PostgreSQL database serve the same workshops.
+    #[arg(long, global = true, env = "CABILDO_REDIS_URL", hide_env_values = true)]
+    pub redis: Option<String>,
     /// Token that may create workshops; generated and printed when absent.
     #[arg(
         long,
@@ -215,10 +229,23 @@ impl LimitArgs {
     }
 }
 
+impl ServeArgs {
+    /// Which database `--db` and `CABILDO_DATABASE_URL` name.
+    pub fn database(&self) -> Database {
+        let db = Database::parse(&self.db.to_string_lossy());
+        match &self.database_url {
+            Some(url) if !url.is_empty() && !db.is_postgres() => Database::parse(url),
+            _ => db,
+        }
+    }
+}
+
 /// Everything `run` needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub db: PathBuf,
+    pub db: Database,
+    /// Redis, for notifications between nodes (cluster mode); `None`: a single node.
+    pub redis: Option<String>,
     pub admin_token: String,
     /// Whether the admin token was generated (and so must be printed to be usable).
     pub admin_token_generated: bool,
@@ -235,7 +262,8 @@ impl Config {
             _ => (crate::auth::new_token(), true),
         };
         Config {
-            db: args.db.clone(),
+            db: args.database(),
+            redis: args.redis.clone().filter(|r| !r.is_empty()),
             admin_token,
             admin_token_generated,
             demo: args.demo,
@@ -248,5 +276,44 @@ impl Config {
                 .collect(),
             limits: args.limits.limits(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(args: &[&str]) -> Database {
+        let mut argv = vec!["cabildo"];
+        argv.extend_from_slice(args);
+        let mut cli = Cli::try_parse_from(argv).expect("valid arguments");
+        // The tests' environment must not decide: only the flags given here.
+        if !args.contains(&"--database-url") {
+            cli.serve.database_url = None;
+        }
+        if !args.contains(&"--db") {
+            cli.serve.db = PathBuf::from("cabildo.db");
+        }
+        cli.serve.database()
+    }
+
+    #[test]
+    fn db_names_a_file_or_a_postgres_url_and_the_database_url_wins_over_a_file() {
+        assert_eq!(
+            database(&["--db", "x.db"]),
+            Database::Sqlite(PathBuf::from("x.db"))
+        );
+        assert_eq!(
+            database(&["--db", "postgres://h/a"]),
+            Database::Postgres("postgres://h/a".into())
+        );
+        assert_eq!(
+            database(&["--db", "x.db", "--database-url", "postgresql://h/b"]),
+            Database::Postgres("postgresql://h/b".into())
+        );
+        assert_eq!(
+            database(&["--db", "postgres://h/a", "--database-url", "postgres://h/b"]),
+            Database::Postgres("postgres://h/a".into())
+        );
     }
 }

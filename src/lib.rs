@@ -5,7 +5,8 @@
 //! - `domain`: the pure rules (`decide`, `apply`, visibility). No I/O.
 //! - `protocol`: WebSocket wire messages, error codes, close codes.
 //! - `hub`: the registry of live workshops, one actor task per workshop, and connections.
-//! - `store`: the durable event log (SQLite).
+//! - `store`: the durable event log (SQLite, or PostgreSQL for several nodes).
+//! - `cluster`: notifications between nodes over Redis (`--redis`).
 //! - `http`: REST API, WebSocket upgrade, health and metrics.
 //! - `auth`: tokens and join codes.
 //! - `demo`: loads the reference workshop.
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -45,8 +47,18 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     metrics::handle();
-    let store = store::Store::Sqlite(store::SqliteStore::open(&config.db).await?);
-    let hub = hub::Hub::with_limits(store.clone(), config.limits.clone());
+    if config.redis.is_some() && !config.db.is_postgres() {
+        anyhow::bail!("--redis needs PostgreSQL: several nodes cannot share a SQLite file (use --db postgres://…)");
+    }
+    let store = config.db.open().await?;
+    let hub = match &config.redis {
+        Some(url) => {
+            let (cluster, incoming) = cluster::Cluster::start(url)
+                .map_err(|e| anyhow::anyhow!("bad --redis URL: {e}"))?;
+            hub::Hub::clustered(store.clone(), config.limits.clone(), cluster, incoming)
+        }
+        None => hub::Hub::with_limits(store.clone(), config.limits.clone(), None),
+    };
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("Cabildo listening on {base}");
@@ -54,6 +66,12 @@ pub async fn run(
     println!("  API docs:  {base}/api/openapi.json");
     println!("  WebSocket: ws://{addr}/ws");
     println!("  database:  {}", config.db.display());
+    if let Some(cluster) = hub.cluster() {
+        println!(
+            "  cluster:   node {} (notifications through Redis)",
+            cluster.node()
+        );
+    }
     if config.admin_token_generated {
         println!(
             "Admin token (generated; set CABILDO_ADMIN_TOKEN to keep one): {}",
@@ -83,7 +101,7 @@ pub async fn run(
     let state = http::AppState {
         hub: hub.clone(),
         admin_token: config.admin_token.clone().into(),
-        ready_checks: Default::default(),
+        ready_checks: std::sync::Arc::new(ready_checks(&hub)),
         origins: std::sync::Arc::new(http::origin::Origins::new(config.allowed_origins.clone())),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -134,4 +152,24 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
+}
+
+/// The checks `GET /readyz` runs besides the database's: Redis, when several nodes share
+/// the database (a node that does not hear Redis misses other nodes' changes until its next
+/// poll of the database).
+fn ready_checks(hub: &std::sync::Arc<hub::Hub>) -> Vec<(&'static str, http::ReadyCheck)> {
+    let Some(cluster) = hub.cluster().cloned() else {
+        return Vec::new();
+    };
+    let check: http::ReadyCheck = std::sync::Arc::new(move || {
+        let listening = cluster.is_listening();
+        Box::pin(async move {
+            if listening {
+                Ok(())
+            } else {
+                Err("not subscribed to Redis notifications".to_string())
+            }
+        })
+    });
+    vec![("redis", check)]
 }

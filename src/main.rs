@@ -24,10 +24,18 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("--demo only applies to serving")
     }
     match &cli.command {
-        Some(Command::Export(export)) => return cabildo::offline::export(&args.db, export).await,
-        Some(Command::Import(import)) => return cabildo::offline::import(&args.db, import).await,
-        Some(Command::Backup(backup)) => return cabildo::offline::backup(&args.db, backup).await,
-        Some(Command::Erase(erase)) => return cabildo::offline::erase(&args.db, erase).await,
+        Some(Command::Export(export)) => {
+            return cabildo::offline::export(&args.database(), export).await
+        }
+        Some(Command::Import(import)) => {
+            return cabildo::offline::import(&args.database(), import).await
+        }
+        Some(Command::Backup(backup)) => {
+            return cabildo::offline::backup(&args.database(), backup).await
+        }
+        Some(Command::Erase(erase)) => {
+            return cabildo::offline::erase(&args.database(), erase).await
+        }
         Some(Command::Demo) => args.demo = true,
         Some(Command::Serve) | None => {}
     }

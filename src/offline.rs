@@ -11,7 +11,9 @@ use crate::auth;
 use crate::config::{BackupArgs, EraseArgs, ExportArgs, ImportArgs};
 use crate::domain::{Event, Workshop, WorkshopId};
 use crate::export::{self, import, Date, Format, Options};
-use crate::store::{Batch, Codes, Credential, SqliteStore, Store, StoreError, StoredEvent};
+use crate::store::{
+    Batch, Codes, Credential, Database, SqliteStore, Store, StoreError, StoredEvent,
+};
 use anyhow::{anyhow, bail, Context};
 use std::io::Write;
 use std::path::Path;
@@ -27,13 +29,16 @@ pub fn replay(id: WorkshopId, events: &[StoredEvent]) -> anyhow::Result<Workshop
     Ok(state)
 }
 
-/// `cabildo export --db PATH --workshop ID --format F [--out FILE]`.
-pub async fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<()> {
-    if !db.exists() {
-        bail!("no database at {}", db.display());
+/// `cabildo export --db PATH|URL --workshop ID --format F [--out FILE]`.
+pub async fn export(db: &Database, args: &ExportArgs) -> anyhow::Result<()> {
+    if let Database::Sqlite(path) = db {
+        if !path.exists() {
+            bail!("no database at {}", path.display());
+        }
     }
     let id = workshop_id(&args.workshop)?;
-    let store = SqliteStore::open(db)
+    let store = db
+        .open()
         .await
         .with_context(|| format!("opening {}", db.display()))?;
     // No `close()`: its WAL checkpoint would wait on a server working on the same file, and
@@ -73,18 +78,17 @@ pub async fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cabildo import --db PATH --file FILE`.
-pub async fn import(db: &Path, args: &ImportArgs) -> anyhow::Result<()> {
+/// `cabildo import --db PATH|URL --file FILE`.
+pub async fn import(db: &Database, args: &ImportArgs) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let record = import::parse(&bytes)?;
     let imported = import::events(&record)?;
     let id = imported.workshop;
-    let store = Store::Sqlite(
-        SqliteStore::open(db)
-            .await
-            .with_context(|| format!("opening {}", db.display()))?,
-    );
+    let store: Store = db
+        .open()
+        .await
+        .with_context(|| format!("opening {}", db.display()))?;
     let result = write(&store, &imported).await;
     store.close().await;
     let (codes, token) = result?;
@@ -139,19 +143,20 @@ async fn write(store: &Store, imported: &import::Imported) -> anyhow::Result<(Co
 
 /// `cabildo backup --db PATH --out FILE`: a consistent copy (`VACUUM INTO`), safe while a
 /// server runs on the same database.
-pub async fn backup(db: &Path, args: &BackupArgs) -> anyhow::Result<()> {
-    let shown = db.display().to_string();
-    if shown.starts_with("postgres://") || shown.starts_with("postgresql://") {
-        bail!(
+pub async fn backup(db: &Database, args: &BackupArgs) -> anyhow::Result<()> {
+    let path = match db {
+        Database::Postgres(_) => bail!(
             "cabildo backup copies SQLite databases only. For PostgreSQL use its own tools, e.g.\n  \
              pg_dump --format=custom --file=cabildo.dump \"$CABILDO_DATABASE_URL\"\n\
              and restore with pg_restore (see docs/OPERATIONS.md)"
-        );
-    }
-    if !db.exists() {
+        ),
+        Database::Sqlite(path) => path,
+    };
+    let shown = path.display().to_string();
+    if !path.exists() {
         bail!("no database at {shown}");
     }
-    let store = SqliteStore::open(db)
+    let store = SqliteStore::open(path)
         .await
         .with_context(|| format!("opening {shown}"))?;
     // No `close()`, as for export: the backup only read.
@@ -164,17 +169,18 @@ pub async fn backup(db: &Path, args: &BackupArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cabildo erase --db PATH --workshop ID`: deletes every row of the workshop.
-pub async fn erase(db: &Path, args: &EraseArgs) -> anyhow::Result<()> {
-    if !db.exists() {
-        bail!("no database at {}", db.display());
+/// `cabildo erase --db PATH|URL --workshop ID`: deletes every row of the workshop.
+pub async fn erase(db: &Database, args: &EraseArgs) -> anyhow::Result<()> {
+    if let Database::Sqlite(path) = db {
+        if !path.exists() {
+            bail!("no database at {}", path.display());
+        }
     }
     let id = workshop_id(&args.workshop)?;
-    let store = Store::Sqlite(
-        SqliteStore::open(db)
-            .await
-            .with_context(|| format!("opening {}", db.display()))?,
-    );
+    let store = db
+        .open()
+        .await
+        .with_context(|| format!("opening {}", db.display()))?;
     let erased = store.erase_workshop(id).await;
     store.close().await;
     if !erased? {

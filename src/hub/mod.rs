@@ -13,19 +13,25 @@ pub mod presence;
 pub mod workshop;
 
 use crate::auth;
+use crate::cluster::{Cluster, Incoming};
 use crate::domain::{DomainError, ParticipantId, Room, RoomId, Settings, Workshop, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 use crate::store::{Batch, Codes, Credential, LoadedWorkshop, Store, StoreError, StoredEvent};
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{oneshot, watch, OnceCell};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
 pub use workshop::{
     CodeInfo, JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle,
 };
 
 /// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
+/// In a cluster, how often each node asks PostgreSQL whether the workshops it serves moved
+/// on: the backfill for notifications lost while Redis was unreachable.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -101,14 +107,39 @@ pub struct Hub {
     pub tasks: TaskTracker,
     /// Rate limits, connection counts and liveness timers for connections.
     pub guards: limits::Guards,
+    /// Set when several nodes share the database (`--redis`).
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Hub {
+    /// A hub for a single node.
     pub fn new(store: Store) -> Arc<Hub> {
-        Hub::with_limits(store, limits::Limits::default())
+        Hub::with_limits(store, limits::Limits::default(), None)
     }
 
-    pub fn with_limits(store: Store, limits: limits::Limits) -> Arc<Hub> {
+    /// A hub that shares its workshops with other nodes: it announces its commits through
+    /// `cluster`, and catches up on the other nodes' commits as `incoming` reports them and
+    /// as its poll of the store finds them.
+    pub fn clustered(
+        store: Store,
+        limits: limits::Limits,
+        cluster: Arc<Cluster>,
+        incoming: mpsc::Receiver<Incoming>,
+    ) -> Arc<Hub> {
+        let hub = Self::with_limits(store, limits, Some(cluster));
+        tokio::spawn(follow(
+            Arc::downgrade(&hub),
+            incoming,
+            hub.shutdown_signal(),
+        ));
+        hub
+    }
+
+    pub fn with_limits(
+        store: Store,
+        limits: limits::Limits,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Arc<Hub> {
         Arc::new(Hub {
             store,
             live: DashMap::new(),
@@ -116,7 +147,37 @@ impl Hub {
             shutdown: watch::channel(false).0,
             tasks: TaskTracker::new(),
             guards: limits::Guards::new(limits),
+            cluster,
         })
+    }
+
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    /// The handle of workshop `id` if it is live on this node.
+    fn live_handle(&self, id: WorkshopId) -> Option<WorkshopHandle> {
+        self.live.get(&id).and_then(|cell| cell.get().cloned())
+    }
+
+    /// Asks the store how far every live workshop is, and tells the actors.
+    async fn poll(&self) {
+        let ids: Vec<WorkshopId> = self.live.iter().map(|e| *e.key()).collect();
+        if ids.is_empty() {
+            return;
+        }
+        match self.store.revs(&ids).await {
+            Ok(revs) => {
+                for (id, rev) in revs {
+                    if let Some(handle) = self.live_handle(id) {
+                        handle.notify(rev);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not poll the database for other nodes' commits")
+            }
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -147,37 +208,46 @@ impl Hub {
         self.live.len()
     }
 
-    /// The live workshop `id`, loading it from the store if needed.
-    pub async fn workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
-        match self.live_workshop(id).await {
-            // Its actor stopped (just erased, or its store failed) and was forgotten: load
-            // it afresh once, which answers `not_found` for an erased workshop.
-            Err(e) if e.code == ErrorCode::Unavailable => self.live_workshop(id).await,
-            other => other,
-        }
+    fn spawn_actor(
+        &self,
+        id: WorkshopId,
+        loaded: LoadedWorkshop,
+    ) -> Result<WorkshopHandle, HubError> {
+        WorkshopActor::spawn(
+            id,
+            self.store.clone(),
+            loaded,
+            &self.tasks,
+            self.cluster.clone(),
+        )
     }
 
-    async fn live_workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
-        let cell = self.live.entry(id).or_default().clone();
-        let result = cell
-            .get_or_try_init(|| async {
-                let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
-                WorkshopActor::spawn(id, self.store.clone(), loaded, &self.tasks)
-            })
-            .await
-            .cloned();
-        match result {
-            Ok(handle) if !handle.is_closed() => Ok(handle),
-            Ok(_) => {
-                // The actor stopped (its store failed): forget it so the next call reloads.
-                self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
-                Err(HubError::unavailable())
-            }
-            Err(e) => {
-                self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
-                Err(e)
+    /// The live workshop `id`, loading it from the store if needed.
+    pub async fn workshop(&self, id: WorkshopId) -> Result<WorkshopHandle, HubError> {
+        // A second try when the first finds a stopped actor (its store failed earlier): the
+        // store may be back, and the caller should not pay for the old failure.
+        for _ in 0..2 {
+            let cell = self.live.entry(id).or_default().clone();
+            let result = cell
+                .get_or_try_init(|| async {
+                    let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
+                    self.spawn_actor(id, loaded)
+                })
+                .await
+                .cloned();
+            match result {
+                Ok(handle) if !handle.is_closed() => return Ok(handle),
+                Ok(_) => {
+                    // The actor stopped: forget it, so that the next try reloads.
+                    self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+                }
+                Err(e) => {
+                    self.live.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+                    return Err(e);
+                }
             }
         }
+        Err(HubError::unavailable())
     }
 
     /// Creates a workshop and its organizer; returns the secrets to hand out.
@@ -225,10 +295,12 @@ impl Hub {
         let batch_events = batch.events.len();
         let loaded = LoadedWorkshop {
             codes: codes.clone(),
+            // `create_workshop` is the first commit.
+            rev: 1,
             events: batch.events,
             commands: Vec::new(),
         };
-        let handle = WorkshopActor::spawn(id, self.store.clone(), loaded, &self.tasks)?;
+        let handle = self.spawn_actor(id, loaded)?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
         crate::metrics::workshop_created();
@@ -380,5 +452,37 @@ impl Hub {
             })
             .await?;
         rx.await.map_err(|_| HubError::unavailable())
+    }
+}
+
+/// In a cluster: passes the other nodes' notifications to the live actors, and polls the
+/// store every `POLL_INTERVAL` (and at once after Redis comes back) for what they missed.
+async fn follow(
+    hub: std::sync::Weak<Hub>,
+    mut incoming: mpsc::Receiver<Incoming>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut poll = tokio::time::interval(POLL_INTERVAL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let poll_now = tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = poll.tick() => true,
+            note = incoming.recv() => match note {
+                None => return,
+                Some(Incoming::Subscribed) => true,
+                Some(Incoming::Commit(note)) => {
+                    let Some(hub) = hub.upgrade() else { return };
+                    if let Some(handle) = hub.live_handle(note.workshop) {
+                        handle.notify(note.rev);
+                    }
+                    false
+                }
+            },
+        };
+        if poll_now {
+            let Some(hub) = hub.upgrade() else { return };
+            hub.poll().await;
+        }
     }
 }

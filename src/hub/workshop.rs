@@ -5,12 +5,20 @@
 //! commit), and only then acks, fans out and registers new subscribers. No lock guards the
 //! state: only this task touches it.
 //!
+//! In a cluster (several nodes on one PostgreSQL database), another node may hold an actor
+//! of the same workshop. The store's compare-and-set on the workshop's commit number (`rev`)
+//! decides which commit goes first; the loser catches up (applies and fans out what the
+//! winner committed) and decides its batch again. Notifications from other nodes make the
+//! actor catch up between batches, and before a `hello`, a report or an export it always
+//! does, so a participant who joined elsewhere is known.
+//!
 //! Architecture invariant: nothing leaves the actor before the store said it is durable.
 
 use super::outbox::{Frame, Outbox};
 use super::presence::Presence;
 use super::{now_ms, HubError};
 use crate::auth;
+use crate::cluster::Cluster;
 use crate::domain::reports;
 use crate::domain::timers;
 use crate::domain::visibility::{self, Audience, Reshape};
@@ -19,9 +27,12 @@ use crate::domain::{
 };
 use crate::metrics;
 use crate::protocol::{event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
-use crate::store::{Batch, Codes, CommandRecord, Credential, LoadedWorkshop, Store, StoredEvent};
+use crate::store::{
+    Batch, Codes, CommandRecord, Credential, LoadedWorkshop, Store, StoreError, StoredEvent,
+};
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Duration, Instant};
 
@@ -34,6 +45,9 @@ const MIN_CLOCK_WAIT_MS: u64 = 20;
 const MAX_BATCH: usize = 512;
 /// Inbox capacity: senders wait (back-pressure) when the actor is this far behind.
 pub const INBOX_CAPACITY: usize = 4096;
+/// How often a batch is decided again after losing the race to another node before its
+/// senders are told `unavailable`.
+const MAX_CONFLICTS: usize = 16;
 
 /// Where the answer to a command goes.
 pub enum Reply {
@@ -44,6 +58,7 @@ pub enum Reply {
 }
 
 /// A request to join, already past the REST layer's parsing.
+#[derive(Clone)]
 pub struct JoinRequest {
     pub code: String,
     pub name: String,
@@ -89,17 +104,19 @@ pub enum Msg {
         participant: ParticipantId,
         reply: oneshot::Sender<Result<Box<Workshop>, HubError>>,
     },
-    /// What a join code opens here: the role it gives, the title and the languages (for the
-    /// join page's lookup); `None` when the code is neither of this workshop's codes.
-    Describe {
-        code: String,
-        reply: oneshot::Sender<Option<CodeInfo>>,
-    },
     /// Forget a connection. Answered once every earlier message of it was handled, so its
     /// last acks are already queued when the reply arrives.
     Unsubscribe {
         conn: u64,
         done: oneshot::Sender<()>,
+    },
+    /// Another node committed: the workshop is at commit `rev` (catch up if behind it).
+    Notify { rev: u64 },
+    /// What a join code opens here: the role it gives, the title and the languages (for the
+    /// join page's lookup); `None` when the code is neither of this workshop's codes.
+    Describe {
+        code: String,
+        reply: oneshot::Sender<Option<CodeInfo>>,
     },
     /// Delete the workshop for good: every stored row, then close every connection with
     /// `close::ERASED` and stop. `by` is the participant asking; it must be the organizer.
@@ -141,6 +158,38 @@ impl WorkshopHandle {
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
+
+    /// Tells the actor the workshop reached commit `rev` elsewhere. Never waits: a busy
+    /// actor misses it and the next poll tells it again.
+    pub fn notify(&self, rev: u64) {
+        let _dropped_when_full = self.tx.try_send(Msg::Notify { rev });
+    }
+}
+
+/// A message that changes the workshop, held until its batch is durable (or refused), so
+/// that the batch can be decided again after losing a race to another node.
+enum Pending {
+    Command {
+        from: ParticipantId,
+        id: String,
+        command: Command,
+        reply: Option<Reply>,
+    },
+    Join {
+        request: JoinRequest,
+        reply: Option<oneshot::Sender<Result<Joined, HubError>>>,
+    },
+    Tick,
+}
+
+/// How bringing the state up to date went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Progress {
+    Done,
+    /// The store could not be read; the state is as it was.
+    Unavailable,
+    /// The state could not be rebuilt: the actor must stop (the hub reloads it later).
+    Broken,
 }
 
 /// One recent event, kept for replay to resuming clients.
@@ -157,10 +206,11 @@ struct Subscriber {
     outbox: Outbox,
 }
 
-/// What to send once the batch is durable.
+/// What to send once the batch is durable. Answers name their message by its index in the
+/// batch's `Pending` list.
 enum Delivery {
-    Answer(Reply, String, Outcome),
-    Joined(oneshot::Sender<Result<Joined, HubError>>, Joined),
+    Answer(usize, Outcome),
+    Joined(usize, Result<Joined, HubError>),
     Event {
         frame: Frame,
         to: Vec<u64>,
@@ -175,15 +225,19 @@ enum Delivery {
 
 pub struct WorkshopActor {
     state: Workshop,
+    /// The number of the last commit `state` includes.
+    rev: u64,
     codes: Codes,
     store: Store,
+    /// Set in a cluster: where to announce commits.
+    cluster: Option<Arc<Cluster>>,
     /// Outcome of every command ever sent, by (participant, command id): the idempotency record.
     done: HashMap<(ParticipantId, String), Outcome>,
     subscribers: HashMap<u64, Subscriber>,
     recent: VecDeque<Recent>,
     inbox: mpsc::Receiver<Msg>,
     presence: Presence,
-    /// Commands decided in the batch being handled: (type, outcome), for the metrics.
+    /// Commands decided in the batch being committed: (type, outcome), for the metrics.
     decided: Vec<(&'static str, &'static str)>,
 }
 
@@ -194,12 +248,15 @@ impl WorkshopActor {
         store: Store,
         loaded: LoadedWorkshop,
         tasks: &tokio_util::task::TaskTracker,
+        cluster: Option<Arc<Cluster>>,
     ) -> Result<WorkshopHandle, HubError> {
         let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
         let mut actor = WorkshopActor {
             state: Workshop::empty(id),
+            rev: loaded.rev,
             codes: loaded.codes,
             store,
+            cluster,
             done: HashMap::new(),
             subscribers: HashMap::new(),
             recent: VecDeque::new(),
@@ -330,11 +387,9 @@ impl WorkshopActor {
     /// Handles one batch. Returns `false` if the actor cannot go on (its store failed and
     /// the state could not be rebuilt).
     async fn handle(&mut self, msgs: Vec<Msg>) -> bool {
-        let mut batch = Batch::default();
-        let mut deliveries = Vec::new();
+        let mut pending = Vec::new();
         let mut later = Vec::new();
-        let now = now_ms();
-        let seq_before = self.state.seq;
+        let mut notified = 0;
         let mut msgs = msgs.into_iter();
         let mut erase = None;
         for msg in msgs.by_ref() {
@@ -344,23 +399,18 @@ impl WorkshopActor {
                     id,
                     command,
                     reply,
-                } => {
-                    let outcome =
-                        self.command(from, &id, &command, now, &mut batch, &mut deliveries);
-                    deliveries.push(Delivery::Answer(reply, id, outcome));
-                }
-                Msg::Tick => match decide(&self.state, Actor::Server, &Command::Tick { now }) {
-                    Ok(events) => self.record(events, None, now, &mut batch, &mut deliveries),
-                    Err(e) => tracing::warn!(error = %e, "timer tick refused"),
-                },
-                Msg::Join { request, reply } => {
-                    match self.join(request, now, &mut batch, &mut deliveries) {
-                        Ok(joined) => deliveries.push(Delivery::Joined(reply, joined)),
-                        Err(e) => {
-                            let _unanswered = reply.send(Err(e));
-                        }
-                    }
-                }
+                } => pending.push(Pending::Command {
+                    from,
+                    id,
+                    command,
+                    reply: Some(reply),
+                }),
+                Msg::Join { request, reply } => pending.push(Pending::Join {
+                    request,
+                    reply: Some(reply),
+                }),
+                Msg::Tick => pending.push(Pending::Tick),
+                Msg::Notify { rev } => notified = notified.max(rev),
                 Msg::Erase { by, reply } => match self.may_erase(by) {
                     // What came before is committed first; what comes after is refused.
                     Ok(()) => {
@@ -374,35 +424,25 @@ impl WorkshopActor {
                 other => later.push(other),
             }
         }
-        if !batch.is_empty() {
-            let appended = self.store.append(self.state.id, &batch).await;
-            metrics::commit(appended.is_ok());
-            match appended {
-                Ok(()) => {
-                    metrics::events_committed(batch.events.len());
-                    for (kind, outcome) in self.decided.drain(..) {
-                        metrics::command(kind, outcome);
-                    }
-                }
-                Err(e) => {
-                    for (kind, _) in self.decided.drain(..) {
-                        metrics::command(kind, ErrorCode::Unavailable.as_str());
-                    }
-                    tracing::error!(workshop = %self.state.id, error = %e, "group commit failed; nothing of it is acknowledged");
-                    for d in deliveries.drain(..) {
-                        fail(d);
-                    }
-                    if !self.reload(seq_before).await {
-                        return false;
-                    }
+        // In a cluster, a hello, a report or an export sees what other nodes committed.
+        let must_be_fresh =
+            self.cluster.is_some() && later.iter().any(|m| !matches!(m, Msg::Unsubscribe { .. }));
+        let mut fresh = true;
+        if notified > self.rev || must_be_fresh {
+            match self.catch_up().await {
+                Progress::Done => {}
+                Progress::Unavailable => fresh = false,
+                Progress::Broken => {
+                    fail_all(&mut pending);
+                    return false;
                 }
             }
         }
-        for d in deliveries {
-            self.deliver(d);
+        if !pending.is_empty() && !self.commit(&mut pending).await {
+            return false;
         }
         for msg in later {
-            self.subscription(msg);
+            self.subscription(msg, fresh || !must_be_fresh);
         }
         match erase {
             Some(reply) => self.erase(reply, msgs.collect()).await,
@@ -466,16 +506,159 @@ impl WorkshopActor {
         }
     }
 
-    /// After a failed commit: drop the undone events from memory by re-reading the log.
-    async fn reload(&mut self, seq_before: u64) -> bool {
-        match self.store.load(self.state.id).await {
-            Ok(Some(loaded)) => {
-                self.codes = loaded.codes;
-                let ok = self.replay(loaded.events, loaded.commands).is_ok();
-                ok && self.state.seq == seq_before
+    /// Decides every pending message and commits the batch; after losing a race to another
+    /// node, catches up and decides again. Answers every message. `false`: the actor must stop.
+    async fn commit(&mut self, pending: &mut [Pending]) -> bool {
+        let mut conflicts = 0;
+        loop {
+            let seq_before = self.state.seq;
+            let now = now_ms();
+            let mut batch = Batch::default();
+            let mut deliveries = Vec::new();
+            self.decided.clear();
+            for (i, p) in pending.iter().enumerate() {
+                self.decide(i, p, now, &mut batch, &mut deliveries);
             }
-            _ => false,
+            if batch.is_empty() {
+                self.deliver_all(deliveries, pending);
+                return true;
+            }
+            let appended = self.store.append(self.state.id, self.rev, &batch).await;
+            // Losing a race to another node is no failure: the batch is decided again.
+            metrics::commit(appended.is_ok() || matches!(appended, Err(StoreError::Conflict)));
+            match appended {
+                Ok(rev) => {
+                    self.rev = rev;
+                    metrics::events_committed(batch.events.len());
+                    for (kind, outcome) in self.decided.drain(..) {
+                        metrics::command(kind, outcome);
+                    }
+                    if let Some(cluster) = &self.cluster {
+                        cluster.notify(self.state.id, rev);
+                    }
+                    self.deliver_all(deliveries, pending);
+                    return true;
+                }
+                Err(StoreError::Conflict) if conflicts < MAX_CONFLICTS => {
+                    conflicts += 1;
+                    tracing::debug!(workshop = %self.state.id, conflicts, "another node committed first; deciding again");
+                    if self.rebuild(seq_before).await != Progress::Done {
+                        fail_all(pending);
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    for (kind, _) in self.decided.drain(..) {
+                        metrics::command(kind, ErrorCode::Unavailable.as_str());
+                    }
+                    tracing::error!(workshop = %self.state.id, error = %e, "group commit failed; nothing of it is acknowledged");
+                    fail_all(pending);
+                    return self.rebuild(seq_before).await == Progress::Done;
+                }
+            }
         }
+    }
+
+    /// Decides the `i`th pending message into the batch.
+    fn decide(
+        &mut self,
+        i: usize,
+        pending: &Pending,
+        now: i64,
+        batch: &mut Batch,
+        deliveries: &mut Vec<Delivery>,
+    ) {
+        match pending {
+            Pending::Command {
+                from, id, command, ..
+            } => {
+                let outcome = self.command(*from, id, command, now, batch, deliveries);
+                deliveries.push(Delivery::Answer(i, outcome));
+            }
+            Pending::Join { request, .. } => {
+                let joined = self.join(request.clone(), now, batch, deliveries);
+                deliveries.push(Delivery::Joined(i, joined));
+            }
+            Pending::Tick => match decide(&self.state, Actor::Server, &Command::Tick { now }) {
+                Ok(events) => self.record(events, None, now, batch, deliveries),
+                Err(e) => tracing::warn!(error = %e, "timer tick refused"),
+            },
+        }
+    }
+
+    /// Between batches (the state holds only what is durable): applies and fans out what
+    /// other nodes committed since.
+    async fn catch_up(&mut self) -> Progress {
+        let seq = self.state.seq;
+        let news = match self.store.catch_up(self.state.id, seq, self.rev).await {
+            Ok(news) => news,
+            Err(e) => {
+                tracing::warn!(workshop = %self.state.id, error = %e, "could not catch up with other nodes");
+                return Progress::Unavailable;
+            }
+        };
+        let contiguous = news
+            .events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq == seq + 1 + i as u64);
+        if !contiguous {
+            return self.rebuild(seq).await;
+        }
+        for c in news.commands {
+            self.done.insert((c.participant, c.command_id), c.outcome);
+        }
+        let mut deliveries = Vec::new();
+        for stored in news.events {
+            if self.apply_stored(stored, &mut deliveries).is_err() {
+                return Progress::Broken;
+            }
+        }
+        self.rev = self.rev.max(news.rev);
+        self.deliver_all(deliveries, &mut []);
+        Progress::Done
+    }
+
+    /// Re-reads the whole log: the state drops whatever was decided after `seq_before` but
+    /// not stored, and takes on (and fans out) what other nodes stored after it instead.
+    async fn rebuild(&mut self, seq_before: u64) -> Progress {
+        let loaded = match self.store.load(self.state.id).await {
+            Ok(Some(loaded)) => loaded,
+            Ok(None) => return Progress::Broken,
+            Err(e) => {
+                tracing::warn!(workshop = %self.state.id, error = %e, "could not re-read the workshop");
+                return Progress::Broken;
+            }
+        };
+        self.codes = loaded.codes;
+        self.rev = loaded.rev;
+        let (known, news): (Vec<_>, Vec<_>) =
+            loaded.events.into_iter().partition(|e| e.seq <= seq_before);
+        if self.replay(known, loaded.commands).is_err() {
+            return Progress::Broken;
+        }
+        let mut deliveries = Vec::new();
+        for stored in news {
+            if self.apply_stored(stored, &mut deliveries).is_err() {
+                return Progress::Broken;
+            }
+        }
+        self.deliver_all(deliveries, &mut []);
+        Progress::Done
+    }
+
+    /// Applies an event another node stored, and fans it out.
+    fn apply_stored(
+        &mut self,
+        stored: StoredEvent,
+        deliveries: &mut Vec<Delivery>,
+    ) -> Result<(), HubError> {
+        let event: Event = serde_json::from_str(&stored.body).map_err(|e| {
+            tracing::error!(workshop = %self.state.id, seq = stored.seq, error = %e, "unreadable event in the log");
+            HubError::unavailable()
+        })?;
+        self.apply_and_fan_out(&stored, event, deliveries);
+        Ok(())
     }
 
     fn command(
@@ -576,43 +759,68 @@ impl WorkshopActor {
                 actor,
                 body,
             };
-            let (frame, audience, reshape) = self.apply_and_remember(&stored, &event);
+            self.apply_and_fan_out(&stored, event, deliveries);
             batch.events.push(stored);
-            let mut to = Vec::new();
-            let mut snapshots = Vec::new();
-            for (conn, sub) in &self.subscribers {
-                let Some(viewer) = self.state.participants.get(&sub.participant) else {
-                    continue;
-                };
-                if audience.admits(viewer) {
-                    to.push(*conn);
-                }
-                if reshape.affects(viewer) {
-                    let snapshot = ServerFrame::Snapshot {
-                        seq,
-                        reason: snapshot_reason(&reshape),
-                        snapshot: visibility::view(&self.state, viewer),
-                    };
-                    snapshots.push(Delivery::Snapshot {
-                        to: *conn,
-                        frame: snapshot.encode().into(),
-                    });
-                }
-            }
-            // The event first, then the fresh snapshots it calls for.
-            deliveries.push(Delivery::Event { frame, to });
-            deliveries.extend(snapshots);
-            if let Event::ParticipantRemoved { participant } = event {
-                deliveries.push(Delivery::Kick(participant));
-            }
         }
     }
 
-    fn deliver(&mut self, delivery: Delivery) {
+    /// Applies an event and works out who receives it, from the state right after it.
+    fn apply_and_fan_out(
+        &mut self,
+        stored: &StoredEvent,
+        event: Event,
+        deliveries: &mut Vec<Delivery>,
+    ) {
+        let seq = stored.seq;
+        let (frame, audience, reshape) = self.apply_and_remember(stored, &event);
+        let mut to = Vec::new();
+        let mut snapshots = Vec::new();
+        for (conn, sub) in &self.subscribers {
+            let Some(viewer) = self.state.participants.get(&sub.participant) else {
+                continue;
+            };
+            if audience.admits(viewer) {
+                to.push(*conn);
+            }
+            if reshape.affects(viewer) {
+                let snapshot = ServerFrame::Snapshot {
+                    seq,
+                    reason: snapshot_reason(&reshape),
+                    snapshot: visibility::view(&self.state, viewer),
+                };
+                snapshots.push(Delivery::Snapshot {
+                    to: *conn,
+                    frame: snapshot.encode().into(),
+                });
+            }
+        }
+        // The event first, then the fresh snapshots it calls for.
+        deliveries.push(Delivery::Event { frame, to });
+        deliveries.extend(snapshots);
+        if let Event::ParticipantRemoved { participant } = event {
+            deliveries.push(Delivery::Kick(participant));
+        }
+    }
+
+    fn deliver_all(&mut self, deliveries: Vec<Delivery>, pending: &mut [Pending]) {
+        for d in deliveries {
+            self.deliver(d, pending);
+        }
+    }
+
+    fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending]) {
         match delivery {
-            Delivery::Answer(reply, id, outcome) => answer(reply, &id, outcome),
-            Delivery::Joined(tx, joined) => {
-                let _caller_may_be_gone = tx.send(Ok(joined));
+            Delivery::Answer(i, outcome) => {
+                if let Some(Pending::Command { id, reply, .. }) = pending.get_mut(i) {
+                    answer(id, reply.take(), outcome);
+                }
+            }
+            Delivery::Joined(i, joined) => {
+                if let Some(Pending::Join { reply, .. }) = pending.get_mut(i) {
+                    if let Some(tx) = reply.take() {
+                        let _caller_may_be_gone = tx.send(joined);
+                    }
+                }
             }
             Delivery::Event { frame, to } => {
                 let mut delivered = 0;
@@ -658,7 +866,25 @@ impl WorkshopActor {
         }
     }
 
-    fn subscription(&mut self, msg: Msg) {
+    /// Answers a message that changes nothing. `fresh`: whether the state is known to be up
+    /// to date (in a cluster, it may not be while the store is unreachable).
+    fn subscription(&mut self, msg: Msg, fresh: bool) {
+        if !fresh {
+            let unavailable = Err(HubError::unavailable());
+            match msg {
+                Msg::Subscribe { reply, .. } => {
+                    let _connection_may_be_gone = reply.send(unavailable);
+                }
+                Msg::Query { reply, .. } => {
+                    let _caller_may_be_gone = reply.send(unavailable.map(|()| String::new()));
+                }
+                Msg::Export { reply, .. } => {
+                    let _caller_may_be_gone = reply.send(Err(HubError::unavailable()));
+                }
+                other => self.subscription(other, true),
+            }
+            return;
+        }
         match msg {
             Msg::Subscribe {
                 conn,
@@ -767,7 +993,11 @@ impl WorkshopActor {
                 let _caller_may_be_gone = reply.send(info);
             }
             // Handled in `handle` before the commit; never deferred to here.
-            Msg::Command { .. } | Msg::Join { .. } | Msg::Tick | Msg::Erase { .. } => {}
+            Msg::Command { .. }
+            | Msg::Join { .. }
+            | Msg::Tick
+            | Msg::Notify { .. }
+            | Msg::Erase { .. } => {}
         }
     }
 
@@ -824,19 +1054,38 @@ fn snapshot_reason(reshape: &Reshape) -> SnapshotReason {
     }
 }
 
-/// Tells the waiting side that its command or join did not happen.
-fn fail(delivery: Delivery) {
-    let outcome = Outcome::Error {
-        code: ErrorCode::Unavailable,
-        message: "the change could not be stored; retry with the same id".into(),
-        current_version: None,
-    };
-    match delivery {
-        Delivery::Answer(reply, id, _) => answer(reply, &id, outcome),
-        Delivery::Joined(tx, _) => {
-            let _caller_may_be_gone = tx.send(Err(HubError::unavailable()));
+/// Sends a command's outcome to whoever waits for it.
+fn answer(id: &str, reply: Option<Reply>, outcome: Outcome) {
+    match reply {
+        Some(Reply::Socket(outbox)) => {
+            let _queued_or_kicked = outbox.send(outcome.frame(id).into());
         }
-        Delivery::Event { .. } | Delivery::Snapshot { .. } | Delivery::Kick(_) => {}
+        Some(Reply::Direct(tx)) => {
+            let _caller_may_be_gone = tx.send(outcome);
+        }
+        None => {}
+    }
+}
+
+/// Tells every side still waiting that its command or join did not happen.
+fn fail_all(pending: &mut [Pending]) {
+    for p in pending {
+        match p {
+            Pending::Command { id, reply, .. } => {
+                let outcome = Outcome::Error {
+                    code: ErrorCode::Unavailable,
+                    message: "the change could not be stored; retry with the same id".into(),
+                    current_version: None,
+                };
+                answer(id, reply.take(), outcome);
+            }
+            Pending::Join { reply, .. } => {
+                if let Some(tx) = reply.take() {
+                    let _caller_may_be_gone = tx.send(Err(HubError::unavailable()));
+                }
+            }
+            Pending::Tick => {}
+        }
     }
 }
 
@@ -850,7 +1099,7 @@ fn refuse(msg: Msg, error: HubError) {
                 message: error.message,
                 current_version: None,
             };
-            answer(reply, &id, outcome);
+            answer(&id, Some(reply), outcome);
         }
         Msg::Join { reply, .. } => {
             let _caller_may_be_gone = reply.send(Err(error));
@@ -871,18 +1120,6 @@ fn refuse(msg: Msg, error: HubError) {
         Msg::Unsubscribe { done, .. } => {
             let _caller_may_be_gone = done.send(());
         }
-        Msg::Tick => {}
-    }
-}
-
-/// Sends a command's outcome where its answer goes.
-fn answer(reply: Reply, id: &str, outcome: Outcome) {
-    match reply {
-        Reply::Socket(outbox) => {
-            let _queued_or_kicked = outbox.send(outcome.frame(id).into());
-        }
-        Reply::Direct(tx) => {
-            let _caller_may_be_gone = tx.send(outcome);
-        }
+        Msg::Tick | Msg::Notify { .. } => {}
     }
 }

@@ -1,16 +1,23 @@
 //! Durable storage: the event log, credentials and command outcomes, behind one interface.
 //!
-//! `Store` is an enum so that a second backend (PostgreSQL, for scale-out) slots in beside
-//! SQLite without generics spreading through the hub. Every write of a batch happens in one
-//! transaction: events, command outcomes and credentials become durable together or not at all.
+//! `Store` is an enum: SQLite (one node, one file) or PostgreSQL (one node or several), without
+//! generics spreading through the hub. Every write of a batch happens in one transaction:
+//! events, command outcomes and credentials become durable together or not at all.
+//!
+//! Every commit of a workshop has a number, its `rev`. `append` is a compare-and-set on it:
+//! it stores the batch only if the workshop is still at the rev the batch was decided on, and
+//! answers `StoreError::Conflict` otherwise (another node committed first). SQLite has one
+//! writer process, so there it never conflicts.
 //!
 //! Architecture invariant: nothing here knows the domain's rules; events are stored as the
 //! JSON text the hub hands over, so the bytes stored are the bytes clients receive.
 
+mod postgres;
 mod sqlite;
 
 use crate::domain::{ParticipantId, WorkshopId};
-use crate::protocol::Outcome;
+use crate::protocol::{ErrorCode, Outcome};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 use std::future::Future;
 use std::time::Instant;
@@ -21,6 +28,69 @@ async fn timed<T>(op: &'static str, f: impl Future<Output = T>) -> T {
     let out = f.await;
     crate::metrics::store_latency(op, started.elapsed());
     out
+}
+
+use std::path::PathBuf;
+
+/// Where the data lives: a SQLite file, or a PostgreSQL database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL (it may hold a password: never print it whole).
+    Postgres(String),
+}
+
+impl Database {
+    /// `--db`: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else is
+    /// a SQLite file.
+    pub fn parse(db: &str) -> Database {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            Database::Postgres(db.to_string())
+        } else {
+            Database::Sqlite(PathBuf::from(db))
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Database::Postgres(_))
+    }
+
+    /// Opens the database (creating a SQLite file if needed) and runs its migrations.
+    pub async fn open(&self) -> Result<Store, StoreError> {
+        Ok(match self {
+            Database::Sqlite(path) => Store::Sqlite(SqliteStore::open(path).await?),
+            Database::Postgres(url) => Store::Postgres(PostgresStore::open(url).await?),
+        })
+    }
+
+    /// How to name it in output: the file, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    match path {
+        Some(p) => format!("{scheme}://{authority}/{p}"),
+        None => format!("{scheme}://{authority}"),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +105,9 @@ pub enum StoreError {
     CodeTaken,
     #[error("{0}")]
     Backup(String),
+    /// Another node committed to the workshop first: catch up and decide again.
+    #[error("another node changed the workshop first")]
+    Conflict,
 }
 
 /// One event as stored: its `seq`, when it happened (ms since the Unix epoch), who caused
@@ -86,13 +159,67 @@ impl Batch {
 /// What the hub needs to bring a workshop back to life.
 pub struct LoadedWorkshop {
     pub codes: Codes,
+    /// The number of the last commit included.
+    pub rev: u64,
     pub events: Vec<StoredEvent>,
     pub commands: Vec<CommandRecord>,
+}
+
+/// What other nodes committed to a workshop after a given point.
+pub struct CatchUp {
+    /// The workshop's rev now.
+    pub rev: u64,
+    /// The events after the given `seq`, in order.
+    pub events: Vec<StoredEvent>,
+    /// The command outcomes recorded after the given rev.
+    pub commands: Vec<CommandRecord>,
+}
+
+/// A command outcome as stored: the seq of an ack, or an error's code, message and version.
+type OutcomeColumns<'a> = (i64, Option<&'a str>, Option<&'a str>, Option<i64>);
+
+fn outcome_columns(outcome: &Outcome) -> OutcomeColumns<'_> {
+    match outcome {
+        Outcome::Ack { seq } => (*seq as i64, None, None, None),
+        Outcome::Error {
+            code,
+            message,
+            current_version,
+        } => (
+            0,
+            Some(code.as_str()),
+            Some(message.as_str()),
+            current_version.map(|v| v as i64),
+        ),
+    }
+}
+
+fn outcome_from_columns(
+    seq: i64,
+    code: Option<String>,
+    message: Option<String>,
+    version: Option<i64>,
+) -> Result<Outcome, StoreError> {
+    Ok(match code {
+        None => Outcome::Ack { seq: seq as u64 },
+        Some(code) => Outcome::Error {
+            code: ErrorCode::parse(&code)
+                .ok_or_else(|| StoreError::Corrupt(format!("error code {code:?}")))?,
+            message: message.unwrap_or_default(),
+            current_version: version.map(|v| v as u64),
+        },
+    })
+}
+
+fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
 }
 
 #[derive(Clone)]
 pub enum Store {
     Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 impl Store {
@@ -105,13 +232,48 @@ impl Store {
     ) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => timed("create", s.create_workshop(id, codes, batch)).await,
+            Store::Postgres(s) => timed("create", s.create_workshop(id, codes, batch)).await,
         }
     }
 
-    /// Appends one group commit. Returns once it is durable.
-    pub async fn append(&self, workshop: WorkshopId, batch: &Batch) -> Result<(), StoreError> {
+    /// Appends one group commit decided on the workshop as of commit `rev`. Returns the
+    /// new rev once the batch is durable, or `Conflict` if the workshop moved on meanwhile.
+    pub async fn append(
+        &self,
+        workshop: WorkshopId,
+        rev: u64,
+        batch: &Batch,
+    ) -> Result<u64, StoreError> {
         match self {
-            Store::Sqlite(s) => timed("append", s.append(workshop, batch)).await,
+            Store::Sqlite(s) => timed("append", s.append(workshop, batch))
+                .await
+                .map(|()| rev + 1),
+            Store::Postgres(s) => timed("append", s.append(workshop, rev, batch)).await,
+        }
+    }
+
+    /// What was committed to a workshop after event `seq` and commit `rev`.
+    pub async fn catch_up(
+        &self,
+        workshop: WorkshopId,
+        seq: u64,
+        rev: u64,
+    ) -> Result<CatchUp, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.catch_up(workshop, seq, rev).await,
+            Store::Postgres(s) => s.catch_up(workshop, seq, rev).await,
+        }
+    }
+
+    /// The current rev of each of these workshops (unknown ones are left out).
+    pub async fn revs(
+        &self,
+        workshops: &[WorkshopId],
+    ) -> Result<Vec<(WorkshopId, u64)>, StoreError> {
+        match self {
+            // One writer: nothing changes behind the actors' backs.
+            Store::Sqlite(_) => Ok(Vec::new()),
+            Store::Postgres(s) => s.revs(workshops).await,
         }
     }
 
@@ -119,6 +281,7 @@ impl Store {
     pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
         match self {
             Store::Sqlite(s) => timed("load", s.load(workshop)).await,
+            Store::Postgres(s) => timed("load", s.load(workshop)).await,
         }
     }
 
@@ -126,6 +289,7 @@ impl Store {
     pub async fn workshop_ids(&self) -> Result<Vec<WorkshopId>, StoreError> {
         match self {
             Store::Sqlite(s) => s.workshop_ids().await,
+            Store::Postgres(s) => s.workshop_ids().await,
         }
     }
 
@@ -136,6 +300,7 @@ impl Store {
     ) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
         match self {
             Store::Sqlite(s) => s.credential(token_hash).await,
+            Store::Postgres(s) => s.credential(token_hash).await,
         }
     }
 
@@ -144,6 +309,7 @@ impl Store {
     pub async fn erase_workshop(&self, id: WorkshopId) -> Result<bool, StoreError> {
         match self {
             Store::Sqlite(s) => timed("erase", s.erase_workshop(id)).await,
+            Store::Postgres(s) => timed("erase", s.erase_workshop(id)).await,
         }
     }
 
@@ -151,6 +317,7 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.ping().await,
+            Store::Postgres(s) => s.ping().await,
         }
     }
 
@@ -159,6 +326,7 @@ impl Store {
     pub async fn workshop_by_code(&self, code: &str) -> Result<Option<WorkshopId>, StoreError> {
         match self {
             Store::Sqlite(s) => s.workshop_by_code(code).await,
+            Store::Postgres(s) => s.workshop_by_code(code).await,
         }
     }
 
@@ -166,6 +334,39 @@ impl Store {
     pub async fn close(&self) {
         match self {
             Store::Sqlite(s) => s.close().await,
+            Store::Postgres(s) => s.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_selects_postgres_and_anything_else_is_a_file() {
+        assert!(Database::parse("postgres://u@h/db").is_postgres());
+        assert!(Database::parse("postgresql://h/db").is_postgres());
+        assert_eq!(
+            Database::parse("cabildo.db"),
+            Database::Sqlite(PathBuf::from("cabildo.db"))
+        );
+        assert_eq!(
+            Database::parse("./postgres/x.db"),
+            Database::Sqlite(PathBuf::from("./postgres/x.db"))
+        );
+    }
+
+    #[test]
+    fn passwords_are_not_displayed() {
+        let d = Database::parse("postgres://cabildo:s3cret@db.example:5432/cabildo");
+        assert_eq!(
+            d.display(),
+            "postgres://cabildo:***@db.example:5432/cabildo"
+        );
+        let d = Database::parse("postgresql://cabildo@db.example/cabildo");
+        assert_eq!(d.display(), "postgresql://cabildo@db.example/cabildo");
+        let d = Database::parse("postgres://a:b@h");
+        assert_eq!(d.display(), "postgres://a:***@h");
     }
 }

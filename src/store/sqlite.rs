@@ -3,9 +3,11 @@
 //! A single writer connection serialises writes without `SQLITE_BUSY` storms; readers use a
 //! separate small pool so token look-ups never queue behind a group commit.
 
-use super::{Batch, Codes, CommandRecord, LoadedWorkshop, StoreError, StoredEvent};
+use super::{
+    outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
+    LoadedWorkshop, StoreError, StoredEvent,
+};
 use crate::domain::{ParticipantId, WorkshopId};
-use crate::protocol::{ErrorCode, Outcome};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -17,11 +19,6 @@ use std::time::Duration;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-}
-
-fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
 }
 
 impl SqliteStore {
@@ -101,10 +98,22 @@ impl SqliteStore {
             facilitator: row.try_get(0)?,
             delegate: row.try_get(1)?,
         };
-        let events = sqlx::query(
-            "SELECT seq, at, actor, body FROM events WHERE workshop_id = ? ORDER BY seq",
+        let events = self.events_after(&id, 0).await?;
+        let commands = self.commands(&id).await?;
+        Ok(Some(LoadedWorkshop {
+            codes,
+            rev: 0,
+            events,
+            commands,
+        }))
+    }
+
+    async fn events_after(&self, id: &str, seq: u64) -> Result<Vec<StoredEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, at, actor, body FROM events WHERE workshop_id = ? AND seq > ? ORDER BY seq",
         )
-        .bind(&id)
+        .bind(id)
+        .bind(seq as i64)
         .fetch_all(&self.reader)
         .await?
         .into_iter()
@@ -117,40 +126,58 @@ impl SqliteStore {
                 body: row.try_get(3)?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        let commands = sqlx::query(
+        .collect()
+    }
+
+    async fn commands(&self, id: &str) -> Result<Vec<CommandRecord>, StoreError> {
+        sqlx::query(
             "SELECT participant_id, command_id, seq, error_code, error_message, error_version FROM commands WHERE workshop_id = ?",
         )
-        .bind(&id)
+        .bind(id)
         .fetch_all(&self.reader)
         .await?
         .into_iter()
         .map(|row| {
             let participant: String = row.try_get(0)?;
-            let code: Option<String> = row.try_get(3)?;
-            let outcome = match code {
-                None => Outcome::Ack {
-                    seq: row.try_get::<i64, _>(2)? as u64,
-                },
-                Some(code) => Outcome::Error {
-                    code: ErrorCode::parse(&code)
-                        .ok_or_else(|| StoreError::Corrupt(format!("error code {code:?}")))?,
-                    message: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
-                    current_version: row.try_get::<Option<i64>, _>(5)?.map(|v| v as u64),
-                },
-            };
             Ok(CommandRecord {
                 participant: parse_id(&participant)?,
                 command_id: row.try_get(1)?,
-                outcome,
+                outcome: outcome_from_columns(
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                    row.try_get(5)?,
+                )?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(LoadedWorkshop {
-            codes,
-            events,
-            commands,
-        }))
+        .collect()
+    }
+
+    /// SQLite keeps no commit numbers (one writer process never races itself): the events
+    /// after `seq` and every command outcome, which is always correct, if not the least.
+    pub async fn catch_up(
+        &self,
+        workshop: WorkshopId,
+        seq: u64,
+        rev: u64,
+    ) -> Result<CatchUp, StoreError> {
+        let id = workshop.to_string();
+        Ok(CatchUp {
+            rev,
+            events: self.events_after(&id, seq).await?,
+            commands: self.commands(&id).await?,
+        })
+    }
+
+    pub async fn workshop_by_code(&self, code: &str) -> Result<Option<WorkshopId>, StoreError> {
+        let row =
+            sqlx::query("SELECT id FROM workshops WHERE facilitator_code = ? OR delegate_code = ?")
+                .bind(code)
+                .bind(code)
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(|row| parse_id(&row.try_get::<String, _>(0)?))
+            .transpose()
     }
 
     pub async fn workshop_ids(&self) -> Result<Vec<WorkshopId>, StoreError> {
@@ -234,20 +261,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn workshop_by_code(&self, code: &str) -> Result<Option<WorkshopId>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id FROM workshops WHERE facilitator_code = ? OR delegate_code = ? LIMIT 1",
-        )
-        .bind(code)
-        .bind(code)
-        .fetch_optional(&self.reader)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(parse_id(&row.try_get::<String, _>(0)?)?)),
-        }
-    }
-
     pub async fn close(&self) {
         self.reader.close().await;
         // Closing the last connection of a WAL database checkpoints it.
@@ -292,26 +305,14 @@ async fn write_batch(
         .await?;
     }
     for c in &batch.commands {
-        let (seq, code, message, version) = match &c.outcome {
-            Outcome::Ack { seq } => (*seq, None, None, None),
-            Outcome::Error {
-                code,
-                message,
-                current_version,
-            } => (
-                0,
-                Some(code.as_str()),
-                Some(message.as_str()),
-                current_version.map(|v| v as i64),
-            ),
-        };
+        let (seq, code, message, version) = outcome_columns(&c.outcome);
         sqlx::query(
             "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(c.participant.to_string())
         .bind(&c.command_id)
-        .bind(seq as i64)
+        .bind(seq)
         .bind(code)
         .bind(message)
         .bind(version)

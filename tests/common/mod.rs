@@ -1,5 +1,11 @@
-//! Test helpers: a real `cabildo` process on an ephemeral port with a temporary SQLite file,
+//! Test helpers: a real `cabildo` process on an ephemeral port with a temporary database,
 //! and a real WebSocket client that speaks the documented protocol.
+//!
+//! The database is a SQLite file in a temporary directory, or, with
+//! `CABILDO_TEST_BACKEND=postgres`, a fresh PostgreSQL database per test server on the server
+//! `CABILDO_TEST_POSTGRES_URL` names (an admin URL whose role may create databases), dropped
+//! afterwards. The same suite thus runs against both backends (CI runs it twice). The
+//! multi-node tests use PostgreSQL whenever `CABILDO_TEST_POSTGRES_URL` is set.
 //!
 //! Each test reads like a facilitator's checklist; the plumbing lives here.
 
@@ -7,6 +13,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use sqlx::Connection;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -29,14 +36,120 @@ pub const QUIET: Duration = Duration::from_millis(300);
 /// servers with the real defaults.
 pub const NO_RATE_LIMITS: [&str; 4] = ["--rate-limit", "0", "--participant-rate-limit", "0"];
 
+/// The admin URL of the PostgreSQL server to test against, if any. Panics when
+/// `CABILDO_REQUIRE_POSTGRES` is set without it (CI must not skip silently).
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("CABILDO_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CABILDO_REQUIRE_POSTGRES").is_none(),
+                "CABILDO_REQUIRE_POSTGRES is set but CABILDO_TEST_POSTGRES_URL is not"
+            );
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail
+        .split_once('?')
+        .map_or(String::new(), |(_, q)| format!("?{q}"));
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// The database a test server uses: a SQLite file, or a PostgreSQL database made for the
+/// test and dropped when the last server using it is gone.
+pub struct TestDb {
+    /// What `--db` gets: the file's path or the database's URL.
+    pub url: String,
+    /// For PostgreSQL: the admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh database: PostgreSQL when `CABILDO_TEST_BACKEND=postgres`, else a file in
+    /// `dir`.
+    pub async fn fresh(dir: &std::path::Path) -> TestDb {
+        if std::env::var("CABILDO_TEST_BACKEND").is_ok_and(|b| b == "postgres") {
+            return Self::postgres()
+                .await
+                .expect("CABILDO_TEST_BACKEND=postgres needs CABILDO_TEST_POSTGRES_URL");
+        }
+        TestDb {
+            url: dir.join("cabildo.db").to_string_lossy().into_owned(),
+            postgres: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when the tests do not run against one.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = postgres_admin_url()?;
+        let name = format!("cabildo_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to CABILDO_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+        let _ = conn.close().await;
+        Some(TestDb {
+            url: with_database(&admin, &name),
+            postgres: Some((admin, name)),
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on itself: use another.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// A running `cabildo serve` process.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub addr: String,
     child: Option<Child>,
     pub http: reqwest::Client,
-    /// Flags given to every start and restart.
-    args: Vec<String>,
+    pub db: Arc<TestDb>,
+    /// Flags every (re)start passes, e.g. `--redis` for a cluster node.
+    flags: Vec<String>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Stop the process before its database is dropped.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+        }
+    }
 }
 
 impl TestServer {
@@ -44,34 +157,54 @@ impl TestServer {
         TestServer::start_with(&NO_RATE_LIMITS).await
     }
 
-    fn unstarted(args: &[&str]) -> TestServer {
+    /// Starts a server with these flags (and nothing else) after `serve --addr --db`; a
+    /// restart reuses them.
+    pub async fn start_with(flags: &[&str]) -> TestServer {
+        let mut server = Self::new(None, flags).await;
+        server.spawn(&[]).await;
+        server
+    }
+
+    /// A server on an existing database (several nodes share one), with extra flags (after
+    /// the rate limits are turned off) for every start.
+    pub async fn start_on(db: Arc<TestDb>, flags: &[&str]) -> TestServer {
+        let all: Vec<&str> = NO_RATE_LIMITS
+            .iter()
+            .copied()
+            .chain(flags.iter().copied())
+            .collect();
+        let mut server = Self::new(Some(db), &all).await;
+        server.spawn(&[]).await;
+        server
+    }
+
+    async fn new(db: Option<Arc<TestDb>>, flags: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = match db {
+            Some(db) => db,
+            None => Arc::new(TestDb::fresh(dir.path()).await),
+        };
         TestServer {
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
             addr: String::new(),
             child: None,
             http: reqwest::Client::new(),
-            args: args.iter().map(|a| a.to_string()).collect(),
+            db,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
         }
-    }
-
-    /// Starts a server with these flags (and nothing else) after `serve --addr --db`; a
-    /// restart reuses them.
-    pub async fn start_with(args: &[&str]) -> TestServer {
-        let mut server = TestServer::unstarted(args);
-        server.spawn(&[]).await;
-        server
     }
 
     /// Starts a server that also loads the reference workshop (`cabildo demo`); returns
     /// what it printed on stdout.
     pub async fn start_demo() -> (TestServer, Vec<String>) {
-        let mut server = TestServer::unstarted(&NO_RATE_LIMITS);
+        let mut server = Self::new(None, &NO_RATE_LIMITS).await;
         let out = server.spawn(&["--demo"]).await;
         (server, out)
     }
 
+    /// What `--db` gets: the SQLite file, or the PostgreSQL URL.
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("cabildo.db")
+        PathBuf::from(&self.db.url)
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -95,10 +228,12 @@ impl TestServer {
             .arg("--addr")
             .arg(bind)
             .arg("--db")
-            .arg(self.db_path())
-            .args(&self.args)
+            .arg(&self.db.url)
+            .args(&self.flags)
             .args(extra)
             .env("CABILDO_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env_remove("CABILDO_DATABASE_URL")
+            .env_remove("CABILDO_REDIS_URL")
             .env("RUST_LOG", "cabildo=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -405,6 +540,13 @@ pub struct TestClient {
 
 impl TestClient {
     pub async fn connect(url: &str, token: &str, last_seq: Option<u64>) -> TestClient {
+        Self::try_connect(url, token, last_seq)
+            .await
+            .expect("welcome")
+    }
+
+    /// Like `connect`, but `None` when the server closes instead of welcoming.
+    pub async fn try_connect(url: &str, token: &str, last_seq: Option<u64>) -> Option<TestClient> {
         let (mut socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("ws connect");
@@ -424,11 +566,11 @@ impl TestClient {
             counter: 0,
             closed_with: None,
         };
-        let welcome = client.recv().await.expect("welcome");
+        let welcome = client.recv().await?;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         client.seq = welcome["seq"].as_u64().expect("seq");
         client.welcome = welcome;
-        client
+        Some(client)
     }
 
     /// Opens a socket without sending anything.

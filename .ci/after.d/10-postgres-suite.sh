@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The integration suite again, with every test server on its own PostgreSQL database
+# instead of a SQLite file (tests/common/mod.rs: CABILDO_TEST_BACKEND=postgres, on the server
+# CABILDO_TEST_POSTGRES_URL names, exported by .ci/setup.d/10-postgres.sh). The multi-node
+# tests (tests/cluster.rs) already ran in the main suite: they use PostgreSQL whatever the
+# backend. Left out as well, because they test no storage behaviour or test SQLite's files
+# themselves: browser and web (the pages), load (the load generator), operations (backup
+# with VACUUM INTO, erasure checked in the SQLite file), crash (checks the SQLite WAL).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ -z "${CABILDO_TEST_POSTGRES_URL:-}" ]; then
+    echo "CABILDO_TEST_POSTGRES_URL is not set: source .ci/setup.d/10-postgres.sh first" >&2
+    exit 1
+fi
+args=()
+for t in tests/*.rs; do
+    name=$(basename "$t" .rs)
+    case "$name" in
+        cluster | browser | web | load | operations | crash) continue ;;
+    esac
+    args+=(--test "$name")
+done
+echo "== cargo test (PostgreSQL backend): ${args[*]}"
+CABILDO_TEST_BACKEND=postgres cargo test "${args[@]}"
