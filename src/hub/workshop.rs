@@ -47,7 +47,11 @@ const MAX_BATCH: usize = 512;
 pub const INBOX_CAPACITY: usize = 4096;
 /// How often a batch is decided again after losing the race to another node before its
 /// senders are told `unavailable`.
-const MAX_CONFLICTS: usize = 16;
+const MAX_CONFLICTS: usize = 64;
+/// Longest pause (ms) before deciding again after losing a race: the pause is random and
+/// grows with each loss, so that nodes busy on one workshop take turns instead of the
+/// slowest one losing every time.
+const MAX_CONFLICT_PAUSE_MS: u64 = 50;
 
 /// Where the answer to a command goes.
 pub enum Reply {
@@ -542,6 +546,9 @@ impl WorkshopActor {
                 Err(StoreError::Conflict) if conflicts < MAX_CONFLICTS => {
                     conflicts += 1;
                     tracing::debug!(workshop = %self.state.id, conflicts, "another node committed first; deciding again");
+                    let ceiling = (1u64 << conflicts.min(6)).min(MAX_CONFLICT_PAUSE_MS);
+                    let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=ceiling);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                     if self.rebuild(seq_before).await != Progress::Done {
                         fail_all(pending);
                         return false;
