@@ -86,6 +86,8 @@ pub struct Shared {
     pub sent: AtomicU64,
     pub acked: AtomicU64,
     pub inflight: AtomicI64,
+    /// Burst posts scheduled but not sent yet.
+    pub scheduled: AtomicI64,
     pub errors: Mutex<HashMap<String, u64>>,
     pub delivered: AtomicU64,
     pub duplicates: AtomicU64,
@@ -126,6 +128,7 @@ impl Shared {
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
             inflight: AtomicI64::new(0),
+            scheduled: AtomicI64::new(0),
             errors: Mutex::default(),
             delivered: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
@@ -433,9 +436,20 @@ impl Conn {
                     if changed.is_err() {
                         return End::Stop;
                     }
+                    let was = current;
                     current = *mode.borrow_and_update();
                     leaving = false;
+                    if matches!((was, current), (Mode::Burst(_), Mode::Idle)) && next_post.is_some() {
+                        // A burst post still due is sent anyway: every member posts once.
+                        continue;
+                    }
+                    if matches!((was, current), (Mode::Burst(_), _)) && next_post.is_some() {
+                        self.shared.scheduled.fetch_sub(1, Ordering::Relaxed);
+                    }
                     plan(current, &mut next_post, &mut churn_at);
+                    if matches!(current, Mode::Burst(_)) {
+                        self.shared.scheduled.fetch_add(1, Ordering::Relaxed);
+                    }
                     if let Mode::Closed(k) = current {
                         for _ in self.pending.len()..k as usize {
                             if !self.post(ws).await {
@@ -466,6 +480,9 @@ impl Conn {
                     None => return End::Closed("eof".into()),
                 },
                 () = sleep_until(next_post.unwrap_or_else(far)), if next_post.is_some() && !leaving => {
+                    if matches!(current, Mode::Burst(_)) || matches!(current, Mode::Idle) {
+                        self.shared.scheduled.fetch_sub(1, Ordering::Relaxed);
+                    }
                     next_post = match current {
                         Mode::Rate { per_s, .. } => next_post.map(|t| t + Duration::from_secs_f64(1.0 / per_s)),
                         _ => None,

@@ -474,6 +474,7 @@ impl Measure<'_> {
         let deadline = Instant::now() + self.drain_timeout;
         let drained = loop {
             let settled = s.inflight.load(Ordering::Relaxed) <= 0
+                && s.scheduled.load(Ordering::Relaxed) <= 0
                 && s.away.load(Ordering::Relaxed) == 0
                 && s.delivered.load(Ordering::Relaxed) >= s.expected.load(Ordering::Relaxed);
             if settled {
