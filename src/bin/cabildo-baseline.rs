@@ -40,10 +40,10 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8090")]
     addr: String,
     /// WebSocket read buffer per connection, bytes (Cabildo's value by default).
-    #[arg(long, default_value_t = 4 * 1024)]
+    #[arg(long, default_value_t = 1024)]
     read_buffer: usize,
     /// WebSocket write buffer per connection, bytes (Cabildo's value by default).
-    #[arg(long, default_value_t = 8 * 1024)]
+    #[arg(long, default_value_t = 1024)]
     write_buffer: usize,
 }
 
