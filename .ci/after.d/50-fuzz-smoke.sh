@@ -10,6 +10,12 @@ SECONDS_PER_TARGET="${CABILDO_FUZZ_SECONDS:-45}"
 # Longer runs (docs/RELIABILITY.md) use the default sanitizer.
 FLAGS=(-O --sanitizer none)
 
+# The fuzz build (every dependency, with the nightly toolchain and coverage instrumentation)
+# is kept between CI runs on this machine, like cargo's registry: only what changed is
+# rebuilt.
+export CARGO_TARGET_DIR="${CABILDO_FUZZ_TARGET_DIR:-$HOME/.cache/cabildo/fuzz-target}"
+mkdir -p "$CARGO_TARGET_DIR"
+
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 

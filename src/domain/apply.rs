@@ -35,7 +35,7 @@ impl Workshop {
                 text,
                 author,
             } => {
-                self.cards.insert(
+                let previous = self.cards.insert(
                     *card,
                     Card {
                         id: *card,
@@ -51,6 +51,10 @@ impl Workshop {
                         history: Vec::new(),
                     },
                 );
+                if let Some(previous) = previous {
+                    self.uncount_card(previous.room);
+                }
+                *self.cards_per_room.entry(*room).or_default() += 1;
             }
             Event::CardEdited { card, text, by, .. } => {
                 if let Some(c) = self.cards.get_mut(card) {
@@ -65,7 +69,9 @@ impl Workshop {
                 }
             }
             Event::CardDeleted { card, .. } => {
-                self.cards.remove(card);
+                if let Some(gone) = self.cards.remove(card) {
+                    self.uncount_card(gone.room);
+                }
                 self.votes.remove(card);
             }
             Event::CardHidden { card, by, .. } | Event::CardShown { card, by, .. } => {
@@ -415,6 +421,18 @@ impl Workshop {
         for m in moves {
             if let Some(p) = self.participants.get_mut(&m.participant) {
                 p.room = m.room;
+            }
+        }
+    }
+}
+
+impl Workshop {
+    /// One card fewer on `room`'s board.
+    fn uncount_card(&mut self, room: crate::domain::RoomId) {
+        if let Some(n) = self.cards_per_room.get_mut(&room) {
+            *n -= 1;
+            if *n == 0 {
+                self.cards_per_room.remove(&room);
             }
         }
     }

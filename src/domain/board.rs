@@ -63,7 +63,7 @@ pub(super) fn post_card(
     if state.cards.contains_key(&card) {
         return Err(DomainError::Invalid("that card id is already used".into()));
     }
-    if state.cards.values().filter(|c| c.room == room).count() >= limits::CARDS_PER_ROOM_MAX {
+    if state.cards_per_room.get(&room).copied().unwrap_or(0) >= limits::CARDS_PER_ROOM_MAX {
         return Err(DomainError::TooLarge(format!(
             "a room's board holds at most {} cards",
             limits::CARDS_PER_ROOM_MAX

@@ -188,6 +188,9 @@ pub struct Workshop {
     pub rooms: Vec<Room>,
     pub participants: BTreeMap<ParticipantId, Participant>,
     pub cards: BTreeMap<CardId, Card>,
+    /// How many cards each room's board holds (derived from `cards` by `apply`), so the
+    /// per-room limit is checked without scanning every card of the workshop.
+    pub cards_per_room: BTreeMap<RoomId, usize>,
     pub groups: BTreeMap<GroupId, Group>,
     /// Votes per card, per participant (dot voting: several on one card are allowed).
     pub votes: BTreeMap<CardId, BTreeMap<ParticipantId, u32>>,
@@ -206,6 +209,7 @@ impl Workshop {
             rooms: Vec::new(),
             participants: BTreeMap::new(),
             cards: BTreeMap::new(),
+            cards_per_room: BTreeMap::new(),
             groups: BTreeMap::new(),
             votes: BTreeMap::new(),
             conclusions: Vec::new(),

@@ -12,9 +12,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 /// Socket buffer sizes: small, because a workshop sends many small frames to many idle
-/// connections (tungstenite's 128 KiB defaults cost ~90 KB per idle connection).
-const READ_BUFFER: usize = 4 * 1024;
-const WRITE_BUFFER: usize = 8 * 1024;
+/// connections (tungstenite's 128 KiB defaults cost ~90 KB per idle connection). Measured
+/// with `cabildo-load` on the raw baseline (docs/BENCHMARKS.md): 4 KiB + 8 KiB held
+/// 14.5 KB of server RSS per idle connection, 1 KiB + 1 KiB 8.8 KB. Commands are small;
+/// a longer one (up to `MAX_MESSAGE_BYTES`) still arrives, the buffer grows for it.
+const READ_BUFFER: usize = 1024;
+const WRITE_BUFFER: usize = 1024;
 
 /// Upgrades to the WebSocket protocol.
 #[utoipa::path(get, path = "/ws", tag = "websocket", operation_id = "websocket",

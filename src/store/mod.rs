@@ -143,7 +143,7 @@ pub struct Codes {
 }
 
 /// Everything one group commit writes for one workshop.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Batch {
     pub events: Vec<StoredEvent>,
     pub commands: Vec<CommandRecord>,

@@ -2,6 +2,11 @@
 //!
 //! A single writer connection serialises writes without `SQLITE_BUSY` storms; readers use a
 //! separate small pool so token look-ups never queue behind a group commit.
+//!
+//! Appends go through one committer task that writes the batches of every workshop waiting
+//! at that moment in one transaction: one `fsync` for all of them. With `synchronous=FULL`
+//! an `fsync` costs milliseconds, so one commit per workshop would cap the whole server at
+//! a few hundred commits per second, shared by every workshop (see docs/BENCHMARKS.md).
 
 use super::{
     outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
@@ -11,15 +16,27 @@ use crate::domain::{ParticipantId, WorkshopId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use std::path::Path;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    commits: mpsc::Sender<Append>,
 }
+
+/// One workshop's batch waiting for the committer, and who to tell when it is durable.
+struct Append {
+    workshop: WorkshopId,
+    batch: Batch,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Most workshop batches written in one transaction.
+const MAX_APPENDS_PER_COMMIT: usize = 256;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and runs the migrations.
@@ -45,7 +62,13 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let (commits, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
+        tokio::spawn(committer(writer.clone(), pending));
+        Ok(SqliteStore {
+            writer,
+            reader,
+            commits,
+        })
     }
 
     pub async fn create_workshop(
@@ -77,11 +100,20 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Appends one workshop's batch; returns once it is durable (or refused).
     pub async fn append(&self, workshop: WorkshopId, batch: &Batch) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        write_batch(&mut tx, workshop, batch).await?;
-        tx.commit().await?;
-        Ok(())
+        let (done, durable) = oneshot::channel();
+        let append = Append {
+            workshop,
+            batch: batch.clone(),
+            done,
+        };
+        if self.commits.send(append).await.is_err() {
+            return Err(StoreError::Db(sqlx::Error::PoolClosed));
+        }
+        durable
+            .await
+            .unwrap_or(Err(StoreError::Db(sqlx::Error::PoolClosed)))
     }
 
     pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
@@ -276,46 +308,108 @@ impl SqliteStore {
     }
 }
 
+/// Writes every batch waiting at once in one transaction. If that transaction fails, each
+/// batch is tried again alone, so one workshop's bad batch never fails another's.
+async fn committer(writer: SqlitePool, mut pending: mpsc::Receiver<Append>) {
+    let mut appends = Vec::with_capacity(MAX_APPENDS_PER_COMMIT);
+    while pending
+        .recv_many(&mut appends, MAX_APPENDS_PER_COMMIT)
+        .await
+        > 0
+    {
+        let together = async {
+            let mut tx = writer.begin().await?;
+            for a in &appends {
+                write_batch(&mut tx, a.workshop, &a.batch).await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        };
+        match together.await {
+            Ok(()) => {
+                for a in appends.drain(..) {
+                    let _caller_may_be_gone = a.done.send(Ok(()));
+                }
+            }
+            Err(e) if appends.len() == 1 => {
+                if let Some(a) = appends.pop() {
+                    let _caller_may_be_gone = a.done.send(Err(e));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, batches = appends.len(), "a shared commit failed; committing each workshop alone");
+                for a in appends.drain(..) {
+                    let result = commit_alone(&writer, a.workshop, &a.batch).await;
+                    let _caller_may_be_gone = a.done.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn commit_alone(
+    writer: &SqlitePool,
+    workshop: WorkshopId,
+    batch: &Batch,
+) -> Result<(), StoreError> {
+    let mut tx = writer.begin().await?;
+    write_batch(&mut tx, workshop, batch).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rows per multi-row `INSERT` (SQLite allows 32,766 bound values per statement).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Writes one workshop's batch with one multi-row `INSERT` per table (per 500 rows): each
+/// statement is a round trip to sqlx's SQLite thread, so one per row would dominate.
 async fn write_batch(
     tx: &mut Transaction<'_, Sqlite>,
     workshop: WorkshopId,
     batch: &Batch,
 ) -> Result<(), StoreError> {
     let id = workshop.to_string();
-    for e in &batch.events {
-        sqlx::query(
-            "INSERT INTO events (workshop_id, seq, at, actor, body) VALUES (?, ?, ?, ?, ?)",
+    for rows in batch.events.chunks(ROWS_PER_INSERT) {
+        QueryBuilder::<Sqlite>::new("INSERT INTO events (workshop_id, seq, at, actor, body) ")
+            .push_values(rows, |mut row, e| {
+                row.push_bind(&id)
+                    .push_bind(e.seq as i64)
+                    .push_bind(e.at)
+                    .push_bind(e.actor.map(|a| a.to_string()))
+                    .push_bind(&e.body);
+            })
+            .build()
+            .execute(&mut **tx)
+            .await?;
+    }
+    for rows in batch.credentials.chunks(ROWS_PER_INSERT) {
+        QueryBuilder::<Sqlite>::new(
+            "INSERT INTO credentials (token_hash, workshop_id, participant_id) ",
         )
-        .bind(&id)
-        .bind(e.seq as i64)
-        .bind(e.at)
-        .bind(e.actor.map(|a| a.to_string()))
-        .bind(&e.body)
+        .push_values(rows, |mut row, c| {
+            row.push_bind(&c.token_hash)
+                .push_bind(&id)
+                .push_bind(c.participant.to_string());
+        })
+        .build()
         .execute(&mut **tx)
         .await?;
     }
-    for c in &batch.credentials {
-        sqlx::query(
-            "INSERT INTO credentials (token_hash, workshop_id, participant_id) VALUES (?, ?, ?)",
+    for rows in batch.commands.chunks(ROWS_PER_INSERT) {
+        QueryBuilder::<Sqlite>::new(
+            "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) ",
         )
-        .bind(&c.token_hash)
-        .bind(&id)
-        .bind(c.participant.to_string())
-        .execute(&mut **tx)
-        .await?;
-    }
-    for c in &batch.commands {
-        let (seq, code, message, version) = outcome_columns(&c.outcome);
-        sqlx::query(
-            "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(c.participant.to_string())
-        .bind(&c.command_id)
-        .bind(seq)
-        .bind(code)
-        .bind(message)
-        .bind(version)
+        .push_values(rows, |mut row, c| {
+            let (seq, code, message, version) = outcome_columns(&c.outcome);
+            row.push_bind(&id)
+                .push_bind(c.participant.to_string())
+                .push_bind(&c.command_id)
+                .push_bind(seq)
+                .push_bind(code)
+                .push_bind(message)
+                .push_bind(version);
+        })
+        .build()
         .execute(&mut **tx)
         .await?;
     }

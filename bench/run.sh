@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs one benchmark scenario against a fresh server: Cabildo (`cabildo`) or the raw
+# baseline (`baseline`), and writes the generator's JSON report(s) into $OUT.
+#
+#   bench/run.sh TARGET NAME SHARDS -- <cabildo-load run arguments>
+#
+# e.g. bench/run.sh cabildo steady 1 -- --scenario steady --workshops 30 --rooms 10 --members 30
+# The binaries come from target/release (build them with `cargo build --release --bins`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=$1 name=$2 shards=$3
+shift 3
+[ "${1:-}" = "--" ] && shift
+OUT=${OUT:-bench/results}
+mkdir -p "$OUT"
+ulimit -n 20000
+bin=target/release
+port=${PORT:-18181}
+admin=bench-admin-token-0123456789
+work=$(mktemp -d)
+if [ "$target" = cabildo ]; then
+    CABILDO_ADMIN_TOKEN=$admin RUST_LOG=cabildo=warn "$bin/cabildo" serve \
+        --addr 127.0.0.1:$port --db "$work/bench.db" >"$work/server.out" 2>"$work/server.err" &
+else
+    "$bin/cabildo-baseline" --addr 127.0.0.1:$port >"$work/server.out" 2>&1 &
+fi
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+    sleep 0.1
+done
+echo "== $target $name ($shards shard(s)) server pid $server; $(uptime)"
+pids=()
+for ((i = 0; i < shards; i++)); do
+    "$bin/cabildo-load" run --url "http://127.0.0.1:$port" --target "$target" \
+        --admin-token "$admin" --server-pid "$server" --shard "$i/$shards" \
+        --barrier-dir "$work/barrier" --json "$OUT/$target-$name.$i.json" "$@" \
+        2> >(sed "s/^/[$target $name $i] /" >&2) &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+files=()
+for ((i = 0; i < shards; i++)); do files+=("$OUT/$target-$name.$i.json"); done
+"$bin/cabildo-load" merge --out "$OUT/$target-$name.json" "${files[@]}"
