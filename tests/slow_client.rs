@@ -1,6 +1,8 @@
 //! A client that stops reading is disconnected as too slow (close 4008) without delaying
 //! anyone else (the sender keeps getting its acks, another delegate of the room every
-//! event, counted), and resumes from its last `seq` with exactly what it missed.
+//! event, counted), and resumes from its last `seq` with exactly what it missed. And a
+//! long frame (a large workshop's `welcome`) goes out as a fragmented message, seen here
+//! frame by frame on a raw TCP socket.
 
 mod common;
 use common::*;
@@ -147,4 +149,99 @@ async fn stalled_delegate_is_disconnected_as_too_slow_and_resumes_what_it_missed
     let expected: Vec<u64> = (seen + 1..=last_seq).collect();
     assert_eq!(seqs, expected);
     assert!(events.iter().all(|e| e["event"]["type"] == "card_edited"));
+}
+
+/// Reads one WebSocket frame sent by the server (unmasked): FIN bit, opcode, payload.
+async fn read_wire_frame(tcp: &mut tokio::net::TcpStream) -> (bool, u8, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 2];
+    tcp.read_exact(&mut head).await.expect("frame header");
+    assert_eq!(head[1] & 0x80, 0, "a server frame must not be masked");
+    let len = match head[1] & 0x7f {
+        126 => u64::from(tcp.read_u16().await.expect("length")),
+        127 => tcp.read_u64().await.expect("length"),
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; usize::try_from(len).expect("length")];
+    tcp.read_exact(&mut payload).await.expect("payload");
+    (head[0] & 0x80 != 0, head[0] & 0x0f, payload)
+}
+
+#[tokio::test]
+async fn a_long_welcome_arrives_as_a_fragmented_message_that_clients_reassemble() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    // Multi-byte names, so that piece boundaries fall inside characters too.
+    let mut names = Vec::new();
+    for i in 0..40 {
+        let name = format!("Ñandú São Tomé 日本 {i}");
+        server.delegate(&w, &name, "PY").await;
+        names.push(name);
+    }
+    let me = server.delegate(&w, "Última", "BR").await;
+
+    let addr = server.url("").replace("http://", "");
+    let addr = addr.trim_end_matches('/');
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.expect("handshake");
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        response.push(tcp.read_u8().await.expect("handshake answer"));
+    }
+    let response = String::from_utf8(response).expect("ASCII");
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    // RFC 6455's own example key and answer.
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{response}"
+    );
+    // A client frame is masked; the mask here is 0x01020304.
+    let hello = json!({"type": "hello", "token": me.token}).to_string();
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![0x81, 0x80 | 126];
+    frame.extend_from_slice(&u16::try_from(hello.len()).expect("short").to_be_bytes());
+    frame.extend_from_slice(&mask);
+    frame.extend(hello.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    tcp.write_all(&frame).await.expect("hello");
+
+    let mut pieces = Vec::new();
+    loop {
+        let (fin, opcode, payload) = read_wire_frame(&mut tcp).await;
+        if opcode >= 8 {
+            continue; // a control frame (ping) may come between the pieces
+        }
+        pieces.push((opcode, payload));
+        if fin {
+            break;
+        }
+    }
+    assert!(pieces.len() >= 3, "{} pieces", pieces.len());
+    assert_eq!(pieces[0].0, 0x1, "the first piece is a text frame");
+    assert!(pieces[1..].iter().all(|(op, _)| *op == 0x0), "then continuations");
+    assert!(pieces.iter().all(|(_, p)| p.len() <= 2048), "pieces of at most 2 KiB");
+    let whole: Vec<u8> = pieces.into_iter().flat_map(|(_, p)| p).collect();
+    let welcome: Value = serde_json::from_slice(&whole).expect("the pieces make one JSON text");
+    assert_eq!(welcome["type"], "welcome");
+    let listed = |welcome: &Value| -> Vec<String> {
+        welcome["snapshot"]["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(String::from))
+            .collect()
+    };
+    for name in &names {
+        assert!(listed(&welcome).contains(name), "{name} missing");
+    }
+
+    // A WebSocket client library reassembles the same message, checking its UTF-8 whole.
+    let client = server.connect(&me.token).await;
+    assert_eq!(listed(&client.welcome), listed(&welcome));
 }

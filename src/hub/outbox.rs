@@ -4,11 +4,11 @@
 //! when the queue is full, marks the connection "too slow" instead. The connection's writer
 //! then closes the socket with `close::TOO_SLOW` and the client resumes from its last `seq`.
 
-use axum::extract::ws::Utf8Bytes;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tungstenite::Utf8Bytes;
 
 /// An encoded text frame. Cloning shares the buffer: an event is encoded once for all.
 pub type Frame = Utf8Bytes;
