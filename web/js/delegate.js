@@ -1,6 +1,6 @@
 // The delegate's page: the room's board, votes, people, timer, broadcasts and help.
 import { $, h, fill, say } from './dom.js';
-import { t } from './i18n.js';
+import { t, tn } from './i18n.js';
 import { clock } from './model.js';
 import { start, latestBroadcast, personLabel, roomName, notice } from './common.js';
 
@@ -29,8 +29,8 @@ function cardView(app, c, room, pending) {
   if (pending) meta.push(h('span', { class: 'pending', text: t('card.pending') }));
   if (c.edited) meta.push(h('span', { text: t('card.edited') }));
   if (c.group) { const g = m.group(c.group); if (g) meta.push(h('span', { class: 'tag', text: g.name })); }
-  if (!pending && c.votes !== null && c.votes !== undefined) meta.push(h('span', { text: t('card.votes', { n: c.votes }) }));
-  if (c.my_votes) meta.push(h('span', { text: t('card.my_votes', { n: c.my_votes }) }));
+  if (!pending && c.votes !== null && c.votes !== undefined) meta.push(h('span', { text: tn('n.votes', c.votes) }));
+  if (c.my_votes) meta.push(h('span', { text: tn('n.mine', c.my_votes) }));
   const actions = [];
   if (canWrite && editing !== c.id) {
     actions.push(h('button', { type: 'button', 'data-key': `e-${c.id}`, text: t('card.edit'), onclick: () => { editing = c.id; app.render(app); } }));
