@@ -755,6 +755,26 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
         true
     );
 
+    // Self-selection opened and locked again; where late joiners go.
+    fran.click("#self-select").await;
+    let open = org.event_of_type("self_select_set").await;
+    assert_eq!(open["event"]["open"], true);
+    fran.wait_text("#self-select", "Lock the choice of room")
+        .await;
+    fran.click("#self-select").await;
+    let locked = org.event_of_type("self_select_set").await;
+    assert_eq!(locked["event"]["open"], false);
+    fran.wait_text("#self-select", "Let delegates choose their room")
+        .await;
+    fran.select("#late", "by_country").await;
+    fran.click("#late-set").await;
+    let late = org.event_of_type("late_joiners_set").await;
+    assert_eq!(late["event"]["policy"], "by_country");
+    assert_eq!(
+        server_snapshot(&server, &w).await["session"]["late_joiners"],
+        "by_country"
+    );
+
     // Counted strings in Spanish: "1 voto", "2 votos".
     org.ok(post_card(&w.rooms[0], "strengths", "Identidad digital"))
         .await;
