@@ -481,8 +481,22 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
 
     page.type_into("#admin", ADMIN_TOKEN).await;
     page.type_into("#budget", "3").await;
+    page.type_into("#per-card", "2").await;
+    page.select("#visibility", "after_vote").await;
     page.click("#create-button").await;
     page.wait_text("#ws-title", "Going Digital").await;
+    let token = page
+        .js(
+            "const k = Object.keys(localStorage).find((k) => k.startsWith('cabildo.session.')); return JSON.parse(localStorage.getItem(k)).token;",
+            vec![],
+        )
+        .await;
+    let settings = server.connect(token.as_str().expect("token")).await.welcome["snapshot"]
+        ["workshop"]
+        .clone();
+    assert_eq!(settings["votes_per_participant"], 3);
+    assert_eq!(settings["max_votes_per_card"], 2);
+    assert_eq!(settings["votes_visibility"], "after_vote");
     let code = page.text("#d-code").await;
     assert_eq!(code.len(), 8, "{code}");
     page.wait_text("#d-link", &format!("/j/{code}")).await;
@@ -686,7 +700,8 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
         .create_workshop(json!({"title": "Going Digital", "votes_visibility": "live"}))
         .await;
     let mut org = server.connect(&w.organizer_token).await;
-    const SMALL: (u32, u32) = (360, 740);
+    // The narrowest phone the pages support.
+    const SMALL: (u32, u32) = (320, 740);
 
     let fran = driver.page(SMALL.0, SMALL.1).await;
     join_by_link(&fran, &server, &w.facilitator_code, "Fran", None, "en").await;
@@ -774,6 +789,14 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
         server_snapshot(&server, &w).await["session"]["late_joiners"],
         "by_country"
     );
+
+    // A timer that closes the board at its end.
+    fran.select("#t-room", &w.rooms[1]).await;
+    fran.click("#t-close").await;
+    fran.click("#timer-form button[type=submit]").await;
+    let timer = org.event_of_type("timer_started").await;
+    assert_eq!(timer["event"]["room"], w.rooms[1]);
+    assert_eq!(timer["event"]["close_at_end"], true);
 
     // Counted strings in Spanish: "1 voto", "2 votos".
     org.ok(post_card(&w.rooms[0], "strengths", "Identidad digital"))
@@ -907,6 +930,17 @@ async fn the_facilitator_merges_renames_and_dissolves_groups_and_reorders_and_re
     fran.wait_text("#cons", "Registries · Room 1 (2)").await;
     let renamed = org.event_of_type("group_renamed").await;
     assert_eq!(renamed["event"]["name"], "Registries");
+    // The group's theme, and a card taken out of the group from its own menu.
+    fran.select("#gm-theme", "services").await;
+    fran.click("#gm-tag").await;
+    let tagged = org.event_of_type("group_tagged").await;
+    assert_eq!(tagged["event"]["theme"], "services");
+    fran.select(&format!("[data-key='grp-{}']", cards[0]), "")
+        .await;
+    let out = org.event_of_type("card_regrouped").await;
+    assert_eq!(out["event"]["card"], cards[0]);
+    assert_eq!(out["event"]["group"], Value::Null);
+    fran.wait_text("#cons", "Registries · Room 1 (1)").await;
     fran.click("#gm-ungroup").await;
     fran.wait_text("#cons", "Not grouped (2)").await;
     fran.until(

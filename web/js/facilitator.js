@@ -105,6 +105,18 @@ function effectiveTheme(m, c) {
   return (g && g.theme) || null;
 }
 
+function themeChoices(m) {
+  return [['', t('facil.untagged')], ...m.s.workshop.themes.map((th) => [th.key, th.title])];
+}
+
+// A menu that acts as soon as an entry is chosen, showing `now`.
+function menu(key, label, list, now, act) {
+  const sel = h('select', { 'aria-label': label, 'data-key': key, onchange: (ev) => act(ev.target.value) });
+  options(sel, list);
+  sel.value = now || '';
+  return sel;
+}
+
 function cardEntry(app, c) {
   const m = app.model;
   const author = m.person(c.author);
@@ -113,18 +125,18 @@ function cardEntry(app, c) {
     renderCites(app);
   } });
   box.checked = cited.has(c.id);
-  const tag = h('select', { 'aria-label': t('facil.tag_card'), 'data-key': `tag-${c.id}`,
-    onchange: (ev) => app.conn.send({ type: 'tag_card', card: c.id, theme: ev.target.value || null }) },
-  h('option', { value: '', text: t('facil.untagged') }),
-  m.s.workshop.themes.map((th) => h('option', { value: th.key, text: th.title })));
-  tag.value = c.theme || '';
+  const tag = menu(`tag-${c.id}`, t('facil.tag_card'), themeChoices(m), c.theme,
+    (v) => app.conn.send({ type: 'tag_card', card: c.id, theme: v || null }));
+  const groups = m.s.groups.filter((g) => g.room === c.room);
+  const regroup = groups.length ? menu(`grp-${c.id}`, t('facil.card_group'), [['', t('facil.ungrouped')], ...groups.map((g) => [g.id, g.name])], c.group,
+    (v) => app.conn.send({ type: 'move_card_to_group', card: c.id, group: v || null })) : null;
   const moderate = h('button', { type: 'button', class: c.hidden ? '' : 'danger', 'data-key': `hide-${c.id}`,
     text: t(c.hidden ? 'facil.show_card' : 'facil.hide_card'),
     onclick: () => app.conn.send({ type: c.hidden ? 'show_card' : 'hide_card', card: c.id }) });
   return h('li', { class: `card${c.hidden ? ' hidden-card' : ''}`, 'data-card': c.id },
     h('label', { for: `cite-${c.id}` }, box, ' ', h('span', { class: 'text', text: c.text })),
     h('p', { class: 'meta', text: [roomName(m, c.room), columnTitle(m, c.column), author && author.country, tn('n.votes', c.votes || 0),
-      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, moderate));
+      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, regroup, moderate));
 }
 
 function renderConsolidation(app) {
@@ -218,8 +230,10 @@ function renderManage(app) {
   $('#self-select').textContent = t(m.s.session.self_select ? 'facil.self_lock' : 'facil.self_open');
   options($('#late'), LATE.map((p) => [p, t(`late.${p}`)]));
   if (document.activeElement !== $('#late')) $('#late').value = m.s.session.late_joiners || 'lobby';
+  options($('#gm-theme'), themeChoices(m));
   const group = chosen($('#gm-group'), m.s.groups.map((g) => ({ ...g, label: `${g.name} · ${roomName(m, g.room)}` })), 'group', (g) => {
     $('#gm-name').value = g.name;
+    $('#gm-theme').value = g.theme || '';
   });
   options($('#gm-into'), group ? m.s.groups.filter((g) => g.room === group.room && g.id !== group.id).map((g) => [g.id, g.name]) : []);
   $('#gm-merge').disabled = !$('#gm-into').value;
@@ -289,7 +303,7 @@ start(render, {
   $('#timer-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const seconds = Math.round(Number($('#t-min').value) * 60);
-    send({ type: 'start_timer', seconds, warnings: [60, 10].filter((w) => w < seconds), ...roomField($('#t-room')) });
+    send({ type: 'start_timer', seconds, warnings: [60, 10].filter((w) => w < seconds), close_at_end: $('#t-close').checked, ...roomField($('#t-room')) });
   });
   $('#t-extend').addEventListener('click', () => send({ type: 'extend_timer', seconds: 60, ...roomField($('#t-room')) }));
   $('#t-pause').addEventListener('click', () => send({ type: 'pause_timer', ...roomField($('#t-room')) }));
@@ -335,6 +349,7 @@ start(render, {
   });
   $('#gm-merge').addEventListener('click', () => send({ type: 'merge_groups', group: value('#gm-group'), into: value('#gm-into') }));
   $('#gm-ungroup').addEventListener('click', () => send({ type: 'ungroup', group: value('#gm-group') }));
+  $('#gm-tag').addEventListener('click', () => send({ type: 'tag_group', group: value('#gm-group'), theme: value('#gm-theme') || null }));
   $('#close-ws').addEventListener('click', () => send({ type: 'close_workshop' }));
   $('#reopen-ws').addEventListener('click', () => send({ type: 'reopen_workshop' }));
   $('#by').addEventListener('change', () => renderConsolidation(app));

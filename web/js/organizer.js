@@ -38,6 +38,7 @@ function fillForm() {
   const first = !$('#language').options.length;
   options($('#language'), LANGS.map((l) => [l, t(`lang.${l}`)]));
   if (first) $('#language').value = current();
+  options($('#visibility'), ['live', 'after_vote'].map((v) => [v, t(`org.visibility_${v}`)]));
   const box = $('#languages');
   const checked = new Set([...box.querySelectorAll('input:checked')].map((x) => x.value));
   fill(box, LANGS.map((l) => {
@@ -55,7 +56,9 @@ async function create(ev) {
   const language = $('#language').value;
   const languages = [...$('#languages').querySelectorAll('input:checked')].map((x) => x.value);
   if (!languages.includes(language)) languages.push(language);
-  const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value) };
+  const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value),
+    votes_visibility: $('#visibility').value };
+  if ($('#per-card').value) body.max_votes_per_card = Number($('#per-card').value);
   // Lists left as suggested go as the server's defaults (their titles are then translated
   // in reports); edited lists go as typed.
   if ($('#rooms').dataset.touched) body.rooms = lines('#rooms');
