@@ -483,6 +483,7 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
     page.type_into("#budget", "3").await;
     page.type_into("#per-card", "2").await;
     page.select("#visibility", "after_vote").await;
+    page.click("#can-group").await;
     page.click("#create-button").await;
     page.wait_text("#ws-title", "Going Digital").await;
     let token = page
@@ -497,6 +498,7 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
     assert_eq!(settings["votes_per_participant"], 3);
     assert_eq!(settings["max_votes_per_card"], 2);
     assert_eq!(settings["votes_visibility"], "after_vote");
+    assert_eq!(settings["delegates_can_group"], true);
     let code = page.text("#d-code").await;
     assert_eq!(code.len(), 8, "{code}");
     page.wait_text("#d-link", &format!("/j/{code}")).await;
@@ -1113,4 +1115,60 @@ async fn the_organizer_edits_the_themes_and_names_the_lead_facilitator() {
     assert_eq!(held, set["event"]["themes"]);
     page.screenshot("organizer-themes-lead").await;
     page.close().await;
+}
+
+#[tokio::test]
+async fn delegates_group_cards_from_their_board_when_the_workshop_lets_them() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "delegates_can_group": true}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = driver.page(PHONE.0, PHONE.1).await;
+    join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "pt").await;
+    let ana_id = participant_id(&mut org, "Ana").await;
+    org.ok(move_to(&ana_id, &w.rooms[0])).await;
+    let mut cards = Vec::new();
+    for text in ["Civil registry", "Property registry"] {
+        org.ok(post_card(&w.rooms[0], "problems", text)).await;
+        let posted = org.event_of_type("card_posted").await;
+        cards.push(posted["event"]["card"].as_str().expect("card").to_string());
+    }
+    ana.wait_text("#board", "Property registry").await;
+
+    // A new group from the first card's menu, named in place.
+    ana.select(&format!("[data-key='g-{}']", cards[0]), "+")
+        .await;
+    ana.type_into(&format!("[data-key='gn-{}']", cards[0]), "Registros")
+        .await;
+    ana.click(&format!("[data-key='gc-{}']", cards[0])).await;
+    let created = org.event_of_type("group_created").await;
+    assert_eq!(created["event"]["cards"], json!([cards[0]]));
+    assert_eq!(created["event"]["name"], "Registros");
+    assert_eq!(created["by"], ana_id);
+    let group = created["event"]["group"]
+        .as_str()
+        .expect("group")
+        .to_string();
+    // The second card joins it from its own menu.
+    ana.select(&format!("[data-key='g-{}']", cards[1]), &group)
+        .await;
+    let joined = org.event_of_type("card_regrouped").await;
+    assert_eq!(joined["event"]["card"], cards[1]);
+    assert_eq!(joined["event"]["group"], group);
+    ana.wait_text(&format!("[data-card='{}'] .tag", cards[1]), "Registros")
+        .await;
+    ana.screenshot("delegate-groups-pt").await;
+
+    // Voting is no time for regrouping: the menus are gone.
+    org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "vote"}))
+        .await;
+    ana.until(
+        "no group menus while voting",
+        "return document.querySelector('#budget').textContent && !document.querySelector('[data-key^=\"g-\"]');",
+        vec![],
+    )
+    .await;
+    ana.close().await;
 }

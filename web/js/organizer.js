@@ -57,7 +57,7 @@ async function create(ev) {
   const languages = [...$('#languages').querySelectorAll('input:checked')].map((x) => x.value);
   if (!languages.includes(language)) languages.push(language);
   const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value),
-    votes_visibility: $('#visibility').value };
+    votes_visibility: $('#visibility').value, delegates_can_group: $('#can-group').checked };
   if ($('#per-card').value) body.max_votes_per_card = Number($('#per-card').value);
   // Lists left as suggested go as the server's defaults (their titles are then translated
   // in reports); edited lists go as typed.
