@@ -1018,6 +1018,33 @@ async fn the_facilitator_merges_renames_and_dissolves_groups_and_reorders_and_re
     let left = server_snapshot(&server, &w).await["conclusions"].clone();
     assert_eq!(left.as_array().expect("conclusions").len(), 1);
     assert_eq!(left[0]["id"], conclusions[1]);
+
+    // A facilitator corrects a card, and deletes one (after being asked).
+    fran.click(&format!("[data-key='ce-{}']", cards[1])).await;
+    fran.type_into(
+        &format!("[data-key='ct-{}']", cards[1]),
+        "Property registries",
+    )
+    .await;
+    fran.click(&format!("[data-key='cs-{}']", cards[1])).await;
+    let edited = org.event_of_type("card_edited").await;
+    assert_eq!(edited["event"]["text"], "Property registries");
+    fran.wait_text(
+        &format!("#cons [data-card='{}'] .text", cards[1]),
+        "Property registries",
+    )
+    .await;
+    fran.click(&format!("[data-key='cd-{}']", cards[0])).await;
+    fran.click(&format!("[data-key='cd-{}-yes']", cards[0]))
+        .await;
+    let deleted = org.event_of_type("card_deleted").await;
+    assert_eq!(deleted["event"]["card"], cards[0]);
+    fran.until(
+        "the deleted card gone",
+        "return !document.querySelector(`#cons [data-card='${arguments[0]}']`);",
+        vec![json!(cards[0])],
+    )
+    .await;
     fran.close().await;
 }
 

@@ -10,6 +10,7 @@ const STRATEGIES = ['even', 'random', 'by_country', 'self_select'];
 const LATE = ['lobby', 'even', 'by_country'];
 const cited = new Set();
 let kEdit = null; // { id, base, draft, conflict }
+let cEdit = null; // { id, draft }: a card a facilitator is correcting
 const edits = new Map(); // command id -> conclusion id
 const removals = new Map(); // command id -> conclusion id
 let kNotRemoved = null; // { id, version }: a removal refused for a stale version
@@ -133,10 +134,21 @@ function cardEntry(app, c) {
   const moderate = h('button', { type: 'button', class: c.hidden ? '' : 'danger', 'data-key': `hide-${c.id}`,
     text: t(c.hidden ? 'facil.show_card' : 'facil.hide_card'),
     onclick: () => app.conn.send({ type: c.hidden ? 'show_card' : 'hide_card', card: c.id }) });
+  const redraw = () => app.render(app);
+  let fix = h('button', { type: 'button', 'data-key': `ce-${c.id}`, text: t('card.edit'), onclick: () => { cEdit = { id: c.id, draft: c.text }; redraw(); } });
+  if (cEdit && cEdit.id === c.id) {
+    const area = h('textarea', { 'aria-label': t('card.edit_label'), 'data-key': `ct-${c.id}`, maxlength: 1000, oninput: (ev) => { cEdit.draft = ev.target.value; } });
+    area.value = cEdit.draft;
+    fix = h('form', { class: 'edit', onsubmit: (ev) => { ev.preventDefault(); app.conn.send({ type: 'edit_card', card: c.id, text: cEdit.draft }); cEdit = null; redraw(); } },
+      area, h('button', { type: 'submit', 'data-key': `cs-${c.id}`, text: t('card.save') }),
+      h('button', { type: 'button', text: t('card.cancel'), onclick: () => { cEdit = null; redraw(); } }));
+  }
+  const remove = confirmed(redraw, `cd-${c.id}`, { label: t('card.delete'), ask: t('facil.delete_card_q') },
+    () => app.conn.send({ type: 'delete_card', card: c.id }));
   return h('li', { class: `card${c.hidden ? ' hidden-card' : ''}`, 'data-card': c.id },
     h('label', { for: `cite-${c.id}` }, box, ' ', h('span', { class: 'text', text: c.text })),
     h('p', { class: 'meta', text: [roomName(m, c.room), columnTitle(m, c.column), author && author.country, tn('n.votes', c.votes || 0),
-      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, regroup, moderate));
+      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, regroup, moderate, fix, remove));
 }
 
 function renderConsolidation(app) {
