@@ -241,7 +241,9 @@ function renderManage(app) {
     () => app.conn.send({ type: 'remove_room', room: room.id })));
   $('#self-select').textContent = t(m.s.session.self_select ? 'facil.self_lock' : 'facil.self_open');
   options($('#late'), LATE.map((p) => [p, t(`late.${p}`)]));
-  if (document.activeElement !== $('#late')) $('#late').value = m.s.session.late_joiners || 'lobby';
+  // The menu shows the policy when it changes on the server, not over someone's choice.
+  const late = m.s.session.late_joiners || 'lobby';
+  if (shown.late !== late) { shown.late = late; $('#late').value = late; }
   options($('#gm-theme'), themeChoices(m));
   const group = chosen($('#gm-group'), m.s.groups.map((g) => ({ ...g, label: `${g.name} · ${roomName(m, g.room)}` })), 'group', (g) => {
     $('#gm-name').value = g.name;
