@@ -461,8 +461,12 @@ async fn the_facilitator_writes_a_conclusion_citing_two_cards_from_two_rooms() {
     assert_eq!(hidden["event"]["card"], cards[0]);
     // A room added live shows up at once.
     fran.type_into("#r-name", "West").await;
+    fran.type_into("#r-cap", "6").await;
     fran.click("#room-form button[type=submit]").await;
     fran.wait_text("#room-grid", "West").await;
+    let created = org.event_of_type("room_created").await;
+    assert_eq!(created["event"]["room"]["name"], "West");
+    assert_eq!(created["event"]["room"]["capacity"], 6);
     fran.close().await;
 }
 

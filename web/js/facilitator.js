@@ -22,6 +22,9 @@ function leads(m) { return m.me.role === 'organizer' || m.s.session.lead === m.m
 
 function live(m) { return m.s.rooms.filter((r) => !r.removed); }
 
+// A capacity field: a number, or null (no limit) when empty.
+function capacity(sel) { const n = $(sel).value.trim(); return n === '' ? null : Number(n); }
+
 function roomField(sel) { return sel.value === '' ? {} : { room: sel.value }; }
 
 function person(app, p, places) {
@@ -335,8 +338,9 @@ start(render, {
   $('#back').addEventListener('click', () => send({ type: 'return_to_lobby' }));
   $('#room-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    send({ type: 'create_room', name: $('#r-name').value });
+    send({ type: 'create_room', name: $('#r-name').value, capacity: capacity('#r-cap') });
     $('#r-name').value = '';
+    $('#r-cap').value = '';
   });
   $('#g-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -351,8 +355,7 @@ start(render, {
     send({ type: 'rename_room', room: value('#re-room'), name: value('#re-name') });
   });
   $('#re-cap-set').addEventListener('click', () => {
-    const n = value('#re-cap').trim();
-    send({ type: 'set_room_capacity', room: value('#re-room'), capacity: n === '' ? null : Number(n) });
+    send({ type: 'set_room_capacity', room: value('#re-room'), capacity: capacity('#re-cap') });
   });
   $('#self-select').addEventListener('click', () => send({ type: 'set_self_select', open: !app.model.s.session.self_select }));
   $('#late-set').addEventListener('click', () => send({ type: 'set_late_joiners', policy: value('#late') }));
