@@ -64,6 +64,21 @@ async fn participant_id(staff: &mut TestClient, name: &str) -> String {
     }
 }
 
+/// Asserts that the page needs no sideways scrolling in its window.
+async fn fits_the_width(page: &Page) {
+    let overflow = page
+        .js(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await;
+    let width = page.js("return window.innerWidth;", vec![]).await;
+    assert!(
+        overflow.as_i64().expect("number") <= 0,
+        "the page is wider than {width} px by {overflow}"
+    );
+}
+
 /// Waits until the page shows it lost the connection.
 async fn offline(page: &Page) {
     page.until(
@@ -446,8 +461,12 @@ async fn the_facilitator_writes_a_conclusion_citing_two_cards_from_two_rooms() {
     assert_eq!(hidden["event"]["card"], cards[0]);
     // A room added live shows up at once.
     fran.type_into("#r-name", "West").await;
+    fran.type_into("#r-cap", "6").await;
     fran.click("#room-form button[type=submit]").await;
     fran.wait_text("#room-grid", "West").await;
+    let created = org.event_of_type("room_created").await;
+    assert_eq!(created["event"]["room"]["name"], "West");
+    assert_eq!(created["event"]["room"]["capacity"], 6);
     fran.close().await;
 }
 
@@ -466,8 +485,24 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
 
     page.type_into("#admin", ADMIN_TOKEN).await;
     page.type_into("#budget", "3").await;
+    page.type_into("#per-card", "2").await;
+    page.select("#visibility", "after_vote").await;
+    page.click("#can-group").await;
     page.click("#create-button").await;
     page.wait_text("#ws-title", "Going Digital").await;
+    let token = page
+        .js(
+            "const k = Object.keys(localStorage).find((k) => k.startsWith('cabildo.session.')); return JSON.parse(localStorage.getItem(k)).token;",
+            vec![],
+        )
+        .await;
+    let settings = server.connect(token.as_str().expect("token")).await.welcome["snapshot"]
+        ["workshop"]
+        .clone();
+    assert_eq!(settings["votes_per_participant"], 3);
+    assert_eq!(settings["max_votes_per_card"], 2);
+    assert_eq!(settings["votes_visibility"], "after_vote");
+    assert_eq!(settings["delegates_can_group"], true);
     let code = page.text("#d-code").await;
     assert_eq!(code.len(), 8, "{code}");
     page.wait_text("#d-link", &format!("/j/{code}")).await;
@@ -499,8 +534,7 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
         )
         .await;
     assert_eq!(status, 201, "{joined}");
-    page.wait_text("#totals", "1 delegates from 1 countries")
-        .await;
+    page.wait_text("#totals", "1 delegate from 1 country").await;
 
     for format in ["md", "html", "docx", "csv", "json"] {
         page.click(&format!("[data-format={format}]")).await;
@@ -629,16 +663,7 @@ async fn a_round_timer_votes_within_the_budget_help_and_drag_and_drop() {
     ana.wait_text("#budget", "Votos restantes: 4 de 5").await;
     ana.wait_text("#notice", "Agora você está em: Room 1").await;
     ana.wait_text("#status", "Salvo").await;
-    let overflow = ana
-        .js(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await;
-    assert!(
-        overflow.as_i64().expect("number") <= 0,
-        "the page is wider than 320 px by {overflow}"
-    );
+    fits_the_width(&ana).await;
     ana.screenshot("delegate-320px-pt").await;
 
     // Drag and drop: Ana dragged to the lobby.
@@ -656,5 +681,525 @@ async fn a_round_timer_votes_within_the_budget_help_and_drag_and_drop() {
     ana.wait_text("#room-name", "Saguão").await;
     ana.wait_text("#notice", "Agora você está em: Saguão").await;
     fran.close().await;
+    ana.close().await;
+}
+
+/// A fresh staff connection's snapshot (what the server holds now).
+async fn server_snapshot(server: &TestServer, w: &Workshop) -> Value {
+    server.connect(&w.organizer_token).await.welcome["snapshot"].clone()
+}
+
+/// The key (`data-key`) of the element that has the keyboard focus.
+async fn focused(page: &Page) -> Value {
+    page.js(
+        "return document.activeElement && document.activeElement.dataset.key;",
+        vec![],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes_a_delegate() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "votes_visibility": "live"}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    // The narrowest phone the pages support.
+    const SMALL: (u32, u32) = (320, 740);
+
+    let fran = driver.page(SMALL.0, SMALL.1).await;
+    join_by_link(&fran, &server, &w.facilitator_code, "Fran", None, "en").await;
+    let ana = driver.page(SMALL.0, SMALL.1).await;
+    join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "es").await;
+    let ana_id = in_lobby(&fran, "Ana").await;
+    org.ok(move_to(&ana_id, &w.rooms[0])).await;
+    ana.wait_text("#room-name", "Room 1").await;
+
+    // Renaming: choosing the room fills in its name; the delegate's page shows the new one.
+    fran.select("#re-room", &w.rooms[0]).await;
+    fran.until(
+        "the room's name in the form",
+        "return document.querySelector('#re-name').value === 'Room 1';",
+        vec![],
+    )
+    .await;
+    fran.type_into("#re-name", "Andes").await;
+    fran.click("#re-form button[type=submit]").await;
+    ana.wait_text("#room-name", "Andes").await;
+    fran.wait_text(&format!("[data-room='{}'] h3", w.rooms[0]), "Andes")
+        .await;
+
+    // A limit of one delegate, shown on the room; then no limit again.
+    fran.type_into("#re-cap", "1").await;
+    fran.click("#re-cap-set").await;
+    fran.wait_text(&format!("[data-room='{}'] .meta", w.rooms[0]), "max. 1")
+        .await;
+    assert_eq!(
+        server_snapshot(&server, &w).await["rooms"][0]["capacity"],
+        1
+    );
+    let bruno = server.delegate(&w, "Bruno", "BR").await;
+    let full = org.command(move_to(&bruno.id, &w.rooms[0])).await;
+    assert_eq!(full["code"], "invalid", "{full}");
+    fran.type_into("#re-cap", "").await;
+    fran.click("#re-cap-set").await;
+    fran.until(
+        "the limit lifted",
+        "return !document.querySelector(arguments[0]).textContent.includes('max.');",
+        vec![json!(format!("[data-room='{}'] .meta", w.rooms[0]))],
+    )
+    .await;
+    assert_eq!(
+        server_snapshot(&server, &w).await["rooms"][0]["capacity"],
+        Value::Null
+    );
+
+    // Removing a room asks first, with the focus on "no".
+    fran.select("#re-room", &w.rooms[3]).await;
+    fran.click("[data-key=rm-room]").await;
+    fran.wait_text("#re-remove", "Remove Room 4?").await;
+    assert_eq!(focused(&fran).await, "rm-room-no");
+    fran.click("[data-key=rm-room-no]").await;
+    assert_eq!(focused(&fran).await, "rm-room");
+    fran.click("[data-key=rm-room]").await;
+    fran.click("[data-key=rm-room-yes]").await;
+    fran.until(
+        "room 4 gone from the grid",
+        "return !document.querySelector(`[data-room='${arguments[0]}']`);",
+        vec![json!(w.rooms[3])],
+    )
+    .await;
+    assert_eq!(
+        server_snapshot(&server, &w).await["rooms"][3]["removed"],
+        true
+    );
+
+    // Self-selection opened and locked again; where late joiners go.
+    fran.click("#self-select").await;
+    let open = org.event_of_type("self_select_set").await;
+    assert_eq!(open["event"]["open"], true);
+    fran.wait_text("#self-select", "Lock the choice of room")
+        .await;
+    fran.click("#self-select").await;
+    let locked = org.event_of_type("self_select_set").await;
+    assert_eq!(locked["event"]["open"], false);
+    fran.wait_text("#self-select", "Let delegates choose their room")
+        .await;
+    fran.select("#late", "by_country").await;
+    fran.click("#late-set").await;
+    let late = org.event_of_type("late_joiners_set").await;
+    assert_eq!(late["event"]["policy"], "by_country");
+    assert_eq!(
+        server_snapshot(&server, &w).await["session"]["late_joiners"],
+        "by_country"
+    );
+
+    // A timer that closes the board at its end.
+    fran.select("#t-room", &w.rooms[1]).await;
+    fran.click("#t-close").await;
+    fran.click("#timer-form button[type=submit]").await;
+    let timer = org.event_of_type("timer_started").await;
+    assert_eq!(timer["event"]["room"], w.rooms[1]);
+    assert_eq!(timer["event"]["close_at_end"], true);
+
+    // Counted strings in Spanish: "1 voto", "2 votos".
+    org.ok(post_card(&w.rooms[0], "strengths", "Identidad digital"))
+        .await;
+    let card = org.event_of_type("card_posted").await["event"]["card"]
+        .as_str()
+        .expect("card")
+        .to_string();
+    org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "vote"}))
+        .await;
+    let meta = format!("[data-card='{card}'] .meta");
+    ana.wait_text(&meta, "0 votos").await;
+    ana.click(&format!("[data-key='v-{card}']")).await;
+    ana.wait_text(&meta, "1 voto").await;
+    assert!(!ana.text(&meta).await.contains("1 votos"));
+    ana.wait_text(&meta, "1 mío").await;
+    ana.click(&format!("[data-key='v-{card}']")).await;
+    ana.wait_text(&meta, "2 votos").await;
+    ana.wait_text(&meta, "2 míos").await;
+    fran.wait_text(&format!("#cons [data-card='{card}'] .meta"), "2 votes")
+        .await;
+
+    fits_the_width(&fran).await;
+    fran.screenshot("facilitator-manage-phone").await;
+
+    // Removing a delegate asks first; her page then says so and stops reconnecting.
+    fran.click(&format!("[data-key='rm-{ana_id}']")).await;
+    fran.wait_text(
+        &format!("li[data-person='{ana_id}']"),
+        "Remove Ana from the workshop?",
+    )
+    .await;
+    fran.click(&format!("[data-key='rm-{ana_id}-yes']")).await;
+    ana.wait_text("#fatal", "Un facilitador te retiró de este taller.")
+        .await;
+    fran.until(
+        "Ana gone from the rooms",
+        "return !document.querySelector(`li[data-person='${arguments[0]}']`);",
+        vec![json!(ana_id)],
+    )
+    .await;
+    let removed = org.event_of_type("participant_removed").await;
+    assert_eq!(removed["event"]["participant"], ana_id);
+    let people = server_snapshot(&server, &w).await["participants"].clone();
+    let ana_now = people
+        .as_array()
+        .expect("participants")
+        .iter()
+        .find(|p| p["id"] == ana_id)
+        .expect("Ana")
+        .clone();
+    assert_eq!(ana_now["removed"], true);
+    ana.screenshot("delegate-removed-es").await;
+    // The language can still change, and the notice with it.
+    ana.select("#lang", "pt").await;
+    ana.wait_text("#fatal", "Um facilitador removeu você desta oficina.")
+        .await;
+    ana.wait_text("#main a", "Entrar novamente").await;
+    // After a reload (in the language she joined with) the old access is refused in words.
+    ana.goto(&server.url(&format!("/delegate?w={}", w.id)))
+        .await;
+    ana.wait_text("#fatal", "Este acceso ya no es válido.")
+        .await;
+    fran.close().await;
+    ana.close().await;
+}
+
+#[tokio::test]
+async fn the_facilitator_merges_renames_and_dissolves_groups_and_reorders_and_removes_conclusions()
+{
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    org.ok(move_to(&ana.id, &w.rooms[0])).await;
+    let mut cards = Vec::new();
+    for text in ["Civil registry", "Property registry"] {
+        org.ok(post_card(&w.rooms[0], "problems", text)).await;
+        let posted = org.event_of_type("card_posted").await;
+        cards.push(posted["event"]["card"].as_str().expect("card").to_string());
+    }
+    let mut groups = Vec::new();
+    for (card, name) in cards.iter().zip(["Civil", "Property"]) {
+        org.ok(json!({"type": "group_cards", "cards": [card], "name": name}))
+            .await;
+        let created = org.event_of_type("group_created").await;
+        groups.push(
+            created["event"]["group"]
+                .as_str()
+                .expect("group")
+                .to_string(),
+        );
+    }
+    let mut conclusions = Vec::new();
+    for text in ["First conclusion", "Second conclusion"] {
+        org.ok(json!({"type": "add_conclusion", "theme": "data", "text": text}))
+            .await;
+        let added = org.event_of_type("conclusion_added").await;
+        conclusions.push(
+            added["event"]["conclusion"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+
+    let fran = driver.page(LAPTOP.0, LAPTOP.1).await;
+    join_by_link(&fran, &server, &w.facilitator_code, "Fran", None, "en").await;
+    fran.select("#by", "group").await;
+    fran.wait_text("#cons", "Property · Room 1").await;
+
+    // Merge "Civil" into "Property": the menu offers only groups of the same room.
+    fran.select("#gm-group", &groups[0]).await;
+    fran.select("#gm-into", &groups[1]).await;
+    fran.click("#gm-merge").await;
+    let merged = org.event_of_type("groups_merged").await;
+    assert_eq!(merged["event"]["group"], groups[0]);
+    assert_eq!(merged["event"]["into"], groups[1]);
+    fran.wait_text("#cons", "Property · Room 1 (2)").await;
+
+    // Rename the group that is left; choosing it filled in its name.
+    fran.until(
+        "the group's name in the form",
+        "return document.querySelector('#gm-name').value === 'Property';",
+        vec![],
+    )
+    .await;
+    fran.type_into("#gm-name", "Registries").await;
+    fran.click("#gm-form button[type=submit]").await;
+    fran.wait_text("#cons", "Registries · Room 1 (2)").await;
+    let renamed = org.event_of_type("group_renamed").await;
+    assert_eq!(renamed["event"]["name"], "Registries");
+    // The group's theme, and a card taken out of the group from its own menu.
+    fran.select("#gm-theme", "services").await;
+    fran.click("#gm-tag").await;
+    let tagged = org.event_of_type("group_tagged").await;
+    assert_eq!(tagged["event"]["theme"], "services");
+    fran.select(&format!("[data-key='grp-{}']", cards[0]), "")
+        .await;
+    let out = org.event_of_type("card_regrouped").await;
+    assert_eq!(out["event"]["card"], cards[0]);
+    assert_eq!(out["event"]["group"], Value::Null);
+    fran.wait_text("#cons", "Registries · Room 1 (1)").await;
+    fran.click("#gm-ungroup").await;
+    fran.wait_text("#cons", "Not grouped (2)").await;
+    fran.until(
+        "the group form hidden (no groups left)",
+        "return document.querySelector('#gm-form').hidden;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        server_snapshot(&server, &w).await["groups"],
+        json!([]),
+        "the group was dissolved"
+    );
+
+    // Reordering with the keyboard: Enter on "Move down" of the first conclusion.
+    let order_is = "return JSON.stringify([...document.querySelectorAll('#k-list > li')].map((l) => l.dataset.conclusion)) === arguments[0];";
+    let in_order = |ids: Vec<&String>| vec![json!(json!(ids).to_string())];
+    assert_eq!(
+        fran.js(order_is, in_order(conclusions.iter().collect()))
+            .await,
+        true
+    );
+    let down = fran
+        .element(&format!("[data-key='kdown-{}']", conclusions[0]))
+        .await;
+    down.send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .expect("Enter");
+    let moved = org.event_of_type("conclusion_moved").await;
+    assert_eq!(moved["event"]["conclusion"], conclusions[0]);
+    fran.until(
+        "the new order",
+        order_is,
+        in_order(vec![&conclusions[1], &conclusions[0]]),
+    )
+    .await;
+    // The focus follows the conclusion it moved.
+    assert_eq!(focused(&fran).await, format!("kdown-{}", conclusions[0]));
+    fran.click(&format!("[data-key='kup-{}']", conclusions[0]))
+        .await;
+    org.event_of_type("conclusion_moved").await;
+    fran.until(
+        "the first order again",
+        order_is,
+        in_order(conclusions.iter().collect()),
+    )
+    .await;
+
+    // Removing, while someone else edits it: the removal is refused and said clearly.
+    let first = &conclusions[0];
+    fran.click(&format!("[data-key='kr-{first}']")).await;
+    org.ok(json!({"type": "edit_conclusion", "conclusion": first, "version": 1, "text": "First, reworded."}))
+        .await;
+    fran.wait_text(&format!("[data-conclusion='{first}'] .meta"), "version 2")
+        .await;
+    fran.click(&format!("[data-key='kr-{first}-yes']")).await;
+    fran.wait_text(
+        &format!("[data-conclusion='{first}'] .conflict"),
+        "(now version 2): it was NOT removed",
+    )
+    .await;
+    fran.screenshot("facilitator-remove-conflict").await;
+    fran.click(&format!("[data-key='kr-{first}']")).await;
+    fran.click(&format!("[data-key='kr-{first}-yes']")).await;
+    fran.until(
+        "the conclusion removed",
+        "return !document.querySelector(`[data-conclusion='${arguments[0]}']`);",
+        vec![json!(first)],
+    )
+    .await;
+    let gone = org.event_of_type("conclusion_removed").await;
+    assert_eq!(gone["event"]["conclusion"], *first);
+    let left = server_snapshot(&server, &w).await["conclusions"].clone();
+    assert_eq!(left.as_array().expect("conclusions").len(), 1);
+    assert_eq!(left[0]["id"], conclusions[1]);
+
+    // A facilitator corrects a card, and deletes one (after being asked).
+    fran.click(&format!("[data-key='ce-{}']", cards[1])).await;
+    fran.type_into(
+        &format!("[data-key='ct-{}']", cards[1]),
+        "Property registries",
+    )
+    .await;
+    fran.click(&format!("[data-key='cs-{}']", cards[1])).await;
+    let edited = org.event_of_type("card_edited").await;
+    assert_eq!(edited["event"]["text"], "Property registries");
+    fran.wait_text(
+        &format!("#cons [data-card='{}'] .text", cards[1]),
+        "Property registries",
+    )
+    .await;
+    fran.click(&format!("[data-key='cd-{}']", cards[0])).await;
+    fran.click(&format!("[data-key='cd-{}-yes']", cards[0]))
+        .await;
+    let deleted = org.event_of_type("card_deleted").await;
+    assert_eq!(deleted["event"]["card"], cards[0]);
+    fran.until(
+        "the deleted card gone",
+        "return !document.querySelector(`#cons [data-card='${arguments[0]}']`);",
+        vec![json!(cards[0])],
+    )
+    .await;
+    fran.close().await;
+}
+
+#[tokio::test]
+async fn the_organizer_edits_the_themes_and_names_the_lead_facilitator() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let fran = server.facilitator(&w, "Fran").await;
+    let gil = server.facilitator(&w, "Gil").await;
+
+    // The organizer's page of an existing workshop, as after creating it.
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    page.goto(&server.url("/organizer")).await;
+    let session = json!({
+        "workshop": w.id, "token": w.organizer_token, "participant": w.json["organizer_id"],
+        "role": "organizer", "language": "en", "title": "Going Digital",
+        "delegate_code": w.delegate_code, "facilitator_code": w.facilitator_code,
+    });
+    page.js(
+        "localStorage.setItem(`cabildo.session.${arguments[0]}`, arguments[1]); return true;",
+        vec![json!(w.id), json!(session.to_string())],
+    )
+    .await;
+    page.goto(&server.url(&format!("/organizer?w={}", w.id)))
+        .await;
+    page.wait_text("#lead-now", "Leads now: Fran").await;
+    page.wait_text(
+        "#totals",
+        "0 delegates from 0 countries · 0 cards · 0 conclusions",
+    )
+    .await;
+
+    page.select("#lead", &gil.id).await;
+    page.click("#lead-form button[type=submit]").await;
+    page.wait_text("#lead-now", "Leads now: Gil").await;
+    let lead = org.event_of_type("lead_set").await;
+    assert_eq!(lead["event"]["participant"], gil.id);
+    assert_ne!(fran.id, gil.id);
+
+    // A theme with a conclusion cannot go: the refusal is shown and the draft kept.
+    org.ok(json!({"type": "add_conclusion", "theme": "divide", "text": "Connect rural areas."}))
+        .await;
+    let conclusion = org.event_of_type("conclusion_added").await["event"]["conclusion"].clone();
+    page.wait_text("#totals", "1 conclusion").await;
+    let themes = "return [...document.querySelectorAll('#theme-list input')].map((i) => i.value);";
+    page.until(
+        "six themes to edit",
+        "return document.querySelectorAll('#theme-list input').length === 6;",
+        vec![],
+    )
+    .await;
+    page.type_into("[data-key=th-0]", "Governance").await;
+    page.click("[data-key=thr-1]").await;
+    page.type_into("#th-new", "Open data").await;
+    page.click("#th-add").await;
+    page.click("[data-key=thr-4]").await; // "Digital divide", which has a conclusion
+    page.click("#themes-form button[type=submit]").await;
+    page.wait_text("#notice", "That was not accepted").await;
+    assert_eq!(
+        page.js(themes, vec![]).await,
+        json!([
+            "Governance",
+            "Public sector capabilities",
+            "Digital innovation",
+            "Design and delivery of public services",
+            "Open data"
+        ])
+    );
+    org.ok(json!({"type": "remove_conclusion", "conclusion": conclusion, "version": 1}))
+        .await;
+    page.click("#themes-form button[type=submit]").await;
+    page.wait_text("#notice", "Themes saved").await;
+    let set = org.event_of_type("themes_set").await;
+    let keys: Vec<&str> = set["event"]["themes"]
+        .as_array()
+        .expect("themes")
+        .iter()
+        .map(|t| t["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "governance",
+            "capabilities",
+            "innovation",
+            "services",
+            "open-data"
+        ]
+    );
+    assert_eq!(set["event"]["themes"][0]["title"], "Governance");
+    assert_eq!(set["event"]["themes"][4]["title"], "Open data");
+    let held = server_snapshot(&server, &w).await["workshop"]["themes"].clone();
+    assert_eq!(held, set["event"]["themes"]);
+    page.screenshot("organizer-themes-lead").await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn delegates_group_cards_from_their_board_when_the_workshop_lets_them() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "delegates_can_group": true}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = driver.page(PHONE.0, PHONE.1).await;
+    join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "pt").await;
+    let ana_id = participant_id(&mut org, "Ana").await;
+    org.ok(move_to(&ana_id, &w.rooms[0])).await;
+    let mut cards = Vec::new();
+    for text in ["Civil registry", "Property registry"] {
+        org.ok(post_card(&w.rooms[0], "problems", text)).await;
+        let posted = org.event_of_type("card_posted").await;
+        cards.push(posted["event"]["card"].as_str().expect("card").to_string());
+    }
+    ana.wait_text("#board", "Property registry").await;
+
+    // A new group from the first card's menu, named in place.
+    ana.select(&format!("[data-key='g-{}']", cards[0]), "+")
+        .await;
+    ana.type_into(&format!("[data-key='gn-{}']", cards[0]), "Registros")
+        .await;
+    ana.click(&format!("[data-key='gc-{}']", cards[0])).await;
+    let created = org.event_of_type("group_created").await;
+    assert_eq!(created["event"]["cards"], json!([cards[0]]));
+    assert_eq!(created["event"]["name"], "Registros");
+    assert_eq!(created["by"], ana_id);
+    let group = created["event"]["group"]
+        .as_str()
+        .expect("group")
+        .to_string();
+    // The second card joins it from its own menu.
+    ana.select(&format!("[data-key='g-{}']", cards[1]), &group)
+        .await;
+    let joined = org.event_of_type("card_regrouped").await;
+    assert_eq!(joined["event"]["card"], cards[1]);
+    assert_eq!(joined["event"]["group"], group);
+    ana.wait_text(&format!("[data-card='{}'] .tag", cards[1]), "Registros")
+        .await;
+    ana.screenshot("delegate-groups-pt").await;
+
+    // Voting is no time for regrouping: the menus are gone.
+    org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "vote"}))
+        .await;
+    ana.until(
+        "no group menus while voting",
+        "return document.querySelector('#budget').textContent && !document.querySelector('[data-key^=\"g-\"]');",
+        vec![],
+    )
+    .await;
     ana.close().await;
 }

@@ -54,6 +54,36 @@ fn quoted_after(text: &str, prefix: &str, quote: char) -> Vec<String> {
         .collect()
 }
 
+/// Every quoted key after the call `name('` in `text`, where `name` starts a word (so
+/// `t('` does not match `split('` or `get('`).
+fn called_with(text: &str, name: &str) -> Vec<String> {
+    let call = format!("{name}('");
+    text.match_indices(&call)
+        .filter_map(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || "_.$".contains(c)) {
+                return None;
+            }
+            let rest = &text[i + call.len()..];
+            rest.find('\'').map(|end| rest[..end].to_string())
+        })
+        .collect()
+}
+
+/// The plural forms every counted string has in every language (`Intl.PluralRules` gives
+/// `one` and `other` for English, Spanish and Portuguese; `many`, if ever asked for, falls
+/// back to `other`).
+const PLURAL_FORMS: [&str; 2] = ["one", "other"];
+
+/// The counted keys the scripts name literally: `tn('key'…` (translated as `key.one`,
+/// `key.other`).
+fn plural_keys_used() -> BTreeSet<String> {
+    files(&web().join("js"), "js")
+        .iter()
+        .flat_map(|script| called_with(&read(script), "tn"))
+        .collect()
+}
+
 /// The keys the pages and scripts name literally: `data-i18n*="key"` and `t('key'…`.
 fn keys_used() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
@@ -68,16 +98,7 @@ fn keys_used() -> BTreeSet<String> {
         }
     }
     for script in files(&web().join("js"), "js") {
-        let text = read(&script);
-        // `t('key'`, but not `split('…'` or `get('…'`: t must start a word.
-        keys.extend(text.match_indices("t('").filter_map(|(i, _)| {
-            let before = text[..i].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || "_.$".contains(c)) {
-                return None;
-            }
-            let rest = &text[i + 3..];
-            rest.find('\'').map(|end| rest[..end].to_string())
-        }));
+        keys.extend(called_with(&read(&script), "t"));
     }
     keys
 }
@@ -111,6 +132,47 @@ fn every_key_the_pages_use_is_translated() {
     assert!(used.len() > 100, "found only {} keys in use", used.len());
     let missing: Vec<_> = used.iter().filter(|k| !en.contains_key(*k)).collect();
     assert!(missing.is_empty(), "used but not translated: {missing:?}");
+}
+
+#[test]
+fn every_counted_string_has_every_plural_form_in_every_language() {
+    let used = plural_keys_used();
+    assert!(used.len() >= 8, "found only {used:?}");
+    for lang in LANGUAGES {
+        let dict = translations(lang);
+        // Counted strings the scripts use, and any key that looks like a plural form.
+        let bases = used.iter().cloned().chain(dict.keys().filter_map(|k| {
+            let (base, form) = k.rsplit_once('.')?;
+            ["zero", "one", "two", "few", "many", "other"]
+                .contains(&form)
+                .then(|| base.to_string())
+        }));
+        for base in bases {
+            assert!(
+                !dict.contains_key(&base),
+                "{lang}: {base} is counted, so it has only plural forms"
+            );
+            for form in PLURAL_FORMS {
+                let key = format!("{base}.{form}");
+                let value = dict.get(&key).and_then(Value::as_str);
+                assert!(
+                    value.is_some_and(|v| v.contains("{n}")),
+                    "{lang}: {key} is missing or does not show {{n}}"
+                );
+            }
+        }
+        // A count shown as "{n} votes" must be a counted string, not a plain one.
+        for (k, v) in &dict {
+            let v = v.as_str().unwrap_or_default();
+            let plain = !k
+                .rsplit_once('.')
+                .is_some_and(|(_, f)| PLURAL_FORMS.contains(&f));
+            assert!(
+                !(plain && v.starts_with("{n} ")),
+                "{lang}: {k} ({v:?}) counts something: give it plural forms"
+            );
+        }
+    }
 }
 
 #[test]

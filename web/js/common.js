@@ -1,7 +1,7 @@
 // What every workshop page shares: the stored session, language, connection status,
 // translated errors, broadcasts and the end of a session (revoked, removed, erased).
 import { $, h, say } from './dom.js';
-import { load, t, errorText, switcher, onChange } from './i18n.js';
+import { load, t, tn, errorText, switcher, onChange } from './i18n.js';
 import { Conn } from './conn.js';
 import { Model } from './model.js';
 
@@ -51,6 +51,7 @@ export async function start(render, hooks = {}) {
       render(app);
     },
     event: (f) => {
+      if (f.event.type === 'participant_removed' && f.event.participant === model.me.id) { end('removed'); return; }
       model.event(f);
       announce(app, f);
       moved();
@@ -66,12 +67,21 @@ export async function start(render, hooks = {}) {
       if (f.type === 'error') (hooks.refused || refused)(app, f, cmd);
       if (hooks.answer) hooks.answer(app, f, cmd);
     },
-    fatal: (why) => {
-      $('main').replaceChildren(h('p', { class: 'fatal', role: 'alert', text: t(`fatal.${why}`) }),
-        h('a', { href: '/', text: t('fatal.rejoin') }));
-      if (why === 'erased') forget(session.workshop);
-    },
+    fatal: end,
   });
+  // The end of this session (removed, revoked, erased): said in words, no more reconnecting.
+  // A removal is told by its event too, in case the 4003 close never arrives.
+  function end(why) {
+    conn.stopped = true;
+    conn.ready = false;
+    if (conn.ws) { conn.ws.onmessage = null; conn.ws.onclose = null; conn.ws.close(); }
+    // data-i18n: translated again when the language changes.
+    $('main').replaceChildren(h('p', { class: 'fatal', role: 'alert', id: 'fatal', 'data-i18n': `fatal.${why}`, text: t(`fatal.${why}`) }),
+      h('a', { href: '/', 'data-i18n': 'fatal.rejoin', text: t('fatal.rejoin') }));
+    $('#notice').hidden = true;
+    statusBox.hidden = true;
+    if (why === 'erased') forget(session.workshop);
+  }
   app.conn = conn;
   // A move (by an event, a snapshot or while offline) is told once, whatever brought it.
   let room = null;
@@ -81,14 +91,14 @@ export async function start(render, hooks = {}) {
     room = now;
   }
   conn.status();
-  switcher($('#lang'), () => render(app));
+  switcher($('#lang'), () => { if (model.s && !conn.stopped) render(app); });
   onChange(() => {
     conn.status();
     if (noticeAgain && !$('#notice').hidden) $('#notice').textContent = noticeAgain();
-    if (model.s) render(app);
+    if (model.s && !conn.stopped) render(app);
   });
   conn.start();
-  setInterval(() => { if (model.s && hooks.tick) hooks.tick(app); }, 1000);
+  setInterval(() => { if (model.s && hooks.tick && !conn.stopped) hooks.tick(app); }, 1000);
   return app;
 }
 
@@ -103,10 +113,25 @@ function announce(app, f) {
   if (e.type === 'broadcast_sent' && (m.staff || e.room === null || e.room === m.me.room)) {
     say('#announce', t('broadcast.new', { text: e.text }));
   } else if (e.type === 'timer_warning' && (m.staff || e.room === m.me.room)) {
-    say('#announce', t(e.closes ? 'timer.warning_closes' : 'timer.warning', { min: Math.round(e.seconds / 60), sec: e.seconds }));
+    say('#announce', tn(e.closes ? 'timer.warning_closes' : 'timer.warning', e.seconds));
   } else if (e.type === 'timer_ended' && e.room === m.me.room) {
     say('#announce', t('timer.ended'));
   }
+}
+
+// A button that asks before it acts: the first press shows the question `o.ask` with "yes"
+// and "no" in its place (focus goes to "no"), and runs `o.asked` if given; `redraw` renders
+// the page again.
+let asking = null;
+export function confirmed(redraw, key, o, act) {
+  const again = (k) => { redraw(); const b = $(`[data-key="${k}"]`); if (b) b.focus(); };
+  if (asking !== key) {
+    return h('button', { type: 'button', class: 'danger', 'data-key': key, text: o.label, 'aria-label': o.aria,
+      onclick: () => { asking = key; if (o.asked) o.asked(); again(`${key}-no`); } });
+  }
+  return h('span', { class: 'ask', role: 'group' }, h('span', { text: o.ask }),
+    h('button', { type: 'button', class: 'danger', 'data-key': `${key}-yes`, text: t('confirm.yes'), onclick: () => { asking = null; act(); redraw(); } }),
+    h('button', { type: 'button', 'data-key': `${key}-no`, text: t('confirm.no'), onclick: () => { asking = null; again(key); } }));
 }
 
 export function latestBroadcast(m) {

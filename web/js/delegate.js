@@ -1,10 +1,11 @@
 // The delegate's page: the room's board, votes, people, timer, broadcasts and help.
-import { $, h, fill, say } from './dom.js';
-import { t } from './i18n.js';
+import { $, h, fill, say, options } from './dom.js';
+import { t, tn } from './i18n.js';
 import { clock } from './model.js';
 import { start, latestBroadcast, personLabel, roomName, notice } from './common.js';
 
 let editing = null;
+let naming = null; // { card, text }: a new group being named, from that card
 const MAY_WRITE = ['brainstorm', 'reveal'];
 
 function cardView(app, c, room, pending) {
@@ -12,6 +13,8 @@ function cardView(app, c, room, pending) {
   const mine = c.author === m.me.id;
   const canWrite = !pending && mine && room.open && !m.s.session.closed && MAY_WRITE.includes(room.phase);
   const canVote = !pending && room.open && !m.s.session.closed && room.phase === 'vote';
+  const canGroup = !pending && m.s.workshop.delegates_can_group && room.open && !m.s.session.closed
+    && (room.phase === 'reveal' || (room.phase === 'brainstorm' && !room.hidden));
   const body = [];
   if (editing === c.id) {
     const area = h('textarea', { 'aria-label': t('card.edit_label'), maxlength: 1000, 'data-key': `edit-${c.id}` });
@@ -29,8 +32,8 @@ function cardView(app, c, room, pending) {
   if (pending) meta.push(h('span', { class: 'pending', text: t('card.pending') }));
   if (c.edited) meta.push(h('span', { text: t('card.edited') }));
   if (c.group) { const g = m.group(c.group); if (g) meta.push(h('span', { class: 'tag', text: g.name })); }
-  if (!pending && c.votes !== null && c.votes !== undefined) meta.push(h('span', { text: t('card.votes', { n: c.votes }) }));
-  if (c.my_votes) meta.push(h('span', { text: t('card.my_votes', { n: c.my_votes }) }));
+  if (!pending && c.votes !== null && c.votes !== undefined) meta.push(h('span', { text: tn('n.votes', c.votes) }));
+  if (c.my_votes) meta.push(h('span', { text: tn('n.mine', c.my_votes) }));
   const actions = [];
   if (canWrite && editing !== c.id) {
     actions.push(h('button', { type: 'button', 'data-key': `e-${c.id}`, text: t('card.edit'), onclick: () => { editing = c.id; app.render(app); } }));
@@ -43,8 +46,34 @@ function cardView(app, c, room, pending) {
     if (c.my_votes) actions.push(h('button', { type: 'button', 'data-key': `u-${c.id}`, text: t('card.unvote'),
       onclick: () => app.conn.send({ type: 'unvote', card: c.id }) }));
   }
+  if (canGroup) actions.push(...groupMenu(app, c));
   return h('li', { class: `card${mine ? ' mine' : ''}${pending ? ' is-pending' : ''}`, 'data-card': c.id || '' },
     body, meta.length ? h('p', { class: 'meta' }, meta) : null, actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
+// When the workshop lets delegates group: the card's group, another one, or a new one.
+function groupMenu(app, c) {
+  const m = app.model;
+  const mine = naming && naming.card === c.id;
+  const sel = h('select', { 'aria-label': t('facil.card_group'), 'data-key': `g-${c.id}`, onchange: (ev) => {
+    const v = ev.target.value;
+    naming = v === '+' ? { card: c.id, text: '' } : null;
+    if (v !== '+') app.conn.send({ type: 'move_card_to_group', card: c.id, group: v || null });
+    app.render(app);
+    if (naming) $(`[data-key="gn-${c.id}"]`).focus();
+  } });
+  options(sel, [['', t('facil.ungrouped')], ...m.s.groups.filter((g) => g.room === c.room).map((g) => [g.id, g.name]), ['+', t('delegate.new_group')]]);
+  sel.value = mine ? '+' : c.group || '';
+  if (!mine) return [sel];
+  const name = h('input', { 'data-key': `gn-${c.id}`, maxlength: 100, required: true, 'aria-label': t('delegate.group_name'),
+    oninput: (ev) => { naming.text = ev.target.value; } });
+  name.value = naming.text;
+  return [sel, h('form', { class: 'row', onsubmit: (ev) => {
+    ev.preventDefault();
+    app.conn.send({ type: 'group_cards', cards: [c.id], name: name.value });
+    naming = null;
+    app.render(app);
+  } }, name, h('button', { type: 'submit', 'data-key': `gc-${c.id}`, text: t('delegate.create_group') }))];
 }
 
 function column(app, room, col) {

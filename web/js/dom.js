@@ -13,6 +13,13 @@ export function h(tag, attrs, ...kids) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+// Fills a <select> with [value, label] pairs, keeping the chosen value while it is offered.
+export function options(sel, list) {
+  const keep = sel.value;
+  sel.replaceChildren(...list.map(([v, label]) => h('option', { value: v, text: label })));
+  if (list.some(([v]) => v === keep)) sel.value = keep;
+}
+
 // Replaces the children of `box`, keeping the keyboard focus on the element with the same
 // data-key (re-rendering must not throw a keyboard user back to the top of the page).
 export function fill(box, ...kids) {

@@ -1,23 +1,29 @@
 // The facilitator's page: every room at a glance, moving people (drag and drop, or the
 // menu beside each name), session controls, consolidation and conclusions.
-import { $, h, fill } from './dom.js';
-import { t, errorText } from './i18n.js';
+import { $, h, fill, options } from './dom.js';
+import { t, tn, errorText } from './i18n.js';
 import { clock } from './model.js';
-import { start, personLabel, roomName, columnTitle, notice } from './common.js';
+import { start, personLabel, roomName, columnTitle, notice, confirmed } from './common.js';
 
 const PHASES = ['brainstorm', 'reveal', 'vote', 'consolidate', 'closed'];
 const STRATEGIES = ['even', 'random', 'by_country', 'self_select'];
+const LATE = ['lobby', 'even', 'by_country'];
 const cited = new Set();
 let kEdit = null; // { id, base, draft, conflict }
+let cEdit = null; // { id, draft }: a card a facilitator is correcting
 const edits = new Map(); // command id -> conclusion id
+const removals = new Map(); // command id -> conclusion id
+let kNotRemoved = null; // { id, version }: a removal refused for a stale version
+const kAsked = new Map(); // conclusion id -> the version shown when its removal was asked
+const shown = {}; // the room / group whose values the forms show
 
-function options(sel, list) {
-  const keep = sel.value;
-  sel.replaceChildren(...list.map(([v, label]) => h('option', { value: v, text: label })));
-  if (list.some(([v]) => v === keep)) sel.value = keep;
-}
+// The organizer and the lead facilitator may remove facilitators and close the session.
+function leads(m) { return m.me.role === 'organizer' || m.s.session.lead === m.me.id; }
 
 function live(m) { return m.s.rooms.filter((r) => !r.removed); }
+
+// A capacity field: a number, or null (no limit) when empty.
+function capacity(sel) { const n = $(sel).value.trim(); return n === '' ? null : Number(n); }
 
 function roomField(sel) { return sel.value === '' ? {} : { room: sel.value }; }
 
@@ -31,8 +37,11 @@ function person(app, p, places) {
   return h('li', { draggable: 'true', class: on ? 'on' : 'off', 'data-person': p.id,
     ondragstart: (ev) => { ev.dataTransfer.setData('text/plain', p.id); ev.dataTransfer.effectAllowed = 'move'; } },
   h('span', { class: 'dot', 'aria-hidden': 'true' }),
-  h('span', { class: 'who', text: `${personLabel(m, p.id)}${p.role === 'facilitator' ? ` · ${t('role.facilitator')}` : ''}` }),
-  h('span', { class: 'sr-only', text: t(on ? 'people.online' : 'people.offline') }), move);
+  h('span', { class: 'who', text: [personLabel(m, p.id), p.role === 'facilitator' && t('role.facilitator'), m.s.session.lead === p.id && t('role.lead')].filter(Boolean).join(' · ') }),
+  h('span', { class: 'sr-only', text: t(on ? 'people.online' : 'people.offline') }), move,
+  p.id !== m.me.id && (p.role === 'delegate' || leads(m)) ? confirmed(() => app.render(app), `rm-${p.id}`,
+    { label: t('facil.remove'), aria: t('facil.remove_person', { name: p.name }), ask: t('facil.remove_q', { name: p.name }) },
+    () => app.conn.send({ type: 'remove_participant', participant: p.id })) : null);
 }
 
 function dropZone(app, place, el) {
@@ -58,8 +67,9 @@ function roomBox(app, r, places) {
     h('p', { class: 'meta' },
       h('span', { class: 'pill', text: t(`phase.${r.phase}`) + (r.hidden ? ` (${t('facil.hidden')})` : '') }),
       h('span', { class: 'pill', text: t(r.open ? 'room.open' : 'room.closed') }),
+      r.capacity ? h('span', { class: 'pill', text: t('facil.cap', { n: r.capacity }) }) : null,
       h('span', { class: 'pill timer', 'data-timer': r.id, hidden: left === null, text: left === null ? '' : t('timer.left', { time: clock(left) }) }),
-      help ? h('span', { class: 'pill alert', text: t('facil.help_count', { n: help }) }) : null),
+      help ? h('span', { class: 'pill alert', text: tn('n.help', help) }) : null),
     h('p', { class: 'counts', text: m.s.workshop.columns.map((c) => `${c.title}: ${cards.filter((x) => x.column === c.key).length}`).join(' · ') }),
     h('p', { class: 'muted', text: t('facil.online_count', { n: people.filter((p) => m.online.has(p.id)).length, of: people.length }) }),
     h('ul', { class: 'people' }, people.map((p) => person(app, p, places))),
@@ -99,6 +109,18 @@ function effectiveTheme(m, c) {
   return (g && g.theme) || null;
 }
 
+function themeChoices(m) {
+  return [['', t('facil.untagged')], ...m.s.workshop.themes.map((th) => [th.key, th.title])];
+}
+
+// A menu that acts as soon as an entry is chosen, showing `now`.
+function menu(key, label, list, now, act) {
+  const sel = h('select', { 'aria-label': label, 'data-key': key, onchange: (ev) => act(ev.target.value) });
+  options(sel, list);
+  sel.value = now || '';
+  return sel;
+}
+
 function cardEntry(app, c) {
   const m = app.model;
   const author = m.person(c.author);
@@ -107,18 +129,29 @@ function cardEntry(app, c) {
     renderCites(app);
   } });
   box.checked = cited.has(c.id);
-  const tag = h('select', { 'aria-label': t('facil.tag_card'), 'data-key': `tag-${c.id}`,
-    onchange: (ev) => app.conn.send({ type: 'tag_card', card: c.id, theme: ev.target.value || null }) },
-  h('option', { value: '', text: t('facil.untagged') }),
-  m.s.workshop.themes.map((th) => h('option', { value: th.key, text: th.title })));
-  tag.value = c.theme || '';
+  const tag = menu(`tag-${c.id}`, t('facil.tag_card'), themeChoices(m), c.theme,
+    (v) => app.conn.send({ type: 'tag_card', card: c.id, theme: v || null }));
+  const groups = m.s.groups.filter((g) => g.room === c.room);
+  const regroup = groups.length ? menu(`grp-${c.id}`, t('facil.card_group'), [['', t('facil.ungrouped')], ...groups.map((g) => [g.id, g.name])], c.group,
+    (v) => app.conn.send({ type: 'move_card_to_group', card: c.id, group: v || null })) : null;
   const moderate = h('button', { type: 'button', class: c.hidden ? '' : 'danger', 'data-key': `hide-${c.id}`,
     text: t(c.hidden ? 'facil.show_card' : 'facil.hide_card'),
     onclick: () => app.conn.send({ type: c.hidden ? 'show_card' : 'hide_card', card: c.id }) });
+  const redraw = () => app.render(app);
+  let fix = h('button', { type: 'button', 'data-key': `ce-${c.id}`, text: t('card.edit'), onclick: () => { cEdit = { id: c.id, draft: c.text }; redraw(); } });
+  if (cEdit && cEdit.id === c.id) {
+    const area = h('textarea', { 'aria-label': t('card.edit_label'), 'data-key': `ct-${c.id}`, maxlength: 1000, oninput: (ev) => { cEdit.draft = ev.target.value; } });
+    area.value = cEdit.draft;
+    fix = h('form', { class: 'edit', onsubmit: (ev) => { ev.preventDefault(); app.conn.send({ type: 'edit_card', card: c.id, text: cEdit.draft }); cEdit = null; redraw(); } },
+      area, h('button', { type: 'submit', 'data-key': `cs-${c.id}`, text: t('card.save') }),
+      h('button', { type: 'button', text: t('card.cancel'), onclick: () => { cEdit = null; redraw(); } }));
+  }
+  const remove = confirmed(redraw, `cd-${c.id}`, { label: t('card.delete'), ask: t('facil.delete_card_q') },
+    () => app.conn.send({ type: 'delete_card', card: c.id }));
   return h('li', { class: `card${c.hidden ? ' hidden-card' : ''}`, 'data-card': c.id },
     h('label', { for: `cite-${c.id}` }, box, ' ', h('span', { class: 'text', text: c.text })),
-    h('p', { class: 'meta', text: [roomName(m, c.room), columnTitle(m, c.column), author && author.country, t('card.votes', { n: c.votes || 0 }),
-      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, moderate));
+    h('p', { class: 'meta', text: [roomName(m, c.room), columnTitle(m, c.column), author && author.country, tn('n.votes', c.votes || 0),
+      c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }), h('div', { class: 'actions' }, tag, regroup, moderate, fix, remove));
 }
 
 function renderConsolidation(app) {
@@ -135,14 +168,26 @@ function renderConsolidation(app) {
 function renderCites(app) {
   const m = app.model;
   const list = [...cited].map((id) => m.card(id)).filter(Boolean);
-  $('#k-cites').textContent = list.length ? t('facil.citing', { n: list.length, rooms: [...new Set(list.map((c) => roomName(m, c.room)))].join(', ') }) : t('facil.citing_none');
+  $('#k-cites').textContent = list.length ? t('facil.citing', { cards: tn('n.cards', list.length), rooms: [...new Set(list.map((c) => roomName(m, c.room)))].join(', ') }) : t('facil.citing_none');
 }
 
 function support(m, k) {
   const cards = k.cards.map((id) => m.card(id)).filter((c) => c && !c.hidden);
   const rooms = [...new Set(cards.map((c) => roomName(m, c.room)))];
   const countries = [...new Set(cards.map((c) => (m.person(c.author) || {}).country).filter(Boolean))].sort();
-  return t('facil.support', { cards: cards.length, rooms: rooms.join(', ') || '—', countries: countries.join(', ') || '—', votes: cards.reduce((n, c) => n + (c.votes || 0), 0) });
+  return t('facil.support', { cards: tn('n.cards', cards.length), rooms: rooms.join(', ') || '—', countries: countries.join(', ') || '—', votes: tn('n.votes', cards.reduce((n, c) => n + (c.votes || 0), 0)) });
+}
+
+// Up and down among the conclusions of its theme; at either end the button stays focusable
+// (aria-disabled) so that the keyboard focus is not lost.
+function order(app, k) {
+  const same = app.model.s.conclusions.filter((x) => x.theme === k.theme);
+  const at = same.indexOf(k);
+  return [['k_up', at - 1, 'kup'], ['k_down', at + 1, 'kdown']].map(([label, to, key]) => {
+    const edge = to < 0 || to >= same.length;
+    return h('button', { type: 'button', 'data-key': `${key}-${k.id}`, 'aria-disabled': edge ? 'true' : null, text: t(`facil.${label}`),
+      onclick: () => { if (!edge) app.conn.send({ type: 'move_conclusion', conclusion: k.id, position: to }); } });
+  });
 }
 
 function conclusionView(app, k) {
@@ -168,9 +213,47 @@ function conclusionView(app, k) {
     if (k.status === 'draft') kids.push(h('button', { type: 'button', 'data-key': `kf-${k.id}`, text: t('facil.finalize'),
       onclick: () => app.conn.send({ type: 'edit_conclusion', conclusion: k.id, version: k.version, status: 'final' }) }));
   }
+  if (kNotRemoved && kNotRemoved.id === k.id) kids.push(h('p', { class: 'conflict', role: 'alert', text: t('facil.k_not_removed', { n: kNotRemoved.version }) }));
+  kids.push(h('div', { class: 'actions' }, order(app, k), confirmed(() => app.render(app), `kr-${k.id}`,
+    { label: t('facil.k_remove'), ask: t('facil.k_remove_q'), asked: () => kAsked.set(k.id, k.version) }, () => {
+      // Removing what was read when asking: if it changed since, the server says conflict.
+      kNotRemoved = null;
+      removals.set(app.conn.send({ type: 'remove_conclusion', conclusion: k.id, version: kAsked.get(k.id) }), k.id);
+    })));
   kids.push(h('p', { class: 'muted', text: support(m, k) }));
   kids.push(h('ul', { class: 'cited' }, k.cards.map((id) => { const c = m.card(id); return h('li', { text: c ? `${c.text} (${roomName(m, c.room)})` : id }); })));
   return h('li', { class: 'conclusion', 'data-conclusion': k.id }, kids);
+}
+
+// The forms that change one room or one group: choosing it fills in its current values.
+function chosen(sel, list, key, fields) {
+  options(sel, list.map((x) => [x.id, x.label]));
+  const x = list.find((y) => y.id === sel.value);
+  sel.form.hidden = !x;
+  if (x && shown[key] !== x.id) { shown[key] = x.id; fields(x); }
+  return x;
+}
+
+function renderManage(app) {
+  const m = app.model;
+  const room = chosen($('#re-room'), live(m).map((r) => ({ ...r, label: r.name })), 'room', (r) => {
+    $('#re-name').value = r.name;
+    $('#re-cap').value = r.capacity || '';
+  });
+  fill($('#re-remove'), room && confirmed(() => app.render(app), 'rm-room', { label: t('facil.remove_room'), ask: t('facil.remove_room_q', { room: room.name }) },
+    () => app.conn.send({ type: 'remove_room', room: room.id })));
+  $('#self-select').textContent = t(m.s.session.self_select ? 'facil.self_lock' : 'facil.self_open');
+  options($('#late'), LATE.map((p) => [p, t(`late.${p}`)]));
+  // The menu shows the policy when it changes on the server, not over someone's choice.
+  const late = m.s.session.late_joiners || 'lobby';
+  if (shown.late !== late) { shown.late = late; $('#late').value = late; }
+  options($('#gm-theme'), themeChoices(m));
+  const group = chosen($('#gm-group'), m.s.groups.map((g) => ({ ...g, label: `${g.name} · ${roomName(m, g.room)}` })), 'group', (g) => {
+    $('#gm-name').value = g.name;
+    $('#gm-theme').value = g.theme || '';
+  });
+  options($('#gm-into'), group ? m.s.groups.filter((g) => g.room === group.room && g.id !== group.id).map((g) => [g.id, g.name]) : []);
+  $('#gm-merge').disabled = !$('#gm-into').value;
 }
 
 function render(app) {
@@ -183,10 +266,11 @@ function render(app) {
   options($('#a-strategy'), STRATEGIES.map((s) => [s, t(`strategy.${s}`)]));
   options($('#by'), ['theme', 'group', 'tag'].map((b) => [b, t(`facil.by_${b}`)]));
   options($('#k-theme'), m.s.workshop.themes.map((x) => [x.key, x.title]));
-  const may = m.me.role === 'organizer' || m.s.session.lead === m.me.id;
+  const may = leads(m);
   $('#close-ws').hidden = !may || m.s.session.closed;
   $('#reopen-ws').hidden = !may || !m.s.session.closed;
   if (m.s.session.closed) notice(t('workshop.closed'), () => t('workshop.closed'));
+  renderManage(app);
   renderHelp(app);
   renderRooms(app);
   renderConsolidation(app);
@@ -205,6 +289,11 @@ start(render, {
   },
   refused: (app, f) => {
     const kid = edits.get(f.id);
+    if (f.code === 'conflict' && removals.has(f.id)) {
+      kNotRemoved = { id: removals.get(f.id), version: f.current_version };
+      app.render(app);
+      return;
+    }
     if (f.code === 'conflict' && kEdit && kEdit.id === kid) {
       kEdit.conflict = f.current_version;
       kEdit.base = f.current_version;
@@ -231,7 +320,7 @@ start(render, {
   $('#timer-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const seconds = Math.round(Number($('#t-min').value) * 60);
-    send({ type: 'start_timer', seconds, warnings: [60, 10].filter((w) => w < seconds), ...roomField($('#t-room')) });
+    send({ type: 'start_timer', seconds, warnings: [60, 10].filter((w) => w < seconds), close_at_end: $('#t-close').checked, ...roomField($('#t-room')) });
   });
   $('#t-extend').addEventListener('click', () => send({ type: 'extend_timer', seconds: 60, ...roomField($('#t-room')) }));
   $('#t-pause').addEventListener('click', () => send({ type: 'pause_timer', ...roomField($('#t-room')) }));
@@ -249,8 +338,9 @@ start(render, {
   $('#back').addEventListener('click', () => send({ type: 'return_to_lobby' }));
   $('#room-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    send({ type: 'create_room', name: $('#r-name').value });
+    send({ type: 'create_room', name: $('#r-name').value, capacity: capacity('#r-cap') });
     $('#r-name').value = '';
+    $('#r-cap').value = '';
   });
   $('#g-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -258,6 +348,25 @@ start(render, {
     send({ type: 'group_cards', cards: [...cited], name: $('#g-name').value });
     $('#g-name').value = '';
   });
+  const value = (sel) => $(sel).value;
+  $('#re-room').addEventListener('change', () => app.render(app));
+  $('#re-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    send({ type: 'rename_room', room: value('#re-room'), name: value('#re-name') });
+  });
+  $('#re-cap-set').addEventListener('click', () => {
+    send({ type: 'set_room_capacity', room: value('#re-room'), capacity: capacity('#re-cap') });
+  });
+  $('#self-select').addEventListener('click', () => send({ type: 'set_self_select', open: !app.model.s.session.self_select }));
+  $('#late-set').addEventListener('click', () => send({ type: 'set_late_joiners', policy: value('#late') }));
+  $('#gm-group').addEventListener('change', () => app.render(app));
+  $('#gm-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    send({ type: 'rename_group', group: value('#gm-group'), name: value('#gm-name') });
+  });
+  $('#gm-merge').addEventListener('click', () => send({ type: 'merge_groups', group: value('#gm-group'), into: value('#gm-into') }));
+  $('#gm-ungroup').addEventListener('click', () => send({ type: 'ungroup', group: value('#gm-group') }));
+  $('#gm-tag').addEventListener('click', () => send({ type: 'tag_group', group: value('#gm-group'), theme: value('#gm-theme') || null }));
   $('#close-ws').addEventListener('click', () => send({ type: 'close_workshop' }));
   $('#reopen-ws').addEventListener('click', () => send({ type: 'reopen_workshop' }));
   $('#by').addEventListener('change', () => renderConsolidation(app));

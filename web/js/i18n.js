@@ -35,6 +35,13 @@ export function t(key, vars) {
   return s;
 }
 
+// A counted string: `key.one`, `key.other` (or another form of the language's plural rules,
+// falling back to `key.other`), with {n} = n.
+export function tn(key, n, vars) {
+  const form = `${key}.${new Intl.PluralRules(lang).select(n)}`;
+  return t(dict[form] === undefined ? `${key}.other` : form, { ...vars, n });
+}
+
 // An error frame or body, in the reader's language.
 export function errorText(code) {
   return t(`error.${code}`) === `error.${code}` ? t('error.unknown') : t(`error.${code}`);

@@ -1,15 +1,17 @@
 // The organizer's page: create a workshop, hand out codes (links and a QR code made by the
 // server), follow progress, export, close or reopen, and erase.
-import { $, h, fill, say } from './dom.js';
-import { load, t, errorText, switcher, LANGS, onChange, current } from './i18n.js';
+import { $, h, fill, say, options } from './dom.js';
+import { load, t, tn, errorText, switcher, LANGS, onChange, current } from './i18n.js';
 import { Conn } from './conn.js';
 import { Model } from './model.js';
-import { saveSession, forget } from './common.js';
+import { saveSession, forget, personLabel } from './common.js';
 
 const FORMATS = ['md', 'html', 'docx', 'csv', 'json'];
 let session = null;
 let conn = null;
 const model = new Model();
+let draft = null; // the themes being edited; null while they are the workshop's
+let saving = null; // the id of the set_themes command waiting for its answer
 
 function notice(text) { const n = $('#notice'); n.hidden = false; say(n, text); }
 
@@ -20,18 +22,23 @@ function slug(s, i) {
   return k || `k${i + 1}`;
 }
 
+function uniqueKey(seen, title, i) {
+  let key = slug(title, i);
+  for (let n = i + 1; seen.has(key); n++) key = `${slug(title, i).slice(0, 28)}-${n}`;
+  seen.add(key);
+  return key;
+}
+
 function labelled(list) {
   const seen = new Set();
-  return list.map((title, i) => {
-    let key = slug(title, i);
-    while (seen.has(key)) key = `${key.slice(0, 28)}-${i + 1}`;
-    seen.add(key);
-    return { key, title };
-  });
+  return list.map((title, i) => ({ key: uniqueKey(seen, title, i), title }));
 }
 
 function fillForm() {
-  options($('#language'), LANGS);
+  const first = !$('#language').options.length;
+  options($('#language'), LANGS.map((l) => [l, t(`lang.${l}`)]));
+  if (first) $('#language').value = current();
+  options($('#visibility'), ['live', 'after_vote'].map((v) => [v, t(`org.visibility_${v}`)]));
   const box = $('#languages');
   const checked = new Set([...box.querySelectorAll('input:checked')].map((x) => x.value));
   fill(box, LANGS.map((l) => {
@@ -44,18 +51,14 @@ function fillForm() {
   }
 }
 
-function options(sel, langs) {
-  const keep = sel.value || current();
-  sel.replaceChildren(...langs.map((l) => h('option', { value: l, text: t(`lang.${l}`) })));
-  sel.value = keep;
-}
-
 async function create(ev) {
   ev.preventDefault();
   const language = $('#language').value;
   const languages = [...$('#languages').querySelectorAll('input:checked')].map((x) => x.value);
   if (!languages.includes(language)) languages.push(language);
-  const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value) };
+  const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value),
+    votes_visibility: $('#visibility').value, delegates_can_group: $('#can-group').checked };
+  if ($('#per-card').value) body.max_votes_per_card = Number($('#per-card').value);
   // Lists left as suggested go as the server's defaults (their titles are then translated
   // in reports); edited lists go as typed.
   if ($('#rooms').dataset.touched) body.rooms = lines('#rooms');
@@ -116,11 +119,53 @@ function progress() {
   if (!m.s) return;
   const delegates = m.s.participants.filter((p) => p.role === 'delegate' && !p.removed);
   const countries = new Set(delegates.map((p) => p.country));
-  $('#totals').textContent = t('org.totals', { delegates: delegates.length, countries: countries.size, cards: m.s.cards.length, conclusions: (m.s.conclusions || []).length });
+  $('#totals').textContent = t('org.totals', { delegates: tn('n.delegates', delegates.length), countries: tn('n.countries', countries.size), cards: tn('n.cards', m.s.cards.length), conclusions: tn('n.conclusions', (m.s.conclusions || []).length) });
   fill($('#progress'), m.s.rooms.filter((r) => !r.removed).map((r) => h('li', { text: t('org.room_line', {
-    room: r.name, phase: t(`phase.${r.phase}`), people: m.members(r.id).length, cards: m.s.cards.filter((c) => c.room === r.id).length }) })));
+    room: r.name, phase: t(`phase.${r.phase}`), people: tn('n.people', m.members(r.id).length), cards: tn('n.cards', m.s.cards.filter((c) => c.room === r.id).length) }) })));
   $('#close-ws').hidden = m.s.session.closed;
   $('#reopen-ws').hidden = !m.s.session.closed;
+  const lead = m.s.session.lead;
+  $('#lead-now').textContent = lead ? t('org.lead_now', { name: personLabel(m, lead) }) : t('org.lead_none');
+  const facilitators = m.s.participants.filter((p) => p.role === 'facilitator' && !p.removed);
+  options($('#lead'), facilitators.map((p) => [p.id, p.name]));
+  $('#lead-form').hidden = !facilitators.length;
+  renderThemes();
+}
+
+// The themes, editable: a change starts a draft that the workshop's themes no longer replace.
+function editing() {
+  if (!draft) draft = model.s.workshop.themes.map((x) => ({ ...x }));
+  return draft;
+}
+
+function renderThemes() {
+  fill($('#theme-list'), (draft || model.s.workshop.themes).map((th, i) => {
+    const title = h('input', { 'data-key': `th-${i}`, maxlength: 100, required: true, 'aria-label': t('org.theme_title', { n: i + 1 }),
+      oninput: (ev) => { editing()[i].title = ev.target.value; } });
+    title.value = th.title;
+    return h('li', { class: 'row' }, title, h('button', { type: 'button', class: 'danger', 'data-key': `thr-${i}`, text: t('org.remove'),
+      'aria-label': t('org.theme_remove', { n: i + 1 }), onclick: () => { editing().splice(i, 1); renderThemes(); } }));
+  }));
+}
+
+function addTheme() {
+  const title = $('#th-new').value.trim();
+  if (!title || !model.s) return;
+  const list = editing();
+  list.push({ key: uniqueKey(new Set(list.map((x) => x.key)), title, list.length), title });
+  $('#th-new').value = '';
+  renderThemes();
+}
+
+function saveThemes(ev) {
+  ev.preventDefault();
+  if (!model.s) return;
+  saving = conn.send({ type: 'set_themes', themes: (draft || model.s.workshop.themes).map(({ key, title, hint }) => ({ key, title: title.trim(), hint })) });
+}
+
+function answered(f) {
+  if (f.type === 'error') notice(errorText(f.code));
+  else if (f.id === saving) { draft = null; notice(t('org.themes_saved')); progress(); }
 }
 
 function connect() {
@@ -130,7 +175,7 @@ function connect() {
     event: (f) => { model.event(f); progress(); },
     snapshot: (f) => { model.snapshot(f.snapshot); progress(); },
     presence: (f) => model.presence(f),
-    answer: (f) => { if (f.type === 'error') notice(errorText(f.code)); },
+    answer: answered,
     fatal: (why) => { notice(t(`fatal.${why}`)); },
   });
   conn.start();
@@ -164,6 +209,10 @@ async function main() {
   $('#create').addEventListener('submit', create);
   $('#erase').addEventListener('submit', erase);
   $('#close-ws').addEventListener('click', () => conn.send({ type: 'close_workshop' }));
+  $('#lead-form').addEventListener('submit', (ev) => { ev.preventDefault(); conn.send({ type: 'set_lead', participant: $('#lead').value }); });
+  $('#th-add').addEventListener('click', addTheme);
+  $('#th-new').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); addTheme(); } });
+  $('#themes-form').addEventListener('submit', saveThemes);
   $('#reopen-ws').addEventListener('click', () => conn.send({ type: 'reopen_workshop' }));
   const w = new URLSearchParams(location.search).get('w');
   if (w) {
