@@ -224,8 +224,14 @@ async fn a_long_welcome_arrives_as_a_fragmented_message_that_clients_reassemble(
     }
     assert!(pieces.len() >= 3, "{} pieces", pieces.len());
     assert_eq!(pieces[0].0, 0x1, "the first piece is a text frame");
-    assert!(pieces[1..].iter().all(|(op, _)| *op == 0x0), "then continuations");
-    assert!(pieces.iter().all(|(_, p)| p.len() <= 2048), "pieces of at most 2 KiB");
+    assert!(
+        pieces[1..].iter().all(|(op, _)| *op == 0x0),
+        "then continuations"
+    );
+    assert!(
+        pieces.iter().all(|(_, p)| p.len() <= 2048),
+        "pieces of at most 2 KiB"
+    );
     let whole: Vec<u8> = pieces.into_iter().flat_map(|(_, p)| p).collect();
     let welcome: Value = serde_json::from_slice(&whole).expect("the pieces make one JSON text");
     assert_eq!(welcome["type"], "welcome");

@@ -141,9 +141,7 @@ async fn session(
     };
     // Boxed: the look-up is a large future (it may read the store) needed only once; kept
     // inline, it would size every connection's task for its whole life (3.2 KB of 4.3 KB).
-    let (workshop, participant) = Box::pin(hub.authenticate(&token))
-        .await
-        .map_err(refusal)?;
+    let (workshop, participant) = Box::pin(hub.authenticate(&token)).await.map_err(refusal)?;
     let Some(_slot) = hub.guards.connect(participant) else {
         crate::metrics::flood_closed();
         tracing::info!(%participant, "refused: too many connections");
