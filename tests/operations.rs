@@ -1,5 +1,6 @@
 //! What an operator relies on: readiness, erasing a workshop (API and CLI), backups taken
-//! while serving, metrics that move with traffic, and JSON logs without secrets.
+//! while serving, metrics that move with traffic, JSON logs without secrets, and the
+//! SQLite WAL copied into the database file while serving.
 
 mod common;
 use common::*;
@@ -34,6 +35,46 @@ async fn seat(server: &TestServer, w: &Workshop, cards: usize) -> Seated {
         delegate_socket,
         room,
     }
+}
+
+// ---- the WAL ----
+
+#[tokio::test]
+async fn committed_cards_reach_the_database_file_itself_while_serving() {
+    // Committing writes the WAL; the checkpointer copies it into the database file within
+    // about a second, without a restart (SQLite's own auto-checkpoint would wait for 1,000
+    // pages and run inside a commit).
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let mut s = seat(&server, &w, 0).await;
+    let marker = "checkpointed-7f3a9c";
+    s.delegate_socket
+        .ok(post_card(&s.room, "strengths", marker))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let file = std::fs::read(server.db_path()).unwrap_or_default();
+        if contains(&file, marker.as_bytes()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the card never left the WAL for the database file"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The server keeps serving, and the card is there.
+    let again = server.connect(&s.delegate.token).await;
+    assert_eq!(cards_with(&again.welcome, marker), 1);
+}
+
+fn cards_with(welcome: &Value, text: &str) -> usize {
+    welcome["snapshot"]["cards"]
+        .as_array()
+        .expect("cards")
+        .iter()
+        .filter(|c| c["text"] == text)
+        .count()
 }
 
 // ---- readiness ----

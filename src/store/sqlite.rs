@@ -7,6 +7,11 @@
 //! at that moment in one transaction: one `fsync` for all of them. With `synchronous=FULL`
 //! an `fsync` costs milliseconds, so one commit per workshop would cap the whole server at
 //! a few hundred commits per second, shared by every workshop (see docs/BENCHMARKS.md).
+//!
+//! The WAL is checkpointed by its own connection, once a second (`PASSIVE`: it never
+//! blocks the writer), not by the writer after a commit (SQLite's default auto-checkpoint):
+//! a checkpoint copies pages and syncs the database file, and done inside the shared
+//! commit it would hold up every workshop's acknowledgements for that long.
 
 use super::{
     outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
@@ -25,6 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    checkpointer: SqlitePool,
     commits: mpsc::Sender<Append>,
 }
 
@@ -34,6 +40,9 @@ struct Append {
     batch: Batch,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Most workshop batches written in one transaction.
 const MAX_APPENDS_PER_COMMIT: usize = 256;
@@ -53,20 +62,26 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         sqlx::migrate!("src/store/migrations/sqlite")
             .run(&writer)
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
+            .await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
             .await?;
         let (commits, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
         tokio::spawn(committer(writer.clone(), pending));
+        tokio::spawn(checkpoint_regularly(checkpointer.clone()));
         Ok(SqliteStore {
             writer,
             reader,
+            checkpointer,
             commits,
         })
     }
@@ -294,6 +309,7 @@ impl SqliteStore {
     }
 
     pub async fn close(&self) {
+        self.checkpointer.close().await;
         self.reader.close().await;
         // Closing the last connection of a WAL database checkpoints it.
         if let Ok(mut conn) = self.writer.acquire().await {
@@ -308,6 +324,25 @@ impl SqliteStore {
     }
 }
 
+/// Copies the WAL into the database file every `CHECKPOINT_EVERY`, until the store closes.
+/// `PASSIVE` copies what it can without waiting for the writer or readers; the writer then
+/// starts the WAL over once everything in it has been copied.
+async fn checkpoint_regularly(checkpointer: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&checkpointer)
+            .await
+        {
+            Ok(_) => {}
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
+        }
+    }
+}
+
 /// Writes every batch waiting at once in one transaction. If that transaction fails, each
 /// batch is tried again alone, so one workshop's bad batch never fails another's.
 async fn committer(writer: SqlitePool, mut pending: mpsc::Receiver<Append>) {
@@ -318,10 +353,12 @@ async fn committer(writer: SqlitePool, mut pending: mpsc::Receiver<Append>) {
         > 0
     {
         let together = async {
+            let batches: Vec<_> = appends
+                .iter()
+                .map(|a| (a.workshop.to_string(), &a.batch))
+                .collect();
             let mut tx = writer.begin().await?;
-            for a in &appends {
-                write_batch(&mut tx, a.workshop, &a.batch).await?;
-            }
+            write_batches(&mut tx, &batches).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         };
@@ -361,18 +398,32 @@ async fn commit_alone(
 /// Rows per multi-row `INSERT` (SQLite allows 32,766 bound values per statement).
 const ROWS_PER_INSERT: usize = 500;
 
-/// Writes one workshop's batch with one multi-row `INSERT` per table (per 500 rows): each
-/// statement is a round trip to sqlx's SQLite thread, so one per row would dominate.
+/// Writes one workshop's batch (see `write_batches`).
 async fn write_batch(
     tx: &mut Transaction<'_, Sqlite>,
     workshop: WorkshopId,
     batch: &Batch,
 ) -> Result<(), StoreError> {
-    let id = workshop.to_string();
-    for rows in batch.events.chunks(ROWS_PER_INSERT) {
+    write_batches(tx, &[(workshop.to_string(), batch)]).await
+}
+
+/// Writes the batches of several workshops with one multi-row `INSERT` per table (per 500
+/// rows), whatever the number of workshops: each statement is a round trip to sqlx's
+/// SQLite thread, and each round trip waits for the committer task to be scheduled again
+/// among thousands of busy connection tasks, so one statement per workshop (let alone per
+/// row) would make a shared commit as slow as the busiest moment of the server.
+async fn write_batches(
+    tx: &mut Transaction<'_, Sqlite>,
+    batches: &[(String, &Batch)],
+) -> Result<(), StoreError> {
+    let events: Vec<_> = batches
+        .iter()
+        .flat_map(|(id, b)| b.events.iter().map(move |e| (id, e)))
+        .collect();
+    for rows in events.chunks(ROWS_PER_INSERT) {
         QueryBuilder::<Sqlite>::new("INSERT INTO events (workshop_id, seq, at, actor, body) ")
-            .push_values(rows, |mut row, e| {
-                row.push_bind(&id)
+            .push_values(rows, |mut row, (id, e)| {
+                row.push_bind(*id)
                     .push_bind(e.seq as i64)
                     .push_bind(e.at)
                     .push_bind(e.actor.map(|a| a.to_string()))
@@ -382,26 +433,34 @@ async fn write_batch(
             .execute(&mut **tx)
             .await?;
     }
-    for rows in batch.credentials.chunks(ROWS_PER_INSERT) {
+    let credentials: Vec<_> = batches
+        .iter()
+        .flat_map(|(id, b)| b.credentials.iter().map(move |c| (id, c)))
+        .collect();
+    for rows in credentials.chunks(ROWS_PER_INSERT) {
         QueryBuilder::<Sqlite>::new(
             "INSERT INTO credentials (token_hash, workshop_id, participant_id) ",
         )
-        .push_values(rows, |mut row, c| {
+        .push_values(rows, |mut row, (id, c)| {
             row.push_bind(&c.token_hash)
-                .push_bind(&id)
+                .push_bind(*id)
                 .push_bind(c.participant.to_string());
         })
         .build()
         .execute(&mut **tx)
         .await?;
     }
-    for rows in batch.commands.chunks(ROWS_PER_INSERT) {
+    let commands: Vec<_> = batches
+        .iter()
+        .flat_map(|(id, b)| b.commands.iter().map(move |c| (id, c)))
+        .collect();
+    for rows in commands.chunks(ROWS_PER_INSERT) {
         QueryBuilder::<Sqlite>::new(
             "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) ",
         )
-        .push_values(rows, |mut row, c| {
+        .push_values(rows, |mut row, (id, c)| {
             let (seq, code, message, version) = outcome_columns(&c.outcome);
-            row.push_bind(&id)
+            row.push_bind(*id)
                 .push_bind(c.participant.to_string())
                 .push_bind(&c.command_id)
                 .push_bind(seq)
