@@ -286,10 +286,14 @@ async fn write_loop(
 ) {
     let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
+    // One wait for the whole loop: registering a fresh one per frame locked the token's
+    // tree node and its waiter list twice per delivery.
+    let kicked = kick.wait();
+    tokio::pin!(kicked);
     loop {
         let frame = tokio::select! {
             biased;
-            () = kick.wait() => break,
+            () = &mut kicked => break,
             frame = rx.recv() => frame,
             _ = ping.tick() => {
                 if !write(sink, Message::Ping(Default::default())).await { return; }
