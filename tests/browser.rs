@@ -870,6 +870,54 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
     ana.close().await;
 }
 
+/// Posts each `(room, text)` to the "problems" column as `staff`; returns the card ids.
+async fn cards_posted(staff: &mut TestClient, cards: &[(&str, &str)]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (room, text) in cards {
+        staff.ok(post_card(room, "problems", text)).await;
+        let posted = staff.event_of_type("card_posted").await;
+        ids.push(posted["event"]["card"].as_str().expect("card").to_string());
+    }
+    ids
+}
+
+/// Puts each card alone in a new group named as given, as `staff`; returns the group ids.
+async fn groups_made(staff: &mut TestClient, groups: &[(&str, &str)]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (card, name) in groups {
+        staff
+            .ok(json!({"type": "group_cards", "cards": [card], "name": name}))
+            .await;
+        let created = staff.event_of_type("group_created").await;
+        ids.push(
+            created["event"]["group"]
+                .as_str()
+                .expect("group")
+                .to_string(),
+        );
+    }
+    ids
+}
+
+/// A workshop that lets delegates group, its organizer's connection, and the page of Ana,
+/// who joined in `lang` and sits in Room 1; with her id.
+async fn grouping_delegate(
+    driver: &browser::Driver,
+    server: &TestServer,
+    (width, height): (u32, u32),
+    lang: &str,
+) -> (Workshop, TestClient, Page, String) {
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "delegates_can_group": true}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = driver.page(width, height).await;
+    join_by_link(&ana, server, &w.delegate_code, "Ana", Some("AR"), lang).await;
+    let ana_id = participant_id(&mut org, "Ana").await;
+    org.ok(move_to(&ana_id, &w.rooms[0])).await;
+    (w, org, ana, ana_id)
+}
+
 #[tokio::test]
 async fn the_facilitator_merges_renames_and_dissolves_groups_and_reorders_and_removes_conclusions()
 {
@@ -879,24 +927,13 @@ async fn the_facilitator_merges_renames_and_dissolves_groups_and_reorders_and_re
     let mut org = server.connect(&w.organizer_token).await;
     let ana = server.delegate(&w, "Ana", "AR").await;
     org.ok(move_to(&ana.id, &w.rooms[0])).await;
-    let mut cards = Vec::new();
-    for text in ["Civil registry", "Property registry"] {
-        org.ok(post_card(&w.rooms[0], "problems", text)).await;
-        let posted = org.event_of_type("card_posted").await;
-        cards.push(posted["event"]["card"].as_str().expect("card").to_string());
-    }
-    let mut groups = Vec::new();
-    for (card, name) in cards.iter().zip(["Civil", "Property"]) {
-        org.ok(json!({"type": "group_cards", "cards": [card], "name": name}))
-            .await;
-        let created = org.event_of_type("group_created").await;
-        groups.push(
-            created["event"]["group"]
-                .as_str()
-                .expect("group")
-                .to_string(),
-        );
-    }
+    let room = w.rooms[0].as_str();
+    let cards = cards_posted(
+        &mut org,
+        &[(room, "Civil registry"), (room, "Property registry")],
+    )
+    .await;
+    let groups = groups_made(&mut org, &[(&cards[0], "Civil"), (&cards[1], "Property")]).await;
     let mut conclusions = Vec::new();
     for text in ["First conclusion", "Second conclusion"] {
         org.ok(json!({"type": "add_conclusion", "theme": "data", "text": text}))
@@ -1052,6 +1089,34 @@ async fn the_facilitator_merges_renames_and_dissolves_groups_and_reorders_and_re
     fran.close().await;
 }
 
+/// A window with the organizer's session stored as the organizer page stores it, open on
+/// `page` (`organizer` or `facilitator`) of the workshop.
+async fn as_organizer(
+    driver: &browser::Driver,
+    server: &TestServer,
+    w: &Workshop,
+    page: &str,
+    (width, height): (u32, u32),
+) -> Page {
+    let window = driver.page(width, height).await;
+    window.goto(&server.url("/")).await;
+    let session = json!({
+        "workshop": w.id, "token": w.organizer_token, "participant": w.json["organizer_id"],
+        "role": "organizer", "language": "en", "title": "Going Digital",
+        "delegate_code": w.delegate_code, "facilitator_code": w.facilitator_code,
+    });
+    window
+        .js(
+            "localStorage.setItem(`cabildo.session.${arguments[0]}`, arguments[1]); return true;",
+            vec![json!(w.id), json!(session.to_string())],
+        )
+        .await;
+    window
+        .goto(&server.url(&format!("/{page}?w={}", w.id)))
+        .await;
+    window
+}
+
 #[tokio::test]
 async fn the_organizer_edits_the_themes_and_names_the_lead_facilitator() {
     let Some(driver) = driver().await else { return };
@@ -1062,20 +1127,7 @@ async fn the_organizer_edits_the_themes_and_names_the_lead_facilitator() {
     let gil = server.facilitator(&w, "Gil").await;
 
     // The organizer's page of an existing workshop, as after creating it.
-    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
-    page.goto(&server.url("/organizer")).await;
-    let session = json!({
-        "workshop": w.id, "token": w.organizer_token, "participant": w.json["organizer_id"],
-        "role": "organizer", "language": "en", "title": "Going Digital",
-        "delegate_code": w.delegate_code, "facilitator_code": w.facilitator_code,
-    });
-    page.js(
-        "localStorage.setItem(`cabildo.session.${arguments[0]}`, arguments[1]); return true;",
-        vec![json!(w.id), json!(session.to_string())],
-    )
-    .await;
-    page.goto(&server.url(&format!("/organizer?w={}", w.id)))
-        .await;
+    let page = as_organizer(&driver, &server, &w, "organizer", LAPTOP).await;
     page.wait_text("#lead-now", "Leads now: Fran").await;
     page.wait_text(
         "#totals",
@@ -1152,20 +1204,13 @@ async fn the_organizer_edits_the_themes_and_names_the_lead_facilitator() {
 async fn delegates_group_cards_from_their_board_when_the_workshop_lets_them() {
     let Some(driver) = driver().await else { return };
     let server = TestServer::start().await;
-    let w = server
-        .create_workshop(json!({"title": "Going Digital", "delegates_can_group": true}))
-        .await;
-    let mut org = server.connect(&w.organizer_token).await;
-    let ana = driver.page(PHONE.0, PHONE.1).await;
-    join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "pt").await;
-    let ana_id = participant_id(&mut org, "Ana").await;
-    org.ok(move_to(&ana_id, &w.rooms[0])).await;
-    let mut cards = Vec::new();
-    for text in ["Civil registry", "Property registry"] {
-        org.ok(post_card(&w.rooms[0], "problems", text)).await;
-        let posted = org.event_of_type("card_posted").await;
-        cards.push(posted["event"]["card"].as_str().expect("card").to_string());
-    }
+    let (w, mut org, ana, ana_id) = grouping_delegate(&driver, &server, PHONE, "pt").await;
+    let room = w.rooms[0].as_str();
+    let cards = cards_posted(
+        &mut org,
+        &[(room, "Civil registry"), (room, "Property registry")],
+    )
+    .await;
     ana.wait_text("#board", "Property registry").await;
 
     // A new group from the first card's menu, named in place.
@@ -1202,4 +1247,330 @@ async fn delegates_group_cards_from_their_board_when_the_workshop_lets_them() {
     )
     .await;
     ana.close().await;
+}
+
+/// The narrowest phone the pages support.
+const NARROW: (u32, u32) = (320, 740);
+
+/// A chromedriver (`None`: skip the test), a server, a workshop with four rooms, and its
+/// organizer's connection.
+async fn started() -> Option<(browser::Driver, TestServer, Workshop, TestClient)> {
+    let driver = driver().await?;
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let org = server.connect(&w.organizer_token).await;
+    Some((driver, server, w, org))
+}
+
+/// The options a `<select>` offers now, as values.
+async fn offered(page: &Page, css: &str) -> Value {
+    page.js(
+        "return [...document.querySelectorAll(arguments[0] + ' option')].map((o) => o.value);",
+        vec![json!(css)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_facilitator_posts_a_card_into_a_room_and_its_delegate_sees_it_live() {
+    let Some((driver, server, w, mut org)) = started().await else {
+        return;
+    };
+    let ana = driver.page(PHONE.0, PHONE.1).await;
+    join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "en").await;
+    let ana_id = participant_id(&mut org, "Ana").await;
+    org.ok(move_to(&ana_id, &w.rooms[1])).await;
+    ana.wait_text("#room-name", "Room 2").await;
+
+    let fran = driver.page(NARROW.0, NARROW.1).await;
+    join_by_link(&fran, &server, &w.facilitator_code, "Fran", None, "en").await;
+    let fran_id = participant_id(&mut org, "Fran").await;
+    // A closed room's board takes no cards: the form does not offer it.
+    org.ok(json!({"type": "close_room", "room": w.rooms[0]}))
+        .await;
+    fran.until(
+        "the open rooms offered, not the closed one",
+        "const v = [...document.querySelectorAll('#pc-room option')].map((o) => o.value); \
+         return v.length === 3 && !v.includes(arguments[0]);",
+        vec![json!(w.rooms[0])],
+    )
+    .await;
+    assert_eq!(
+        offered(&fran, "#pc-column").await,
+        json!(["strengths", "problems", "solutions"])
+    );
+
+    fran.select("#pc-room", &w.rooms[1]).await;
+    fran.select("#pc-column", "solutions").await;
+    fran.type_into("#pc-text", "One shared civil registry")
+        .await;
+    fran.click("#pc-form button[type=submit]").await;
+    let posted = org.event_of_type("card_posted").await;
+    assert_eq!(posted["by"], fran_id);
+    assert_eq!(posted["event"]["room"], w.rooms[1]);
+    assert_eq!(posted["event"]["column"], "solutions");
+    assert_eq!(posted["event"]["text"], "One shared civil registry");
+    // The delegate of that room sees it arrive in that column, without a reload.
+    ana.wait_text(
+        "[aria-labelledby=col-solutions] .cards",
+        "One shared civil registry",
+    )
+    .await;
+    fran.wait_text("#cons", "One shared civil registry").await;
+    assert_eq!(
+        fran.js("return document.querySelector('#pc-text').value;", vec![])
+            .await,
+        json!("")
+    );
+    fits_the_width(&fran).await;
+    fran.screenshot("facilitator-post-card").await;
+    fran.close().await;
+    ana.close().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_a_delegate_renames_merges_and_dissolves_groups() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let (w, mut org, ana, ana_id) = grouping_delegate(&driver, &server, (360, 740), "en").await;
+    let (here, there) = (w.rooms[0].as_str(), w.rooms[1].as_str());
+    let cards = cards_posted(
+        &mut org,
+        &[
+            (here, "Civil registry"),
+            (here, "Property registry"),
+            (here, "Open data"),
+            (there, "Elsewhere"),
+        ],
+    )
+    .await;
+    let groups = groups_made(
+        &mut org,
+        &[
+            (&cards[0], "Civil"),
+            (&cards[1], "Property"),
+            (&cards[3], "Other room"),
+        ],
+    )
+    .await;
+    ana.wait_text(&format!("[data-card='{}'] .tag", cards[1]), "Property")
+        .await;
+    // Only the groups of her own room are offered.
+    ana.until(
+        "the groups of Room 1 in the form",
+        "return !document.querySelector('#groups').hidden && document.querySelectorAll('#gm-group option').length === 2;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        offered(&ana, "#gm-group").await,
+        json!([groups[0], groups[1]])
+    );
+
+    // Rename: choosing the group fills in its name.
+    ana.select("#gm-group", &groups[0]).await;
+    ana.until(
+        "the group's name in the form",
+        "return document.querySelector('#gm-name').value === 'Civil';",
+        vec![],
+    )
+    .await;
+    ana.type_into("#gm-name", "Civil registries").await;
+    ana.click("#gm-form button[type=submit]").await;
+    let renamed = org.event_of_type("group_renamed").await;
+    assert_eq!(renamed["by"], ana_id);
+    assert_eq!(renamed["event"]["group"], groups[0]);
+    assert_eq!(renamed["event"]["name"], "Civil registries");
+    ana.wait_text(
+        &format!("[data-card='{}'] .tag", cards[0]),
+        "Civil registries",
+    )
+    .await;
+
+    // A name of spaces only is refused by the server; the page says so in words.
+    ana.type_into("#gm-name", "   ").await;
+    ana.click("#gm-form button[type=submit]").await;
+    ana.wait_text("#notice", "That was not accepted").await;
+
+    // Merge into the other group of the room (the only one offered).
+    assert_eq!(offered(&ana, "#gm-into").await, json!([groups[1]]));
+    ana.select("#gm-into", &groups[1]).await;
+    ana.click("#gm-merge").await;
+    let merged = org.event_of_type("groups_merged").await;
+    assert_eq!(merged["by"], ana_id);
+    assert_eq!(merged["event"]["group"], groups[0]);
+    assert_eq!(merged["event"]["into"], groups[1]);
+    ana.wait_text(&format!("[data-card='{}'] .tag", cards[0]), "Property")
+        .await;
+    // One group left, nothing to merge it into.
+    ana.until(
+        "merging unavailable with one group",
+        "return document.querySelectorAll('#gm-group option').length === 1 && document.querySelector('#gm-merge').disabled;",
+        vec![],
+    )
+    .await;
+    fits_the_width(&ana).await;
+    ana.screenshot("delegate-manage-groups").await;
+
+    // Dissolve it: its cards are ungrouped and the form goes away.
+    ana.click("#gm-ungroup").await;
+    let dissolved = org.event_of_type("group_dissolved").await;
+    assert_eq!(dissolved["by"], ana_id);
+    assert_eq!(dissolved["event"]["group"], groups[1]);
+    ana.until(
+        "no groups left in the room",
+        "return document.querySelector('#groups').hidden && !document.querySelector('#board .tag');",
+        vec![],
+    )
+    .await;
+    let held = server_snapshot(&server, &w).await["groups"].clone();
+    assert_eq!(held.as_array().expect("groups").len(), 1);
+    assert_eq!(held[0]["id"], groups[2]);
+
+    // A hidden brainstorm or the vote is no time for grouping: the form is not offered
+    // (each step below changes whether it is, so no wait passes before the phase arrives).
+    org.ok(json!({"type": "group_cards", "cards": [cards[2]], "name": "Data"}))
+        .await;
+    for (phase, hidden, offered) in [
+        ("brainstorm", false, true),
+        ("brainstorm", true, false),
+        ("reveal", false, true),
+        ("vote", false, false),
+    ] {
+        org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": phase, "hidden": hidden}))
+            .await;
+        ana.until(
+            &format!("the group form shown: {offered} in {phase} (hidden: {hidden})"),
+            "return document.querySelector('#groups').hidden !== arguments[0];",
+            vec![json!(offered)],
+        )
+        .await;
+    }
+    ana.close().await;
+}
+
+#[tokio::test]
+async fn the_facilitator_draws_rooms_at_random_with_a_seed_for_everyone() {
+    let Some((driver, server, w, mut org)) = started().await else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for (name, country) in [
+        ("Ana", "AR"),
+        ("Bea", "BR"),
+        ("Carla", "CL"),
+        ("Dani", "UY"),
+        ("Eva", "PY"),
+        ("Flor", "PE"),
+    ] {
+        ids.push(server.delegate(&w, name, country).await.id);
+    }
+    // Two already sit in Room 1; the others wait in the lobby.
+    org.ok(move_to(&ids[0], &w.rooms[0])).await;
+    org.ok(move_to(&ids[1], &w.rooms[0])).await;
+
+    let fran = driver.page(NARROW.0, NARROW.1).await;
+    join_by_link(&fran, &server, &w.facilitator_code, "Fran", None, "en").await;
+    let fran_id = participant_id(&mut org, "Fran").await;
+    // The seed is asked only for a random draw, the scope not when delegates choose.
+    fran.select("#a-strategy", "self_select").await;
+    fran.until(
+        "no scope or seed when delegates choose",
+        "return document.querySelector('#a-scope-box').hidden && document.querySelector('#a-seed-box').hidden;",
+        vec![],
+    )
+    .await;
+    fran.select("#a-strategy", "random").await;
+    fran.until(
+        "scope and seed for a random draw",
+        "return !document.querySelector('#a-scope-box').hidden && !document.querySelector('#a-seed-box').hidden;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        offered(&fran, "#a-scope").await,
+        json!(["lobby", "everyone"])
+    );
+    fran.select("#a-scope", "everyone").await;
+    fran.type_into("#a-seed", "42").await;
+    fits_the_width(&fran).await;
+    fran.click("#assign-form button[type=submit]").await;
+    let assigned = org.event_of_type("rooms_assigned").await;
+    assert_eq!(assigned["by"], fran_id);
+    assert_eq!(assigned["event"]["strategy"], "random");
+    assert_eq!(assigned["event"]["seed"], 42);
+    fran.wait_text("#a-drawn", "Drawn with seed 42").await;
+
+    // The page shows every delegate where the server holds them, nobody left in the lobby.
+    let held = server_snapshot(&server, &w).await;
+    for id in &ids {
+        let p = held["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .find(|p| p["id"] == *id)
+            .expect("delegate");
+        let room = p["room"].as_str().expect("room").to_string();
+        assert_ne!(room, "lobby");
+        fran.until(
+            &format!("{id} shown in {room}"),
+            "return !!document.querySelector(`[data-room=\"${arguments[0]}\"] li[data-person=\"${arguments[1]}\"]`);",
+            vec![json!(room), json!(id)],
+        )
+        .await;
+    }
+    // Everyone was placed anew with seed 42: the same draw from the server's side moves
+    // nobody (a draw of the lobby only would have kept Ana and Bea in Room 1).
+    org.ok(json!({"type": "assign_rooms", "strategy": "random", "seed": 42, "scope": "everyone"}))
+        .await;
+    let again = org.event_of_type("rooms_assigned").await;
+    assert_eq!(again["event"]["moves"], json!([]));
+    fran.screenshot("facilitator-assign-seed").await;
+    fran.close().await;
+}
+
+#[tokio::test]
+async fn the_organizer_names_the_lead_from_the_facilitator_page() {
+    let Some((driver, server, w, mut org)) = started().await else {
+        return;
+    };
+    // The first facilitator to join leads; the organizer hands the lead to the second.
+    let fran = server.facilitator(&w, "Fran").await;
+    let gil = server.facilitator(&w, "Gil").await;
+    let org_id = w.json["organizer_id"].as_str().expect("id").to_string();
+
+    // The organizer opens the facilitator page with their own session.
+    let page = as_organizer(&driver, &server, &w, "facilitator", NARROW).await;
+    let button = format!("[data-key='lead-{}']", gil.id);
+    page.wait_text(&button, "Make lead").await;
+    // Not offered for the one who already leads.
+    assert_eq!(
+        page.js(
+            "return document.querySelectorAll('[data-key^=lead-]').length;",
+            vec![]
+        )
+        .await,
+        json!(1)
+    );
+    assert!(page
+        .text(&format!("li[data-person='{}']", fran.id))
+        .await
+        .contains("lead facilitator"));
+    page.click(&button).await;
+    let set = org.event_of_type("lead_set").await;
+    assert_eq!(set["event"]["participant"], gil.id);
+    assert_eq!(set["by"], org_id);
+    page.until(
+        "Gil shown as lead, the button now beside Fran",
+        "const li = document.querySelector(`li[data-person=\"${arguments[0]}\"]`); \
+         return li && li.textContent.includes('lead facilitator') && !li.querySelector('[data-key^=lead-]') \
+           && !!document.querySelector(`[data-key=\"lead-${arguments[1]}\"]`);",
+        vec![json!(gil.id), json!(fran.id)],
+    )
+    .await;
+    assert_eq!(
+        server_snapshot(&server, &w).await["session"]["lead"],
+        gil.id
+    );
+    page.close().await;
 }

@@ -84,7 +84,8 @@ fn plural_keys_used() -> BTreeSet<String> {
         .collect()
 }
 
-/// The keys the pages and scripts name literally: `data-i18n*="key"` and `t('key'…`.
+/// The keys the pages and scripts name literally: `data-i18n*="key"`, `t('key'…` and
+/// `'data-i18n': 'key'`.
 fn keys_used() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for page in files(&web(), "html") {
@@ -98,7 +99,10 @@ fn keys_used() -> BTreeSet<String> {
         }
     }
     for script in files(&web().join("js"), "js") {
-        keys.extend(called_with(&read(&script), "t"));
+        let text = read(&script);
+        keys.extend(called_with(&text, "t"));
+        // Elements a script makes before the language is loaded, translated by data-i18n.
+        keys.extend(quoted_after(&text, "'data-i18n': '", '\''));
     }
     keys
 }

@@ -1,6 +1,6 @@
 // What every workshop page shares: the stored session, language, connection status,
 // translated errors, broadcasts and the end of a session (revoked, removed, erased).
-import { $, h, say } from './dom.js';
+import { $, h, say, options } from './dom.js';
 import { load, t, tn, errorText, switcher, onChange } from './i18n.js';
 import { Conn } from './conn.js';
 import { Model } from './model.js';
@@ -154,4 +154,50 @@ export function roomName(m, id) {
 export function columnTitle(m, key) {
   const c = m.s.workshop.columns.find((x) => x.key === key);
   return c ? c.title : key;
+}
+
+// A menu of things to change (a room, a group): choosing one fills the form's fields with its
+// values, once per choice so that typing is kept; the form hides while there is none.
+const shown = {};
+export function chosen(sel, list, fields) {
+  options(sel, list.map((x) => [x.id, x.label]));
+  const x = list.find((y) => y.id === sel.value);
+  sel.form.hidden = !x;
+  if (x && shown[sel.id] !== x.id) { shown[sel.id] = x.id; fields(x); }
+  return x;
+}
+
+// The form that renames a group, merges it into another of its room, or dissolves it: made
+// into `box` before the page's language is loaded (data-i18n translates it), with `more`
+// controls at its end. `groupForm` fills it in, `wireGroupForm` sends its commands.
+export function makeGroupForm(box, ...more) {
+  box.append(h('form', { id: 'gm-form', class: 'row', hidden: true },
+    h('label', { for: 'gm-group', 'data-i18n': 'facil.manage_group' }), h('select', { id: 'gm-group' }),
+    h('label', { for: 'gm-name', 'data-i18n': 'facil.group_new_name' }), h('input', { id: 'gm-name', maxlength: 100, required: true }),
+    h('button', { type: 'submit', 'data-i18n': 'facil.rename' }),
+    h('label', { for: 'gm-into', 'data-i18n': 'facil.merge_into' }), h('select', { id: 'gm-into' }),
+    h('button', { type: 'button', id: 'gm-merge', 'data-i18n': 'facil.merge' }),
+    h('button', { type: 'button', id: 'gm-ungroup', 'data-i18n': 'facil.ungroup' }), ...more));
+}
+
+export function groupForm(m, groups, label, fields) {
+  const g = chosen($('#gm-group'), groups.map((x) => ({ ...x, label: label(x) })), (x) => {
+    $('#gm-name').value = x.name;
+    if (fields) fields(x);
+  });
+  options($('#gm-into'), g ? m.s.groups.filter((x) => x.room === g.room && x.id !== g.id).map((x) => [x.id, x.name]) : []);
+  $('#gm-merge').disabled = !$('#gm-into').value;
+  return g;
+}
+
+export function wireGroupForm(app) {
+  const send = (c) => app.conn.send(c);
+  const group = () => $('#gm-group').value;
+  $('#gm-group').addEventListener('change', () => app.render(app));
+  $('#gm-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    send({ type: 'rename_group', group: group(), name: $('#gm-name').value });
+  });
+  $('#gm-merge').addEventListener('click', () => send({ type: 'merge_groups', group: group(), into: $('#gm-into').value }));
+  $('#gm-ungroup').addEventListener('click', () => send({ type: 'ungroup', group: group() }));
 }

@@ -2,19 +2,25 @@
 import { $, h, fill, say, options } from './dom.js';
 import { t, tn } from './i18n.js';
 import { clock } from './model.js';
-import { start, latestBroadcast, personLabel, roomName, notice } from './common.js';
+import { start, latestBroadcast, personLabel, roomName, notice, makeGroupForm, groupForm, wireGroupForm } from './common.js';
 
 let editing = null;
 let naming = null; // { card, text }: a new group being named, from that card
 const MAY_WRITE = ['brainstorm', 'reveal'];
+
+// What the server lets a delegate do with groups: when the workshop allows it, in an open
+// room, while brainstorming (not hidden) or after the reveal.
+function mayGroup(m, room) {
+  return m.s.workshop.delegates_can_group && room.open && !m.s.session.closed
+    && (room.phase === 'reveal' || (room.phase === 'brainstorm' && !room.hidden));
+}
 
 function cardView(app, c, room, pending) {
   const m = app.model;
   const mine = c.author === m.me.id;
   const canWrite = !pending && mine && room.open && !m.s.session.closed && MAY_WRITE.includes(room.phase);
   const canVote = !pending && room.open && !m.s.session.closed && room.phase === 'vote';
-  const canGroup = !pending && m.s.workshop.delegates_can_group && room.open && !m.s.session.closed
-    && (room.phase === 'reveal' || (room.phase === 'brainstorm' && !room.hidden));
+  const canGroup = !pending && mayGroup(m, room);
   const body = [];
   if (editing === c.id) {
     const area = h('textarea', { 'aria-label': t('card.edit_label'), maxlength: 1000, 'data-key': `edit-${c.id}` });
@@ -127,6 +133,9 @@ function render(app) {
   $('#phase').textContent = room ? t(`phase.${room.phase}`) + (room.open ? '' : ` · ${t('room.closed')}`) : '';
   $('#phase').hidden = !room;
   if (room) renderBoard(app, room); else renderLobby(app);
+  const groups = room && mayGroup(m, room) ? m.s.groups.filter((g) => g.room === room.id) : [];
+  $('#groups').hidden = !groups.length;
+  groupForm(m, groups, (g) => g.name);
   const budget = m.s.workshop.votes_per_participant;
   $('#budget').hidden = !room || room.phase !== 'vote';
   if (room) $('#budget').textContent = t('vote.left', { n: budget - m.votesUsed(room.id), of: budget });
@@ -155,6 +164,8 @@ function tick(app) {
   }
 }
 
+makeGroupForm($('#groups'));
+
 start(render, {
   tick,
   moved: (app, before) => {
@@ -168,6 +179,7 @@ start(render, {
   },
 }).then((app) => {
   if (!app) return;
+  wireGroupForm(app);
   $('#help-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = $('#help-text').value.trim();

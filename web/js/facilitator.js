@@ -3,7 +3,7 @@
 import { $, h, fill, options } from './dom.js';
 import { t, tn, errorText } from './i18n.js';
 import { clock } from './model.js';
-import { start, personLabel, roomName, columnTitle, notice, confirmed } from './common.js';
+import { start, personLabel, roomName, columnTitle, notice, confirmed, chosen, makeGroupForm, groupForm, wireGroupForm } from './common.js';
 
 const PHASES = ['brainstorm', 'reveal', 'vote', 'consolidate', 'closed'];
 const STRATEGIES = ['even', 'random', 'by_country', 'self_select'];
@@ -15,7 +15,8 @@ const edits = new Map(); // command id -> conclusion id
 const removals = new Map(); // command id -> conclusion id
 let kNotRemoved = null; // { id, version }: a removal refused for a stale version
 const kAsked = new Map(); // conclusion id -> the version shown when its removal was asked
-const shown = {}; // the room / group whose values the forms show
+let drawn = null; // the seed of this page's last random assignment
+let lateShown = null; // the late joiners' policy the menu was last set to
 
 // The organizer and the lead facilitator may remove facilitators and close the session.
 function leads(m) { return m.me.role === 'organizer' || m.s.session.lead === m.me.id; }
@@ -39,6 +40,9 @@ function person(app, p, places) {
   h('span', { class: 'dot', 'aria-hidden': 'true' }),
   h('span', { class: 'who', text: [personLabel(m, p.id), p.role === 'facilitator' && t('role.facilitator'), m.s.session.lead === p.id && t('role.lead')].filter(Boolean).join(' · ') }),
   h('span', { class: 'sr-only', text: t(on ? 'people.online' : 'people.offline') }), move,
+  m.me.role === 'organizer' && p.role === 'facilitator' && m.s.session.lead !== p.id
+    ? h('button', { type: 'button', 'data-key': `lead-${p.id}`, text: t('facil.make_lead'), 'aria-label': t('facil.lead_name', { name: p.name }),
+      onclick: () => app.conn.send({ type: 'set_lead', participant: p.id }) }) : null,
   p.id !== m.me.id && (p.role === 'delegate' || leads(m)) ? confirmed(() => app.render(app), `rm-${p.id}`,
     { label: t('facil.remove'), aria: t('facil.remove_person', { name: p.name }), ask: t('facil.remove_q', { name: p.name }) },
     () => app.conn.send({ type: 'remove_participant', participant: p.id })) : null);
@@ -225,18 +229,9 @@ function conclusionView(app, k) {
   return h('li', { class: 'conclusion', 'data-conclusion': k.id }, kids);
 }
 
-// The forms that change one room or one group: choosing it fills in its current values.
-function chosen(sel, list, key, fields) {
-  options(sel, list.map((x) => [x.id, x.label]));
-  const x = list.find((y) => y.id === sel.value);
-  sel.form.hidden = !x;
-  if (x && shown[key] !== x.id) { shown[key] = x.id; fields(x); }
-  return x;
-}
-
 function renderManage(app) {
   const m = app.model;
-  const room = chosen($('#re-room'), live(m).map((r) => ({ ...r, label: r.name })), 'room', (r) => {
+  const room = chosen($('#re-room'), live(m).map((r) => ({ ...r, label: r.name })), (r) => {
     $('#re-name').value = r.name;
     $('#re-cap').value = r.capacity || '';
   });
@@ -246,14 +241,16 @@ function renderManage(app) {
   options($('#late'), LATE.map((p) => [p, t(`late.${p}`)]));
   // The menu shows the policy when it changes on the server, not over someone's choice.
   const late = m.s.session.late_joiners || 'lobby';
-  if (shown.late !== late) { shown.late = late; $('#late').value = late; }
+  if (lateShown !== late) { lateShown = late; $('#late').value = late; }
   options($('#gm-theme'), themeChoices(m));
-  const group = chosen($('#gm-group'), m.s.groups.map((g) => ({ ...g, label: `${g.name} · ${roomName(m, g.room)}` })), 'group', (g) => {
-    $('#gm-name').value = g.name;
-    $('#gm-theme').value = g.theme || '';
-  });
-  options($('#gm-into'), group ? m.s.groups.filter((g) => g.room === group.room && g.id !== group.id).map((g) => [g.id, g.name]) : []);
-  $('#gm-merge').disabled = !$('#gm-into').value;
+  groupForm(m, m.s.groups, (g) => `${g.name} · ${roomName(m, g.room)}`, (g) => { $('#gm-theme').value = g.theme || ''; });
+}
+
+// The scope is for the strategies that place people, the seed for the random one.
+function strategyFields() {
+  const s = $('#a-strategy').value;
+  $('#a-scope-box').hidden = s === 'self_select';
+  $('#a-seed-box').hidden = s !== 'random';
 }
 
 function render(app) {
@@ -264,6 +261,14 @@ function render(app) {
   for (const sel of document.querySelectorAll('.room-select')) options(sel, [['', t('facil.all_rooms')], ...rooms]);
   options($('#p-phase'), PHASES.map((p) => [p, t(`phase.${p}`)]));
   options($('#a-strategy'), STRATEGIES.map((s) => [s, t(`strategy.${s}`)]));
+  options($('#a-scope'), ['lobby', 'everyone'].map((s) => [s, t(`scope.${s}`)]));
+  strategyFields();
+  $('#a-drawn').textContent = drawn === null ? '' : t('facil.drawn', { seed: drawn });
+  // Staff post on any board that is not closed, into one of the workshop's columns.
+  const boards = live(m).filter((r) => r.open && r.phase !== 'closed');
+  options($('#pc-room'), boards.map((r) => [r.id, r.name]));
+  options($('#pc-column'), m.s.workshop.columns.map((c) => [c.key, c.title]));
+  $('#pc-form').hidden = !boards.length;
   options($('#by'), ['theme', 'group', 'tag'].map((b) => [b, t(`facil.by_${b}`)]));
   options($('#k-theme'), m.s.workshop.themes.map((x) => [x.key, x.title]));
   const may = leads(m);
@@ -277,6 +282,9 @@ function render(app) {
   renderCites(app);
   fill($('#k-list'), m.s.conclusions.map((k) => conclusionView(app, k)));
 }
+
+makeGroupForm($('#gm-box'), h('label', { for: 'gm-theme', 'data-i18n': 'facil.group_theme' }), h('select', { id: 'gm-theme' }),
+  h('button', { type: 'button', id: 'gm-tag', 'data-i18n': 'facil.tag' }));
 
 start(render, {
   // Only the timers' text changes each second: open menus and focus stay as they are.
@@ -302,7 +310,12 @@ start(render, {
     }
     notice(errorText(f.code));
   },
-  answer: (app, f) => {
+  answer: (app, f, cmd) => {
+    // The seed of a draw, so that it can be made again.
+    if (f.type === 'ack' && cmd && cmd.type === 'assign_rooms' && cmd.strategy === 'random') {
+      drawn = cmd.seed;
+      app.render(app);
+    }
     if (f.type === 'ack' && edits.has(f.id)) {
       if (kEdit && kEdit.id === edits.get(f.id)) kEdit = null;
       edits.delete(f.id);
@@ -333,7 +346,18 @@ start(render, {
   });
   $('#assign-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    send({ type: 'assign_rooms', strategy: $('#a-strategy').value, scope: $('#a-everyone').checked ? 'everyone' : 'lobby' });
+    const strategy = $('#a-strategy').value;
+    const cmd = { type: 'assign_rooms', strategy, scope: $('#a-scope').value };
+    // A random draw always goes with its seed (typed, or picked here) so it can be repeated.
+    if (strategy === 'random') cmd.seed = $('#a-seed').value === '' ? Math.floor(Math.random() * 2 ** 32) : Number($('#a-seed').value);
+    drawn = null;
+    send(cmd);
+  });
+  $('#a-strategy').addEventListener('change', strategyFields);
+  $('#pc-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    send({ type: 'post_card', room: $('#pc-room').value, column: $('#pc-column').value, text: $('#pc-text').value });
+    $('#pc-text').value = '';
   });
   $('#back').addEventListener('click', () => send({ type: 'return_to_lobby' }));
   $('#room-form').addEventListener('submit', (ev) => {
@@ -359,13 +383,7 @@ start(render, {
   });
   $('#self-select').addEventListener('click', () => send({ type: 'set_self_select', open: !app.model.s.session.self_select }));
   $('#late-set').addEventListener('click', () => send({ type: 'set_late_joiners', policy: value('#late') }));
-  $('#gm-group').addEventListener('change', () => app.render(app));
-  $('#gm-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    send({ type: 'rename_group', group: value('#gm-group'), name: value('#gm-name') });
-  });
-  $('#gm-merge').addEventListener('click', () => send({ type: 'merge_groups', group: value('#gm-group'), into: value('#gm-into') }));
-  $('#gm-ungroup').addEventListener('click', () => send({ type: 'ungroup', group: value('#gm-group') }));
+  wireGroupForm(app);
   $('#gm-tag').addEventListener('click', () => send({ type: 'tag_group', group: value('#gm-group'), theme: value('#gm-theme') || null }));
   $('#close-ws').addEventListener('click', () => send({ type: 'close_workshop' }));
   $('#reopen-ws').addEventListener('click', () => send({ type: 'reopen_workshop' }));
