@@ -6,6 +6,8 @@
 #
 # e.g. bench/run.sh cabildo steady 1 -- --scenario steady --workshops 30 --rooms 10 --members 30
 # The binaries come from target/release (build them with `cargo build --release --bins`).
+# SERVER_ARGS adds flags to `cabildo serve`, e.g. SERVER_ARGS="--rate-limit 0
+# --participant-rate-limit 0" for the closed-loop `durable` scenario, which floods by design.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=$1 name=$2 shards=$3
@@ -20,7 +22,7 @@ admin=bench-admin-token-0123456789
 work=$(mktemp -d)
 if [ "$target" = cabildo ]; then
     CABILDO_ADMIN_TOKEN=$admin RUST_LOG=cabildo=warn "$bin/cabildo" serve \
-        --addr 127.0.0.1:$port --db "$work/bench.db" >"$work/server.out" 2>"$work/server.err" &
+        --addr 127.0.0.1:$port --db "$work/bench.db" ${SERVER_ARGS:-} >"$work/server.out" 2>"$work/server.err" &
 else
     "$bin/cabildo-baseline" --addr 127.0.0.1:$port >"$work/server.out" 2>&1 &
 fi

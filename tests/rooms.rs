@@ -479,3 +479,65 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The text of the next `card_posted` a client receives (skipping other updates).
+async fn next_card_text(c: &mut TestClient) -> String {
+    let v = c.event_of_type("card_posted").await;
+    v["event"]["text"].as_str().expect("text").to_string()
+}
+
+#[tokio::test]
+async fn board_events_follow_people_as_they_move_connect_and_leave() {
+    // The server keeps its per-room list of recipients between board events: moving,
+    // connecting and leaving must each be reflected in the very next card.
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let (_, mut f) = staff(&server, &w).await;
+    let (north, south) = (w.rooms[0].clone(), w.rooms[1].clone());
+    let (_, mut ana) = seated(&server, &w, &mut f, "Ana", "AR", &north).await;
+    let (bruno, mut bruno_socket) = seated(&server, &w, &mut f, "Bruno", "BR", &north).await;
+    let (carla_member, mut carla) = seated(&server, &w, &mut f, "Carla", "CL", &south).await;
+
+    ana.ok(post_card(&north, "strengths", "north 1")).await;
+    assert_eq!(next_card_text(&mut bruno_socket).await, "north 1");
+    assert_eq!(next_card_text(&mut f).await, "north 1");
+
+    // Bruno moves south: the next north card is not his, the next south card is.
+    f.ok(move_to(&bruno.id, &south)).await;
+    ana.ok(post_card(&north, "strengths", "north 2")).await;
+    carla.ok(post_card(&south, "strengths", "south 1")).await;
+    assert_eq!(next_card_text(&mut bruno_socket).await, "south 1");
+    assert_eq!(next_card_text(&mut carla).await, "south 1");
+    assert_eq!(next_card_text(&mut f).await, "north 2");
+    assert_eq!(next_card_text(&mut f).await, "south 1");
+
+    // Diego connects into the north room after those cards: he gets the next one live.
+    let (_, mut diego) = seated(&server, &w, &mut f, "Diego", "CO", &north).await;
+    ana.ok(post_card(&north, "strengths", "north 3")).await;
+    assert_eq!(next_card_text(&mut diego).await, "north 3");
+
+    // A second connection of Carla's, opened with no event since the last card, gets the
+    // next south card; once Bruno leaves, the room goes on without him.
+    let mut carla_again = server.connect(&carla_member.token).await;
+    carla.ok(post_card(&south, "strengths", "south 2")).await;
+    assert_eq!(next_card_text(&mut carla_again).await, "south 2");
+    assert_eq!(next_card_text(&mut carla).await, "south 2");
+    bruno_socket.close().await;
+    carla.ok(post_card(&south, "strengths", "south 3")).await;
+    assert_eq!(next_card_text(&mut carla_again).await, "south 3");
+    for text in ["north 1", "north 2", "north 3"] {
+        assert_eq!(
+            next_card_text(&mut ana).await,
+            text,
+            "Ana sees her own cards"
+        );
+    }
+
+    // A facilitator who connects later sees every room's cards.
+    let late = server.facilitator(&w, "Late").await;
+    let mut late_socket = server.connect(&late.token).await;
+    ana.ok(post_card(&north, "strengths", "north 4")).await;
+    carla.ok(post_card(&south, "strengths", "south 4")).await;
+    assert_eq!(next_card_text(&mut late_socket).await, "north 4");
+    assert_eq!(next_card_text(&mut late_socket).await, "south 4");
+}

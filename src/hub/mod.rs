@@ -6,6 +6,7 @@
 //!
 //! Architecture invariant: only the actor of a workshop changes that workshop.
 
+mod audiences;
 pub mod connection;
 pub mod limits;
 pub mod outbox;

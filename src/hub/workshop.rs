@@ -14,6 +14,7 @@
 //!
 //! Architecture invariant: nothing leaves the actor before the store said it is durable.
 
+use super::audiences::RoomAudiences;
 use super::outbox::{Frame, Outbox};
 use super::presence::Presence;
 use super::{now_ms, HubError};
@@ -238,6 +239,8 @@ pub struct WorkshopActor {
     /// Outcome of every command ever sent, by (participant, command id): the idempotency record.
     done: HashMap<(ParticipantId, String), Outcome>,
     subscribers: HashMap<u64, Subscriber>,
+    /// Connections by room, for board events; `None` until needed again after a change.
+    audiences: Option<RoomAudiences>,
     recent: VecDeque<Recent>,
     inbox: mpsc::Receiver<Msg>,
     presence: Presence,
@@ -263,6 +266,7 @@ impl WorkshopActor {
             cluster,
             done: HashMap::new(),
             subscribers: HashMap::new(),
+            audiences: None,
             recent: VecDeque::new(),
             inbox,
             presence: Presence::default(),
@@ -279,6 +283,7 @@ impl WorkshopActor {
         commands: Vec<CommandRecord>,
     ) -> Result<(), HubError> {
         self.state = Workshop::empty(self.state.id);
+        self.audiences = None;
         self.recent.clear();
         for stored in events {
             let event: Event = serde_json::from_str(&stored.body).map_err(|e| {
@@ -383,6 +388,7 @@ impl WorkshopActor {
     }
 
     fn drop_subscriber(&mut self, conn: u64) {
+        self.audiences = None;
         if let Some(sub) = self.subscribers.remove(&conn) {
             self.presence.depart(sub.participant, Instant::now());
         }
@@ -484,6 +490,7 @@ impl WorkshopActor {
         let id = self.state.id;
         match self.store.erase_workshop(id).await {
             Ok(_) => {
+                self.audiences = None;
                 for (_, sub) in self.subscribers.drain() {
                     sub.outbox.kick.close_with(crate::protocol::close::ERASED);
                 }
@@ -780,6 +787,23 @@ impl WorkshopActor {
     ) {
         let seq = stored.seq;
         let (frame, audience, reshape) = self.apply_and_remember(stored, &event);
+        if !RoomAudiences::survives(&event) {
+            self.audiences = None;
+        }
+        if let (Audience::Room(room), Reshape::Nobody) = (audience, &reshape) {
+            if RoomAudiences::survives(&event) {
+                let (subscribers, state) = (&self.subscribers, &self.state);
+                let to = self
+                    .audiences
+                    .get_or_insert_with(|| {
+                        let subs = subscribers.iter().map(|(c, s)| (*c, &s.participant));
+                        RoomAudiences::build(subs, state)
+                    })
+                    .of_room(room);
+                deliveries.push(Delivery::Event { frame, to });
+                return;
+            }
+        }
         let mut to = Vec::new();
         let mut snapshots = Vec::new();
         for (conn, sub) in &self.subscribers {
@@ -863,6 +887,7 @@ impl WorkshopActor {
             .filter(|(_, sub)| sub.participant == p)
             .map(|(conn, _)| *conn)
             .collect();
+        self.audiences = None;
         for conn in conns {
             if let Some(sub) = self.subscribers.remove(&conn) {
                 sub.outbox.kick.close_with(crate::protocol::close::REMOVED);
@@ -908,6 +933,7 @@ impl WorkshopActor {
                             self.announce_presence(participant, true);
                         }
                         if outbox.send(welcome.into()) {
+                            self.audiences = None;
                             self.subscribers.insert(
                                 conn,
                                 Subscriber {
