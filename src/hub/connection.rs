@@ -308,8 +308,8 @@ async fn write_loop(
     let code = kick.code().unwrap_or(1000);
     if code != close::TOO_SLOW {
         // Deliver what is already queued (the last acks) before saying goodbye.
-        while let Ok(frame) = rx.try_recv() {
-            if !write_frame(sink, frame).await {
+        if let Ok(first) = rx.try_recv() {
+            if !feed_burst(sink, first, &mut rx).await {
                 return;
             }
         }
@@ -358,14 +358,6 @@ async fn feed(sink: &mut Sink, frame: Frame) -> Result<(), ws::Error> {
         start = end;
     }
     Ok(())
-}
-
-async fn write_frame(sink: &mut Sink, frame: Frame) -> bool {
-    let sent = async {
-        feed(sink, frame).await?;
-        sink.flush().await
-    };
-    matches!(timeout(WRITE_TIMEOUT, sent).await, Ok(Ok(())))
 }
 
 async fn write(sink: &mut Sink, message: Message) -> bool {

@@ -789,20 +789,17 @@ impl WorkshopActor {
         let (frame, audience, reshape) = self.apply_and_remember(stored, &event);
         if !RoomAudiences::survives(&event) {
             self.audiences = None;
-        }
-        if let (Audience::Room(room), Reshape::Nobody) = (audience, &reshape) {
-            if RoomAudiences::survives(&event) {
-                let (subscribers, state) = (&self.subscribers, &self.state);
-                let to = self
-                    .audiences
-                    .get_or_insert_with(|| {
-                        let subs = subscribers.iter().map(|(c, s)| (*c, &s.participant));
-                        RoomAudiences::build(subs, state)
-                    })
-                    .of_room(room);
-                deliveries.push(Delivery::Event { frame, to });
-                return;
-            }
+        } else if let (Audience::Room(room), Reshape::Nobody) = (audience, &reshape) {
+            let (subscribers, state) = (&self.subscribers, &self.state);
+            let to = self
+                .audiences
+                .get_or_insert_with(|| {
+                    let subs = subscribers.iter().map(|(c, s)| (*c, &s.participant));
+                    RoomAudiences::build(subs, state)
+                })
+                .of_room(room);
+            deliveries.push(Delivery::Event { frame, to });
+            return;
         }
         let mut to = Vec::new();
         let mut snapshots = Vec::new();

@@ -407,6 +407,18 @@ async fn write_batch(
     write_batches(tx, &[(workshop.to_string(), batch)]).await
 }
 
+/// One part of every batch (its events, credentials or commands), each row with its
+/// workshop's id.
+fn rows_of<'a, T>(
+    batches: &'a [(String, &'a Batch)],
+    part: impl Fn(&'a Batch) -> &'a [T],
+) -> Vec<(&'a String, &'a T)> {
+    batches
+        .iter()
+        .flat_map(|(id, b)| part(b).iter().map(move |row| (id, row)))
+        .collect()
+}
+
 /// Writes the batches of several workshops with one multi-row `INSERT` per table (per 500
 /// rows), whatever the number of workshops: each statement is a round trip to sqlx's
 /// SQLite thread, and each round trip waits for the committer task to be scheduled again
@@ -416,10 +428,7 @@ async fn write_batches(
     tx: &mut Transaction<'_, Sqlite>,
     batches: &[(String, &Batch)],
 ) -> Result<(), StoreError> {
-    let events: Vec<_> = batches
-        .iter()
-        .flat_map(|(id, b)| b.events.iter().map(move |e| (id, e)))
-        .collect();
+    let events = rows_of(batches, |b| &b.events);
     for rows in events.chunks(ROWS_PER_INSERT) {
         QueryBuilder::<Sqlite>::new("INSERT INTO events (workshop_id, seq, at, actor, body) ")
             .push_values(rows, |mut row, (id, e)| {
@@ -433,10 +442,7 @@ async fn write_batches(
             .execute(&mut **tx)
             .await?;
     }
-    let credentials: Vec<_> = batches
-        .iter()
-        .flat_map(|(id, b)| b.credentials.iter().map(move |c| (id, c)))
-        .collect();
+    let credentials = rows_of(batches, |b| &b.credentials);
     for rows in credentials.chunks(ROWS_PER_INSERT) {
         QueryBuilder::<Sqlite>::new(
             "INSERT INTO credentials (token_hash, workshop_id, participant_id) ",
@@ -450,10 +456,7 @@ async fn write_batches(
         .execute(&mut **tx)
         .await?;
     }
-    let commands: Vec<_> = batches
-        .iter()
-        .flat_map(|(id, b)| b.commands.iter().map(move |c| (id, c)))
-        .collect();
+    let commands = rows_of(batches, |b| &b.commands);
     for rows in commands.chunks(ROWS_PER_INSERT) {
         QueryBuilder::<Sqlite>::new(
             "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) ",
