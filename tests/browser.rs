@@ -100,12 +100,7 @@ async fn saved(page: &Page) {
 }
 
 fn cards_with_text(snapshot: &Value, text: &str) -> usize {
-    snapshot["snapshot"]["cards"]
-        .as_array()
-        .expect("cards")
-        .iter()
-        .filter(|c| c["text"] == text)
-        .count()
+    card_texts(snapshot).iter().filter(|t| *t == text).count()
 }
 
 #[tokio::test]

@@ -65,16 +65,11 @@ async fn committed_cards_reach_the_database_file_itself_while_serving() {
     }
     // The server keeps serving, and the card is there.
     let again = server.connect(&s.delegate.token).await;
-    assert_eq!(cards_with(&again.welcome, marker), 1);
-}
-
-fn cards_with(welcome: &Value, text: &str) -> usize {
-    welcome["snapshot"]["cards"]
-        .as_array()
-        .expect("cards")
+    let copies = card_texts(&again.welcome)
         .iter()
-        .filter(|c| c["text"] == text)
-        .count()
+        .filter(|t| *t == marker)
+        .count();
+    assert_eq!(copies, 1);
 }
 
 // ---- readiness ----
