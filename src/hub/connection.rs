@@ -13,7 +13,7 @@
 //! of those close the connection with `close::FLOODING`.
 
 use super::limits::{ConnectionLimiter, Verdict};
-use super::outbox::{Frame, Kick, Outbox};
+use super::outbox::{Frame, Kick, Outbox, Side};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
 use crate::protocol::{self, close, error_frame, ErrorCode, Hello};
@@ -218,7 +218,7 @@ async fn read_loop(
         let next = tokio::select! {
             next = timeout(idle_timeout, stream.next()) => next,
             _ = shutdown.changed() => return close::RESTARTING,
-            () = outbox.kick.wait() => return outbox.kick.code().unwrap_or(close::RESTARTING),
+            () = outbox.kick.wait(Side::Reader) => return outbox.kick.code().unwrap_or(close::RESTARTING),
         };
         let text = match next {
             Err(_) => return close::IDLE,
@@ -286,9 +286,8 @@ async fn write_loop(
 ) {
     let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
-    // One wait for the whole loop: registering a fresh one per frame locked the token's
-    // tree node and its waiter list twice per delivery.
-    let kicked = kick.wait();
+    // One wait for the whole loop.
+    let kicked = kick.wait(Side::Writer);
     tokio::pin!(kicked);
     loop {
         let frame = tokio::select! {
