@@ -13,16 +13,17 @@
 //! of those close the connection with `close::FLOODING`.
 
 use super::limits::{ConnectionLimiter, Verdict};
-use super::outbox::{Frame, Kick, Outbox, Side};
+use super::outbox::{Frame, Inbox, Outbox, Side};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
 use crate::protocol::{self, close, error_frame, ErrorCode, Hello};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WireFrame;
@@ -147,7 +148,7 @@ async fn session(
         tracing::info!(%participant, "refused: too many connections");
         return Err(close::TOO_MANY_CONNECTIONS);
     };
-    let (outbox, rx) = Outbox::new();
+    let (outbox, inbox) = Outbox::new();
     let conn = hub.next_conn_id();
     let span = tracing::Span::current();
     span.record("conn", conn);
@@ -171,7 +172,7 @@ async fn session(
     tracing::info!("connected");
 
     let ping_interval = hub.guards.limits.ping_interval;
-    let mut writing = Box::pin(write_loop(sink, rx, outbox.kick.clone(), ping_interval));
+    let mut writing = Box::pin(write_loop(sink, inbox, ping_interval));
     let reading = read_loop(hub, stream, &workshop, participant, &outbox, shutdown);
     let mut close_code = None;
     tokio::select! {
@@ -181,8 +182,8 @@ async fn session(
             if workshop.send(Msg::Unsubscribe { conn, done }).await.is_ok() {
                 let _actor_may_be_gone = unsubscribed.await;
             }
-            outbox.kick.close_with(end);
-            close_code = outbox.kick.code();
+            outbox.kick().close_with(end);
+            close_code = outbox.kick().code();
             let _stalled_writer = timeout(DRAIN_TIMEOUT, &mut writing).await;
         }
         () = &mut writing => {
@@ -190,7 +191,7 @@ async fn session(
             let _actor_may_be_gone = workshop.send(Msg::Unsubscribe { conn, done }).await;
         }
     }
-    let close = close_code.or_else(|| outbox.kick.code());
+    let close = close_code.or_else(|| outbox.kick().code());
     tracing::info!(close, "disconnected");
     Ok(())
 }
@@ -218,7 +219,7 @@ async fn read_loop(
         let next = tokio::select! {
             next = timeout(idle_timeout, stream.next()) => next,
             _ = shutdown.changed() => return close::RESTARTING,
-            () = outbox.kick.wait(Side::Reader) => return outbox.kick.code().unwrap_or(close::RESTARTING),
+            () = outbox.kick().wait(Side::Reader) => return outbox.kick().code().unwrap_or(close::RESTARTING),
         };
         let text = match next {
             Err(_) => return close::IDLE,
@@ -277,41 +278,31 @@ async fn read_loop(
     }
 }
 
-/// Writes queued frames, flushing once per burst, until kicked or the queue closes.
-async fn write_loop(
-    sink: &mut Sink,
-    mut rx: mpsc::Receiver<Frame>,
-    kick: Arc<Kick>,
-    ping_interval: Duration,
-) {
+/// Writes queued frames, flushing once per burst, until kicked.
+async fn write_loop(sink: &mut Sink, inbox: Inbox, ping_interval: Duration) {
     let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
-    // One wait for the whole loop.
-    let kicked = kick.wait(Side::Writer);
-    tokio::pin!(kicked);
+    let mut frames = VecDeque::new();
     loop {
-        let frame = tokio::select! {
+        let queued = tokio::select! {
             biased;
-            () = &mut kicked => break,
-            frame = rx.recv() => frame,
+            queued = inbox.recv_all(&mut frames) => queued,
             _ = ping.tick() => {
                 if !write(sink, Message::Ping(Default::default())).await { return; }
                 continue;
             }
         };
-        let Some(frame) = frame else { return };
-        if !feed_burst(sink, frame, &mut rx).await {
+        if !queued {
+            break;
+        }
+        if !feed_burst(sink, &mut frames).await {
             return;
         }
     }
-    let code = kick.code().unwrap_or(1000);
-    if code != close::TOO_SLOW {
-        // Deliver what is already queued (the last acks) before saying goodbye.
-        if let Ok(first) = rx.try_recv() {
-            if !feed_burst(sink, first, &mut rx).await {
-                return;
-            }
-        }
+    let code = inbox.kick().code().unwrap_or(1000);
+    // Deliver what is already queued (the last acks) before saying goodbye.
+    if code != close::TOO_SLOW && inbox.take(&mut frames) && !feed_burst(sink, &mut frames).await {
+        return;
     }
     let _peer_may_be_gone = timeout(
         WRITE_TIMEOUT,
@@ -320,11 +311,10 @@ async fn write_loop(
     .await;
 }
 
-/// Feeds `first` and everything queued behind it, then flushes once.
-async fn feed_burst(sink: &mut Sink, first: Frame, rx: &mut mpsc::Receiver<Frame>) -> bool {
+/// Feeds every frame of `frames` (leaving it empty), then flushes once.
+async fn feed_burst(sink: &mut Sink, frames: &mut VecDeque<Frame>) -> bool {
     let fed = async {
-        feed(sink, first).await?;
-        while let Ok(frame) = rx.try_recv() {
+        while let Some(frame) = frames.pop_front() {
             feed(sink, frame).await?;
         }
         sink.flush().await

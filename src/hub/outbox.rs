@@ -1,22 +1,33 @@
 //! A connection's bounded outgoing queue, and the switch that closes it.
 //!
-//! The workshop actor never waits on a client: it `try_send`s an already-encoded frame and,
-//! when the queue is full, marks the connection "too slow" instead. The connection's writer
-//! then closes the socket with `close::TOO_SLOW` and the client resumes from its last `seq`.
+//! The workshop actor never waits on a client: it queues an already-encoded frame without
+//! waiting and, when the queue is full, marks the connection "too slow" instead. The
+//! connection's writer then closes the socket with `close::TOO_SLOW` and the client
+//! resumes from its last `seq`.
+//!
+//! The queue is a `VecDeque` behind a mutex, not a channel: the writer takes everything
+//! queued at once (one lock per burst, not one per frame), the actor wakes the writer only
+//! when the queue was empty, and an idle connection's queue holds no memory (a tokio
+//! channel keeps a block of 32 slots, ~1 KiB, allocated for its whole life).
 
 use futures_util::task::AtomicWaker;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
-use tokio::sync::mpsc;
 use tungstenite::Utf8Bytes;
 
 /// An encoded text frame. Cloning shares the buffer: an event is encoded once for all.
 pub type Frame = Utf8Bytes;
 
-/// How many frames may wait for one client before it is disconnected as too slow.
+/// How many frames may wait for one client (beyond those its writer is already sending)
+/// before it is disconnected as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
+
+/// Slots the writer keeps between bursts; a larger buffer (after a burst) is let go, so
+/// an idle connection holds at most two buffers this small.
+const KEPT_SLOTS: usize = 8;
 
 /// Why and how a connection is to be closed: the first code set wins. The connection's
 /// reader and writer each wait on it through their own waker. The writer polls its wait
@@ -77,37 +88,124 @@ impl Kick {
 /// The sending side of one connection, held by the connection and by the workshop actor.
 #[derive(Clone)]
 pub struct Outbox {
-    tx: mpsc::Sender<Frame>,
-    pub kick: Arc<Kick>,
+    shared: Arc<Shared>,
+}
+
+/// The receiving side, held by the connection's writer. Dropping it refuses further frames.
+pub struct Inbox {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    kick: Kick,
+}
+
+#[derive(Default)]
+struct Queue {
+    frames: VecDeque<Frame>,
+    closed: bool,
+}
+
+impl Shared {
+    /// The queue; a panic elsewhere while it was held leaves it usable as it is.
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Outbox {
-    pub fn new() -> (Outbox, mpsc::Receiver<Frame>) {
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+    pub fn new() -> (Outbox, Inbox) {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            kick: Kick::default(),
+        });
         (
             Outbox {
-                tx,
-                kick: Arc::new(Kick::default()),
+                shared: shared.clone(),
             },
-            rx,
+            Inbox { shared },
         )
+    }
+
+    pub fn kick(&self) -> &Kick {
+        &self.shared.kick
     }
 
     /// Queues a frame without waiting. Returns `false` when the connection is gone or was
     /// just marked too slow; the caller then forgets it.
     pub fn send(&self, frame: Frame) -> bool {
-        if self.kick.code().is_some() {
+        let kick = &self.shared.kick;
+        if kick.code().is_some() {
             return false;
         }
-        match self.tx.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                crate::metrics::slow_client_disconnected();
-                self.kick.close_with(crate::protocol::close::TOO_SLOW);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        let mut queue = self.shared.queue();
+        if queue.closed {
+            return false;
         }
+        if queue.frames.len() >= QUEUE_CAPACITY {
+            drop(queue);
+            crate::metrics::slow_client_disconnected();
+            kick.close_with(crate::protocol::close::TOO_SLOW);
+            return false;
+        }
+        let was_empty = queue.frames.is_empty();
+        queue.frames.push_back(frame);
+        drop(queue);
+        // A queue that held frames already woke the writer, which has not taken them yet.
+        if was_empty {
+            kick.writer.wake();
+        }
+        true
+    }
+}
+
+impl Inbox {
+    pub fn kick(&self) -> &Kick {
+        &self.shared.kick
+    }
+
+    /// Waits for frames and moves every queued one into `into` (empty on entry): `true`.
+    /// `false` once the connection is kicked, whatever is queued (see `take`).
+    pub fn recv_all<'a>(
+        &'a self,
+        into: &'a mut VecDeque<Frame>,
+    ) -> impl Future<Output = bool> + 'a {
+        std::future::poll_fn(move |cx| {
+            // Registered before the checks, so a frame or kick in between still wakes.
+            self.shared.kick.writer.register(cx.waker());
+            if self.shared.kick.code().is_some() {
+                return Poll::Ready(false);
+            }
+            if self.take(into) {
+                Poll::Ready(true)
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Moves every queued frame into `into` (empty on entry); whether there were any.
+    pub fn take(&self, into: &mut VecDeque<Frame>) -> bool {
+        debug_assert!(into.is_empty());
+        if into.capacity() > KEPT_SLOTS {
+            *into = VecDeque::new();
+        }
+        let mut queue = self.shared.queue();
+        if queue.frames.is_empty() {
+            return false;
+        }
+        // The queue keeps the writer's (empty, small) buffer for the next frames.
+        std::mem::swap(&mut queue.frames, into);
+        true
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        let mut queue = self.shared.queue();
+        queue.closed = true;
+        queue.frames = VecDeque::new();
     }
 }
 
@@ -141,15 +239,54 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_kicks_the_connection_as_too_slow() {
-        let (outbox, _rx) = Outbox::new();
+        let (outbox, inbox) = Outbox::new();
+        let mut taken = VecDeque::new();
+        // Frames the writer took no longer count.
+        assert!(outbox.send(Frame::from("first")));
+        assert!(inbox.recv_all(&mut taken).await);
+        assert_eq!(taken, [Frame::from("first")]);
         for _ in 0..QUEUE_CAPACITY {
             assert!(outbox.send(Frame::from("x")));
         }
         assert!(!outbox.send(Frame::from("x")));
-        assert_eq!(outbox.kick.code(), Some(crate::protocol::close::TOO_SLOW));
+        assert_eq!(outbox.kick().code(), Some(crate::protocol::close::TOO_SLOW));
         assert!(
             !outbox.send(Frame::from("x")),
             "a kicked connection takes nothing"
         );
+        // Kicked: the writer stops waiting, and may still take what was queued.
+        assert!(!inbox.recv_all(&mut VecDeque::new()).await);
+        let mut rest = VecDeque::new();
+        assert!(inbox.take(&mut rest));
+        assert_eq!(rest.len(), QUEUE_CAPACITY);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writer_wakes_for_each_burst_and_gets_frames_in_order() {
+        let (outbox, inbox) = Outbox::new();
+        let writer = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut burst = VecDeque::new();
+            while got.len() < 300 {
+                assert!(inbox.recv_all(&mut burst).await);
+                got.extend(burst.drain(..));
+            }
+            (got, inbox)
+        });
+        for i in 0..300 {
+            assert!(outbox.send(Frame::from(i.to_string())));
+            if i % 7 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let (got, inbox) = tokio::time::timeout(Duration::from_secs(5), writer)
+            .await
+            .expect("the writer was woken for every burst")
+            .expect("the writer ran");
+        let expected: Vec<Frame> = (0..300).map(|i| Frame::from(i.to_string())).collect();
+        assert_eq!(got, expected);
+        drop(inbox);
+        assert!(!outbox.send(Frame::from("late")), "no writer, no queue");
+        assert_eq!(outbox.kick().code(), None);
     }
 }

@@ -492,7 +492,7 @@ impl WorkshopActor {
             Ok(_) => {
                 self.audiences = None;
                 for (_, sub) in self.subscribers.drain() {
-                    sub.outbox.kick.close_with(crate::protocol::close::ERASED);
+                    sub.outbox.kick().close_with(crate::protocol::close::ERASED);
                 }
                 self.inbox.close();
                 let mut rest = rest;
@@ -887,7 +887,9 @@ impl WorkshopActor {
         self.audiences = None;
         for conn in conns {
             if let Some(sub) = self.subscribers.remove(&conn) {
-                sub.outbox.kick.close_with(crate::protocol::close::REMOVED);
+                sub.outbox
+                    .kick()
+                    .close_with(crate::protocol::close::REMOVED);
             }
         }
         if self.presence.forget(p) {
