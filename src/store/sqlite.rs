@@ -383,17 +383,12 @@ async fn committer(writer: SqlitePool, mut pending: mpsc::Receiver<Append>) {
         .await
         > 0
     {
-        let together = async {
-            let batches: Vec<_> = appends
-                .iter()
-                .map(|a| (a.workshop.to_string(), &a.batch))
-                .collect();
-            let mut tx = writer.begin().await?;
-            write_batches(&mut tx, &batches).await?;
-            tx.commit().await?;
-            Ok::<(), StoreError>(())
-        };
-        match together.await {
+        let batches: Vec<_> = appends
+            .iter()
+            .map(|a| (a.workshop.to_string(), &a.batch))
+            .collect();
+        let together = commit_together(&writer, &batches).await;
+        match together {
             Ok(()) => {
                 for a in appends.drain(..) {
                     let _caller_may_be_gone = a.done.send(Ok(()));
@@ -420,22 +415,49 @@ async fn commit_alone(
     workshop: WorkshopId,
     batch: &Batch,
 ) -> Result<(), StoreError> {
-    let mut tx = writer.begin().await?;
-    write_batch(&mut tx, workshop, batch).await?;
-    tx.commit().await?;
+    commit_together(writer, &[(workshop.to_string(), batch)]).await
+}
+
+/// Commits the batches of several workshops in one transaction, sent to SQLite as one
+/// query of several statements (`BEGIN IMMEDIATE; INSERT …; INSERT …; COMMIT;`, sqlx binds
+/// the values across them): one round trip to sqlx's SQLite thread instead of one per
+/// statement. On a busy server each round trip waits for the committer task to be
+/// scheduled again among thousands of connection tasks, while the SQLite thread idles.
+async fn commit_together(
+    writer: &SqlitePool,
+    batches: &[(String, &Batch)],
+) -> Result<(), StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
+    push_inserts(&mut query, batches);
+    query.push("COMMIT;");
+    let mut conn = writer.acquire().await?;
+    // Not cached: the text differs with every number of rows.
+    let done = query.build().persistent(false).execute(&mut *conn).await;
+    if let Err(e) = done {
+        // A statement failed inside the transaction, which may still be open: the
+        // connection is closed (SQLite rolls the transaction back) and the pool opens
+        // another, so the next commit starts clean whatever state this one left.
+        conn.close_on_drop();
+        return Err(e.into());
+    }
     Ok(())
 }
 
 /// Rows per multi-row `INSERT` (SQLite allows 32,766 bound values per statement).
 const ROWS_PER_INSERT: usize = 500;
 
-/// Writes one workshop's batch (see `write_batches`).
+/// Writes one workshop's batch inside `tx`.
 async fn write_batch(
     tx: &mut Transaction<'_, Sqlite>,
     workshop: WorkshopId,
     batch: &Batch,
 ) -> Result<(), StoreError> {
-    write_batches(tx, &[(workshop.to_string(), batch)]).await
+    let batches = [(workshop.to_string(), batch)];
+    let mut query = QueryBuilder::<Sqlite>::new("");
+    if push_inserts(&mut query, &batches) {
+        query.build().persistent(false).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// One part of every batch (its events, credentials or commands), each row with its
@@ -450,63 +472,54 @@ fn rows_of<'a, T>(
         .collect()
 }
 
-/// Writes the batches of several workshops with one multi-row `INSERT` per table (per 500
-/// rows), whatever the number of workshops: each statement is a round trip to sqlx's
-/// SQLite thread, and each round trip waits for the committer task to be scheduled again
-/// among thousands of busy connection tasks, so one statement per workshop (let alone per
-/// row) would make a shared commit as slow as the busiest moment of the server.
-async fn write_batches(
-    tx: &mut Transaction<'_, Sqlite>,
-    batches: &[(String, &Batch)],
-) -> Result<(), StoreError> {
+/// Appends to `query` the `INSERT`s of the batches of several workshops: one multi-row
+/// `INSERT` per table (per 500 rows), whatever the number of workshops, each ended by `;`.
+/// Returns whether there was any row.
+fn push_inserts<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    batches: &'a [(String, &'a Batch)],
+) -> bool {
     let events = rows_of(batches, |b| &b.events);
     for rows in events.chunks(ROWS_PER_INSERT) {
-        QueryBuilder::<Sqlite>::new("INSERT INTO events (workshop_id, seq, at, actor, body) ")
+        query
+            .push("INSERT INTO events (workshop_id, seq, at, actor, body) ")
             .push_values(rows, |mut row, (id, e)| {
-                row.push_bind(*id)
+                row.push_bind(id.as_str())
                     .push_bind(e.seq as i64)
                     .push_bind(e.at)
                     .push_bind(e.actor.map(|a| a.to_string()))
-                    .push_bind(&e.body);
+                    .push_bind(e.body.as_str());
             })
-            .build()
-            .execute(&mut **tx)
-            .await?;
+            .push("; ");
     }
     let credentials = rows_of(batches, |b| &b.credentials);
     for rows in credentials.chunks(ROWS_PER_INSERT) {
-        QueryBuilder::<Sqlite>::new(
-            "INSERT INTO credentials (token_hash, workshop_id, participant_id) ",
-        )
-        .push_values(rows, |mut row, (id, c)| {
-            row.push_bind(&c.token_hash)
-                .push_bind(*id)
-                .push_bind(c.participant.to_string());
-        })
-        .build()
-        .execute(&mut **tx)
-        .await?;
+        query
+            .push("INSERT INTO credentials (token_hash, workshop_id, participant_id) ")
+            .push_values(rows, |mut row, (id, c)| {
+                row.push_bind(c.token_hash.as_str())
+                    .push_bind(id.as_str())
+                    .push_bind(c.participant.to_string());
+            })
+            .push("; ");
     }
     let commands = rows_of(batches, |b| &b.commands);
     for rows in commands.chunks(ROWS_PER_INSERT) {
-        QueryBuilder::<Sqlite>::new(
-            "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) ",
-        )
-        .push_values(rows, |mut row, (id, c)| {
-            let (seq, code, message, version) = outcome_columns(&c.outcome);
-            row.push_bind(*id)
-                .push_bind(c.participant.to_string())
-                .push_bind(&c.command_id)
-                .push_bind(seq)
-                .push_bind(code)
-                .push_bind(message)
-                .push_bind(version);
-        })
-        .build()
-        .execute(&mut **tx)
-        .await?;
+        query
+            .push("INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) ")
+            .push_values(rows, |mut row, (id, c)| {
+                let (seq, code, message, version) = outcome_columns(&c.outcome);
+                row.push_bind(id.as_str())
+                    .push_bind(c.participant.to_string())
+                    .push_bind(c.command_id.as_str())
+                    .push_bind(seq)
+                    .push_bind(code)
+                    .push_bind(message)
+                    .push_bind(version);
+            })
+            .push("; ");
     }
-    Ok(())
+    !(events.is_empty() && credentials.is_empty() && commands.is_empty())
 }
 
 #[cfg(test)]
@@ -585,6 +598,69 @@ mod tests {
         let loaded = store.load(id).await.expect("loads").expect("exists");
         let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, (1..=written).collect::<Vec<_>>());
+        store.close().await;
+    }
+
+    fn one_command(id: &str, seq: u64) -> Batch {
+        Batch {
+            events: vec![StoredEvent {
+                seq,
+                at: 0,
+                actor: None,
+                body: format!("event {seq}"),
+            }],
+            commands: vec![CommandRecord {
+                participant: ParticipantId(uuid::Uuid::nil()),
+                command_id: id.into(),
+                outcome: crate::protocol::Outcome::Ack { seq },
+            }],
+            ..Batch::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(&dir.path().join("c.db"))
+            .await
+            .expect("opens");
+        let (a, b) = (WorkshopId::random(), WorkshopId::random());
+        for (w, n) in [(a, 1), (b, 2)] {
+            let codes = Codes {
+                facilitator: format!("FAC-{n}"),
+                delegate: format!("DEL-{n}"),
+            };
+            store
+                .create_workshop(w, &codes, &Batch::default())
+                .await
+                .expect("created");
+        }
+        store
+            .append(b, &one_command("c1", 1))
+            .await
+            .expect("stored");
+        // B repeats a command id: its `commands` row fails after A's and B's events
+        // were inserted by the statement before, in the same transaction.
+        let good = one_command("c1", 1);
+        let bad = one_command("c1", 2);
+        let together = [(a.to_string(), &good), (b.to_string(), &bad)];
+        let failed = commit_together(&store.writer, &together).await;
+        assert!(
+            failed.is_err(),
+            "a repeated command id must fail the commit"
+        );
+        // Nothing of it stayed, and the writer is usable again.
+        commit_alone(&store.writer, a, &good)
+            .await
+            .expect("A's batch commits alone");
+        let loaded_a = store.load(a).await.expect("loads").expect("exists");
+        let loaded_b = store.load(b).await.expect("loads").expect("exists");
+        assert_eq!(loaded_a.events.len(), 1);
+        assert_eq!(loaded_a.commands.len(), 1);
+        assert_eq!(
+            loaded_b.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [1]
+        );
         store.close().await;
     }
 }
