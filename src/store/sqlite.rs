@@ -11,13 +11,7 @@
 //! The WAL is checkpointed by its own connection, once a second (`PASSIVE`: it never
 //! blocks the writer), not by the writer after a commit (SQLite's default auto-checkpoint):
 //! a checkpoint copies pages and syncs the database file, and done inside the shared
-//! commit it would hold up every workshop's acknowledgements for that long. A passive
-//! checkpoint never catches up with a writer that commits without pause, and SQLite
-//! starts the WAL over only once it has, so under sustained load the WAL would grow
-//! without end (and every commit would extend the file). When it has grown past
-//! `WAL_RESTART_FRAMES`, the checkpointer follows its passive pass with a `RESTART`
-//! one: that holds the writer back only while it copies the few frames the passive pass
-//! left, then the WAL is written from its start again.
+//! commit it would hold up every workshop's acknowledgements for that long.
 
 use super::{
     outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
@@ -49,9 +43,6 @@ struct Append {
 
 /// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// WAL length (4 KiB pages) past which the checkpointer starts the WAL over (16 MiB).
-const WAL_RESTART_FRAMES: i64 = 4096;
 
 /// Most workshop batches written in one transaction.
 const MAX_APPENDS_PER_COMMIT: usize = 256;
@@ -86,10 +77,7 @@ impl SqliteStore {
             .await?;
         let (commits, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
         tokio::spawn(committer(writer.clone(), pending));
-        tokio::spawn(checkpoint_regularly(
-            checkpointer.clone(),
-            WAL_RESTART_FRAMES,
-        ));
+        tokio::spawn(checkpoint_regularly(checkpointer.clone()));
         Ok(SqliteStore {
             writer,
             reader,
@@ -338,40 +326,21 @@ impl SqliteStore {
 
 /// Copies the WAL into the database file every `CHECKPOINT_EVERY`, until the store closes.
 /// `PASSIVE` copies what it can without waiting for the writer or readers; the writer then
-/// starts the WAL over once everything in it has been copied. A WAL of `restart_at` frames
-/// or more is started over by a `RESTART` checkpoint (see the module's documentation).
-async fn checkpoint_regularly(checkpointer: SqlitePool, restart_at: i64) {
+/// starts the WAL over once everything in it has been copied.
+async fn checkpoint_regularly(checkpointer: SqlitePool) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match checkpoint(&checkpointer, restart_at).await {
-            Ok(()) => {}
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&checkpointer)
+            .await
+        {
+            Ok(_) => {}
             Err(sqlx::Error::PoolClosed) => return,
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
     }
-}
-
-async fn checkpoint(checkpointer: &SqlitePool, restart_at: i64) -> Result<(), sqlx::Error> {
-    // One row: whether it was blocked, the WAL's length and how much of it is copied.
-    let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(checkpointer)
-        .await?;
-    let frames: i64 = row.try_get(1)?;
-    if frames >= restart_at {
-        let row = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-            .fetch_one(checkpointer)
-            .await?;
-        let blocked: i64 = row.try_get(0)?;
-        if blocked != 0 {
-            tracing::warn!(
-                frames,
-                "the WAL could not be started over (a reader kept it)"
-            );
-        }
-    }
-    Ok(())
 }
 
 /// Writes every batch waiting at once in one transaction. If that transaction fails, each
@@ -525,81 +494,6 @@ fn push_inserts<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-
-    /// The WAL header's checkpoint sequence number: how many times the WAL was started over.
-    fn wal_restarts(db: &Path) -> u32 {
-        let wal = std::fs::read(db.with_extension("db-wal")).expect("the WAL exists");
-        u32::from_be_bytes(wal[12..16].try_into().expect("a WAL header"))
-    }
-
-    fn wal_frames(db: &Path) -> u64 {
-        let len = std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
-        len.saturating_sub(32) / (4096 + 24)
-    }
-
-    fn one_event(seq: u64) -> Batch {
-        Batch {
-            events: vec![StoredEvent {
-                seq,
-                at: 0,
-                actor: None,
-                body: "x".repeat(2000),
-            }],
-            ..Batch::default()
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_wal_grown_under_writes_without_pause_is_started_over_and_loses_nothing() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("wal.db");
-        let store = SqliteStore::open(&db).await.expect("opens");
-        let id = WorkshopId::random();
-        let codes = Codes {
-            facilitator: "FAC-1".into(),
-            delegate: "DEL-1".into(),
-        };
-        store
-            .create_workshop(id, &codes, &Batch::default())
-            .await
-            .expect("created");
-        let stop = Arc::new(AtomicBool::new(false));
-        let writer = {
-            let (store, stop) = (store.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut seq = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    seq += 1;
-                    store.append(id, &one_event(seq)).await.expect("appended");
-                }
-                seq
-            })
-        };
-        let grown = tokio::time::timeout(Duration::from_secs(60), async {
-            while wal_frames(&db) < 64 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        });
-        assert!(grown.await.is_ok(), "the WAL never grew");
-        let before = wal_restarts(&db);
-        checkpoint(&store.checkpointer, 32)
-            .await
-            .expect("checkpointed");
-        // The writer's next commit writes the WAL from its start, with a new header.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        stop.store(true, Ordering::Relaxed);
-        let written = writer.await.expect("the writer ran");
-        assert!(
-            wal_restarts(&db) > before,
-            "the WAL was not started over while the writer kept writing"
-        );
-        let loaded = store.load(id).await.expect("loads").expect("exists");
-        let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, (1..=written).collect::<Vec<_>>());
-        store.close().await;
-    }
 
     fn one_command(id: &str, seq: u64) -> Batch {
         Batch {
