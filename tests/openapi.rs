@@ -64,6 +64,12 @@ impl Checker {
         );
         body
     }
+
+    /// Checks an answer that must be a documented 403 `forbidden`.
+    async fn forbidden(&mut self, method: &str, path: &str, response: reqwest::Response) {
+        let body = self.check(method, path, response).await;
+        assert_eq!(body["code"], "forbidden", "{method} {path}: {body}");
+    }
 }
 
 #[tokio::test]
@@ -98,6 +104,19 @@ async fn every_endpoint_answers_as_the_document_says() {
         .await;
     c.check("get", "/ws", get("/ws").send().await.unwrap())
         .await;
+    // A browser page of another site may not open a WebSocket, nor change anything.
+    let foreign = "http://elsewhere.example";
+    c.forbidden(
+        "get",
+        "/ws",
+        get("/ws")
+            .header("upgrade", "websocket")
+            .header("origin", foreign)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
 
     // Creating.
     let create = |token: Option<&str>, body: Value| {
@@ -107,6 +126,16 @@ async fn every_endpoint_answers_as_the_document_says() {
         }
         rq
     };
+    c.forbidden(
+        "post",
+        "/api/workshops",
+        create(Some(ADMIN_TOKEN), json!({"title": "T"}))
+            .header("origin", foreign)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     for (token, body) in [
         (None, json!({"title": "T"})),
         (Some("wrong"), json!({"title": "T"})),
@@ -184,6 +213,19 @@ async fn every_endpoint_answers_as_the_document_says() {
         c.check("post", join_path, join(id, body).send().await.unwrap())
             .await;
     }
+    c.forbidden(
+        "post",
+        join_path,
+        join(
+            &w.id,
+            json!({"code": w.delegate_code, "name": "Ana", "country": "AR"}),
+        )
+        .header("origin", foreign)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     let delegate = c
         .check(
             "post",
@@ -238,6 +280,19 @@ async fn every_endpoint_answers_as_the_document_says() {
 
     // Erasing, last.
     let erase = "/api/workshops/{id}";
+    let from_elsewhere = http
+        .delete(server.url(&format!("/api/workshops/{}", w.id)))
+        .bearer_auth(&w.organizer_token)
+        .header("origin", foreign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        from_elsewhere.status(),
+        403,
+        "a foreign page erased a workshop"
+    );
+    c.check("delete", erase, from_elsewhere).await;
     for (id, token) in [
         (w.id.as_str(), None),
         (w.id.as_str(), Some(delegate_token.as_str())),

@@ -317,7 +317,7 @@ pub struct CreatedWorkshop {
         (status = 201, description = "Created and durable.", body = CreatedWorkshop),
         (status = 400, description = "`invalid`: malformed JSON, unknown or missing field, or a value outside the rules.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no bearer token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the bearer token is not the admin token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the bearer token is not the admin token, or the request came from a foreign `Origin` (a browser page of another site; see --allowed-origins).", body = ErrorBody),
         (status = 413, description = "`too_large`: the body is over 65,536 bytes or a text over its limit.", body = ErrorBody),
         (status = 503, description = "`unavailable`: could not be stored; nothing was created.", body = ErrorBody),
     ))]
@@ -424,6 +424,7 @@ pub struct Joined {
         (status = 201, description = "Joined; the participant is durable.", body = Joined),
         (status = 400, description = "`invalid`: malformed JSON, unknown or missing field, bad name, country or language.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: the code opens no role in this workshop.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the request came from a foreign `Origin` (a browser page of another site; see --allowed-origins).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such workshop.", body = ErrorBody),
         (status = 409, description = "`closed`: the workshop is closed.", body = ErrorBody),
         (status = 413, description = "`too_large`: the body or the name is too long, or the workshop is full.", body = ErrorBody),
@@ -531,7 +532,7 @@ pub async fn consolidation(
     responses(
         (status = 204, description = "Erased."),
         (status = 401, description = "`unauthorized`: no bearer token, or an unknown one.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a facilitator's or delegate's token, or a token of another workshop.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a facilitator's or delegate's token, a token of another workshop, or a request from a foreign `Origin` (see --allowed-origins).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such workshop (also once erased).", body = ErrorBody),
         (status = 503, description = "`unavailable`: the store failed; nothing was erased, try again.", body = ErrorBody),
     ))]

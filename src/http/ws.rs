@@ -42,6 +42,7 @@ fn config() -> WebSocketConfig {
     responses(
         (status = 101, description = "Switching Protocols: the connection is now a WebSocket."),
         (status = 400, description = "`invalid`: not a WebSocket upgrade request.", body = super::api::ErrorBody),
+        (status = 403, description = "`forbidden`: the upgrade came from a foreign `Origin` (a browser page of another site; see --allowed-origins); it never becomes a WebSocket.", body = super::api::ErrorBody),
     ))]
 pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Response {
     let accept = match accept_key(request.headers()) {
