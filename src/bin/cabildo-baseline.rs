@@ -131,7 +131,8 @@ async fn main() -> anyhow::Result<()> {
         .with_state(shared);
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
     println!("Baseline listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    // The same socket settings as Cabildo's, so the ratio compares like with like.
+    axum::serve(cabildo::without_nagle(listener), app).await?;
     Ok(())
 }
 
