@@ -5,7 +5,8 @@
 #   bench/run.sh TARGET NAME SHARDS -- <cabildo-load run arguments>
 #
 # e.g. bench/run.sh cabildo steady 1 -- --scenario steady --workshops 30 --rooms 10 --members 30
-# The binaries come from target/release (build them with `cargo build --release --bins`).
+# The binaries come from target/release (build them with `cargo build --release --bins`),
+# or from the directory in $BIN (to compare two builds).
 # SERVER_ARGS adds flags to `cabildo serve`, e.g. SERVER_ARGS="--rate-limit 0
 # --participant-rate-limit 0" for the closed-loop `durable` scenario, which floods by design.
 set -euo pipefail
@@ -16,7 +17,7 @@ shift 3
 OUT=${OUT:-bench/results}
 mkdir -p "$OUT"
 ulimit -n 20000
-bin=target/release
+bin=${BIN:-target/release}
 port=${PORT:-18181}
 admin=bench-admin-token-0123456789
 work=$(mktemp -d)
