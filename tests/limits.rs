@@ -231,6 +231,10 @@ async fn a_silent_dead_connection_is_closed_with_4002_while_a_quiet_live_one_sta
     // Ana's client is frozen: it neither reads nor answers pings.
     let mut frozen = TestClient::raw(&server.ws_url()).await;
     raw_hello(&mut frozen, &ana.token).await;
+    // Her welcome is the last frame it reads until the end: once it is here the server
+    // counts her online, so Bruno's welcome below cannot come first.
+    let welcome = raw_json(&mut frozen).await.expect("Ana's welcome");
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
     // Bruno's client reads (so it answers every ping) but sends nothing.
     let mut live = server.connect(&bruno.token).await;
     let online = live.welcome["online"].as_array().expect("online").clone();
