@@ -198,10 +198,9 @@ mod tests {
     async fn accepted_connections_have_nagle_off() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let plain_addr = plain.local_addr().unwrap();
         let mut listener = super::without_nagle(listener);
-        let mut plain = plain;
         let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
         let _plain_client = tokio::net::TcpStream::connect(plain_addr).await.unwrap();
         let (accepted, _) = listener.accept().await;
