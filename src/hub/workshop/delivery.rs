@@ -1,0 +1,168 @@
+//! Fan-out: who receives each committed event, and queueing frames to connections.
+
+use super::*;
+
+impl WorkshopActor {
+    /// Applies an event and works out who receives it, from the state right after it.
+    pub(super) fn apply_and_fan_out(
+        &mut self,
+        stored: &StoredEvent,
+        event: Event,
+        deliveries: &mut Vec<Delivery>,
+    ) {
+        let seq = stored.seq;
+        let (frame, audience, reshape) = self.apply_and_remember(stored, &event);
+        if !RoomAudiences::survives(&event) {
+            self.audiences = None;
+        } else if let (Audience::Room(room), Reshape::Nobody) = (audience, &reshape) {
+            let (subscribers, state) = (&self.subscribers, &self.state);
+            let to = self
+                .audiences
+                .get_or_insert_with(|| {
+                    let subs = subscribers.iter().map(|(c, s)| (*c, &s.participant));
+                    RoomAudiences::build(subs, state)
+                })
+                .of_room(room);
+            deliveries.push(Delivery::Event { frame, to });
+            return;
+        }
+        let mut to = Vec::new();
+        let mut snapshots = Vec::new();
+        for (conn, sub) in &self.subscribers {
+            let Some(viewer) = self.state.participants.get(&sub.participant) else {
+                continue;
+            };
+            if audience.admits(viewer) {
+                to.push(*conn);
+            }
+            if reshape.affects(viewer) {
+                let snapshot = ServerFrame::Snapshot {
+                    seq,
+                    reason: snapshot_reason(&reshape),
+                    snapshot: visibility::view(&self.state, viewer),
+                };
+                snapshots.push(Delivery::Snapshot {
+                    to: *conn,
+                    frame: snapshot.encode().into(),
+                });
+            }
+        }
+        // The event first, then the fresh snapshots it calls for.
+        deliveries.push(Delivery::Event { frame, to });
+        deliveries.extend(snapshots);
+        if let Event::ParticipantRemoved { participant } = event {
+            deliveries.push(Delivery::Kick(participant));
+        }
+    }
+
+    pub(super) fn deliver_all(&mut self, deliveries: Vec<Delivery>, pending: &mut [Pending]) {
+        for d in deliveries {
+            self.deliver(d, pending);
+        }
+    }
+
+    pub(super) fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending]) {
+        match delivery {
+            Delivery::Answer(i, outcome) => {
+                if let Some(Pending::Command { id, reply, .. }) = pending.get_mut(i) {
+                    answer(id, reply.take(), outcome);
+                }
+            }
+            Delivery::Joined(i, joined) => {
+                if let Some(Pending::Join { reply, .. }) = pending.get_mut(i) {
+                    if let Some(tx) = reply.take() {
+                        let _caller_may_be_gone = tx.send(joined);
+                    }
+                }
+            }
+            Delivery::Event { frame, to } => {
+                let mut delivered = 0;
+                for conn in to {
+                    delivered += usize::from(self.send_to(conn, frame.clone()));
+                }
+                metrics::events_delivered(delivered);
+            }
+            Delivery::Snapshot { to, frame } => {
+                self.send_to(to, frame);
+            }
+            Delivery::Kick(p) => self.kick_participant(p),
+        }
+    }
+
+    /// Queues a frame for one connection; returns whether it was queued.
+    pub(super) fn send_to(&mut self, conn: u64, frame: Frame) -> bool {
+        let Some(sub) = self.subscribers.get(&conn) else {
+            return false;
+        };
+        let queued = sub.outbox.send(frame);
+        if !queued {
+            self.drop_subscriber(conn);
+        }
+        queued
+    }
+
+    /// Closes every connection of a removed participant.
+    pub(super) fn kick_participant(&mut self, p: ParticipantId) {
+        let conns: Vec<u64> = self
+            .subscribers
+            .iter()
+            .filter(|(_, sub)| sub.participant == p)
+            .map(|(conn, _)| *conn)
+            .collect();
+        self.audiences = None;
+        for conn in conns {
+            if let Some(sub) = self.subscribers.remove(&conn) {
+                sub.outbox
+                    .kick()
+                    .close_with(crate::protocol::close::REMOVED);
+            }
+        }
+        if self.presence.forget(p) {
+            self.announce_presence(p, false);
+        }
+    }
+
+    /// Tells every connection that `p` came online or went offline (not an event: no seq).
+    pub(super) fn announce_presence(&mut self, p: ParticipantId, online: bool) {
+        let frame: Frame =
+            serde_json::json!({"type": "presence", "participant": p, "online": online})
+                .to_string()
+                .into();
+        let gone: Vec<u64> = self
+            .subscribers
+            .iter()
+            .filter(|(_, sub)| !sub.outbox.send(frame.clone()))
+            .map(|(conn, _)| *conn)
+            .collect();
+        for conn in gone {
+            self.drop_subscriber(conn);
+        }
+    }
+
+    pub(super) fn drop_subscriber(&mut self, conn: u64) {
+        self.audiences = None;
+        if let Some(sub) = self.subscribers.remove(&conn) {
+            self.presence.depart(sub.participant, Instant::now());
+        }
+    }
+}
+
+pub(super) fn snapshot_reason(reshape: &Reshape) -> SnapshotReason {
+    match reshape {
+        Reshape::Participant(_) | Reshape::Participants(_) => SnapshotReason::Moved,
+        Reshape::RoomDelegates(_) | Reshape::Nobody => SnapshotReason::ViewChanged,
+    }
+}
+
+/// Sends a command's outcome to whoever waits for it.
+pub(super) fn answer(id: &str, reply: Option<Reply>, outcome: Outcome) {
+    match reply {
+        Some(Reply::Socket(outbox)) => {
+            let _queued_or_kicked = outbox.send(outcome.frame(id).into());
+        }
+        Some(Reply::Direct(tx)) => {
+            let _caller_may_be_gone = tx.send(outcome);
+        }
+        None => {}
+    }
+}

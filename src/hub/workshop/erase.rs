@@ -1,0 +1,97 @@
+//! Erasing a workshop for good: who may, and what happens to its connections and inbox.
+
+use super::*;
+
+impl WorkshopActor {
+    /// Whether `by` may erase this workshop: only its organizer may.
+    pub(super) fn may_erase(&self, by: ParticipantId) -> Result<(), HubError> {
+        match self.state.participants.get(&by) {
+            Some(p) if p.removed => Err(HubError::new(
+                ErrorCode::Unauthorized,
+                "unknown or removed participant",
+            )),
+            Some(p) if p.role == Role::Organizer => Ok(()),
+            Some(_) => Err(HubError::new(
+                ErrorCode::Forbidden,
+                "only the organizer erases a workshop",
+            )),
+            None => Err(HubError::new(
+                ErrorCode::Unauthorized,
+                "unknown participant",
+            )),
+        }
+    }
+
+    /// Deletes every stored row of the workshop, closes its connections with
+    /// `close::ERASED` and refuses whatever else waits in the inbox. Returns whether the
+    /// actor goes on (only when the store failed to erase).
+    pub(super) async fn erase(
+        &mut self,
+        reply: oneshot::Sender<Result<(), HubError>>,
+        rest: Vec<Msg>,
+    ) -> bool {
+        let id = self.state.id;
+        match self.store.erase_workshop(id).await {
+            Ok(_) => {
+                self.audiences = None;
+                for (_, sub) in self.subscribers.drain() {
+                    sub.outbox.kick().close_with(crate::protocol::close::ERASED);
+                }
+                self.inbox.close();
+                let mut rest = rest;
+                while let Ok(msg) = self.inbox.try_recv() {
+                    rest.push(msg);
+                }
+                for msg in rest {
+                    refuse(msg, HubError::not_found());
+                }
+                tracing::info!(workshop = %id, "workshop erased");
+                let _caller_may_be_gone = reply.send(Ok(()));
+                false
+            }
+            Err(e) => {
+                tracing::error!(workshop = %id, error = %e, "erasing the workshop failed");
+                for msg in rest {
+                    refuse(msg, HubError::unavailable());
+                }
+                let _caller_may_be_gone = reply.send(Err(HubError::unavailable()));
+                true
+            }
+        }
+    }
+}
+
+/// Answers a message the actor will not handle (the workshop was just erased, or erasing
+/// it failed) with `error`.
+pub(super) fn refuse(msg: Msg, error: HubError) {
+    match msg {
+        Msg::Command { id, reply, .. } => {
+            let outcome = Outcome::Error {
+                code: error.code,
+                message: error.message,
+                current_version: None,
+            };
+            answer(&id, Some(reply), outcome);
+        }
+        Msg::Join { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Subscribe { reply, .. } | Msg::Erase { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Query { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Export { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Describe { reply, .. } => {
+            // An erased workshop opens no code.
+            let _caller_may_be_gone = reply.send(None);
+        }
+        Msg::Unsubscribe { done, .. } => {
+            let _caller_may_be_gone = done.send(());
+        }
+        Msg::Tick | Msg::Notify { .. } => {}
+    }
+}
