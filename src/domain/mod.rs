@@ -12,9 +12,11 @@ mod apply;
 pub mod assignment;
 mod board;
 mod conclusions;
+pub mod countries;
 mod events;
 mod groups;
 pub mod ids;
+pub mod names;
 pub mod phase;
 pub mod reports;
 mod rooms;
@@ -571,5 +573,7 @@ mod tests;
 mod tests_board;
 #[cfg(test)]
 mod tests_conclusions;
+#[cfg(test)]
+mod tests_joining;
 #[cfg(test)]
 mod tests_session;

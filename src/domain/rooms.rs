@@ -3,23 +3,12 @@
 //! Joiners wait in the lobby; only facilitators (and the organizer) move people and open or
 //! close rooms. A participant is always in exactly one place: the lobby or one room.
 
+use super::names::{clean_country, clean_name};
 use super::settings::{check_language, clean_text, limits};
 use super::{
     require_staff, DomainError, Event, Participant, ParticipantId, Phase, Place, Role, RoomId,
     Workshop,
 };
-
-/// Normalises a country to an upper-case ISO 3166-1 alpha-2 code.
-fn clean_country(country: &str) -> Result<String, DomainError> {
-    let c = country.trim().to_ascii_uppercase();
-    if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err(DomainError::Invalid(format!(
-            "`country` must be a two-letter ISO 3166-1 code such as \"AR\", not {country:?}"
-        )))
-    }
-}
 
 pub(super) fn join(
     state: &Workshop,
@@ -35,7 +24,7 @@ pub(super) fn join(
             "a workshop has one organizer, created with it".into(),
         ));
     }
-    let name = clean_text("name", name, limits::NAME_MAX)?;
+    let name = clean_name(name, role)?;
     let country = match (country.map(str::trim).filter(|c| !c.is_empty()), role) {
         (Some(c), _) => Some(clean_country(c)?),
         (None, Role::Delegate) => {
@@ -52,10 +41,19 @@ pub(super) fn join(
             settings.languages
         )));
     }
-    if state.participants.len() >= limits::PARTICIPANTS_MAX {
+    // Removed participants do not count: removing the people a leaked code let in frees
+    // their places. The record of everyone who ever joined is bounded apart.
+    let active = state.participants.values().filter(|p| !p.removed).count();
+    if active >= limits::PARTICIPANTS_MAX {
         return Err(DomainError::TooLarge(format!(
             "a workshop holds at most {} participants",
             limits::PARTICIPANTS_MAX
+        )));
+    }
+    if state.participants.len() >= limits::PARTICIPANTS_EVER_MAX {
+        return Err(DomainError::TooLarge(format!(
+            "a workshop records at most {} participants, removed ones included",
+            limits::PARTICIPANTS_EVER_MAX
         )));
     }
     if state.participants.contains_key(&participant) {

@@ -23,7 +23,10 @@ pub mod limits {
     pub const NAME_MAX: usize = 80;
     pub const CARD_TEXT_MAX: usize = 1000;
     pub const CARDS_PER_ROOM_MAX: usize = 2000;
+    /// Participants not removed.
     pub const PARTICIPANTS_MAX: usize = 5000;
+    /// Everyone who ever joined, removed participants included.
+    pub const PARTICIPANTS_EVER_MAX: usize = 20_000;
     pub const GROUPS_PER_ROOM_MAX: usize = 200;
     pub const CARDS_PER_COMMAND_MAX: usize = 200;
     pub const CONCLUSIONS_MAX: usize = 500;

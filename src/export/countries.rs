@@ -1,6 +1,7 @@
 //! Country names for reports, in English, Spanish and Portuguese.
 //!
-//! Participants give an ISO 3166-1 alpha-2 code. The table covers the Americas and the
+//! Participants give an ISO 3166-1 alpha-2 code, checked against the one list of codes
+//! (`domain::countries`) when they join. The table covers the Americas and the
 //! countries most often invited to the region's workshops; any other code is shown as
 //! the code itself, which is still unambiguous.
 
@@ -115,6 +116,13 @@ mod tests {
         assert!(NAMES.windows(2).all(|w| w[0].0 < w[1].0));
         for (code, en, _, _) in NAMES {
             assert_eq!(name(code, Lang::En), *en);
+        }
+    }
+
+    #[test]
+    fn every_named_country_is_one_a_participant_may_give() {
+        for (code, ..) in NAMES {
+            assert!(crate::domain::countries::exists(code), "{code}");
         }
     }
 
