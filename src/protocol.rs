@@ -306,6 +306,9 @@ pub enum ClientCommand {
     SetLead {
         participant: ParticipantId,
     },
+    CardHistory {
+        card: CardId,
+    },
 }
 
 impl ClientCommand {
@@ -442,6 +445,7 @@ impl ClientCommand {
                 C::RemoveParticipant { participant }
             }
             ClientCommand::SetLead { participant } => C::SetLead { participant },
+            ClientCommand::CardHistory { card } => C::CardHistory { card },
         }
     }
 }
@@ -555,6 +559,14 @@ pub fn event_frame(seq: u64, at: i64, by: Option<ParticipantId>, body: &str) -> 
         None => "null".into(),
     };
     format!(r#"{{"type":"event","seq":{seq},"at":{at},"by":{by},"event":{body}}}"#)
+}
+
+/// The answer to `card_history`, sent to the asker just before the command's `ack`.
+pub fn card_history_frame(id: &str, history: &domain::visibility::CardHistory) -> String {
+    json(&serde_json::json!({
+        "type": "card_history", "id": id, "card": history.card,
+        "history": history.history, "earlier": history.earlier
+    }))
 }
 
 /// Why a client got a snapshot instead of a replay of missed events.

@@ -211,6 +211,7 @@ fn cases() -> Vec<Case> {
             DELEGATES,
             |t| json!({"room": t.room_c})
         ),
+        case!("card_history", S::None, STAFF, |t| json!({"card": t.card})),
         case!(
             "set_self_select",
             S::None,

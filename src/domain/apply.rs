@@ -49,6 +49,7 @@ impl Workshop {
                         theme: None,
                         hidden: false,
                         history: Vec::new(),
+                        earlier_revisions: 0,
                     },
                 );
                 if let Some(previous) = previous {
@@ -60,12 +61,15 @@ impl Workshop {
                 if let Some(c) = self.cards.get_mut(card) {
                     let previous = std::mem::replace(&mut c.text, text.clone());
                     c.edited = true;
-                    c.history.push(Revision {
-                        seq,
-                        by: *by,
-                        action: RevisionAction::Edited,
-                        previous_text: Some(previous),
-                    });
+                    c.revise(
+                        Revision {
+                            seq,
+                            by: *by,
+                            action: RevisionAction::Edited,
+                            previous_text: Some(previous),
+                        },
+                        self.history_kept,
+                    );
                 }
             }
             Event::CardDeleted { card, .. } => {
@@ -82,16 +86,19 @@ impl Workshop {
                 }
                 if let Some(c) = self.cards.get_mut(card) {
                     c.hidden = hidden;
-                    c.history.push(Revision {
-                        seq,
-                        by: *by,
-                        action: if hidden {
-                            RevisionAction::Hidden
-                        } else {
-                            RevisionAction::Shown
+                    c.revise(
+                        Revision {
+                            seq,
+                            by: *by,
+                            action: if hidden {
+                                RevisionAction::Hidden
+                            } else {
+                                RevisionAction::Shown
+                            },
+                            previous_text: None,
                         },
-                        previous_text: None,
-                    });
+                        self.history_kept,
+                    );
                 }
             }
             Event::ParticipantMoved {

@@ -432,6 +432,10 @@ pub enum Command {
     SetLead {
         participant: ParticipantId,
     },
+    /// A query: the audit record of a card, answered to the asker only; changes nothing.
+    CardHistory {
+        card: CardId,
+    },
 }
 
 impl Command {
@@ -485,6 +489,7 @@ impl Command {
             Command::ReopenWorkshop => "reopen_workshop",
             Command::RemoveParticipant { .. } => "remove_participant",
             Command::SetLead { .. } => "set_lead",
+            Command::CardHistory { .. } => "card_history",
         }
     }
 }

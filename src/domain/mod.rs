@@ -120,9 +120,34 @@ pub struct Card {
     pub theme: Option<String>,
     /// Taken off delegates' boards by a facilitator; kept in the record.
     pub hidden: bool,
-    /// Every change after posting, oldest first: the audit record (staff and export only).
+    /// The latest changes after posting (at most `Workshop::history_kept`), oldest first:
+    /// the live audit record, sent to staff on demand (`card_history`). The whole record
+    /// stays in the event log, and the export is rebuilt from it.
     pub history: Vec<Revision>,
+    /// How many earlier changes `history` no longer holds.
+    #[serde(default)]
+    pub earlier_revisions: u64,
 }
+
+impl Card {
+    /// Records a change, forgetting the oldest one beyond `kept`.
+    fn revise(&mut self, revision: Revision, kept: usize) {
+        self.history.push(revision);
+        if self.history.len() > kept {
+            let excess = self.history.len() - kept;
+            self.history.drain(..excess);
+            self.earlier_revisions += excess as u64;
+        }
+    }
+
+    /// How many changes the card went through since it was posted.
+    pub fn revisions(&self) -> u64 {
+        self.earlier_revisions + self.history.len() as u64
+    }
+}
+
+/// How many changes of one card the live state keeps (`Card::history`).
+pub const HISTORY_KEPT: usize = 20;
 
 /// One change to a card, with what it replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +226,9 @@ pub struct Workshop {
     pub session: Session,
     /// The `seq` of the last applied event.
     pub seq: u64,
+    /// How many changes of each card `history` keeps: `HISTORY_KEPT` live, unbounded when
+    /// a full record is rebuilt from the log for an export.
+    pub history_kept: usize,
 }
 
 impl Workshop {
@@ -217,6 +245,7 @@ impl Workshop {
             conclusions: Vec::new(),
             session: Session::default(),
             seq: 0,
+            history_kept: HISTORY_KEPT,
         }
     }
 
@@ -335,7 +364,10 @@ pub fn decide(
     state.settings()?;
     let allowed_when_closed = matches!(
         command,
-        Command::ReopenWorkshop | Command::Tick { .. } | Command::CloseWorkshop
+        Command::ReopenWorkshop
+            | Command::Tick { .. }
+            | Command::CloseWorkshop
+            | Command::CardHistory { .. }
     );
     if !allowed_when_closed {
         session::require_open_session(state)?;
@@ -534,6 +566,9 @@ pub fn decide(
         }
         Command::SetLead { participant } => {
             session::set_lead(state, issuer(state, actor)?, *participant)
+        }
+        Command::CardHistory { card } => {
+            visibility::card_history(state, issuer(state, actor)?, *card).map(|_| Vec::new())
         }
     }
 }

@@ -1534,7 +1534,7 @@ fn check_views(
         assert_eq!(v.conclusions.is_some(), staff);
         assert_eq!(v.consolidation.is_some(), staff);
         assert!(v.cards.iter().all(|c| c.hidden.is_some() == staff));
-        assert!(v.cards.iter().all(|c| c.history.is_some() == staff));
+        assert!(v.cards.iter().all(|c| c.revisions.is_some() == staff));
         match (staff, p.room) {
             (true, _) => {
                 assert_eq!(v.cards.len(), w.cards.len());

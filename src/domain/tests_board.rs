@@ -1106,13 +1106,13 @@ fn a_hidden_card_leaves_delegates_boards_but_not_staffs() {
     let staff = view(&s.w, s.who(s.facilitator));
     let seen: Vec<(CardId, Option<bool>)> = staff.cards.iter().map(|c| (c.id, c.hidden)).collect();
     assert_eq!(seen, vec![(kept, Some(false)), (hidden, Some(true))]);
-    assert!(staff.cards[1].history.is_some_and(|h| h.len() == 1));
+    assert_eq!(staff.cards[1].revisions, Some(1));
     // Delegates are not told about moderation at all.
     let ana = view(&s.w, s.who(s.ana));
     assert!(ana
         .cards
         .iter()
-        .all(|c| c.hidden.is_none() && c.history.is_none()));
+        .all(|c| c.hidden.is_none() && c.revisions.is_none()));
 }
 
 #[test]

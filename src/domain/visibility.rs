@@ -11,8 +11,8 @@
 use super::reports::{self, Consolidation, Support};
 use super::session::{Broadcast, HelpRequest, LateJoiners, Timer};
 use super::{
-    Card, CardId, Conclusion, Event, Group, GroupId, Participant, ParticipantId, Phase, Place,
-    Revision, Room, RoomId, Settings, VotesVisibility, Workshop, WorkshopId,
+    Card, CardId, Conclusion, DomainError, Event, Group, GroupId, Participant, ParticipantId,
+    Phase, Place, Revision, Room, RoomId, Settings, VotesVisibility, Workshop, WorkshopId,
 };
 use serde::Serialize;
 
@@ -222,11 +222,12 @@ pub struct CardView<'a> {
     pub votes: Option<u32>,
     /// This viewer's own votes on the card.
     pub my_votes: u32,
-    /// Staff only: whether a facilitator hid it, and its audit record.
+    /// Staff only: whether a facilitator hid it, and how many changes its audit record
+    /// holds (the record itself is sent on demand: `card_history`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub history: Option<&'a [Revision]>,
+    pub revisions: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -315,6 +316,34 @@ pub struct View<'a> {
     pub consolidation: Option<Consolidation>,
 }
 
+/// A card's audit record as `card_history` answers it: the changes the live state keeps,
+/// oldest first, and how many earlier ones only the log and the export hold.
+#[derive(Serialize)]
+pub struct CardHistory<'a> {
+    pub card: CardId,
+    pub history: &'a [Revision],
+    pub earlier: u64,
+}
+
+/// The audit record of `card`, for staff only (delegates are never told about moderation).
+pub fn card_history<'a>(
+    state: &'a Workshop,
+    viewer: &Participant,
+    card: CardId,
+) -> Result<CardHistory<'a>, DomainError> {
+    if !viewer.role.is_staff() {
+        return Err(DomainError::Forbidden(
+            "only facilitators and the organizer see a card's history".into(),
+        ));
+    }
+    let c = state.card(card)?;
+    Ok(CardHistory {
+        card,
+        history: &c.history,
+        earlier: c.earlier_revisions,
+    })
+}
+
 /// Whether `viewer` may see `card` at all.
 pub fn sees_card(state: &Workshop, viewer: &Participant, card: &Card) -> bool {
     if viewer.role.is_staff() {
@@ -370,7 +399,7 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
                 .copied()
                 .unwrap_or(0),
             hidden: staff.then_some(c.hidden),
-            history: staff.then_some(c.history.as_slice()),
+            revisions: staff.then(|| c.revisions()),
         })
         .collect();
     cards.sort_by_key(|c| c.seq);

@@ -432,7 +432,31 @@ impl Hub {
         let (handle, participant) = self.authenticate_for(token, id).await?;
         let (reply, answer) = oneshot::channel();
         handle.send(Msg::Export { participant, reply }).await?;
-        answer.await.map_err(|_| HubError::unavailable())?
+        let snapshot = answer.await.map_err(|_| HubError::unavailable())??;
+        if snapshot.cards.values().all(|c| c.earlier_revisions == 0) {
+            return Ok(snapshot);
+        }
+        self.full_record(&snapshot).await
+    }
+
+    /// The workshop as `live` is, but with every card's whole audit record: the live state
+    /// keeps only each card's latest changes, so the export replays the log up to `live`.
+    async fn full_record(&self, live: &Workshop) -> Result<Box<Workshop>, HubError> {
+        let loaded = self
+            .store
+            .load(live.id)
+            .await?
+            .ok_or_else(HubError::not_found)?;
+        let mut full = Workshop::empty(live.id);
+        full.history_kept = usize::MAX;
+        for stored in loaded.events.iter().take_while(|e| e.seq <= live.seq) {
+            let event: crate::domain::Event = serde_json::from_str(&stored.body).map_err(|e| {
+                tracing::error!(workshop = %live.id, seq = stored.seq, error = %e, "unreadable event in the log");
+                HubError::unavailable()
+            })?;
+            full.apply(stored.seq, &event);
+        }
+        Ok(Box::new(full))
     }
 
     /// Runs one command in-process, as `participant`, and waits for its outcome.

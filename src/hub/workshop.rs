@@ -233,6 +233,8 @@ struct Subscriber {
 /// batch's `Pending` list.
 enum Delivery {
     Answer(usize, Outcome),
+    /// A frame for the sender of a query, before its answer.
+    Reply(usize, Frame),
     Joined(usize, Result<Joined, HubError>),
     Event {
         frame: Frame,

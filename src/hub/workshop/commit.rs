@@ -70,6 +70,32 @@ impl WorkshopActor {
     ) {
         match pending {
             Pending::Command {
+                from,
+                id,
+                command: Command::CardHistory { card },
+                ..
+            } => {
+                // A query: answered from the state as of its place in the batch, stores nothing.
+                let answer = decide(
+                    &self.state,
+                    Actor::Participant(*from),
+                    &Command::CardHistory { card: *card },
+                )
+                .and_then(|_| {
+                    let viewer = self.state.participant(*from)?;
+                    visibility::card_history(&self.state, viewer, *card)
+                        .map(|h| crate::protocol::card_history_frame(id, &h))
+                });
+                match answer {
+                    Ok(frame) => {
+                        deliveries.push(Delivery::Reply(i, frame.into()));
+                        let seq = self.state.seq;
+                        deliveries.push(Delivery::Answer(i, Outcome::Ack { seq }));
+                    }
+                    Err(e) => deliveries.push(Delivery::Answer(i, Outcome::rejected(&e))),
+                }
+            }
+            Pending::Command {
                 from, id, command, ..
             } => {
                 let outcome = self.command(*from, id, command, now, batch, deliveries);

@@ -68,6 +68,15 @@ impl WorkshopActor {
                     answer(id, reply.take(), outcome);
                 }
             }
+            Delivery::Reply(i, frame) => {
+                if let Some(Pending::Command {
+                    reply: Some(Reply::Socket(outbox)),
+                    ..
+                }) = pending.get(i)
+                {
+                    let _queued_or_kicked = outbox.send(frame);
+                }
+            }
             Delivery::Joined(i, joined) => {
                 if let Some(Pending::Join { reply, .. }) = pending.get_mut(i) {
                     if let Some(tx) = reply.take() {
