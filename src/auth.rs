@@ -40,6 +40,44 @@ pub fn normalize_code(code: &str) -> String {
         .collect()
 }
 
+/// Shortest and longest join idempotency key: long enough that the key, which unseals the
+/// token of the join it names, cannot be guessed (a UUID is 36 characters).
+pub const IDEMPOTENCY_KEY_MIN: usize = 16;
+pub const IDEMPOTENCY_KEY_MAX: usize = 128;
+
+fn keyed(purpose: &str, scope: &str, key: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [purpose, scope, key] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// How a join idempotency key of workshop `scope` is stored and looked up.
+pub fn hash_idempotency_key(scope: &str, key: &str) -> String {
+    hex::encode(keyed("cabildo join key", scope, key))
+}
+
+/// A token (64 hex characters) sealed with an idempotency key: only the key unseals it,
+/// and the stored key hash does not. `None` if `token` is not 64 hex characters.
+pub fn seal(scope: &str, key: &str, token: &str) -> Option<String> {
+    let bytes = hex::decode(token).ok().filter(|b| b.len() == 32)?;
+    let pad = keyed("cabildo join seal", scope, key);
+    Some(hex::encode(
+        bytes
+            .iter()
+            .zip(pad)
+            .map(|(b, p)| b ^ p)
+            .collect::<Vec<u8>>(),
+    ))
+}
+
+/// The token `seal` sealed with the same scope and key.
+pub fn unseal(scope: &str, key: &str, sealed: &str) -> Option<String> {
+    seal(scope, key, sealed)
+}
+
 /// Compares two secrets in constant time (of their hashes, so lengths leak nothing either).
 pub fn secrets_match(given: &str, expected: &str) -> bool {
     let a = Sha256::digest(given.as_bytes());
@@ -63,6 +101,19 @@ mod tests {
     #[test]
     fn typed_codes_ignore_case_spaces_and_dashes() {
         assert_eq!(normalize_code(" abcd-ef23 "), "ABCDEF23");
+    }
+
+    #[test]
+    fn a_sealed_token_opens_with_its_key_only() {
+        let t = new_token();
+        let sealed = seal("w1", "key-0123456789abcdef", &t).unwrap();
+        assert_ne!(sealed, t);
+        assert_eq!(unseal("w1", "key-0123456789abcdef", &sealed).unwrap(), t);
+        assert_ne!(unseal("w1", "key-0123456789abcdeF", &sealed).unwrap(), t);
+        assert_ne!(unseal("w2", "key-0123456789abcdef", &sealed).unwrap(), t);
+        let h = hash_idempotency_key("w1", "key-0123456789abcdef");
+        assert_ne!(unseal("w1", &h, &sealed).unwrap(), t);
+        assert!(seal("w1", "k", "not hex").is_none());
     }
 
     #[test]

@@ -130,6 +130,7 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
                     name: p.display_name.clone(),
                     country: p.country.clone(),
                     language: p.language.clone(),
+                    idempotency_key: None,
                 },
             )
             .await

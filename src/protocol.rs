@@ -309,6 +309,12 @@ pub enum ClientCommand {
     CardHistory {
         card: CardId,
     },
+    LockJoining {
+        locked: bool,
+    },
+    RotateCode {
+        role: domain::Role,
+    },
 }
 
 impl ClientCommand {
@@ -446,6 +452,11 @@ impl ClientCommand {
             }
             ClientCommand::SetLead { participant } => C::SetLead { participant },
             ClientCommand::CardHistory { card } => C::CardHistory { card },
+            ClientCommand::LockJoining { locked } => C::LockJoining { locked },
+            ClientCommand::RotateCode { role } => C::RotateCode {
+                role,
+                code: crate::auth::new_code(),
+            },
         }
     }
 }

@@ -212,6 +212,13 @@ fn cases() -> Vec<Case> {
             |t| json!({"room": t.room_c})
         ),
         case!("card_history", S::None, STAFF, |t| json!({"card": t.card})),
+        case!("lock_joining", S::None, STAFF, |_t| json!({"locked": true})),
+        case!(
+            "rotate_code",
+            S::None,
+            STAFF,
+            |_t| json!({"role": "delegate"})
+        ),
         case!(
             "set_self_select",
             S::None,

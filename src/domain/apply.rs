@@ -305,6 +305,9 @@ impl Workshop {
                 self.apply_moves(moves)
             }
             Event::SelfSelectSet { open } => s.self_select = *open,
+            Event::JoiningLocked { locked } => s.joining_locked = *locked,
+            // The code lives in the store; the actor follows it (`hub::workshop`).
+            Event::CodeRotated { .. } => {}
             Event::LateJoinersSet { policy } => s.late_joiners = *policy,
             Event::BroadcastSent { text, room, by } => {
                 if s.broadcasts.len() == session::BROADCASTS_KEPT {

@@ -177,6 +177,15 @@ pub enum Event {
     SelfSelectSet {
         open: bool,
     },
+    /// Staff locked joining (`locked: true`) or opened it again.
+    JoiningLocked {
+        locked: bool,
+    },
+    /// A join code was replaced: the old one opens nothing any more. Staff only.
+    CodeRotated {
+        role: super::Role,
+        code: String,
+    },
     LateJoinersSet {
         policy: LateJoiners,
     },
@@ -432,6 +441,14 @@ pub enum Command {
     SetLead {
         participant: ParticipantId,
     },
+    LockJoining {
+        locked: bool,
+    },
+    /// `code`: the new code, chosen by the caller.
+    RotateCode {
+        role: super::Role,
+        code: String,
+    },
     /// A query: the audit record of a card, answered to the asker only; changes nothing.
     CardHistory {
         card: CardId,
@@ -490,6 +507,8 @@ impl Command {
             Command::RemoveParticipant { .. } => "remove_participant",
             Command::SetLead { .. } => "set_lead",
             Command::CardHistory { .. } => "card_history",
+            Command::LockJoining { .. } => "lock_joining",
+            Command::RotateCode { .. } => "rotate_code",
         }
     }
 }

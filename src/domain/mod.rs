@@ -8,6 +8,7 @@
 //! clocks or randomness. It never imports `tokio`, `sqlx` or `axum`; ids of new things
 //! arrive inside the command, chosen by the caller.
 
+mod access;
 mod apply;
 pub mod assignment;
 mod board;
@@ -566,6 +567,12 @@ pub fn decide(
         }
         Command::SetLead { participant } => {
             session::set_lead(state, issuer(state, actor)?, *participant)
+        }
+        Command::LockJoining { locked } => {
+            access::lock_joining(state, issuer(state, actor)?, *locked)
+        }
+        Command::RotateCode { role, code } => {
+            access::rotate_code(state, issuer(state, actor)?, *role, code)
         }
         Command::CardHistory { card } => {
             visibility::card_history(state, issuer(state, actor)?, *card).map(|_| Vec::new())

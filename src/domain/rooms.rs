@@ -24,6 +24,11 @@ pub(super) fn join(
             "a workshop has one organizer, created with it".into(),
         ));
     }
+    if state.session.joining_locked {
+        return Err(DomainError::Closed(
+            "joining this workshop is locked; ask a facilitator".into(),
+        ));
+    }
     let name = clean_name(name, role)?;
     let country = match (country.map(str::trim).filter(|c| !c.is_empty()), role) {
         (Some(c), _) => Some(clean_country(c)?),

@@ -31,6 +31,8 @@ pub struct Session {
     pub self_select: bool,
     /// How delegates who join later are placed.
     pub late_joiners: LateJoiners,
+    /// Staff closed the door: joining answers `closed`; people already in stay.
+    pub joining_locked: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -107,7 +107,9 @@ impl Audience {
             | Event::WorkshopReopened
             | Event::ParticipantRemoved { .. }
             | Event::LeadSet { .. } => Audience::Everyone,
-            Event::LateJoinersSet { .. } => Audience::Staff,
+            Event::LateJoinersSet { .. }
+            | Event::JoiningLocked { .. }
+            | Event::CodeRotated { .. } => Audience::Staff,
             Event::BroadcastSent { room, .. } => room.map_or(Audience::Everyone, Audience::Room),
             Event::TimerStarted { room, .. }
             | Event::TimerExtended { room, .. }
@@ -262,6 +264,9 @@ pub struct SessionView<'a> {
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_joiners: Option<LateJoiners>,
+    /// Staff only: whether joining is locked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joining_locked: Option<bool>,
     /// Broadcasts to everyone and to the viewer's room (every one for staff), oldest first.
     pub broadcasts: Vec<&'a Broadcast>,
     /// Every request for staff; a delegate's own for a delegate.
@@ -278,6 +283,7 @@ fn session_view<'a>(state: &'a Workshop, viewer: &Participant) -> SessionView<'a
         lead: s.lead,
         self_select: s.self_select,
         late_joiners: staff.then_some(s.late_joiners),
+        joining_locked: staff.then_some(s.joining_locked),
         broadcasts: s
             .broadcasts
             .iter()

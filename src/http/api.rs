@@ -397,6 +397,11 @@ pub struct JoinBody {
     /// One of the workshop's languages [default: `en`].
     #[serde(default)]
     language: Option<String>,
+    /// 16-128 printable ASCII characters chosen by the client (a UUID): a join retried
+    /// with the same key answers the same participant and token instead of adding one.
+    #[serde(default)]
+    #[schema(min_length = 16, max_length = 128)]
+    idempotency_key: Option<String>,
 }
 
 /// A participant who just joined, with the token to keep (shown only once).
@@ -421,12 +426,12 @@ pub struct Joined {
     params(("id" = String, Path, description = "The workshop id (a value that is not a UUID answers 404).")),
     request_body = JoinBody,
     responses(
-        (status = 201, description = "Joined; the participant is durable.", body = Joined),
+        (status = 201, description = "Joined; the participant is durable. With an `idempotency_key` used before: the same participant and token again.", body = Joined),
         (status = 400, description = "`invalid`: malformed JSON, unknown or missing field, bad name, country or language.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: the code opens no role in this workshop.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the request came from a foreign `Origin` (a browser page of another site; see --allowed-origins).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such workshop.", body = ErrorBody),
-        (status = 409, description = "`closed`: the workshop is closed.", body = ErrorBody),
+        (status = 409, description = "`closed`: the workshop is closed, or staff locked joining.", body = ErrorBody),
         (status = 413, description = "`too_large`: the body or the name is too long, or the workshop is full.", body = ErrorBody),
         (status = 503, description = "`unavailable`: could not be stored; try again.", body = ErrorBody),
     ))]
@@ -451,6 +456,7 @@ pub async fn join(
                 name: body.name,
                 country: body.country,
                 language: body.language.unwrap_or_else(|| "en".into()),
+                idempotency_key: body.idempotency_key,
             },
         )
         .await?;

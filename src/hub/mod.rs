@@ -300,6 +300,7 @@ impl Hub {
             rev: 1,
             events: batch.events,
             commands: Vec::new(),
+            joins: Vec::new(),
         };
         let handle = self.spawn_actor(id, loaded)?;
         self.live

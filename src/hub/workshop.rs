@@ -47,7 +47,8 @@ use crate::domain::{
 use crate::metrics;
 use crate::protocol::{event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
 use crate::store::{
-    Batch, Codes, CommandRecord, Credential, LoadedWorkshop, Store, StoreError, StoredEvent,
+    Batch, Codes, CommandRecord, Credential, JoinRecord, LoadedWorkshop, Store, StoreError,
+    StoredEvent,
 };
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
@@ -87,6 +88,8 @@ pub struct JoinRequest {
     pub name: String,
     pub country: Option<String>,
     pub language: String,
+    /// A retry with the same key gets the same participant and token (issue 21, item 9).
+    pub idempotency_key: Option<String>,
 }
 
 /// A participant who just joined, with the token they must keep.
@@ -258,6 +261,8 @@ pub struct WorkshopActor {
     cluster: Option<Arc<Cluster>>,
     /// Outcome of every command ever sent, by (participant, command id): the idempotency record.
     done: HashMap<(ParticipantId, String), Outcome>,
+    /// Joins made with an idempotency key, by the key's hash.
+    joins: HashMap<String, JoinRecord>,
     subscribers: HashMap<u64, Subscriber>,
     /// Connections by room, for board events; `None` until needed again after a change.
     audiences: Option<RoomAudiences>,
@@ -285,6 +290,11 @@ impl WorkshopActor {
             store,
             cluster,
             done: HashMap::new(),
+            joins: loaded
+                .joins
+                .into_iter()
+                .map(|j| (j.key_hash.clone(), j))
+                .collect(),
             subscribers: HashMap::new(),
             audiences: None,
             recent: VecDeque::new(),
@@ -329,6 +339,13 @@ impl WorkshopActor {
         let audience = Audience::of(&self.state, event);
         let reshape = Reshape::of(self.state.settings.as_ref(), event);
         self.state.apply(stored.seq, event);
+        if let Event::CodeRotated { role, code } = event {
+            match role {
+                Role::Delegate => self.codes.delegate.clone_from(code),
+                Role::Facilitator => self.codes.facilitator.clone_from(code),
+                Role::Organizer => {}
+            }
+        }
         let frame: Frame = event_frame(stored.seq, stored.at, stored.actor, &stored.body).into();
         if self.recent.len() == REPLAY_WINDOW {
             self.recent.pop_front();

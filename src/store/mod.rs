@@ -142,17 +142,33 @@ pub struct Codes {
     pub delegate: String,
 }
 
+/// A join made with an idempotency key: the key's hash, who joined, and their token
+/// sealed with the key (`auth::seal`), so that only a retry with the key recovers it.
+#[derive(Clone, Debug)]
+pub struct JoinRecord {
+    pub key_hash: String,
+    pub participant: ParticipantId,
+    pub sealed_token: String,
+}
+
 /// Everything one group commit writes for one workshop.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     pub events: Vec<StoredEvent>,
     pub commands: Vec<CommandRecord>,
     pub credentials: Vec<Credential>,
+    pub joins: Vec<JoinRecord>,
+    /// The workshop's join codes, when the batch changed one.
+    pub codes: Option<Codes>,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.commands.is_empty() && self.credentials.is_empty()
+        self.events.is_empty()
+            && self.commands.is_empty()
+            && self.credentials.is_empty()
+            && self.joins.is_empty()
+            && self.codes.is_none()
     }
 }
 
@@ -163,6 +179,8 @@ pub struct LoadedWorkshop {
     pub rev: u64,
     pub events: Vec<StoredEvent>,
     pub commands: Vec<CommandRecord>,
+    /// Every join made with an idempotency key.
+    pub joins: Vec<JoinRecord>,
 }
 
 /// What other nodes committed to a workshop after a given point.
@@ -304,7 +322,7 @@ impl Store {
         }
     }
 
-    /// Deletes every row of workshop `id` (events, command outcomes, credentials, codes) in
+    /// Deletes every row of workshop `id` (events, command outcomes, credentials, joins, codes) in
     /// one transaction. Returns whether it existed.
     pub async fn erase_workshop(&self, id: WorkshopId) -> Result<bool, StoreError> {
         match self {

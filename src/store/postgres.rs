@@ -11,7 +11,7 @@
 
 use super::{
     outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
-    LoadedWorkshop, StoreError, StoredEvent,
+    JoinRecord, LoadedWorkshop, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -136,12 +136,29 @@ impl PostgresStore {
         let rev = row.try_get::<i64, _>(2)? as u64;
         let events = events_after(&mut tx, &id, 0).await?;
         let commands = commands_after(&mut tx, &id, 0).await?;
+        let joins = sqlx::query(
+            "SELECT key_hash, participant_id, sealed_token FROM joins WHERE workshop_id = $1",
+        )
+        .bind(&id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let participant: String = row.try_get(1)?;
+            Ok(JoinRecord {
+                key_hash: row.try_get(0)?,
+                participant: parse_id(&participant)?,
+                sealed_token: row.try_get(2)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
         tx.commit().await?;
         Ok(Some(LoadedWorkshop {
             codes,
             rev,
             events,
             commands,
+            joins,
         }))
     }
 
@@ -236,7 +253,7 @@ impl PostgresStore {
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.pool.begin().await?;
-        for table in ["commands", "credentials", "events"] {
+        for table in ["commands", "credentials", "events", "joins"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = $1"))
                 .bind(&id)
                 .execute(&mut *tx)
@@ -397,6 +414,25 @@ async fn write_batch(
         .bind(&versions)
         .execute(&mut **tx)
         .await?;
+    }
+    for j in &batch.joins {
+        sqlx::query(
+            "INSERT INTO joins (workshop_id, key_hash, participant_id, sealed_token) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(&j.key_hash)
+        .bind(j.participant.to_string())
+        .bind(&j.sealed_token)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if let Some(c) = &batch.codes {
+        sqlx::query("UPDATE workshops SET facilitator_code = $2, delegate_code = $3 WHERE id = $1")
+            .bind(&id)
+            .bind(&c.facilitator)
+            .bind(&c.delegate)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

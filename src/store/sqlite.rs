@@ -20,7 +20,7 @@
 
 use super::{
     outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
-    LoadedWorkshop, StoreError, StoredEvent,
+    JoinRecord, LoadedWorkshop, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
 use sqlx::sqlite::{
@@ -159,11 +159,28 @@ impl SqliteStore {
         };
         let events = self.events_after(&id, 0).await?;
         let commands = self.commands(&id).await?;
+        let joins = sqlx::query(
+            "SELECT key_hash, participant_id, sealed_token FROM joins WHERE workshop_id = ?",
+        )
+        .bind(&id)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let participant: String = row.try_get(1)?;
+            Ok(JoinRecord {
+                key_hash: row.try_get(0)?,
+                participant: parse_id(&participant)?,
+                sealed_token: row.try_get(2)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
         Ok(Some(LoadedWorkshop {
             codes,
             rev: 0,
             events,
             commands,
+            joins,
         }))
     }
 
@@ -270,7 +287,7 @@ impl SqliteStore {
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.writer.begin().await?;
-        for table in ["events", "commands", "credentials"] {
+        for table in ["events", "commands", "credentials", "joins"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = ?"))
                 .bind(&id)
                 .execute(&mut *tx)
@@ -500,7 +517,34 @@ fn push_inserts<'a>(
             })
             .push("; ");
     }
-    !(events.is_empty() && credentials.is_empty() && commands.is_empty())
+    let joins = rows_of(batches, |b| &b.joins);
+    for rows in joins.chunks(ROWS_PER_INSERT) {
+        query
+            .push("INSERT INTO joins (workshop_id, key_hash, participant_id, sealed_token) ")
+            .push_values(rows, |mut row, (id, j)| {
+                row.push_bind(id.as_str())
+                    .push_bind(j.key_hash.as_str())
+                    .push_bind(j.participant.to_string())
+                    .push_bind(j.sealed_token.as_str());
+            })
+            .push("; ");
+    }
+    let mut codes = false;
+    for (id, b) in batches {
+        if let Some(c) = &b.codes {
+            codes = true;
+            query
+                .push("UPDATE workshops SET facilitator_code = ")
+                .push_bind(c.facilitator.as_str())
+                .push(", delegate_code = ")
+                .push_bind(c.delegate.as_str())
+                .push(" WHERE id = ")
+                .push_bind(id.as_str())
+                .push("; ");
+        }
+    }
+    !(events.is_empty() && credentials.is_empty() && commands.is_empty() && joins.is_empty())
+        || codes
 }
 
 #[cfg(test)]

@@ -158,6 +158,11 @@ impl WorkshopActor {
         };
         self.codes = loaded.codes;
         self.rev = loaded.rev;
+        self.joins = loaded
+            .joins
+            .into_iter()
+            .map(|j| (j.key_hash.clone(), j))
+            .collect();
         let (known, news): (Vec<_>, Vec<_>) =
             loaded.events.into_iter().partition(|e| e.seq <= seq_before);
         if self.replay(known, loaded.commands).is_err() {
@@ -241,6 +246,31 @@ impl WorkshopActor {
                 "that code does not open this workshop",
             ));
         };
+        let scope = self.state.id.to_string();
+        let key = match request.idempotency_key.as_deref() {
+            Some(key) => {
+                let len = key.chars().count();
+                let printable = key.chars().all(|c| c.is_ascii_graphic());
+                if !(auth::IDEMPOTENCY_KEY_MIN..=auth::IDEMPOTENCY_KEY_MAX).contains(&len)
+                    || !printable
+                {
+                    return Err(HubError::new(
+                        ErrorCode::Invalid,
+                        format!(
+                            "`idempotency_key` must be {}-{} printable ASCII characters (a UUID will do)",
+                            auth::IDEMPOTENCY_KEY_MIN,
+                            auth::IDEMPOTENCY_KEY_MAX
+                        ),
+                    ));
+                }
+                let hash = auth::hash_idempotency_key(&scope, key);
+                if let Some(done) = self.joins.get(&hash) {
+                    return self.rejoined(&scope, key, done.clone());
+                }
+                Some((key.to_string(), hash))
+            }
+            None => None,
+        };
         let participant = ParticipantId::random();
         let command = Command::Join {
             participant,
@@ -250,14 +280,44 @@ impl WorkshopActor {
             role,
         };
         let events = decide(&self.state, Actor::Server, &command)?;
-        self.record(events, None, now, batch, deliveries);
         let token = auth::new_token();
+        let sealed = match &key {
+            Some((key, hash)) => Some(JoinRecord {
+                key_hash: hash.clone(),
+                participant,
+                sealed_token: auth::seal(&scope, key, &token).ok_or_else(HubError::unavailable)?,
+            }),
+            None => None,
+        };
+        self.record(events, None, now, batch, deliveries);
         batch.credentials.push(Credential {
             token_hash: auth::hash_token(&token),
             participant,
         });
+        if let Some(record) = sealed {
+            self.joins.insert(record.key_hash.clone(), record.clone());
+            batch.joins.push(record);
+        }
         let participant = self.state.participant(participant)?.clone();
         Ok(Joined { participant, token })
+    }
+
+    /// The answer to a join retried with the key of an earlier one: the same participant
+    /// (as they are now) and token. Nothing is stored.
+    fn rejoined(&self, scope: &str, key: &str, done: JoinRecord) -> Result<Joined, HubError> {
+        let participant = self.state.participant(done.participant)?;
+        if participant.removed {
+            return Err(HubError::new(
+                ErrorCode::Unauthorized,
+                "the participant that join made was removed",
+            ));
+        }
+        let token =
+            auth::unseal(scope, key, &done.sealed_token).ok_or_else(HubError::unavailable)?;
+        Ok(Joined {
+            participant: participant.clone(),
+            token,
+        })
     }
 
     /// Applies new events, stages them for the store, and works out who receives each one
@@ -285,8 +345,13 @@ impl WorkshopActor {
                 actor,
                 body,
             };
+            let rotated = matches!(event, Event::CodeRotated { .. });
             self.apply_and_fan_out(&stored, event, deliveries);
             batch.events.push(stored);
+            if rotated {
+                // The new code is stored with the event that announces it.
+                batch.codes = Some(self.codes.clone());
+            }
         }
     }
 }
