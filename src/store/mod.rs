@@ -229,6 +229,19 @@ fn outcome_from_columns(
     })
 }
 
+/// A `joins` row: key hash, participant id, sealed token.
+fn join_record(
+    key_hash: String,
+    participant: String,
+    sealed_token: String,
+) -> Result<JoinRecord, StoreError> {
+    Ok(JoinRecord {
+        key_hash,
+        participant: parse_id(&participant)?,
+        sealed_token,
+    })
+}
+
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))

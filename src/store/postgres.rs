@@ -10,8 +10,8 @@
 //! up) run in one `REPEATABLE READ` snapshot, so the rev they report matches the rows.
 
 use super::{
-    outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
-    JoinRecord, LoadedWorkshop, StoreError, StoredEvent,
+    join_record, outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes,
+    CommandRecord, LoadedWorkshop, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -143,14 +143,7 @@ impl PostgresStore {
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|row| {
-            let participant: String = row.try_get(1)?;
-            Ok(JoinRecord {
-                key_hash: row.try_get(0)?,
-                participant: parse_id(&participant)?,
-                sealed_token: row.try_get(2)?,
-            })
-        })
+        .map(|row| join_record(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
         .collect::<Result<_, StoreError>>()?;
         tx.commit().await?;
         Ok(Some(LoadedWorkshop {

@@ -19,8 +19,8 @@
 //! docs/BENCHMARKS.md).
 
 use super::{
-    outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
-    JoinRecord, LoadedWorkshop, StoreError, StoredEvent,
+    join_record, outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes,
+    CommandRecord, LoadedWorkshop, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
 use sqlx::sqlite::{
@@ -166,14 +166,7 @@ impl SqliteStore {
         .fetch_all(&self.reader)
         .await?
         .into_iter()
-        .map(|row| {
-            let participant: String = row.try_get(1)?;
-            Ok(JoinRecord {
-                key_hash: row.try_get(0)?,
-                participant: parse_id(&participant)?,
-                sealed_token: row.try_get(2)?,
-            })
-        })
+        .map(|row| join_record(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
         .collect::<Result<_, StoreError>>()?;
         Ok(Some(LoadedWorkshop {
             codes,
