@@ -25,7 +25,7 @@ use utoipa::OpenApi;
         lookup::lookup,
         api::overview,
         api::consolidation,
-        api::export,
+        super::export::export,
         ws::upgrade,
     ),
     modifiers(&BearerScheme),

@@ -23,10 +23,8 @@ async fn state(checks: Vec<(&'static str, ReadyCheck)>) -> (AppState, Store, tem
     let dir = tempfile::tempdir().unwrap();
     let store = Store::Sqlite(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
     let state = AppState {
-        hub: Hub::new(store.clone()),
-        admin_token: "admin".into(),
         ready_checks: Arc::new(checks),
-        origins: Arc::new(super::origin::Origins::new(Vec::new())),
+        ..AppState::new(Hub::new(store.clone()), "admin")
     };
     (state, store, dir)
 }
