@@ -65,3 +65,19 @@ async fn readyz_is_503_naming_a_failing_registered_check() {
     assert_eq!(body["checks"]["redis"], "down");
     assert_eq!(body["down"], serde_json::json!(["redis"]));
 }
+
+#[tokio::test]
+async fn readyz_is_503_until_the_stored_workshops_are_loaded() {
+    let (mut state, _store, _dir) = state(Vec::new()).await;
+    let loaded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    state.loaded = loaded.clone();
+    let url = serve(state).await;
+    let (status, body) = readyz(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["checks"]["workshops"], "down");
+    assert_eq!(body["down"], serde_json::json!(["workshops"]));
+    loaded.store(true, std::sync::atomic::Ordering::Release);
+    let (status, body) = readyz(&url).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["checks"]["workshops"], "ok");
+}
