@@ -291,6 +291,7 @@ fn themes(spec: Option<Vec<Labelled<Theme>>>) -> Vec<Theme> {
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkshop {
     /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
     /// The main language (`en`, `es` or `pt`) [default: `en`].
     language: Option<String>,
@@ -415,8 +416,10 @@ pub async fn create_workshop(
 #[serde(deny_unknown_fields)]
 pub struct JoinBody {
     /// The workshop's delegate or facilitator code (case, spaces and dashes ignored).
+    #[schema(max_length = 64)]
     code: String,
     /// 1–80 characters.
+    #[schema(min_length = 1, max_length = 80)]
     name: String,
     /// ISO 3166-1 alpha-2 country code; required for delegates.
     #[serde(default)]
