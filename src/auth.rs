@@ -10,8 +10,14 @@ use subtle::ConstantTimeEq;
 
 /// Join-code alphabet: upper-case letters and digits without look-alikes.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-/// Join-code length: 31^8 ≈ 8.5 × 10^11 codes.
+/// Delegate-code length: 31^8 ≈ 8.5 × 10^11 codes (40 bits). A delegate code is handed to a
+/// whole audience and opens only a delegate's view.
 pub const CODE_LEN: usize = 8;
+/// Facilitator-code length: 31^12 ≈ 7.9 × 10^17 codes (59 bits), so that guessing any
+/// workshop's facilitator code (full read access and export) is hopeless even at the
+/// per-address limits and from many addresses (the arithmetic is in docs/RELIABILITY.md,
+/// "Limits"). Typed in any case, with or without spaces and dashes (`normalize_code`).
+pub const FACILITATOR_CODE_LEN: usize = 12;
 
 /// A fresh random token (64 hex characters).
 pub fn new_token() -> String {
@@ -19,10 +25,19 @@ pub fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// A fresh join code.
+/// A fresh delegate join code.
 pub fn new_code() -> String {
+    code_of(CODE_LEN)
+}
+
+/// A fresh facilitator join code (longer: see `FACILITATOR_CODE_LEN`).
+pub fn new_facilitator_code() -> String {
+    code_of(FACILITATOR_CODE_LEN)
+}
+
+fn code_of(len: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..CODE_LEN)
+    (0..len)
         .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
         .collect()
 }
@@ -95,7 +110,25 @@ mod tests {
             let code = new_code();
             assert_eq!(code.len(), CODE_LEN);
             assert!(!code.contains(['0', 'O', '1', 'I', 'L']), "{code}");
+            assert_eq!(normalize_code(&code), code, "stored as typed");
         }
+    }
+
+    #[test]
+    fn facilitator_codes_carry_at_least_58_bits() {
+        let bits = (CODE_ALPHABET.len() as f64).log2() * FACILITATOR_CODE_LEN as f64;
+        assert!(bits >= 58.0, "{bits} bits");
+        let code = new_facilitator_code();
+        assert_eq!(code.len(), FACILITATOR_CODE_LEN);
+        assert!(!code.contains(['0', 'O', '1', 'I', 'L']), "{code}");
+        // Typed in groups of four with dashes, a code still matches.
+        let grouped = format!(
+            "{}-{} {}",
+            &code[..4],
+            &code[4..8],
+            &code[8..].to_lowercase()
+        );
+        assert_eq!(normalize_code(&grouped), code);
     }
 
     #[test]

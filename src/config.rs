@@ -11,7 +11,8 @@ use std::time::Duration;
 #[command(
     name = "cabildo",
     version,
-    about = "Real-time workshop facilitation server"
+    about = "Real-time workshop facilitation server",
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -148,6 +149,125 @@ pub struct ServeArgs {
     pub allowed_origins: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+}
+
+/// The HTTP edge: connections, per-address limits, proxies, public origins, exports.
+#[derive(Args, Debug, Clone)]
+pub struct EdgeArgs {
+    /// Open connections (HTTP and WebSocket) the server holds at once; one more is answered
+    /// 503 and closed [default: the open-file limit less max(256, limit / 20)].
+    #[arg(long, global = true, env = "CABILDO_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a connection has to send a complete request head (also the idle time of a
+    /// kept-alive connection between requests).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_HEADER_READ_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_read_timeout: u64,
+    /// Proxies whose `X-Forwarded-For` names the client for the per-address limits: a
+    /// comma-separated list of addresses or CIDR blocks, like `10.0.0.0/8,192.0.2.7`.
+    #[arg(
+        long = "trusted-proxy",
+        global = true,
+        env = "CABILDO_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        num_args = 0..,
+        value_parser = crate::http::address::parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The origins the server is reached under (e.g. `https://workshop.example.org`): the
+    /// `Host` of a WebSocket upgrade or a state-changing request must be one of them, or an
+    /// IP address or `localhost` (DNS-rebinding defence). Comma-separated.
+    #[arg(
+        long = "public-origin",
+        global = true,
+        env = "CABILDO_PUBLIC_ORIGINS",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub public_origins: Vec<String>,
+    /// Joins a minute one client address may make (0: no limit).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_JOIN_RATE_LIMIT",
+        default_value_t = 60
+    )]
+    pub join_rate_limit: u32,
+    /// Code lookups (`GET /api/codes/{code}`) a minute one client address may make (0: no
+    /// limit).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_LOOKUP_RATE_LIMIT",
+        default_value_t = 60
+    )]
+    pub lookup_rate_limit: u32,
+    /// Wrong codes (lookups answered 404, joins answered 401) after which a client address
+    /// is blocked from both, for 1 min, then 2, 4 … up to 1 h (0: no limit).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_CODE_FAILURE_LIMIT",
+        default_value_t = 10
+    )]
+    pub code_failure_limit: u32,
+    /// Exports rendered or sent at once; one more is answered 429.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_MAX_EXPORTS",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u64).range(1..=1024)
+    )]
+    pub max_exports: u64,
+}
+
+/// The edge settings, resolved.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    pub connections: crate::http::serve::ConnectionLimits,
+    pub addresses: crate::http::address::AddressSettings,
+    /// Normalised with `http::origin::normalize`.
+    pub public_origins: Vec<String>,
+    pub max_exports: usize,
+}
+
+impl EdgeArgs {
+    pub fn config(&self) -> EdgeConfig {
+        let max_connections = self.max_connections.filter(|n| *n > 0).unwrap_or_else(|| {
+            crate::http::serve::default_max_connections(crate::http::serve::open_file_limit())
+        });
+        EdgeConfig {
+            connections: crate::http::serve::ConnectionLimits {
+                max_connections,
+                header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            },
+            addresses: crate::http::address::AddressSettings {
+                trusted_proxies: self.trusted_proxies.clone(),
+                joins_per_minute: self.join_rate_limit,
+                lookups_per_minute: self.lookup_rate_limit,
+                code_failures: self.code_failure_limit,
+            },
+            public_origins: normalized(&self.public_origins),
+            max_exports: usize::try_from(self.max_exports).unwrap_or(1),
+        }
+    }
+}
+
+fn normalized(origins: &[String]) -> Vec<String> {
+    origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .map(crate::http::origin::normalize)
+        .collect()
 }
 
 /// Flood control and liveness (see `hub::limits`). A rate of 0 turns that limit off.
@@ -212,6 +332,25 @@ pub struct LimitArgs {
         value_parser = clap::value_parser!(u64).range(1..=86400)
     )]
     pub idle_timeout: u64,
+    /// Seconds a new WebSocket has to send `hello` (else it is closed with 4000).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_HELLO_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub hello_timeout: u64,
+    /// Seconds one write to a WebSocket (a piece of at most 2 KiB, or the flush after a
+    /// burst) may take before the peer counts as stalled and is dropped.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_WRITE_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub write_timeout: u64,
 }
 
 impl LimitArgs {
@@ -225,6 +364,8 @@ impl LimitArgs {
             max_connections_per_participant: self.max_connections_per_participant,
             ping_interval: Duration::from_secs(self.ping_interval),
             idle_timeout: Duration::from_secs(self.idle_timeout),
+            hello_timeout: Duration::from_secs(self.hello_timeout),
+            write_timeout: Duration::from_secs(self.write_timeout),
         }
     }
 }
@@ -253,6 +394,7 @@ pub struct Config {
     /// Origins allowed besides the server's own (`http::origin`), normalised.
     pub allowed_origins: Vec<String>,
     pub limits: Limits,
+    pub edge: EdgeConfig,
 }
 
 impl Config {
@@ -267,14 +409,9 @@ impl Config {
             admin_token,
             admin_token_generated,
             demo: args.demo,
-            allowed_origins: args
-                .allowed_origins
-                .iter()
-                .map(|o| o.trim())
-                .filter(|o| !o.is_empty())
-                .map(crate::http::origin::normalize)
-                .collect(),
+            allowed_origins: normalized(&args.allowed_origins),
             limits: args.limits.limits(),
+            edge: args.edge.config(),
         }
     }
 }

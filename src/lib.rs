@@ -39,7 +39,8 @@ use tokio::net::TcpListener;
 /// How long shutdown waits for connections and workshop actors to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Sets `TCP_NODELAY` on every accepted connection. With Nagle's algorithm on (axum's
+/// Sets `TCP_NODELAY` on every accepted connection (for `axum::serve`; the server's own
+/// accept loop, `http::serve`, does the same). With Nagle's algorithm on (axum's
 /// default), a small frame written while the previous one is still unacknowledged (a
 /// command's `ack` right after its event, a second burst of deliveries) waits for the
 /// peer's delayed ACK: up to 40 ms on Linux. The writer already gathers each burst into
@@ -98,7 +99,10 @@ pub async fn run(
     }
     // Bring every workshop back to life, so that timers whose deadline passed while the
     // server was down fire now, not when someone next touches the workshop.
+    // `GET /readyz` answers 503 until this is done.
+    let loaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let waking = hub.clone();
+    let done = loaded.clone();
     tokio::spawn(async move {
         match waking.store().workshop_ids().await {
             Ok(ids) => {
@@ -110,6 +114,7 @@ pub async fn run(
             }
             Err(e) => tracing::warn!(error = %e, "could not list the workshops"),
         }
+        done.store(true, std::sync::atomic::Ordering::Release);
     });
     if config.demo {
         demo::load(&hub, &base).await?;
@@ -118,7 +123,15 @@ pub async fn run(
         hub: hub.clone(),
         admin_token: config.admin_token.clone().into(),
         ready_checks: std::sync::Arc::new(ready_checks(&hub)),
-        origins: std::sync::Arc::new(http::origin::Origins::new(config.allowed_origins.clone())),
+        origins: std::sync::Arc::new(http::origin::Origins::with_public(
+            config.allowed_origins.clone(),
+            config.edge.public_origins.clone(),
+        )),
+        addresses: std::sync::Arc::new(http::address::AddressLimits::new(
+            config.edge.addresses.clone(),
+        )),
+        exports: std::sync::Arc::new(tokio::sync::Semaphore::new(config.edge.max_exports)),
+        loaded,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub_for_signal = hub.clone();
@@ -129,11 +142,16 @@ pub async fn run(
         let _server_may_have_stopped = stop_tx.send(true);
     });
     let mut stop = stop_rx.clone();
-    axum::serve(without_nagle(listener), http::router(state))
-        .with_graceful_shutdown(async move {
+    // Connections get `TCP_NODELAY` there too (see `without_nagle`).
+    http::serve::serve(
+        listener,
+        http::router(state),
+        config.edge.connections.clone(),
+        async move {
             let _sender_may_be_gone = stop.wait_for(|s| *s).await;
-        })
-        .await?;
+        },
+    )
+    .await;
     hub.release_workshops();
     if tokio::time::timeout(SHUTDOWN_GRACE, hub.tasks.wait())
         .await

@@ -23,6 +23,8 @@ pub const COMMIT_FAILURES: &str = "cabildo_commit_failures_total";
 pub const STORE_SECONDS: &str = "cabildo_store_seconds";
 pub const RATE_LIMITED: &str = "cabildo_rate_limited_total";
 pub const FLOOD_CLOSES: &str = "cabildo_flood_closes_total";
+pub const CONNECTIONS_REFUSED: &str = "cabildo_connections_refused_total";
+pub const EXPORTS_IN_FLIGHT: &str = "cabildo_exports_in_flight";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -54,10 +56,12 @@ pub fn handle() -> &'static PrometheusHandle {
             COMMITS,
             COMMIT_FAILURES,
             FLOOD_CLOSES,
+            CONNECTIONS_REFUSED,
         ] {
             counter!(name).absolute(0);
         }
         gauge!(CONNECTIONS).set(0.0);
+        gauge!(EXPORTS_IN_FLIGHT).set(0.0);
         handle
     })
 }
@@ -92,6 +96,14 @@ fn describe() {
     describe_counter!(
         FLOOD_CLOSES,
         "Connections closed for flooding (4029) or as one too many for their participant (4030)."
+    );
+    describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections answered 503 and closed because --max-connections were open."
+    );
+    describe_gauge!(
+        EXPORTS_IN_FLIGHT,
+        "Exports being rendered or sent (at most --max-exports)."
     );
     describe_counter!(
         RATE_LIMITED,
@@ -143,12 +155,22 @@ pub fn slow_client_disconnected() {
     counter!(SLOW_CLIENTS).increment(1);
 }
 
+/// Whether the last group commit failed (read by `GET /readyz`).
+static LAST_WRITE_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// One group commit; `ok` is whether it became durable.
 pub fn commit(ok: bool) {
     counter!(COMMITS).increment(1);
+    LAST_WRITE_FAILED.store(!ok, std::sync::atomic::Ordering::Relaxed);
     if !ok {
         counter!(COMMIT_FAILURES).increment(1);
     }
+}
+
+/// Whether the store's last group commit failed: the disk may be full or the database
+/// refuse writes. Cleared by the next commit that succeeds.
+pub fn last_write_failed() -> bool {
+    LAST_WRITE_FAILED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Time one store operation took (`create`, `append`, `load`, `erase`).
@@ -165,4 +187,14 @@ pub fn rate_limited(limit: &'static str) {
 /// A connection closed for flooding (4029) or as one too many for its participant (4030).
 pub fn flood_closed() {
     counter!(FLOOD_CLOSES).increment(1);
+}
+
+/// A connection refused because `--max-connections` were open.
+pub fn connection_refused() {
+    counter!(CONNECTIONS_REFUSED).increment(1);
+}
+
+/// An export started (`+1`) or finished (`-1`).
+pub fn exports_in_flight(delta: f64) {
+    gauge!(EXPORTS_IN_FLIGHT).increment(delta);
 }

@@ -129,7 +129,7 @@ async fn write(store: &Store, imported: &import::Imported) -> anyhow::Result<(Co
     });
     for _ in 0..5 {
         let codes = Codes {
-            facilitator: auth::new_code(),
+            facilitator: auth::new_facilitator_code(),
             delegate: auth::new_code(),
         };
         match store.create_workshop(id, &codes, &batch).await {

@@ -4,13 +4,13 @@
 //! Every error answers `{code, message}` with the status of `ErrorCode::http_status`, the
 //! same codes the WebSocket uses.
 
+use super::address::ClientAddr;
 use super::{AppState, ReadyCheck};
 use crate::auth;
 use crate::domain::settings::{
     default_columns, default_room_names, default_themes, SUPPORTED_LANGUAGES,
 };
 use crate::domain::{Column, Settings, Theme, VotesVisibility, WorkshopId};
-use crate::export::{self, Format, Options as ExportOptions};
 use crate::hub::{HubError, JoinRequest, NewWorkshop, Query};
 use crate::protocol::ErrorCode;
 use axum::body::Bytes;
@@ -34,7 +34,7 @@ pub struct ErrorBody {
 pub struct ApiError(HubError);
 
 impl ApiError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(super) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError(HubError::new(code, message))
     }
 }
@@ -87,7 +87,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
+pub(super) fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such workshop"))
 }
@@ -103,7 +103,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The bearer token, or `unauthorized` with `message` when there is none.
-fn required_bearer<'h>(headers: &'h HeaderMap, message: &str) -> Result<&'h str, ApiError> {
+pub(super) fn required_bearer<'h>(
+    headers: &'h HeaderMap,
+    message: &str,
+) -> Result<&'h str, ApiError> {
     bearer(headers).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, message))
 }
 
@@ -120,19 +123,22 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// What `GET /readyz` answers.
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    /// Whether every dependency answered.
+    /// Whether every check passed.
     ready: bool,
-    /// Each dependency (`database`, and `redis` when configured): `ok` or `down`.
+    /// Each check: `workshops` (every stored workshop loaded since start), `writes` (the
+    /// store's last write succeeded), `database` (it answers), and `redis` when configured:
+    /// `ok` or `down`.
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
     checks: serde_json::Map<String, serde_json::Value>,
     /// The names of the dependencies that are down.
     down: Vec<&'static str>,
 }
 
-/// `GET /readyz`: 200 when the database (and every registered check, e.g. Redis) answers;
-/// 503 naming what is down otherwise.
+/// `GET /readyz`: 200 when the workshops are loaded, the store's last write succeeded and
+/// the database (and every registered check, e.g. Redis) answers; 503 naming what is down
+/// otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
-    description = "Readiness: whether the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
+    description = "Readiness: whether every stored workshop has been loaded since start (`workshops`), the store's last write succeeded (`writes`: down while the disk is full or the database refuses writes, until a write succeeds again), and the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
     responses(
         (status = 200, description = "Every dependency answers.", body = Readiness),
         (status = 503, description = "Some dependency is down; `down` names it (details in the server log).", body = Readiness),
@@ -140,6 +146,25 @@ pub struct Readiness {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
     let mut down = Vec::new();
+    let own = [
+        (
+            "workshops",
+            state.loaded.load(std::sync::atomic::Ordering::Acquire),
+            "the stored workshops are still loading",
+        ),
+        (
+            "writes",
+            !crate::metrics::last_write_failed(),
+            "the store's last write failed",
+        ),
+    ];
+    for (name, ok, why) in own {
+        if !ok {
+            tracing::warn!(check = name, error = why, "not ready");
+            down.push(name);
+        }
+        checks.insert(name.into(), if ok { "ok" } else { "down" }.into());
+    }
     let hub = state.hub.clone();
     let database: ReadyCheck = std::sync::Arc::new(move || {
         let hub = hub.clone();
@@ -202,11 +227,13 @@ pub async fn no_route() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such endpoint")
 }
 
-pub async fn wrong_method() -> ApiError {
-    ApiError(HubError::new(
-        ErrorCode::Invalid,
-        "this endpoint does not answer that HTTP method",
-    ))
+/// A method the route does not declare: `405` (RFC 9110 §15.5.6); the router adds `Allow`.
+pub async fn wrong_method() -> Response {
+    let body = Json(ErrorBody {
+        code: ErrorCode::Invalid,
+        message: "this endpoint does not answer that HTTP method (see Allow)".into(),
+    });
+    (StatusCode::METHOD_NOT_ALLOWED, body).into_response()
 }
 
 /// A column or theme given as a bare key (`"strengths"`, a default's key or a new key that is
@@ -264,6 +291,7 @@ fn themes(spec: Option<Vec<Labelled<Theme>>>) -> Vec<Theme> {
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkshop {
     /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
     /// The main language (`en`, `es` or `pt`) [default: `en`].
     language: Option<String>,
@@ -388,8 +416,10 @@ pub async fn create_workshop(
 #[serde(deny_unknown_fields)]
 pub struct JoinBody {
     /// The workshop's delegate or facilitator code (case, spaces and dashes ignored).
+    #[schema(max_length = 64)]
     code: String,
     /// 1–80 characters.
+    #[schema(min_length = 1, max_length = 80)]
     name: String,
     /// ISO 3166-1 alpha-2 country code; required for delegates.
     #[serde(default)]
@@ -433,19 +463,30 @@ pub struct Joined {
         (status = 404, description = "`not_found`: no such workshop.", body = ErrorBody),
         (status = 409, description = "`closed`: the workshop is closed, or staff locked joining.", body = ErrorBody),
         (status = 413, description = "`too_large`: the body or the name is too long, or the workshop is full.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many joins or wrong codes from this address (--join-rate-limit, --code-failure-limit); `Retry-After` says when to try again.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 503, description = "`unavailable`: could not be stored; try again.", body = ErrorBody),
     ))]
 pub async fn join(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
-    Body(body): Body<JoinBody>,
+    body: Result<Body<JoinBody>, ApiError>,
 ) -> Result<Response, ApiError> {
+    if let Err(limited) = state.addresses.check_join(client) {
+        return Ok(limited.into_response());
+    }
+    let Body(body) = body?;
     let id = workshop_id(&id)?;
-    if body.code.len() > 64 {
-        return Err(ApiError::new(
+    let wrong_code = || {
+        state.addresses.failed(client);
+        ApiError::new(
             ErrorCode::Unauthorized,
             "that code does not open this workshop",
-        ));
+        )
+    };
+    if body.code.len() > 64 {
+        return Err(wrong_code());
     }
     let joined = state
         .hub
@@ -459,7 +500,13 @@ pub async fn join(
                 idempotency_key: body.idempotency_key,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| {
+            if e.code == ErrorCode::Unauthorized {
+                state.addresses.failed(client);
+            }
+            ApiError(e)
+        })?;
     let p = joined.participant;
     let body = Joined {
         participant_id: p.id,
@@ -551,99 +598,4 @@ pub async fn erase(
     let token = required_bearer(&headers, "the organizer's bearer token is required")?;
     state.hub.erase(token, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// The query of `GET /api/workshops/{id}/export`. Unknown parameters are ignored.
-#[derive(Deserialize)]
-pub struct ExportQuery {
-    format: Option<String>,
-    bom: Option<String>,
-}
-
-/// `GET /api/workshops/{id}/export?format=md|html|docx|csv|json[&bom=true]`: the report,
-/// the cards as CSV or the JSON record, as a file to download.
-#[utoipa::path(get, path = "/api/workshops/{id}/export", tag = "workshops", operation_id = "exportWorkshop",
-    description = "The workshop as a file to download (`Content-Disposition: attachment`): `md`, `html` and `docx` are the report in the workshop's language, `csv` one row per visible card, `json` the complete record described by docs/export.schema.json (read back by `cabildo import`). Credentials are checked before the query. See docs/PROTOCOL.md#exports.",
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "The workshop id."),
-        ("format" = String, Query, description = "md, html, docx, csv or json."),
-        ("bom" = Option<String>, Query, description = "For csv: `true` starts the file with a UTF-8 byte-order mark."),
-    ),
-    responses(
-        (status = 200, description = "The file.", content(
-            (String = "text/markdown; charset=utf-8"),
-            (String = "text/html; charset=utf-8"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            (String = "text/csv; charset=utf-8"),
-            (Object = "application/json"),
-        )),
-        (status = 400, description = "`invalid`: `format` missing or unknown, or `bom` not true or false.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no bearer token, or an unknown one.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a delegate's token, or a token of another workshop.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such workshop (also once erased).", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the workshop could not be loaded or the file not written.", body = ErrorBody),
-    ))]
-pub async fn export(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    query: Result<axum::extract::Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let id = workshop_id(&id)?;
-    let token = required_bearer(
-        &headers,
-        "an organizer or facilitator bearer token is required",
-    )?;
-    // Credentials first: a caller without them learns nothing, not even which formats exist.
-    let snapshot = state.hub.export_snapshot(token, id).await?;
-    let axum::extract::Query(query) =
-        query.map_err(|e| ApiError::new(ErrorCode::Invalid, e.body_text()))?;
-    let format = query
-        .format
-        .as_deref()
-        .and_then(Format::parse)
-        .ok_or_else(|| {
-            let message = format!("`format` must be one of {}", Format::keys());
-            ApiError::new(ErrorCode::Invalid, message)
-        })?;
-    let bom = match query.bom.as_deref() {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
-        Some(_) => {
-            return Err(ApiError::new(
-                ErrorCode::Invalid,
-                "`bom` must be true or false",
-            ))
-        }
-    };
-    // The one clock read of an export: the renderers are given the date.
-    let date = export::Date::of(std::time::SystemTime::now());
-    let filename = export::filename(&snapshot, format, date);
-    let rendered = tokio::task::spawn_blocking(move || {
-        export::render(&snapshot, format, &ExportOptions { date, bom })
-    })
-    .await;
-    let body = match rendered {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => {
-            tracing::error!(workshop = %id, %format, error = %e, "export failed");
-            return Err(ApiError(HubError::unavailable()));
-        }
-        Err(e) => {
-            tracing::error!(workshop = %id, %format, error = %e, "export task failed");
-            return Err(ApiError(HubError::unavailable()));
-        }
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
 }

@@ -3,11 +3,14 @@
 //! Handlers translate HTTP to hub calls and hub errors to `{code, message}` bodies; they hold
 //! no state of their own beyond the shared `AppState`.
 
+pub mod address;
 mod api;
+mod export;
 mod lookup;
 mod openapi;
 pub mod origin;
 mod router;
+pub mod serve;
 #[cfg(test)]
 mod tests;
 pub mod web;
@@ -30,6 +33,28 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// Named checks `GET /readyz` runs after the database's, e.g. `("redis", …)`.
     pub ready_checks: Arc<Vec<(&'static str, ReadyCheck)>>,
-    /// Origins allowed besides the server's own (`origin.rs`).
+    /// Origins allowed besides the server's own, and the public ones (`origin.rs`).
     pub origins: Arc<origin::Origins>,
+    /// Per-address limits on joins, code lookups and wrong codes (`address.rs`).
+    pub addresses: Arc<address::AddressLimits>,
+    /// Exports in flight (`export.rs`).
+    pub exports: Arc<tokio::sync::Semaphore>,
+    /// Whether every stored workshop has been loaded since start (`GET /readyz`).
+    pub loaded: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    /// A state with the default edge settings (no per-address limits, two exports at once,
+    /// no public origins), for in-process use.
+    pub fn new(hub: Arc<Hub>, admin_token: &str) -> AppState {
+        AppState {
+            hub,
+            admin_token: admin_token.into(),
+            ready_checks: Arc::new(Vec::new()),
+            origins: Arc::new(origin::Origins::new(Vec::new())),
+            addresses: Arc::new(address::AddressLimits::new(Default::default())),
+            exports: Arc::new(tokio::sync::Semaphore::new(2)),
+            loaded: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        }
+    }
 }

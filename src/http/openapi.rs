@@ -25,10 +25,10 @@ use utoipa::OpenApi;
         lookup::lookup,
         api::overview,
         api::consolidation,
-        api::export,
+        super::export::export,
         ws::upgrade,
     ),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &EdgeAnswers),
     tags(
         (name = "workshops", description = "Creating, joining, exporting and erasing workshops."),
         (name = "reports", description = "Staff reports derived from a workshop's current state."),
@@ -56,6 +56,46 @@ impl utoipa::Modify for BearerScheme {
         doc.components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Answers every operation can get from the edge, before its handler: 503 when the server
+/// holds `--max-connections` connections (`http::serve`).
+struct EdgeAnswers;
+
+impl utoipa::Modify for EdgeAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder};
+        const FULL: &str = "the server holds its maximum number of connections (--max-connections); `Retry-After` says when to try again";
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let answers = &mut operation.responses.responses;
+                match answers.get_mut("503") {
+                    Some(RefOr::T(response)) => {
+                        response.description = format!("{} Or: {FULL}.", response.description);
+                    }
+                    _ => {
+                        let response = ResponseBuilder::new()
+                            .description(format!("`unavailable`: {FULL}."))
+                            .content(
+                                "application/json",
+                                utoipa::openapi::ContentBuilder::new()
+                                    .schema(Some(utoipa::openapi::Ref::from_schema_name("Error")))
+                                    .build(),
+                            )
+                            .build();
+                        answers.insert("503".into(), RefOr::T(response));
+                    }
+                }
+            }
+        }
     }
 }
 

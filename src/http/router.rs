@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, lookup, origin, web, ws, AppState};
+use super::{api, export, lookup, origin, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workshops/{id}/join", post(api::join))
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
-        .route("/api/workshops/{id}/export", get(api::export))
+        .route("/api/workshops/{id}/export", get(export::export))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)
@@ -89,10 +89,15 @@ fn request_span<B>(req: &Request<B>) -> Span {
     )
 }
 
+/// One line per answer: at INFO, except wrong credentials, unknown codes or paths and
+/// rate-limited requests (401, 404, 429), at DEBUG: a script guessing codes must not fill
+/// the log (`cabildo_rate_limited_total` counts the refusals).
 fn log_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
-    tracing::info!(
-        status = res.status().as_u16(),
-        ms = latency.as_secs_f64() * 1000.0,
-        "answered"
-    );
+    let status = res.status().as_u16();
+    let ms = latency.as_secs_f64() * 1000.0;
+    if matches!(status, 401 | 404 | 429) {
+        tracing::debug!(status, ms, "answered");
+    } else {
+        tracing::info!(status, ms, "answered");
+    }
 }

@@ -23,10 +23,8 @@ async fn state(checks: Vec<(&'static str, ReadyCheck)>) -> (AppState, Store, tem
     let dir = tempfile::tempdir().unwrap();
     let store = Store::Sqlite(SqliteStore::open(&dir.path().join("t.db")).await.unwrap());
     let state = AppState {
-        hub: Hub::new(store.clone()),
-        admin_token: "admin".into(),
         ready_checks: Arc::new(checks),
-        origins: Arc::new(super::origin::Origins::new(Vec::new())),
+        ..AppState::new(Hub::new(store.clone()), "admin")
     };
     (state, store, dir)
 }
@@ -66,4 +64,20 @@ async fn readyz_is_503_naming_a_failing_registered_check() {
     assert_eq!(body["checks"]["database"], "ok");
     assert_eq!(body["checks"]["redis"], "down");
     assert_eq!(body["down"], serde_json::json!(["redis"]));
+}
+
+#[tokio::test]
+async fn readyz_is_503_until_the_stored_workshops_are_loaded() {
+    let (mut state, _store, _dir) = state(Vec::new()).await;
+    let loaded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    state.loaded = loaded.clone();
+    let url = serve(state).await;
+    let (status, body) = readyz(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["checks"]["workshops"], "down");
+    assert_eq!(body["down"], serde_json::json!(["workshops"]));
+    loaded.store(true, std::sync::atomic::Ordering::Release);
+    let (status, body) = readyz(&url).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["checks"]["workshops"], "ok");
 }

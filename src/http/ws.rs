@@ -56,7 +56,14 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         return not_an_upgrade("this connection cannot be upgraded");
     };
     let hub = state.hub.clone();
+    // The connection's slot under `--max-connections` stays taken while the WebSocket
+    // lives, the wait for `hello` included.
+    let permit = request
+        .extensions()
+        .get::<super::serve::ConnectionPermit>()
+        .cloned();
     tokio::spawn(async move {
+        let _slot = permit;
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
@@ -82,14 +89,7 @@ fn not_an_upgrade(reason: &str) -> Response {
 
 /// Checks the handshake headers of RFC 6455 §4.2.1 and answers the key.
 fn accept_key(headers: &HeaderMap) -> Result<HeaderValue, &'static str> {
-    let has_token = |name: header::HeaderName, token: &str| {
-        headers.get_all(name).iter().any(|value| {
-            value.to_str().is_ok_and(|v| {
-                v.split(',')
-                    .any(|part| part.trim().eq_ignore_ascii_case(token))
-            })
-        })
-    };
+    let has_token = |name, token| super::origin::has_token(headers, name, token);
     if !has_token(header::CONNECTION, "upgrade") {
         return Err("`Connection` header did not include 'upgrade'");
     }

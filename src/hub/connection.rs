@@ -1,16 +1,23 @@
 //! One WebSocket connection: the `hello` handshake, the reader that forwards commands to
 //! the workshop actor, and the writer that drains the bounded outgoing queue.
 //!
-//! The writer feeds every queued frame and flushes once per burst. A frame longer than
+//! The writer feeds every queued frame and flushes once per burst; each write (a piece of
+//! at most `FRAGMENT` bytes, or the flush) has `Limits::write_timeout` to finish, so a slow
+//! but steady reader gets a long frame however long it takes, and a stalled one is dropped. A frame longer than
 //! `FRAGMENT` (a `welcome` or `snapshot` of a large workshop) goes out as a fragmented
 //! message, so the socket's write buffer, which keeps the capacity of the largest piece
 //! it ever held, stays small on every idle connection. Ping/pong keeps dead connections
 //! from lingering. The connection never touches workshop state: it only parses
 //! frames, forwards commands and writes what the actor queued.
 //!
-//! Flood control (`limits.rs`) happens here, before the actor: a command over the
-//! connection's or the participant's rate is answered `rate_limited` and dropped; too many
-//! of those close the connection with `close::FLOODING`.
+//! Flood control (`limits.rs`) happens here, before the actor: every frame counts (text,
+//! binary, ping, pong); a command over the connection's or the participant's rate is
+//! answered `rate_limited` and dropped; too many of those close the connection with
+//! `close::FLOODING`.
+//!
+//! A frame that breaks RFC 6455 closes the connection with the code of its §7.4.1: 1007 for
+//! a text message that is not UTF-8, 1002 for a protocol error (an unmasked client frame,
+//! reserved bits, an unknown opcode, a stray continuation), 1009 for one too long.
 
 use super::limits::{ConnectionLimiter, Verdict};
 use super::outbox::{Frame, Inbox, Outbox, Side};
@@ -28,14 +35,14 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WireFrame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{self as ws, Bytes, Message};
+use tokio_tungstenite::tungstenite::{self as ws, Bytes, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
-/// Time a new connection has to send `hello`.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// A write (or flush) that cannot finish in this time means the peer is stalled.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// RFC 6455 §7.4.1: a text message that is not valid UTF-8.
+pub const INVALID_PAYLOAD: u16 = 1007;
+/// RFC 6455 §7.4.1: a frame that breaks the protocol.
+pub const PROTOCOL_ERROR: u16 = 1002;
 /// How long a closing connection waits for its writer to drain.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// After its close frame, how long the server keeps reading (and discarding) what the
@@ -62,6 +69,8 @@ fn close_message(code: u16, reason: &'static str) -> Message {
 fn close_reason(code: u16) -> &'static str {
     match code {
         close::MESSAGE_TOO_BIG => "message too big",
+        INVALID_PAYLOAD => "text frames must be UTF-8",
+        PROTOCOL_ERROR => "WebSocket protocol error",
         close::BAD_HELLO => "expected a valid hello first",
         close::UNAUTHORIZED => "unknown or revoked token",
         close::IDLE => "no sign of life",
@@ -75,9 +84,17 @@ fn close_reason(code: u16) -> &'static str {
     }
 }
 
-/// Whether a read error is tungstenite refusing an over-long message or frame.
-fn is_too_big(e: &ws::Error) -> bool {
-    matches!(e, ws::Error::Capacity(_))
+/// The close code for a read error: what the peer did wrong, or `None` when it is simply
+/// gone (reset, end of stream).
+fn read_error_code(e: &ws::Error) -> Option<u16> {
+    use ws::error::ProtocolError;
+    match e {
+        ws::Error::Capacity(_) => Some(close::MESSAGE_TOO_BIG),
+        ws::Error::Utf8(_) => Some(INVALID_PAYLOAD),
+        ws::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        ws::Error::Protocol(_) => Some(PROTOCOL_ERROR),
+        _ => None,
+    }
 }
 
 /// Serves one upgraded socket until it closes.
@@ -97,7 +114,7 @@ pub async fn serve(socket: Socket, hub: Arc<Hub>) {
         .await;
     if let Err(code) = ended {
         let _peer_may_be_gone = timeout(
-            WRITE_TIMEOUT,
+            hub.guards.limits.write_timeout,
             sink.send(close_message(code, close_reason(code))),
         )
         .await;
@@ -121,14 +138,15 @@ async fn session(
     stream: &mut Stream,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), u16> {
+    let limits = &hub.guards.limits;
     let first = tokio::select! {
-        first = timeout(HELLO_TIMEOUT, stream.next()) => first,
+        first = timeout(limits.hello_timeout, stream.next()) => first,
         _ = shutdown.changed() => return Err(close::RESTARTING),
     };
     let text = match first {
         Ok(Some(Ok(Message::Text(text)))) => text,
-        Ok(Some(Err(e))) if is_too_big(&e) => return Err(close::MESSAGE_TOO_BIG),
-        Ok(None) | Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) => return Ok(()),
+        Ok(Some(Err(e))) => return read_error_code(&e).map_or(Ok(()), Err),
+        Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Ok(()),
         Ok(Some(Ok(_))) | Err(_) => return Err(close::BAD_HELLO),
     };
     let (token, last_seq) = match serde_json::from_str::<Hello>(&text) {
@@ -136,7 +154,7 @@ async fn session(
         Err(e) => {
             let frame = error_frame(None, ErrorCode::Invalid, &format!("bad hello: {e}"));
             let _peer_may_be_gone =
-                timeout(WRITE_TIMEOUT, sink.send(Message::Text(frame.into()))).await;
+                timeout(limits.write_timeout, sink.send(Message::Text(frame.into()))).await;
             return Err(close::BAD_HELLO);
         }
     };
@@ -172,7 +190,7 @@ async fn session(
     tracing::info!("connected");
 
     let ping_interval = hub.guards.limits.ping_interval;
-    let mut writing = Box::pin(write_loop(sink, inbox, ping_interval));
+    let mut writing = Box::pin(write_loop(sink, inbox, ping_interval, limits.write_timeout));
     let reading = read_loop(hub, stream, &workshop, participant, &outbox, shutdown);
     let mut close_code = None;
     tokio::select! {
@@ -221,25 +239,40 @@ async fn read_loop(
             _ = shutdown.changed() => return close::RESTARTING,
             () = outbox.kick().wait(Side::Reader) => return outbox.kick().code().unwrap_or(close::RESTARTING),
         };
-        let text = match next {
+        let message = match next {
             Err(_) => return close::IDLE,
             Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return 1000,
-            Ok(Some(Err(e))) if is_too_big(&e) => return close::MESSAGE_TOO_BIG,
-            Ok(Some(Err(_))) => return 1000,
-            Ok(Some(Ok(Message::Text(text)))) => text,
-            Ok(Some(Ok(Message::Binary(_)))) => {
-                let frame = error_frame(
-                    None,
-                    ErrorCode::Invalid,
-                    "send JSON text frames, not binary",
-                );
-                outbox.send(frame.into());
+            Ok(Some(Err(e))) => return read_error_code(&e).unwrap_or(1000),
+            Ok(Some(Ok(message))) => message,
+        };
+        // Every frame counts against the rates, whatever it carries.
+        let verdict = limiter.check(&hub.guards, participant);
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                if let Verdict::Pass = verdict {
+                    let frame = error_frame(
+                        None,
+                        ErrorCode::Invalid,
+                        "send JSON text frames, not binary",
+                    );
+                    outbox.send(frame.into());
+                    continue;
+                }
+                // Refused like a command: answered `rate_limited` below.
+                Utf8Bytes::from_static("")
+            }
+            _ping_pong_or_raw => {
+                if let Verdict::Close(_) = verdict {
+                    crate::metrics::flood_closed();
+                    tracing::info!(%participant, "closed: flooding");
+                    return close::FLOODING;
+                }
+                // Not answered: an error frame for each would amplify the flood.
                 continue;
             }
-            Ok(Some(Ok(_ping_or_pong))) => continue,
         };
         let parsed = protocol::parse_command(&text);
-        let verdict = limiter.check(&hub.guards, participant);
         if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
             crate::metrics::rate_limited("commands");
             let id = match &parsed {
@@ -278,8 +311,14 @@ async fn read_loop(
     }
 }
 
-/// Writes queued frames, flushing once per burst, until kicked.
-async fn write_loop(sink: &mut Sink, inbox: Inbox, ping_interval: Duration) {
+/// Writes queued frames, flushing once per burst, until kicked. Each write has
+/// `write_timeout` to finish.
+async fn write_loop(
+    sink: &mut Sink,
+    inbox: Inbox,
+    ping_interval: Duration,
+    write_timeout: Duration,
+) {
     let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
     let mut frames = VecDeque::new();
@@ -288,46 +327,59 @@ async fn write_loop(sink: &mut Sink, inbox: Inbox, ping_interval: Duration) {
             biased;
             queued = inbox.recv_all(&mut frames) => queued,
             _ = ping.tick() => {
-                if !write(sink, Message::Ping(Default::default())).await { return; }
+                if !write(sink, Message::Ping(Default::default()), write_timeout).await { return; }
                 continue;
             }
         };
         if !queued {
             break;
         }
-        if !feed_burst(sink, &mut frames).await {
+        if !feed_burst(sink, &mut frames, write_timeout).await {
             return;
         }
     }
     let code = inbox.kick().code().unwrap_or(1000);
     // Deliver what is already queued (the last acks) before saying goodbye.
-    if code != close::TOO_SLOW && inbox.take(&mut frames) && !feed_burst(sink, &mut frames).await {
+    if code != close::TOO_SLOW
+        && inbox.take(&mut frames)
+        && !feed_burst(sink, &mut frames, write_timeout).await
+    {
         return;
     }
     let _peer_may_be_gone = timeout(
-        WRITE_TIMEOUT,
+        write_timeout,
         sink.send(close_message(code, close_reason(code))),
     )
     .await;
 }
 
-/// Feeds every frame of `frames` (leaving it empty), then flushes once.
-async fn feed_burst(sink: &mut Sink, frames: &mut VecDeque<Frame>) -> bool {
-    let fed = async {
-        while let Some(frame) = frames.pop_front() {
-            feed(sink, frame).await?;
+/// Feeds every frame of `frames` (leaving it empty), then flushes once. Each write (a
+/// piece of a frame, the flush) has `write_timeout`: the timeout measures progress, not the
+/// length of the burst.
+async fn feed_burst(
+    sink: &mut Sink,
+    frames: &mut VecDeque<Frame>,
+    write_timeout: Duration,
+) -> bool {
+    while let Some(frame) = frames.pop_front() {
+        if !feed(sink, frame, write_timeout).await {
+            return false;
         }
-        sink.flush().await
-    };
-    matches!(timeout(WRITE_TIMEOUT, fed).await, Ok(Ok(())))
+    }
+    matches!(timeout(write_timeout, sink.flush()).await, Ok(Ok(())))
+}
+
+/// One write with its timeout: whether it finished in time.
+async fn timed_feed(sink: &mut Sink, message: Message, write_timeout: Duration) -> bool {
+    matches!(timeout(write_timeout, sink.feed(message)).await, Ok(Ok(())))
 }
 
 /// Feeds one text frame, in pieces of `FRAGMENT` bytes when it is longer: a text frame
 /// that is not final, continuation frames, the last one final. Pieces may split a UTF-8
 /// character; the receiver checks the text of the whole message (RFC 6455 §5.4).
-async fn feed(sink: &mut Sink, frame: Frame) -> Result<(), ws::Error> {
+async fn feed(sink: &mut Sink, frame: Frame, write_timeout: Duration) -> bool {
     if frame.len() <= FRAGMENT {
-        return sink.feed(Message::Text(frame)).await;
+        return timed_feed(sink, Message::Text(frame), write_timeout).await;
     }
     let bytes = Bytes::from(frame);
     let mut start = 0;
@@ -343,12 +395,14 @@ async fn feed(sink: &mut Sink, frame: Frame) -> Result<(), ws::Error> {
             OpCode::Data(opcode),
             end == bytes.len(),
         );
-        sink.feed(Message::Frame(piece)).await?;
+        if !timed_feed(sink, Message::Frame(piece), write_timeout).await {
+            return false;
+        }
         start = end;
     }
-    Ok(())
+    true
 }
 
-async fn write(sink: &mut Sink, message: Message) -> bool {
-    matches!(timeout(WRITE_TIMEOUT, sink.send(message)).await, Ok(Ok(())))
+async fn write(sink: &mut Sink, message: Message, write_timeout: Duration) -> bool {
+    matches!(timeout(write_timeout, sink.send(message)).await, Ok(Ok(())))
 }

@@ -37,6 +37,10 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// Silence (no frame, no pong) after which a connection is closed as dead.
     pub idle_timeout: Duration,
+    /// Time a new connection has to send `hello`.
+    pub hello_timeout: Duration,
+    /// Time one write (a piece of a frame, or the flush after a burst) may take.
+    pub write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -50,6 +54,8 @@ impl Default for Limits {
             max_connections_per_participant: 10,
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
+            hello_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }

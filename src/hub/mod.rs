@@ -284,7 +284,7 @@ impl Hub {
         let mut attempt = 0;
         let codes = loop {
             let codes = Codes {
-                facilitator: auth::new_code(),
+                facilitator: auth::new_facilitator_code(),
                 delegate: auth::new_code(),
             };
             match self.store.create_workshop(id, &codes, &batch).await {

@@ -36,6 +36,17 @@ pub const QUIET: Duration = Duration::from_millis(300);
 /// servers with the real defaults.
 pub const NO_RATE_LIMITS: [&str; 4] = ["--rate-limit", "0", "--participant-rate-limit", "0"];
 
+/// Flags every test server gets before its own: the per-address limits on joins, code
+/// lookups and wrong codes off. A later flag wins, so a test may set them again.
+pub const PER_ADDRESS_LIMITS_OFF: [&str; 6] = [
+    "--join-rate-limit",
+    "0",
+    "--lookup-rate-limit",
+    "0",
+    "--code-failure-limit",
+    "0",
+];
+
 /// The admin URL of the PostgreSQL server to test against, if any. Panics when
 /// `CABILDO_REQUIRE_POSTGRES` is set without it (CI must not skip silently).
 pub fn postgres_admin_url() -> Option<String> {
@@ -229,6 +240,9 @@ impl TestServer {
             .arg(bind)
             .arg("--db")
             .arg(&self.db.url)
+            // Per-address limits off: the suite joins many participants from 127.0.0.1
+            // quickly (tests/edge_addresses.rs turns them back on with its own flags).
+            .args(PER_ADDRESS_LIMITS_OFF)
             .args(&self.flags)
             .args(extra)
             .env("CABILDO_ADMIN_TOKEN", ADMIN_TOKEN)

@@ -93,6 +93,11 @@ async fn post(
     let response = request.send().await?;
     let status = response.status();
     let value: Value = response.json().await?;
+    anyhow::ensure!(
+        status.as_u16() != 429,
+        "{url}: {status} {value}: the server limits joins per client address; start it with \
+         CABILDO_JOIN_RATE_LIMIT=0 (or --join-rate-limit 0) for a load test"
+    );
     anyhow::ensure!(status.as_u16() == 201, "{url}: {status} {value}");
     Ok(value)
 }
