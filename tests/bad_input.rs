@@ -240,6 +240,41 @@ async fn a_first_frame_that_is_not_hello_closes_with_4000() {
 }
 
 #[tokio::test]
+async fn a_first_frame_that_is_not_text_closes_with_4000() {
+    let mut s = Seated::new().await;
+    let hello = json!({"type": "hello", "token": s.ana.token}).to_string();
+    for first in [
+        Message::binary(hello.into_bytes()),
+        Message::Ping(vec![1].into()),
+    ] {
+        let mut ws = TestClient::raw(&s.server.ws_url()).await;
+        ws.send(first.clone()).await.expect("send");
+        assert_eq!(raw_close_code(&mut ws).await, Some(4000), "{first:?}");
+    }
+    s.others_still_served().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_says_nothing_is_closed_with_4000_after_the_hello_timeout() {
+    let mut s = Seated::new().await;
+    let mut ws = TestClient::raw(&s.server.ws_url()).await;
+    // The hello timeout is 10 s: wait for the close well past it.
+    let close = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match futures_util::StreamExt::next(&mut ws).await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the server closes a silent connection");
+    assert_eq!(close, Some(4000));
+    s.others_still_served().await;
+}
+
+#[tokio::test]
 async fn a_hello_with_a_bad_token_closes_with_4001() {
     let s = Seated::new().await;
     for token in ["not-a-token", "", &"f".repeat(64), &"a".repeat(300)] {
