@@ -289,6 +289,14 @@ impl TestServer {
     }
 
     async fn spawn_at(&mut self, bind: &str, extra: &[&str]) -> Vec<String> {
+        self.try_spawn_at(bind, extra)
+            .await
+            .unwrap_or_else(|| panic!("the server did not start on {bind}: {}", self.log()))
+    }
+
+    /// Like `spawn_at`, but `None` when the process exits before listening (its address
+    /// is taken, say).
+    async fn try_spawn_at(&mut self, bind: &str, extra: &[&str]) -> Option<Vec<String>> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -328,16 +336,16 @@ impl TestServer {
                     break;
                 }
             }
-            addr.expect("server printed its address")
+            addr
         })
         .await
-        .expect("server started in time");
+        .expect("server started in time")?;
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         self.addr = addr;
         self.child = Some(child);
         self.wait_healthy().await;
-        printed
+        Some(printed)
     }
 
     async fn wait_healthy(&self) {
@@ -411,11 +419,21 @@ impl TestServer {
     }
 
     /// Starts the server again on the same database and the same address, so that a
-    /// browser page loaded from it can reconnect.
+    /// browser page loaded from it can reconnect. The port was free between the two
+    /// processes: if another test's socket took it meanwhile, the start is retried until
+    /// it is free again (a minute at most).
     pub async fn restart_same_addr(&mut self) {
         assert!(self.child.is_none(), "stop the server first");
         let addr = self.addr.clone();
-        self.spawn_at(&addr, &[]).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while self.try_spawn_at(&addr, &[]).await.is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{addr} stayed taken: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub fn log(&self) -> String {
