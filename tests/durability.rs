@@ -215,6 +215,51 @@ async fn a_client_resuming_from_a_seq_the_server_never_reached_gets_a_snapshot_f
     assert_eq!(card_texts(&back.welcome), ["Mine"]);
 }
 
+/// The server keeps the last 10,000 events for resuming (REPLAY_WINDOW): a client that
+/// missed exactly that many gets them all; one that missed one more gets a snapshot
+/// flagged `too_far_behind`.
+#[tokio::test]
+async fn a_delegate_who_missed_more_than_10000_events_resumes_with_a_snapshot_too_far_behind() {
+    const WINDOW: usize = 10_000;
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let last = barrier(&mut f).await;
+    a.until_seq(last).await;
+    a.close().await;
+    // Renaming a room is one event each and has no limit: 10,000 of them, pipelined.
+    let renames: Vec<Value> = (0..WINDOW)
+        .map(|n| {
+            json!({"type": "rename_room", "id": format!("rn-{n}"), "room": w.rooms[1],
+                   "name": format!("Room {n}")})
+        })
+        .collect();
+    for chunk in renames.chunks(1000) {
+        for answer in f.pipeline(chunk).await {
+            let answer = answer.expect("answered");
+            assert_eq!(answer["type"], "ack", "{answer}");
+        }
+    }
+
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], true, "exactly {WINDOW} missed");
+    let events = back.welcome["events"].as_array().expect("events");
+    assert_eq!(events.len(), WINDOW);
+    assert_eq!(seq_of(&events[0]), last + 1);
+    back.close().await;
+
+    let one_more = f
+        .ok(json!({"type": "rename_room", "room": w.rooms[1], "name": "Caribbean"}))
+        .await;
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], false, "{}", back.welcome["reason"]);
+    assert_eq!(back.welcome["reason"], "too_far_behind");
+    assert_eq!(back.seq, one_more);
+    let rooms = back.welcome["snapshot"]["rooms"].as_array().expect("rooms");
+    assert_eq!(rooms[1]["name"], "Caribbean");
+    assert_eq!(card_texts(&back.welcome), Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn a_delegate_moved_while_offline_resumes_with_the_new_rooms_board_flagged_moved() {
     let server = TestServer::start().await;

@@ -1286,6 +1286,47 @@ async fn a_closed_workshop_is_read_only_for_everyone_until_reopened() {
 }
 
 #[tokio::test]
+async fn the_lead_facilitator_reopens_a_closed_workshop_and_it_stays_open_after_a_restart() {
+    let mut server = TestServer::start().await;
+    let w = server.workshop().await;
+    let (lead, mut l) = staff(&server, &w).await;
+    let plain = server.facilitator(&w, "Plain").await;
+    let mut p = server.connect(&plain.token).await;
+    let (ana, mut a) = seated(&server, &w, &mut l, "Ana", "AR", &w.rooms[0]).await;
+    assert_eq!(l.welcome["snapshot"]["session"]["lead"], lead.id.as_str());
+
+    l.ok(json!({"type": "close_workshop"})).await;
+    a.event_of_type("workshop_closed").await;
+    a.refused(post_card(&w.rooms[0], "strengths", "Closed"), "closed")
+        .await;
+    // Only the lead (or the organizer) reopens: not another facilitator, not a delegate.
+    p.refused(json!({"type": "reopen_workshop"}), "forbidden")
+        .await;
+    a.refused(json!({"type": "reopen_workshop"}), "forbidden")
+        .await;
+    let seq = l.ok(json!({"type": "reopen_workshop"})).await;
+    for c in [&mut a, &mut p, &mut l] {
+        let ev = c.event_of_type("workshop_reopened").await;
+        assert_eq!(ev["seq"].as_u64(), Some(seq));
+        assert_eq!(ev["by"], lead.id.as_str());
+    }
+    let posted = a
+        .ok(post_card(&w.rooms[0], "strengths", "Open again"))
+        .await;
+    // Reopening an open workshop is acknowledged without a new event.
+    assert_eq!(l.ok(json!({"type": "reopen_workshop"})).await, posted);
+
+    drop((a, p, l));
+    assert!(server.terminate().await.success());
+    server.restart().await;
+    let mut a = server.connect(&ana.token).await;
+    assert_eq!(a.welcome["snapshot"]["session"]["closed"], false);
+    assert_eq!(card_texts(&a.welcome), ["Open again"]);
+    a.ok(post_card(&w.rooms[0], "problems", "After the restart"))
+        .await;
+}
+
+#[tokio::test]
 async fn the_reference_workshops_lead_facilitator_can_close_it() {
     let (server, printed) = TestServer::start_demo().await;
     let lead = token_after(&printed, "Lead facilitator");
