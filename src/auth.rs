@@ -157,4 +157,18 @@ mod tests {
         assert!(secrets_match(&t, &t.clone()));
         assert!(!secrets_match(&t, &new_token()));
     }
+
+    #[test]
+    fn the_stored_hash_is_the_sha256_of_the_token() {
+        // FIPS 180-2's test vector: what is stored is SHA-256, in lowercase hex, and the
+        // token's characters appear nowhere in it. tests/bad_input.rs
+        // (tokens_are_stored_only_as_hashes_in_the_database) scans a real database.
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let t = new_token();
+        assert_eq!(hash_token(&t).len(), 64);
+        assert!(!hash_token(&t).contains(&t[..16]));
+    }
 }

@@ -240,6 +240,41 @@ async fn a_first_frame_that_is_not_hello_closes_with_4000() {
 }
 
 #[tokio::test]
+async fn a_first_frame_that_is_not_text_closes_with_4000() {
+    let mut s = Seated::new().await;
+    let hello = json!({"type": "hello", "token": s.ana.token}).to_string();
+    for first in [
+        Message::binary(hello.into_bytes()),
+        Message::Ping(vec![1].into()),
+    ] {
+        let mut ws = TestClient::raw(&s.server.ws_url()).await;
+        ws.send(first.clone()).await.expect("send");
+        assert_eq!(raw_close_code(&mut ws).await, Some(4000), "{first:?}");
+    }
+    s.others_still_served().await;
+}
+
+#[tokio::test]
+async fn a_connection_that_says_nothing_is_closed_with_4000_after_the_hello_timeout() {
+    let mut s = Seated::new().await;
+    let mut ws = TestClient::raw(&s.server.ws_url()).await;
+    // The hello timeout is 10 s: wait for the close well past it.
+    let close = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match futures_util::StreamExt::next(&mut ws).await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the server closes a silent connection");
+    assert_eq!(close, Some(4000));
+    s.others_still_served().await;
+}
+
+#[tokio::test]
 async fn a_hello_with_a_bad_token_closes_with_4001() {
     let s = Seated::new().await;
     for token in ["not-a-token", "", &"f".repeat(64), &"a".repeat(300)] {
@@ -336,6 +371,51 @@ async fn tokens_are_never_written_to_the_log() {
         assert!(!log.contains(secret), "the log holds the {what}");
     }
     assert!(!log.contains("panicked"));
+}
+
+/// After a session (joins, connections, a resume, posts, a refused token, a SIGTERM), no
+/// token is anywhere in the database: for SQLite the file and its WAL byte for byte, for
+/// PostgreSQL every row of every table. Each participant's token is there as its SHA-256
+/// hash (which shows the scan reads the credentials).
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes_in_the_database() {
+    let mut s = Seated::new().await;
+    let bruno = s.server.delegate(&s.w, "Bruno", "BR").await;
+    s.f.ok(move_to(&bruno.id, &s.room())).await;
+    let mut b = s.server.connect(&bruno.token).await;
+    b.ok(post_card(&s.room(), "strengths", "stored")).await;
+    s.a.ok(post_card(&s.room(), "problems", "also stored"))
+        .await;
+    s.server.resume(&s.ana.token, 0).await.close().await;
+    let mut ws = TestClient::raw(&s.server.ws_url()).await;
+    let wrong = "0123456789abcdef".repeat(4);
+    raw_hello(&mut ws, &wrong).await;
+    assert_eq!(raw_close_code(&mut ws).await, Some(4001));
+    drop(b);
+    assert!(s.server.terminate().await.success());
+
+    let stored = s.server.db.raw_contents().await;
+    let holds = |needle: &str| stored.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(holds(&s.w.id), "the scan sees the workshop");
+    for (what, token) in [
+        ("organizer", &s.w.organizer_token),
+        ("facilitator", &s.fac.token),
+        ("delegate", &s.ana.token),
+        ("second delegate", &bruno.token),
+    ] {
+        assert!(!holds(token), "the {what} token is stored raw");
+        assert!(
+            holds(&sha256_hex(token)),
+            "the {what} token's hash is stored"
+        );
+    }
+    assert!(!holds(ADMIN_TOKEN), "the admin token is stored");
+    assert!(!holds(&wrong), "a refused token is stored");
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -57,7 +57,8 @@ async fn facilitator_sets_every_rooms_phase_at_once() {
     // Setting the same phase again changes nothing and says so with an ack alone.
     f.ok(json!({"type": "set_phase", "phase": "consolidate"}))
         .await;
-    assert!(events_of(&a.drain().await, "phase_set").is_empty());
+    let after = barrier(&mut f).await;
+    assert!(events_of(&a.until_seq(after).await, "phase_set").is_empty());
 }
 
 #[tokio::test]
@@ -405,7 +406,8 @@ async fn secret_votes_stay_secret_until_the_vote_phase_ends() {
         f.event_of_type("vote_cast").await["seq"].as_u64(),
         Some(seq)
     );
-    assert!(events_of(&b.drain().await, "vote_cast").is_empty());
+    let after = barrier(&mut f).await;
+    assert!(events_of(&b.until_seq(after).await, "vote_cast").is_empty());
 
     let bobs = snapshot(&server, &bob.token).await;
     assert_eq!(card(&bobs, &c1)["votes"], Value::Null);
@@ -444,7 +446,8 @@ async fn hidden_brainstorm_shows_delegates_only_their_own_cards_until_reveal() {
 
     let mine = post(&mut a, room, "strengths", "Ana's idea").await;
     let theirs = post(&mut b, room, "problems", "Bob's idea").await;
-    let seen: Vec<String> = events_of(&a.drain().await, "card_posted")
+    let after = barrier(&mut f).await;
+    let seen: Vec<String> = events_of(&a.until_seq(after).await, "card_posted")
         .iter()
         .map(|e| e["event"]["card"].as_str().expect("card").to_string())
         .collect();
@@ -482,17 +485,19 @@ async fn hidden_brainstorm_does_not_tell_a_delegate_their_card_was_grouped_with_
 }
 
 #[tokio::test]
-async fn hidden_brainstorm_shows_a_delegate_the_group_they_made() {
+async fn hidden_brainstorm_refuses_a_delegate_grouping_until_the_reveal() {
     let mut h = HiddenRoom::start().await;
     let mine = post(&mut h.a, &h.room, "strengths", "Ana one").await;
-    // Refusing is fine; accepting and then hiding the result from its author is not.
-    let answer = h.a.command(group(&[&mine], "Mine")).await;
-    if answer["type"] == "ack" {
-        let heard = h.a.drain().await;
-        assert_eq!(events_of(&heard, "group_created").len(), 1, "{heard:#?}");
-    } else {
-        assert_eq!(answer["code"], "forbidden", "{answer}");
-    }
+    // PROTOCOL.md: "in a hidden brainstorm, grouping waits for the reveal".
+    let refused = h.a.refused(group(&[&mine], "Mine"), "forbidden").await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("waits for the reveal")),
+        "{refused}"
+    );
+    let snap = snapshot(&h.server, &h.fac.token).await;
+    assert_eq!(snap["groups"], json!([]), "nothing was grouped");
     assert_no_dangling_groups(&snapshot(&h.server, &h.ana.token).await);
 }
 
@@ -829,7 +834,8 @@ async fn hidden_cards_leave_delegates_boards_and_come_back_when_shown() {
     assert_eq!(snap["reason"], "view_changed");
     assert_eq!(card_texts(&snap), ["Off-topic rant", "Keep me"]);
     // Nobody outside the room is disturbed.
-    let other_room = c.drain().await;
+    let after = barrier(&mut f).await;
+    let other_room = c.until_seq(after).await;
     assert!(
         other_room.iter().all(|v| v["type"] != "snapshot"),
         "{other_room:#?}"
@@ -957,6 +963,7 @@ fn card_texts_of(snapshot: &Value) -> Vec<String> {
 struct HiddenRoom {
     server: TestServer,
     room: String,
+    fac: Member,
     ana: Member,
     a: TestClient,
     b: TestClient,
@@ -969,7 +976,7 @@ impl HiddenRoom {
         let w = server
             .create_workshop(json!({"title": "Hidden groups", "delegates_can_group": true}))
             .await;
-        let (_fac, mut f) = staff(&server, &w).await;
+        let (fac, mut f) = staff(&server, &w).await;
         let (ana, a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
         let (_bob, b) = seated(&server, &w, &mut f, "Bob", "BR", &w.rooms[0]).await;
         let room = w.rooms[0].clone();
@@ -978,6 +985,7 @@ impl HiddenRoom {
         HiddenRoom {
             server,
             room,
+            fac,
             ana,
             a,
             b,

@@ -86,6 +86,7 @@ async fn round(
         })
         .collect();
     let total = tokens.len() * POSTS_PER_ROUND;
+    let stored_before = board(server, w).await.len();
     let answers = Answers::default();
     let floods = flood_all(server, tokens, &batches, &answers).await;
     wait_for(&answers, stop_after).await;
@@ -114,6 +115,14 @@ async fn round(
     server.restart().await;
     let cards = board(server, w).await;
     check_acked(&acked, &cards);
+    if graceful {
+        // Stored exactly what was acknowledged: nothing received went unanswered.
+        assert_eq!(
+            cards.len() - stored_before,
+            acked.len(),
+            "stored but unanswered"
+        );
+    }
     let seq_after_restart = cards.values().flatten().copied().max().unwrap_or(0);
 
     // Every client resends every command of the round with its original id.
@@ -129,6 +138,8 @@ async fn round(
         let seq = seq_of(answer);
         match (acked.get(id), cards.get(&text_of(id))) {
             (Some(ack), _) => assert_eq!(seq, seq_of(ack), "{id} re-acked differently"),
+            // SIGTERM answers every command it received: stored means acknowledged.
+            (None, Some(_)) if graceful => panic!("{id} was stored but not answered at SIGTERM"),
             (None, Some(stored)) => assert_eq!(seq, stored[0], "{id}: stored but unacked"),
             (None, None) => assert!(seq > seq_after_restart, "{id} applied now"),
         }

@@ -25,8 +25,9 @@ async fn a_post_sent_twice_gets_the_same_ack_and_makes_one_card() {
     let changed = with_id(post_card(&w.rooms[0], "problems", "Other"), "retry-1");
     assert_eq!(a.command(changed).await, first);
 
-    assert_eq!(posted_events(&mut f).await.len(), 1);
-    assert_eq!(posted_events(&mut a).await.len(), 1);
+    let after = barrier(&mut f).await;
+    assert_eq!(posted_events(&mut f, after).await.len(), 1);
+    assert_eq!(posted_events(&mut a, after).await.len(), 1);
     assert_eq!(board(&server, &w).await, ["One portal"]);
 }
 
@@ -69,7 +70,8 @@ async fn one_delegate_sending_the_same_post_from_two_devices_at_once_makes_one_c
         assert_eq!(p, l, "round {n}");
     }
     let expected: Vec<String> = (0..ROUNDS).map(|n| format!("Twin {n}")).collect();
-    assert_eq!(posted_texts(&mut f).await, expected);
+    let after = barrier(&mut f).await;
+    assert_eq!(posted_texts(&mut f, after).await, expected);
     assert_eq!(board(&server, &w).await, expected);
 }
 
@@ -103,8 +105,9 @@ async fn a_retry_after_reconnecting_gets_the_original_ack_and_posts_nothing() {
     let mut again = server.connect(&ana.token).await;
     assert_eq!(card_texts(&again.welcome), ["Offline idea"]);
     assert_eq!(again.command(post).await, ack);
-    assert!(posted_events(&mut again).await.is_empty());
-    assert_eq!(posted_events(&mut f).await.len(), 1);
+    let after = barrier(&mut f).await;
+    assert!(posted_events(&mut again, after).await.is_empty());
+    assert_eq!(posted_events(&mut f, after).await.len(), 1);
     assert_eq!(board(&server, &w).await, ["Offline idea"]);
 }
 
@@ -137,10 +140,11 @@ async fn a_delegate_resuming_receives_exactly_the_missed_events_of_its_room() {
     let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let (_, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
     let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", &w.rooms[1]).await;
-    a.drain().await;
-    let last = a.seq;
+    let last = barrier(&mut f).await;
+    a.until_seq(last).await;
+    assert_eq!(a.seq, last);
     a.close().await;
-    f.drain().await;
+    f.until_seq(last).await;
 
     for n in 0..3 {
         b.ok(post_card(&w.rooms[0], "strengths", &format!("B{n}")))
@@ -149,8 +153,13 @@ async fn a_delegate_resuming_receives_exactly_the_missed_events_of_its_room() {
             .await;
     }
     f.ok(post_card(&w.rooms[0], "solutions", "F0")).await;
-    f.ok(post_card(&w.rooms[2], "solutions", "F2")).await;
-    let seen_by_staff = events_after(&mut f, last).await;
+    let end = f.ok(post_card(&w.rooms[2], "solutions", "F2")).await;
+    let seen_by_staff: Vec<Value> = f
+        .through_seq(end)
+        .await
+        .into_iter()
+        .filter(|v| v["type"] == "event")
+        .collect();
     assert_eq!(seen_by_staff.len(), 8);
 
     let back = server.resume(&ana.token, last).await;
@@ -177,9 +186,9 @@ async fn a_delegate_resuming_at_the_current_seq_receives_no_events() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
     let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
-    a.ok(post_card(&w.rooms[0], "strengths", "Mine")).await;
-    a.drain().await;
-    let last = a.seq;
+    let last = a.ok(post_card(&w.rooms[0], "strengths", "Mine")).await;
+    a.through_seq(last).await;
+    assert_eq!(a.seq, last);
     a.close().await;
 
     let back = server.resume(&ana.token, last).await;
@@ -206,15 +215,60 @@ async fn a_client_resuming_from_a_seq_the_server_never_reached_gets_a_snapshot_f
     assert_eq!(card_texts(&back.welcome), ["Mine"]);
 }
 
+/// The server keeps the last 10,000 events for resuming (REPLAY_WINDOW): a client that
+/// missed exactly that many gets them all; one that missed one more gets a snapshot
+/// flagged `too_far_behind`.
+#[tokio::test]
+async fn a_delegate_who_missed_more_than_10000_events_resumes_with_a_snapshot_too_far_behind() {
+    const WINDOW: usize = 10_000;
+    let server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let last = barrier(&mut f).await;
+    a.until_seq(last).await;
+    a.close().await;
+    // Renaming a room is one event each and has no limit: 10,000 of them, pipelined.
+    let renames: Vec<Value> = (0..WINDOW)
+        .map(|n| {
+            json!({"type": "rename_room", "id": format!("rn-{n}"), "room": w.rooms[1],
+                   "name": format!("Room {n}")})
+        })
+        .collect();
+    for chunk in renames.chunks(1000) {
+        for answer in f.pipeline(chunk).await {
+            let answer = answer.expect("answered");
+            assert_eq!(answer["type"], "ack", "{answer}");
+        }
+    }
+
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], true, "exactly {WINDOW} missed");
+    let events = back.welcome["events"].as_array().expect("events");
+    assert_eq!(events.len(), WINDOW);
+    assert_eq!(seq_of(&events[0]), last + 1);
+    back.close().await;
+
+    let one_more = f
+        .ok(json!({"type": "rename_room", "room": w.rooms[1], "name": "Caribbean"}))
+        .await;
+    let back = server.resume(&ana.token, last).await;
+    assert_eq!(back.welcome["resumed"], false, "{}", back.welcome["reason"]);
+    assert_eq!(back.welcome["reason"], "too_far_behind");
+    assert_eq!(back.seq, one_more);
+    let rooms = back.welcome["snapshot"]["rooms"].as_array().expect("rooms");
+    assert_eq!(rooms[1]["name"], "Caribbean");
+    assert_eq!(card_texts(&back.welcome), Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn a_delegate_moved_while_offline_resumes_with_the_new_rooms_board_flagged_moved() {
     let server = TestServer::start().await;
     let (w, mut f) = session(&server).await;
     let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let (_, mut c) = seated(&server, &w, &mut f, "Carla", "CL", &w.rooms[1]).await;
-    a.ok(post_card(&w.rooms[0], "strengths", "Old room")).await;
-    a.drain().await;
-    let last = a.seq;
+    let last = a.ok(post_card(&w.rooms[0], "strengths", "Old room")).await;
+    a.through_seq(last).await;
+    assert_eq!(a.seq, last);
     a.close().await;
 
     c.ok(post_card(&w.rooms[1], "problems", "New room")).await;
@@ -233,8 +287,9 @@ async fn a_delegate_resumes_across_a_restart_with_exactly_the_missed_events() {
     let (w, mut f) = session(&server).await;
     let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let (bruno, mut b) = seated(&server, &w, &mut f, "Bruno", "BR", &w.rooms[0]).await;
-    a.drain().await;
-    let last = a.seq;
+    let last = barrier(&mut f).await;
+    a.until_seq(last).await;
+    assert_eq!(a.seq, last);
     a.close().await;
     let before = b.ok(post_card(&w.rooms[0], "strengths", "B0")).await;
     f.ok(post_card(&w.rooms[1], "strengths", "Elsewhere")).await;
@@ -273,6 +328,218 @@ async fn sigterm_closes_every_connection_with_4012_and_exits_successfully() {
     for code in codes {
         assert_eq!(code.await.expect("reader"), Some(4012));
     }
+}
+
+/// What one delegate posting without pause saw until its connection closed.
+struct Poster {
+    /// Commands written to the socket.
+    sent: usize,
+    /// Acks by command id.
+    acked: BTreeMap<String, u64>,
+    close: Option<u16>,
+}
+
+/// Connects, then posts card after card (ids `k-{d}-{n}`), up to `WINDOW` unanswered at a
+/// time, until the connection closes (or a room's board would be full), while reading
+/// every answer; signals `ready` once welcomed.
+fn post_until_closed(
+    url: String,
+    token: String,
+    d: usize,
+    room: String,
+    ready: tokio::sync::oneshot::Sender<()>,
+) -> tokio::task::JoinHandle<Poster> {
+    use futures_util::{SinkExt, StreamExt};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio_tungstenite::tungstenite::Message;
+    tokio::spawn(async move {
+        let mut socket = TestClient::raw(&url).await;
+        raw_hello(&mut socket, &token).await;
+        let welcome = raw_json(&mut socket).await.expect("welcome");
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        let _ = ready.send(());
+        let (mut sink, mut stream) = socket.split();
+        const WINDOW: usize = 64;
+        const MOST: usize = 1900; // a board holds 2000 cards
+        let (closed, sent) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let window = Arc::new(tokio::sync::Semaphore::new(WINDOW));
+        let writer = {
+            let (closed, sent, window) = (closed.clone(), sent.clone(), window.clone());
+            tokio::spawn(async move {
+                for n in 0..MOST {
+                    let Ok(permit) = window.acquire().await else {
+                        break;
+                    };
+                    permit.forget();
+                    if closed.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let post = with_id(
+                        post_card(&room, "strengths", &format!("d{d} card {n}")),
+                        &format!("k-{d}-{n}"),
+                    );
+                    if sink.send(Message::text(post.to_string())).await.is_err() {
+                        break;
+                    }
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let mut acked = BTreeMap::new();
+        let mut close = None;
+        loop {
+            match tokio::time::timeout(WAIT * 3, stream.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let v: Value = serde_json::from_str(&t).expect("JSON");
+                    if v["type"] == "error" {
+                        panic!("refused while posting: {v}");
+                    }
+                    if v["type"] == "ack" {
+                        let id = v["id"].as_str().expect("id").to_string();
+                        assert!(acked.insert(id, seq_of(&v)).is_none(), "acked twice: {v}");
+                        window.add_permits(1);
+                    }
+                }
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    close = frame.map(|f| u16::from(f.code));
+                    break;
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_)) | None) => break,
+                Err(_) => panic!("delegate {d}: the connection neither closed nor answered"),
+            }
+        }
+        closed.store(true, Ordering::SeqCst);
+        window.close();
+        writer.await.expect("writer");
+        Poster {
+            sent: sent.load(Ordering::SeqCst),
+            acked,
+            close,
+        }
+    })
+}
+
+/// RELIABILITY.md: on SIGTERM every command the server received is answered. Four
+/// delegates post without pause through the shutdown: what is stored is exactly what was
+/// acknowledged (nothing stored and left unanswered), each at its acknowledged seq.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_while_delegates_post_answers_every_command_it_stored() {
+    const DELEGATES: usize = 4;
+    let mut server = TestServer::start().await;
+    let (w, mut f) = session(&server).await;
+    let mut posters = Vec::new();
+    let mut ready = Vec::new();
+    for d in 0..DELEGATES {
+        let room = w.rooms[d % 4].clone();
+        let (m, c) = seated(&server, &w, &mut f, &format!("D{d}"), "AR", &room).await;
+        c.close().await;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        posters.push(post_until_closed(server.ws_url(), m.token, d, room, tx));
+        ready.push(rx);
+    }
+    for r in ready {
+        r.await.expect("connected");
+    }
+    // The facilitator hears the posts: once 200 are on the boards, SIGTERM.
+    let mut heard = 0;
+    while heard < 200 {
+        if f.next_event().await["event"]["type"] == "card_posted" {
+            heard += 1;
+        }
+    }
+    let status = server.terminate().await;
+    assert!(status.success(), "{status:?}");
+    let mut acked = BTreeMap::new();
+    let (mut sent, mut answered) = (0, 0);
+    for p in posters {
+        let p = p.await.expect("poster");
+        assert_eq!(p.close, Some(4012), "closed as restarting");
+        sent += p.sent;
+        answered += p.acked.len();
+        acked.extend(p.acked);
+    }
+    eprintln!("SIGTERM while posting: {sent} sent, {answered} acknowledged");
+    assert!(answered >= 200);
+    assert!(
+        sent > answered,
+        "the delegates were still posting when the server stopped"
+    );
+
+    server.restart().await;
+    let stored: BTreeMap<String, Vec<u64>> =
+        cards_by_text(&server.connect(&w.organizer_token).await.welcome);
+    let expected: BTreeMap<String, Vec<u64>> = acked
+        .iter()
+        .map(|(id, seq)| (text_of(id), vec![*seq]))
+        .collect();
+    let unanswered: Vec<&String> = stored
+        .keys()
+        .filter(|t| !expected.contains_key(*t))
+        .collect();
+    assert!(
+        unanswered.is_empty(),
+        "stored but never answered: {unanswered:?}"
+    );
+    assert_eq!(
+        stored, expected,
+        "every acknowledged post stored once, at its seq"
+    );
+}
+
+/// After SIGTERM the server takes no new connection, while it still finishes what it
+/// has in hand (here an HTTP request whose body has not all arrived).
+#[tokio::test]
+async fn sigterm_refuses_new_connections_while_it_finishes_the_open_ones() {
+    use tokio::io::AsyncWriteExt;
+    let mut server = TestServer::start().await;
+    let (w, f) = session(&server).await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    // A request in flight: headers and part of the body.
+    let mut slow = tokio::net::TcpStream::connect(&server.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/workshops HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"title\"",
+        server.addr
+    );
+    slow.write_all(head.as_bytes()).await.expect("write");
+    // The server accepts connections in order: once a later one is answered, it has taken
+    // this one and read its headers.
+    let ok = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("health");
+    assert!(ok.status().is_success());
+
+    let closing = tokio::spawn(async move {
+        let mut f = f;
+        f.close_code().await
+    });
+    server.sigterm();
+    assert_eq!(closing.await.expect("reader"), Some(4012), "shutdown began");
+    // New connections are refused: not accepted at all, or closed before any welcome.
+    let url = server.ws_url();
+    let attempt = tokio_tungstenite::connect_async(&url).await;
+    if let Ok((mut ws, _)) = attempt {
+        raw_hello(&mut ws, &ana.token).await;
+        let first = raw_json(&mut ws).await;
+        assert!(first.is_none(), "welcomed during shutdown: {first:?}");
+    }
+    assert!(
+        server.is_running(),
+        "the server was still shutting down (the open request holds it)"
+    );
+    drop(slow);
+    let status = server.wait_exit().await;
+    assert!(status.success(), "{status:?}");
 }
 
 #[tokio::test]
@@ -435,28 +702,19 @@ fn cards_by_text(welcome: &Value) -> BTreeMap<String, Vec<u64>> {
     out
 }
 
-/// The `card_posted` event frames that arrived (within `QUIET`).
-async fn posted_events(c: &mut TestClient) -> Vec<Value> {
-    c.drain()
+/// The `card_posted` event frames that arrived before the barrier at `until`.
+async fn posted_events(c: &mut TestClient, until: u64) -> Vec<Value> {
+    c.until_seq(until)
         .await
         .into_iter()
         .filter(|v| v["type"] == "event" && v["event"]["type"] == "card_posted")
         .collect()
 }
 
-async fn posted_texts(c: &mut TestClient) -> Vec<String> {
-    posted_events(c)
+async fn posted_texts(c: &mut TestClient, until: u64) -> Vec<String> {
+    posted_events(c, until)
         .await
         .iter()
         .map(|e| e["event"]["text"].as_str().expect("text").to_string())
-        .collect()
-}
-
-/// The event frames with `seq > after` that arrived (within `QUIET`).
-async fn events_after(c: &mut TestClient, after: u64) -> Vec<Value> {
-    c.drain()
-        .await
-        .into_iter()
-        .filter(|v| v["type"] == "event" && seq_of(v) > after)
         .collect()
 }

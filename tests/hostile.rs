@@ -139,6 +139,12 @@ async fn the_corpus_is_stored_verbatim_everywhere_and_rendered_inert_in_every_ex
     for s in &expected {
         assert!(in_record.contains(s), "json lost {s:?}");
     }
+    for name in group_names(&corpus) {
+        assert!(
+            in_record.contains(&kept(&name)),
+            "json lost the group {name:?}"
+        );
+    }
 
     // CSV: every card's text in a cell, none of them a formula.
     let csv = export("csv").await;
@@ -164,19 +170,37 @@ async fn the_corpus_is_stored_verbatim_everywhere_and_rendered_inert_in_every_ex
         };
         assert!(cells.contains(&cell), "csv lost {s:?} ({cell:?})");
     }
+    for name in group_names(&corpus) {
+        let shown = printable(&name);
+        let cell = if shown.starts_with(['=', '+', '-', '@']) {
+            format!("'{shown}")
+        } else {
+            shown
+        };
+        assert!(
+            cells.contains(&cell),
+            "csv lost the group {name:?} ({cell:?})"
+        );
+    }
 
     // Markdown: no raw HTML, no links, no images, whatever the texts hold.
     let md = String::from_utf8(export("md").await).expect("UTF-8");
+    let mut md_text = String::new();
     for event in pulldown_cmark::Parser::new(&md) {
         use pulldown_cmark::{Event, Tag};
         match event {
             Event::Html(h) | Event::InlineHtml(h) => panic!("raw HTML in the report: {h}"),
             Event::Start(Tag::Link { dest_url, .. }) => panic!("a link: {dest_url}"),
             Event::Start(Tag::Image { dest_url, .. }) => panic!("an image: {dest_url}"),
+            Event::Text(t) | Event::Code(t) => md_text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => md_text.push('\n'),
+            Event::End(_) => md_text.push('\n'),
             _ => {}
         }
     }
-    assert!(md.contains("Ñandú"));
+    // Every text reads back as itself once the Markdown is rendered, its whitespace runs
+    // made one space (markdown::escape keeps every text on one line).
+    shows_all(&collapse(&md_text), &corpus, "md");
 
     // HTML: no scripts, frames, images or event handlers; the markup shows as text.
     let html = String::from_utf8(export("html").await).expect("UTF-8");
@@ -200,9 +224,7 @@ async fn the_corpus_is_stored_verbatim_everywhere_and_rendered_inert_in_every_ex
         }
     }
     let text: String = doc.root_element().text().collect();
-    for s in ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"] {
-        assert!(text.contains(s), "the HTML report shows {s:?} as text");
-    }
+    shows_all(&text, &corpus, "html");
 
     // DOCX: well-formed XML whose text holds the markup as text.
     let docx = export("docx").await;
@@ -214,14 +236,50 @@ async fn the_corpus_is_stored_verbatim_everywhere_and_rendered_inert_in_every_ex
     )
     .expect("UTF-8");
     let parsed = roxmltree::Document::parse(&xml).expect("well-formed XML");
-    let words: String = parsed
-        .descendants()
-        .filter(|n| n.tag_name().name() == "t")
-        .filter_map(|n| n.text())
-        .collect();
-    assert!(words.contains("<script>alert(1)</script>"));
-    assert!(words.contains("]]><x:evil/><![CDATA["));
+    let mut words = String::new();
+    for n in parsed.descendants() {
+        match n.tag_name().name() {
+            "t" => words.push_str(n.text().unwrap_or_default()),
+            "br" | "p" => words.push('\n'),
+            "tab" => words.push('\t'),
+            _ => {}
+        }
+    }
+    shows_all(&words, &corpus, "docx");
     assert!(!parsed.descendants().any(|n| n.tag_name().name() == "evil"));
+}
+
+/// The group names `hostile_workshop` gave: each string's first 100 characters.
+fn group_names(corpus: &[String]) -> Vec<String> {
+    corpus
+        .iter()
+        .map(|s| s.chars().take(100).collect())
+        .collect()
+}
+
+/// Every corpus string, and every group name, is in `text` (a report as a reader sees it:
+/// control characters dropped).
+fn shows_all(text: &str, corpus: &[String], format: &str) {
+    let mut lost = Vec::new();
+    for s in corpus.iter().chain(&group_names(corpus)) {
+        let shown = if format == "md" {
+            collapse(&printable(s))
+        } else {
+            printable(s)
+        };
+        if !text.contains(&shown) {
+            lost.push(s.clone());
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "the {format} report lost {} texts: {lost:?}",
+        lost.len()
+    );
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn collect_strings(v: &Value, out: &mut BTreeSet<String>) {

@@ -1,6 +1,9 @@
 //! What an operator relies on: readiness, erasing a workshop (API and CLI), backups taken
 //! while serving, metrics that move with traffic, JSON logs without secrets, and the
 //! SQLite WAL copied into the database file while serving.
+//!
+//! The PostgreSQL rerun (`.ci/after.d/10-postgres-suite.sh`) runs this file too, less the
+//! tests named `sqlite_…`, which test SQLite's own files (the WAL, `VACUUM INTO` backups).
 
 mod common;
 use common::*;
@@ -40,7 +43,7 @@ async fn seat(server: &TestServer, w: &Workshop, cards: usize) -> Seated {
 // ---- the WAL ----
 
 #[tokio::test]
-async fn committed_cards_reach_the_database_file_itself_while_serving() {
+async fn sqlite_committed_cards_reach_the_database_file_itself_while_serving() {
     // Committing writes the WAL; the checkpointer copies it into the database file within
     // about a second, without a restart (SQLite's own auto-checkpoint would wait for 1,000
     // pages and run inside a commit).
@@ -157,7 +160,6 @@ async fn erasing_closes_sockets_with_4004_and_every_endpoint_then_answers_404() 
         room,
     } = seat(&server, &w, 0).await;
     let secret = "Zanzibar lighthouse budget 7731";
-    delegate_socket.drain().await;
     delegate_socket
         .ok(post_card(&room, "strengths", secret))
         .await;
@@ -187,22 +189,20 @@ async fn erasing_closes_sockets_with_4004_and_every_endpoint_then_answers_404() 
     let c = server.connect(&kept_delegate.token).await;
     assert_eq!(c.welcome["snapshot"]["workshop"]["id"], kept.id.as_str());
 
-    // Nothing of it stays in the database files, not even in freed pages.
+    // Nothing of it stays in the database: for SQLite, not even in the file's freed pages
+    // or its WAL; for PostgreSQL, in no row of any table.
     assert!(server.terminate().await.success());
-    for suffix in ["", "-wal"] {
-        let file = format!("{}{suffix}", server.db_path().display());
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        for needle in [secret, w.id.as_str(), w.delegate_code.as_str()] {
-            assert!(
-                !contains(&bytes, needle.as_bytes()),
-                "{needle:?} is still in {file}"
-            );
-        }
+    let bytes = server.db.raw_contents().await;
+    for needle in [secret, w.id.as_str(), w.delegate_code.as_str()] {
+        assert!(
+            !contains(&bytes, needle.as_bytes()),
+            "{needle:?} is still in the database"
+        );
     }
-    assert!(contains(
-        &std::fs::read(server.db_path()).unwrap(),
-        kept.id.as_bytes()
-    ));
+    assert!(
+        contains(&bytes, kept.id.as_bytes()),
+        "the scan sees the kept one"
+    );
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -257,7 +257,7 @@ async fn cabildo_erase_deletes_a_workshop_from_the_database() {
 // ---- backups ----
 
 #[tokio::test]
-async fn a_backup_taken_while_serving_serves_the_same_data() {
+async fn sqlite_a_backup_taken_while_serving_serves_the_same_data() {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let Seated {
@@ -317,6 +317,33 @@ async fn backup_of_a_postgres_url_points_to_pg_dump() {
     assert!(!ok);
     assert!(err.contains("pg_dump"), "{err}");
     assert!(!std::path::Path::new("/tmp/never-written.db").exists());
+}
+
+/// `cabildo backup` of the database a server is using: a copy on SQLite (the SQLite
+/// suite's `sqlite_a_backup_taken_while_serving_serves_the_same_data` restores it); on
+/// PostgreSQL the documented refusal (OPERATIONS.md: use pg_dump), with nothing written.
+#[tokio::test]
+async fn backup_of_the_serving_database_is_made_or_refused_as_documented() {
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    seat(&server, &w, 3).await;
+    let out = server.dir.path().join("backup.db");
+    let db = server.db_path();
+    let (ok, printed, err) = cabildo(&["backup", "--db", path(&db), "--out", path(&out)]).await;
+    if server.db.is_postgres() {
+        assert!(!ok, "{printed}");
+        assert!(err.contains("pg_dump"), "{err}");
+        assert!(!out.exists());
+    } else {
+        assert!(ok, "{printed}{err}");
+        assert!(printed.contains("Backed up"), "{printed}");
+        assert!(contains(
+            &std::fs::read(&out).expect("the copy"),
+            w.id.as_bytes()
+        ));
+    }
+    // The server goes on serving either way.
+    server.delegate(&w, "Bea", "BR").await;
 }
 
 // ---- metrics ----

@@ -62,9 +62,11 @@ async fn reference_workshop_four_rooms_post_in_parallel_and_each_delegate_sees_o
     }
     assert_eq!(by_room.len(), 4);
 
+    // Every post was acknowledged: a broadcast now comes after all of them.
+    let after = barrier(&mut f).await;
     for (m, who, room, mut c) in delegates {
         let expected = &by_room[&room];
-        let live = sorted(collect_posted(&mut c, expected.len()).await);
+        let live = sorted(posted_texts(&c.until_seq(after).await));
         assert_eq!(&live, expected, "live cards of {who}");
         let fresh = server.connect(&m.token).await;
         assert_eq!(fresh.welcome["you"]["room"], room.as_str(), "{who}");
@@ -99,7 +101,8 @@ async fn delegate_moved_mid_session_sees_new_room_board() {
     let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", r1).await;
     post(&mut a, r1, "Ana in room 1").await;
     post(&mut f, r2, "Room 2 card").await;
-    a.drain().await;
+    let settled = barrier(&mut f).await;
+    a.until_seq(settled).await;
 
     f.ok(move_to(&ana.id, r2)).await;
     let moved = a.next_update().await.expect("participant_moved");
@@ -132,7 +135,8 @@ async fn delegate_sent_to_the_lobby_loses_the_board() {
     let r1 = &w.rooms[0];
     let (ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", r1).await;
     post(&mut a, r1, "Ana in room 1").await;
-    a.drain().await;
+    let settled = barrier(&mut f).await;
+    a.until_seq(settled).await;
 
     f.ok(move_to(&ana.id, "lobby")).await;
     let moved = a.next_update().await.expect("participant_moved");
@@ -145,7 +149,8 @@ async fn delegate_sent_to_the_lobby_loses_the_board() {
     assert!(ids(&snap["snapshot"]["lobby"]).contains(&ana.id));
 
     f.ok(post_card(r1, "strengths", "Room 1 goes on")).await;
-    assert!(posted_texts(&a.drain().await).is_empty());
+    let after = barrier(&mut f).await;
+    assert!(posted_texts(&a.until_seq(after).await).is_empty());
     a.refused(post_card(r1, "strengths", "From the lobby"), "forbidden")
         .await;
 }
@@ -213,7 +218,8 @@ async fn closing_a_closed_room_is_acked_without_a_new_event() {
     b.event_of_type("room_closed").await;
     let second = f.ok(room_cmd("close_room", &w.rooms[0])).await;
     assert_eq!(second, first, "no new event, so no new seq");
-    let rest = b.drain().await;
+    let after = barrier(&mut f).await;
+    let rest = b.until_seq(after).await;
     assert!(event_types(&rest).is_empty(), "{rest:?}");
 }
 
@@ -366,7 +372,8 @@ async fn editing_own_card_reaches_the_room_and_staff_but_not_other_rooms() {
         assert_eq!(ev["event"]["card"], card.as_str());
         assert_eq!(ev["event"]["text"], "Second draft");
     }
-    let heard = c.drain().await;
+    let after = barrier(&mut f).await;
+    let heard = c.until_seq(after).await;
     assert!(
         !event_types(&heard).iter().any(|t| t.starts_with("card_")),
         "{heard:?}"
@@ -389,7 +396,8 @@ async fn deleting_own_card_reaches_the_room_and_staff_but_not_other_rooms() {
         assert_eq!(ev["seq"].as_u64(), Some(seq));
         assert_eq!(ev["event"]["card"], card.as_str());
     }
-    let heard = c.drain().await;
+    let after = barrier(&mut f).await;
+    let heard = c.until_seq(after).await;
     assert!(
         !event_types(&heard).iter().any(|t| t.starts_with("card_")),
         "{heard:?}"
@@ -436,19 +444,6 @@ fn delete(card: &str) -> Value {
 
 fn room_cmd(ty: &str, room: &str) -> Value {
     json!({"type": ty, "room": room})
-}
-
-/// Texts of `card_posted` events until `n` of them arrived.
-async fn collect_posted(c: &mut TestClient, n: usize) -> Vec<String> {
-    let mut texts = Vec::new();
-    while texts.len() < n {
-        let ev = c.next_event().await;
-        if ev["event"]["type"] == "card_posted" {
-            texts.push(ev["event"]["text"].as_str().expect("text").to_string());
-        }
-    }
-    texts.extend(posted_texts(&c.drain().await));
-    texts
 }
 
 fn posted_texts(frames: &[Value]) -> Vec<String> {

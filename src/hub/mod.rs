@@ -189,8 +189,14 @@ impl Hub {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// A receiver whose `changed()` completes when shutdown begins, or at once if it has
+    /// begun already (a connection accepted during shutdown is closed, not welcomed).
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
+        let mut signal = self.shutdown.subscribe();
+        if *signal.borrow() {
+            signal.mark_changed();
+        }
+        signal
     }
 
     /// Asks every connection to finish and close with `close::RESTARTING`, then lets the

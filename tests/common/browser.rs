@@ -46,17 +46,30 @@ pub async fn driver() -> Option<Driver> {
         );
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+    use tokio::io::AsyncBufReadExt;
+    // Port 0: chromedriver binds a free port itself and prints it, so no other process can
+    // take the port between a pick and the bind.
+    let mut child = Command::new(path)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let port: u16 = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("chromedriver's stdout") {
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                return rest.trim_end_matches('.').trim().parse().expect("a port");
+            }
+        }
+        panic!("chromedriver exited without saying its port");
+    })
+    .await
+    .expect("chromedriver says its port in time");
+    // Keep draining stdout so chromedriver never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let url = format!("http://127.0.0.1:{port}");
     let status = format!("{url}/status");
     for _ in 0..200 {

@@ -119,6 +119,77 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The types of the events stored for `workshop`, in `seq` order, read from the
+    /// database itself (no server involved).
+    pub async fn stored_event_types(&self, workshop: &str) -> Vec<String> {
+        let sql = "SELECT body FROM events WHERE workshop_id = $1 ORDER BY seq";
+        let bodies: Vec<String> = if self.is_postgres() {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            let rows = sqlx::query_scalar(sql)
+                .bind(workshop)
+                .fetch_all(&mut conn)
+                .await;
+            rows.expect("read events")
+        } else {
+            let url = format!("sqlite://{}?mode=ro", self.url);
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
+            let rows = sqlx::query_scalar(sql)
+                .bind(workshop)
+                .fetch_all(&mut conn)
+                .await;
+            rows.expect("read events")
+        };
+        bodies
+            .iter()
+            .map(|b| {
+                let v: Value = serde_json::from_str(b).expect("event JSON");
+                v["type"].as_str().unwrap_or_default().to_string()
+            })
+            .collect()
+    }
+
+    /// Everything the database holds, as bytes to search: for SQLite the database file
+    /// and its WAL byte for byte (free pages included); for PostgreSQL every row of every
+    /// table of the test database, as text.
+    pub async fn raw_contents(&self) -> Vec<u8> {
+        if !self.is_postgres() {
+            let mut out = std::fs::read(&self.url).expect("the SQLite file");
+            for ext in ["-wal", "-journal"] {
+                if let Ok(more) = std::fs::read(format!("{}{ext}", self.url)) {
+                    out.extend(more);
+                }
+            }
+            return out;
+        }
+        let mut conn = sqlx::PgConnection::connect(&self.url)
+            .await
+            .expect("connect");
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(table_name) FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("list tables");
+        assert!(!tables.is_empty(), "the database has tables");
+        let mut out = Vec::new();
+        for t in tables {
+            let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {t} t"))
+                .fetch_all(&mut conn)
+                .await
+                .expect("read table");
+            for r in rows {
+                out.extend(r.into_bytes());
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((admin, name)) = self.postgres.take() else {
@@ -229,6 +300,14 @@ impl TestServer {
     }
 
     async fn spawn_at(&mut self, bind: &str, extra: &[&str]) -> Vec<String> {
+        self.try_spawn_at(bind, extra)
+            .await
+            .unwrap_or_else(|| panic!("the server did not start on {bind}: {}", self.log()))
+    }
+
+    /// Like `spawn_at`, but `None` when the process exits before listening (its address
+    /// is taken, say).
+    async fn try_spawn_at(&mut self, bind: &str, extra: &[&str]) -> Option<Vec<String>> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -271,16 +350,16 @@ impl TestServer {
                     break;
                 }
             }
-            addr.expect("server printed its address")
+            addr
         })
         .await
-        .expect("server started in time");
+        .expect("server started in time")?;
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         self.addr = addr;
         self.child = Some(child);
         self.wait_healthy().await;
-        printed
+        Some(printed)
     }
 
     async fn wait_healthy(&self) {
@@ -317,14 +396,30 @@ impl TestServer {
 
     /// SIGTERM, then wait for a clean exit; returns the exit status.
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let pid = child.id().expect("pid");
+        self.sigterm();
+        self.wait_exit().await
+    }
+
+    /// Sends SIGTERM and returns at once: the server is shutting down, maybe not gone.
+    pub fn sigterm(&self) {
+        let pid = self.pid().expect("running");
         let status = std::process::Command::new("kill")
             .arg("-TERM")
             .arg(pid.to_string())
             .status()
             .expect("kill -TERM");
         assert!(status.success());
+    }
+
+    /// Whether the process is still running (it may be shutting down).
+    pub fn is_running(&mut self) -> bool {
+        let child = self.child.as_mut().expect("started");
+        child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Waits for the process to exit (after `sigterm`); returns the exit status.
+    pub async fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
         tokio::time::timeout(Duration::from_secs(20), child.wait())
             .await
             .expect("server exits within the shutdown grace")
@@ -338,11 +433,21 @@ impl TestServer {
     }
 
     /// Starts the server again on the same database and the same address, so that a
-    /// browser page loaded from it can reconnect.
+    /// browser page loaded from it can reconnect. The port was free between the two
+    /// processes: if another test's socket took it meanwhile, the start is retried until
+    /// it is free again (a minute at most).
     pub async fn restart_same_addr(&mut self) {
         assert!(self.child.is_none(), "stop the server first");
         let addr = self.addr.clone();
-        self.spawn_at(&addr, &[]).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while self.try_spawn_at(&addr, &[]).await.is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{addr} stayed taken: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub fn log(&self) -> String {
@@ -752,6 +857,58 @@ impl TestClient {
         }
     }
 
+    /// Every frame up to and including the event (or snapshot) at `seq`.
+    pub async fn through_seq(&mut self, seq: u64) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let v = match self.pending.pop_front() {
+                Some(v) => v,
+                None => self
+                    .recv()
+                    .await
+                    .unwrap_or_else(|| panic!("the update at seq {seq} never arrived")),
+            };
+            let is_update = v["type"] == "event" || v["type"] == "snapshot";
+            let reached = is_update && v["seq"].as_u64().is_some_and(|s| s >= seq);
+            frames.push(v);
+            if reached {
+                return frames;
+            }
+        }
+    }
+
+    /// Every frame that arrives before the event (or snapshot) at `barrier`, which is
+    /// consumed: an ordering barrier. The server delivers a connection's updates in `seq`
+    /// order, so a test proves that an update did not reach this client by sending a later
+    /// one that must reach it (its `seq` is the barrier) and looking at what came before.
+    pub async fn until_seq(&mut self, barrier: u64) -> Vec<Value> {
+        let mut before = Vec::new();
+        loop {
+            let v = match self.pending.pop_front() {
+                Some(v) => v,
+                None => self
+                    .recv()
+                    .await
+                    .unwrap_or_else(|| panic!("the barrier at seq {barrier} never arrived")),
+            };
+            let is_update = v["type"] == "event" || v["type"] == "snapshot";
+            if is_update && v["seq"].as_u64().is_some_and(|s| s >= barrier) {
+                assert_eq!(v["seq"].as_u64(), Some(barrier), "the barrier itself: {v}");
+                return before;
+            }
+            before.push(v);
+        }
+    }
+
+    /// The next frame of any type (kept ones first), or `None` when the socket closes or
+    /// nothing comes within `wait`.
+    pub async fn next_frame_within(&mut self, wait: Duration) -> Option<Value> {
+        match self.pending.pop_front() {
+            Some(v) => Some(v),
+            None => self.recv_within(wait).await,
+        }
+    }
+
     /// Everything that arrives within `QUIET` (events, snapshots, acks).
     pub async fn drain(&mut self) -> Vec<Value> {
         let mut out: Vec<Value> = self.pending.drain(..).collect();
@@ -763,6 +920,23 @@ impl TestClient {
 
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
+    }
+
+    /// Closes and reads up to the server's close frame: the server answers a client's close
+    /// only once its workshop has let the connection go (presence counted, commands
+    /// answered), so what the test does next comes after that.
+    pub async fn close_acknowledged(mut self) {
+        self.socket.close(None).await.expect("send close");
+        let answered = tokio::time::timeout(WAIT, async {
+            while let Some(Ok(msg)) = self.socket.next().await {
+                if matches!(msg, Message::Close(_)) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(answered, Ok(true), "the server answers the close");
     }
 }
 
@@ -797,6 +971,12 @@ pub async fn seated(
     let c = server.connect(&m.token).await;
     assert_eq!(c.welcome["you"]["room"], room, "{name} placed");
     (m, c)
+}
+
+/// A broadcast to everyone from staff client `f`; returns its seq, an ordering barrier for
+/// every connected participant (see `TestClient::until_seq`).
+pub async fn barrier(f: &mut TestClient) -> u64 {
+    f.ok(json!({"type": "broadcast", "text": "barrier"})).await
 }
 
 /// Command builders for the fixed protocol names.
