@@ -25,6 +25,7 @@ fn web_routes() -> Router<AppState> {
         .route("/organizer", get(web::organizer_page))
         .route("/static/{*path}", get(web::static_file))
         .route("/qr.svg", get(web::qr))
+        .route("/favicon.ico", get(web::favicon))
         .layer(CompressionLayer::new())
 }
 

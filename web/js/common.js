@@ -5,19 +5,8 @@ import { load, t, tn, errorText, switcher, onChange } from './i18n.js';
 import { Conn } from './conn.js';
 import { Model } from './model.js';
 
-export function saveSession(s) {
-  localStorage.setItem(`cabildo.session.${s.workshop}`, JSON.stringify(s));
-  localStorage.setItem('cabildo.last', s.workshop);
-}
-
-export function loadSession() {
-  const w = new URLSearchParams(location.search).get('w') || localStorage.getItem('cabildo.last');
-  try { return JSON.parse(localStorage.getItem(`cabildo.session.${w}`)); } catch { return null; }
-}
-
-export function forget(workshop) {
-  localStorage.removeItem(`cabildo.session.${workshop}`);
-}
+export { saveSession, loadSession, forget } from './session.js';
+import { loadSession, forget } from './session.js';
 
 // What the notice says, as a function, so that it is said again in a new language.
 let noticeAgain = null;
