@@ -87,13 +87,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
+pub(super) fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such workshop"))
 }
 
 /// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme

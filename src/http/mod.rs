@@ -7,6 +7,7 @@ mod api;
 mod lookup;
 mod openapi;
 pub mod origin;
+mod projector;
 mod router;
 #[cfg(test)]
 mod tests;

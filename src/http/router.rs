@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, lookup, origin, web, ws, AppState};
+use super::{api, lookup, origin, projector, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -23,6 +23,7 @@ fn web_routes() -> Router<AppState> {
         .route("/delegate", get(web::delegate_page))
         .route("/facilitator", get(web::facilitator_page))
         .route("/organizer", get(web::organizer_page))
+        .route("/projector", get(web::projector_page))
         .route("/static/{*path}", get(web::static_file))
         .route("/qr.svg", get(web::qr))
         .route("/favicon.ico", get(web::favicon))
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
         .route("/api/workshops/{id}/export", get(api::export))
+        .route("/api/workshops/{id}/projector", get(projector::view).post(projector::create))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

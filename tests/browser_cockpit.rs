@@ -1,0 +1,386 @@
+//! The facilitator's cockpit, the projector view and the HTML export in real headless
+//! Chromium against the real server (and the projector's REST endpoint on its own).
+//! Every page state is screenshot into `target/screenshots/` at 1280 and 320 CSS px, and
+//! checked with axe-core (WCAG 2.x A/AA, `tests/vendor/axe.min.js`, injected by WebDriver).
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+
+use browser::{driver, Page};
+use common::*;
+use serde_json::{json, Value};
+
+const LAPTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (320, 700);
+const LANGS: [&str; 3] = ["en", "es", "pt"];
+
+/// axe-core, run inside the page by WebDriver (the page's CSP does not apply to it).
+const AXE: &str = include_str!("vendor/axe.min.js");
+
+/// The WCAG 2.x A/AA violations axe finds on the page as it is now, one line each.
+async fn axe(page: &Page) -> Vec<String> {
+    let loaded = page
+        .js(
+            &format!("{AXE}\n;window.axe = axe; return typeof window.axe;"),
+            vec![],
+        )
+        .await;
+    assert_eq!(loaded, "object", "axe-core loads");
+    let found = page
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})\
+               .then((r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)))\
+               .catch((e) => done([`axe failed: ${e}`]));",
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    found
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Asserts axe finds nothing in the page's state `what`.
+async fn accessible(page: &Page, what: &str) {
+    let found = axe(page).await;
+    assert!(found.is_empty(), "{what}: axe finds {found:#?}");
+}
+
+/// Asserts that the page needs no sideways scrolling in its window.
+async fn fits_the_width(page: &Page, what: &str) {
+    let overflow = page
+        .js(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert!(
+        overflow.as_i64().expect("number") <= 0,
+        "{what}: the page is wider than its window by {overflow} px"
+    );
+}
+
+/// `POST /api/workshops/{id}/projector` with `token` (none: no header).
+async fn make_projector_link(
+    server: &TestServer,
+    w: &Workshop,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let mut req =
+        reqwest::Client::new().post(server.url(&format!("/api/workshops/{}/projector", w.id)));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// `GET /api/workshops/{id}/projector` with the projector `token` and an optional ETag.
+async fn projector_view(
+    server: &TestServer,
+    id: &str,
+    token: &str,
+    etag: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let mut req = reqwest::Client::new()
+        .get(server.url(&format!("/api/workshops/{id}/projector")))
+        .bearer_auth(token);
+    if let Some(etag) = etag {
+        req = req.header("If-None-Match", etag);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = if status == 200 {
+        r.json().await.expect("JSON")
+    } else {
+        r.json().await.unwrap_or(Value::Null)
+    };
+    (status, etag, body)
+}
+
+/// Cards posted by a delegate of `country` seated in `room`; returns their ids.
+async fn posted(
+    server: &TestServer,
+    w: &Workshop,
+    org: &mut TestClient,
+    who: (&str, &str),
+    room: &str,
+    cards: &[(&str, &str)],
+) -> (Member, Vec<String>) {
+    let d = server.delegate(w, who.0, who.1).await;
+    org.ok(move_to(&d.id, room)).await;
+    let mut c = server.connect(&d.token).await;
+    let mut ids = Vec::new();
+    for (column, text) in cards {
+        c.ok(post_card(room, column, text)).await;
+        loop {
+            let e = org.event_of_type("card_posted").await;
+            if e["event"]["text"] == *text {
+                ids.push(e["event"]["card"].as_str().expect("card").to_string());
+                break;
+            }
+        }
+    }
+    (d, ids)
+}
+
+/// A workshop with cards in two rooms, votes on some, a room in a hidden brainstorm and a
+/// conclusion citing cards of both rooms.
+async fn plenary(server: &TestServer) -> (Workshop, TestClient, Vec<String>) {
+    let w = server.workshop().await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let (ana, a) = posted(
+        server,
+        &w,
+        &mut org,
+        ("Ana", "AR"),
+        &w.rooms[0],
+        &[
+            ("strengths", "One national digital ID"),
+            ("strengths", "Open data portal"),
+            ("problems", "Paper forms everywhere"),
+        ],
+    )
+    .await;
+    let (_bruno, b) = posted(
+        server,
+        &w,
+        &mut org,
+        ("Bruno", "BR"),
+        &w.rooms[1],
+        &[("solutions", "Interoperable registries")],
+    )
+    .await;
+    // Votes in room 1: the second card gets two, the first none.
+    org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "vote"}))
+        .await;
+    let mut ana_c = server.connect(&ana.token).await;
+    ana_c.ok(json!({"type": "vote", "card": a[1]})).await;
+    ana_c.ok(json!({"type": "vote", "card": a[1]})).await;
+    org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "consolidate"}))
+        .await;
+    // Room 3 brainstorms hidden: its card texts stay off the projector.
+    org.ok(json!({"type": "set_phase", "room": w.rooms[2], "phase": "brainstorm", "hidden": true}))
+        .await;
+    let (_cai, _c) = posted(
+        server,
+        &w,
+        &mut org,
+        ("Cai", "CL"),
+        &w.rooms[2],
+        &[("strengths", "A secret idea")],
+    )
+    .await;
+    org.ok(json!({"type": "add_conclusion", "theme": "services",
+        "text": "A single digital identity unlocks online services.", "cards": [a[0], a[1], b[0]]}))
+        .await;
+    let mut ids = a;
+    ids.extend(b);
+    (w, org, ids)
+}
+
+#[tokio::test]
+async fn the_projector_link_is_made_by_staff_and_shows_a_read_only_summary() {
+    let server = TestServer::start().await;
+    let (w, _org, _cards) = plenary(&server).await;
+
+    // Only staff make the link.
+    let (status, body) = make_projector_link(&server, &w, None).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    let delegate = server.delegate(&w, "Dora", "UY").await;
+    let (status, body) = make_projector_link(&server, &w, Some(&delegate.token)).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    let (status, link) = make_projector_link(&server, &w, Some(&w.organizer_token)).await;
+    assert_eq!(status, 201, "{link}");
+    let token = link["token"].as_str().expect("token").to_string();
+    assert_eq!(
+        link["url"],
+        format!("/projector#w={}&t={token}", w.id),
+        "the token travels in the fragment"
+    );
+    // Participant tokens do not open the projector's data, nor a projector token another's.
+    let (status, _, _) = projector_view(&server, &w.id, &w.organizer_token, None).await;
+    assert_eq!(status, 401);
+    let other = server.workshop().await;
+    let (status, _, _) = projector_view(&server, &other.id, &token, None).await;
+    assert_eq!(status, 403);
+
+    let (status, etag, view) = projector_view(&server, &w.id, &token, None).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["rooms"][0]["name"], "Room 1");
+    let strengths = &view["rooms"][0]["columns"][0];
+    assert_eq!(strengths["key"], "strengths");
+    assert_eq!(strengths["count"], 2);
+    // Most voted first.
+    assert_eq!(strengths["top"][0]["text"], "Open data portal");
+    assert_eq!(strengths["top"][0]["votes"], 2);
+    assert_eq!(strengths["top"][0]["country"], "AR");
+    assert_eq!(strengths["top"][1]["text"], "One national digital ID");
+    assert_eq!(view["columns"][0]["default"], true);
+    // The hidden brainstorm: counted, not shown.
+    assert_eq!(view["rooms"][2]["hidden"], true);
+    assert_eq!(view["rooms"][2]["columns"][0]["count"], 1);
+    assert_eq!(view["rooms"][2]["columns"][0]["top"], json!([]));
+    assert!(!view.to_string().contains("A secret idea"));
+    // The conclusion and what supports it, by room and by country.
+    let k = &view["conclusions"][0];
+    assert_eq!(k["votes"], 2);
+    assert_eq!(k["cards"], 3);
+    assert_eq!(
+        k["rooms"],
+        json!([{"name": "Room 1", "cards": 2}, {"name": "Room 2", "cards": 1}])
+    );
+    assert_eq!(
+        k["countries"],
+        json!([{"name": "AR", "cards": 2}, {"name": "BR", "cards": 1}])
+    );
+
+    // Unchanged: 304. A change makes a new ETag.
+    let etag = etag.expect("an ETag");
+    let (status, again, _) = projector_view(&server, &w.id, &token, Some(&etag)).await;
+    assert_eq!((status, again.as_deref()), (304, Some(etag.as_str())));
+    let mut org = server.connect(&w.organizer_token).await;
+    org.ok(json!({"type": "rename_room", "room": w.rooms[1], "name": "Andes"}))
+        .await;
+    let (status, _, view) = projector_view(&server, &w.id, &token, Some(&etag)).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["rooms"][1]["name"], "Andes");
+
+    // A new link replaces the old one; erasing the workshop ends both.
+    let (_, second) = make_projector_link(&server, &w, Some(&w.organizer_token)).await;
+    let second = second["token"].as_str().expect("token").to_string();
+    let (status, _, _) = projector_view(&server, &w.id, &token, None).await;
+    assert_eq!(status, 401, "the first link stopped working");
+    let (status, _, _) = projector_view(&server, &w.id, &second, None).await;
+    assert_eq!(status, 200);
+    let r = reqwest::Client::new()
+        .delete(server.url(&format!("/api/workshops/{}", w.id)))
+        .bearer_auth(&w.organizer_token)
+        .send()
+        .await
+        .expect("erase");
+    assert_eq!(r.status().as_u16(), 204);
+    let (status, _, _) = projector_view(&server, &w.id, &second, None).await;
+    assert_eq!(status, 404);
+}
+
+/// The headings and texts the projector shows, per language.
+fn projector_words(lang: &str) -> (&'static str, &'static str, &'static str) {
+    match lang {
+        "es" => ("Fortalezas", "Conclusiones", "Sala 1 de 4"),
+        "pt" => ("Pontos fortes", "Conclusões", "Sala 1 de 4"),
+        _ => ("Strengths", "Conclusions", "Room 1 of 4"),
+    }
+}
+
+#[tokio::test]
+async fn the_projector_shows_each_room_then_the_conclusions_with_the_arrow_keys() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let (w, mut org, _cards) = plenary(&server).await;
+    let (_, link) = make_projector_link(&server, &w, Some(&w.organizer_token)).await;
+    let url = link["url"].as_str().expect("url").to_string();
+
+    for (width, height) in [LAPTOP, PHONE] {
+        for lang in LANGS {
+            let page = driver.page(width, height).await;
+            let (column, conclusions, first) = projector_words(lang);
+            page.goto(&server.url(&format!("{url}&lang={lang}"))).await;
+            page.wait_text("#where", first).await;
+            page.wait_text("#slide [data-column=strengths] h3", column)
+                .await;
+            // Most voted first, with its votes drawn as a bar.
+            page.wait_text(
+                "#slide [data-column=strengths] .bars li:first-child .bar-name",
+                "Open data portal",
+            )
+            .await;
+            let bars = page
+                .js(
+                    "return document.querySelectorAll('#slide svg.chart-bar').length;",
+                    vec![],
+                )
+                .await;
+            assert!(bars.as_u64().expect("count") >= 3, "{bars} bars");
+            let shot = format!("projector-room-{lang}-{width}");
+            page.screenshot(&shot).await;
+            accessible(&page, &shot).await;
+            fits_the_width(&page, &shot).await;
+
+            // Room 3 is in a hidden brainstorm: counted, not read out.
+            page.click("#main").await;
+            for _ in 0..2 {
+                page.client
+                    .active_element()
+                    .await
+                    .expect("focus")
+                    .send_keys("\u{E014}")
+                    .await
+                    .expect("arrow right");
+            }
+            page.wait_text(
+                "#where",
+                if lang == "en" {
+                    "Room 3 of 4"
+                } else {
+                    "Sala 3 de 4"
+                },
+            )
+            .await;
+            assert!(!page.text("#slide").await.contains("A secret idea"));
+            // End: the conclusions, with their support by room and by country.
+            page.client
+                .active_element()
+                .await
+                .expect("focus")
+                .send_keys("\u{E010}")
+                .await
+                .expect("End");
+            page.wait_text("#where", conclusions).await;
+            page.wait_text(
+                "#slide .proj-conclusion .text",
+                "A single digital identity unlocks online services.",
+            )
+            .await;
+            let support = page.text("#slide .support").await;
+            assert!(
+                support.contains("Room 1") && support.contains("Room 2"),
+                "{support}"
+            );
+            // Countries by name in the page's language (Brazil, Brasil).
+            assert!(
+                support.contains("Argentina") && support.contains("Bra"),
+                "{support}"
+            );
+            let shot = format!("projector-conclusions-{lang}-{width}");
+            page.screenshot(&shot).await;
+            accessible(&page, &shot).await;
+            fits_the_width(&page, &shot).await;
+            page.close().await;
+        }
+    }
+
+    // Live: a conclusion added while the projector shows the conclusions appears by itself.
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    page.goto(&server.url(&format!("{url}&s=4"))).await;
+    page.wait_text("#where", "Conclusions").await;
+    org.ok(
+        json!({"type": "add_conclusion", "theme": "data", "text": "Publish open data by default."}),
+    )
+    .await;
+    page.wait_text("#slide", "Publish open data by default.")
+        .await;
+    page.close().await;
+}

@@ -1,0 +1,49 @@
+// The cockpit's own strings (facilitator cockpit, projector): web/i18n/<lang>.cockpit.json,
+// loaded beside the page's main translations and reloaded when the language changes.
+// `ct(key, vars)` reads them; `[data-ct]` elements get their text from them.
+import { current, onChange } from '../i18n.js';
+
+let dict = {};
+let loaded = null;
+const listeners = [];
+
+export async function loadCockpit(lang = current()) {
+  if (loaded === lang) return;
+  const r = await fetch(`/static/i18n/${lang}.cockpit.json`);
+  dict = await r.json();
+  loaded = lang;
+  applyCockpit(document);
+  for (const f of listeners) f(lang);
+}
+
+// Called when the cockpit's strings are in (first load and each language change).
+export const onCockpit = (f) => listeners.push(f);
+
+onChange((l) => { loadCockpit(l); });
+
+export function ct(key, vars) {
+  let s = dict[key];
+  if (s === undefined) return key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.split(`{${k}}`).join(String(v));
+  return s;
+}
+
+// A counted string: `key.one` or `key.other` by the language's plural rules, with {n}.
+export function ctn(key, n, vars) {
+  const form = `${key}.${new Intl.PluralRules(loaded || 'en').select(n)}`;
+  return ct(dict[form] === undefined ? `${key}.other` : form, { ...vars, n });
+}
+
+export function applyCockpit(root) {
+  for (const e of root.querySelectorAll('[data-ct]')) e.textContent = ct(e.dataset.ct);
+  for (const e of root.querySelectorAll('[data-ct-label]')) e.setAttribute('aria-label', ct(e.dataset.ctLabel));
+  const title = document.querySelector('title[data-ct]');
+  if (title) document.title = ct(title.dataset.ct);
+}
+
+// A column's or theme's title: a built-in default in the reader's language, else as typed.
+export function labelTitle(kind, x) {
+  if (!x) return '';
+  const key = `${kind}.${x.key}`;
+  return x.default && dict[key] !== undefined ? dict[key] : x.title;
+}
