@@ -41,7 +41,22 @@ export function applyCockpit(root) {
   if (title) document.title = ct(title.dataset.ct);
 }
 
-// A column's or theme's title: a built-in default in the reader's language, else as typed.
+// The server's built-in columns and themes with their English titles: one whose title is
+// still the built-in one is shown in the reader's language; a typed title as typed.
+const BUILT_IN = {
+  column: { strengths: 'Strengths', problems: 'Main problems', solutions: 'Possible solutions' },
+  theme: { governance: 'Governance of digital government', data: 'Data-driven public sector',
+    capabilities: 'Public sector capabilities', innovation: 'Digital innovation',
+    services: 'Design and delivery of public services', divide: 'Digital divide' },
+};
+
+// The title of the workshop's column or theme `key` (the key itself when there is none).
+export function titleIn(m, kind, key) {
+  const x = (kind === 'column' ? m.s.workshop.columns : m.s.workshop.themes).find((y) => y.key === key);
+  return x ? labelTitle(kind, { ...x, default: BUILT_IN[kind][x.key] === x.title }) : key;
+}
+
+// A column's or theme's title from the projector view (`default` set by the server).
 export function labelTitle(kind, x) {
   if (!x) return '';
   const key = `${kind}.${x.key}`;
