@@ -185,6 +185,16 @@ async fn every_endpoint_answers_as_the_document_says() {
     )
     .await;
 
+    // The admin's list of workshops: with the admin token, without one, with another.
+    let list = "/api/admin/workshops";
+    for token in [Some(ADMIN_TOKEN), None, Some("not-the-admin-token")] {
+        let mut rq = get(list);
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("get", list, rq.send().await.unwrap()).await;
+    }
+
     // Joining.
     let join_path = "/api/workshops/{id}/join";
     let join = |id: &str, body: Value| {

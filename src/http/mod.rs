@@ -3,6 +3,7 @@
 //! Handlers translate HTTP to hub calls and hub errors to `{code, message}` bodies; they hold
 //! no state of their own beyond the shared `AppState`.
 
+mod admin;
 mod api;
 mod lookup;
 mod openapi;

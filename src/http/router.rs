@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, lookup, origin, projector, web, ws, AppState};
+use super::{admin, api, lookup, origin, projector, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -39,12 +39,16 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/workshops", post(api::create_workshop))
+        .route("/api/admin/workshops", get(admin::workshops))
         .route("/api/workshops/{id}", axum::routing::delete(api::erase))
         .route("/api/workshops/{id}/join", post(api::join))
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
         .route("/api/workshops/{id}/export", get(api::export))
-        .route("/api/workshops/{id}/projector", get(projector::view).post(projector::create))
+        .route(
+            "/api/workshops/{id}/projector",
+            get(projector::view).post(projector::create),
+        )
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

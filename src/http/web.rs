@@ -136,7 +136,13 @@ fn page_language(query: &PageQuery, headers: &HeaderMap) -> &'static str {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .split(',')
-        .map(|part| part.split(';').next().unwrap_or_default().trim().to_lowercase());
+        .map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase()
+        });
     wanted
         .chain(accepted)
         .find_map(|l| {

@@ -241,6 +241,61 @@ impl Page {
         }
     }
 
+    /// The WCAG 2.x A/AA violations axe-core (`tests/vendor/axe.min.js`, injected by
+    /// WebDriver: the page's CSP does not apply to it) finds in the page as it is now, one
+    /// line each.
+    pub async fn axe(&self) -> Vec<String> {
+        const AXE: &str = include_str!("../vendor/axe.min.js");
+        let loaded = self
+            .js(
+                &format!("{AXE}\n;window.axe = axe; return typeof window.axe;"),
+                vec![],
+            )
+            .await;
+        assert_eq!(loaded, "object", "axe-core loads");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})\
+                   .then((r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)))\
+                   .catch((e) => done([`axe failed: ${e}`]));",
+                vec![],
+            )
+            .await
+            .expect("axe runs");
+        found
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Asserts that axe finds no WCAG A/AA violation in the page's state `what`.
+    pub async fn accessible(&self, what: &str) {
+        let found = self.axe().await;
+        if !found.is_empty() {
+            self.screenshot(&format!("failed-axe-{}", slug(what))).await;
+        }
+        assert!(found.is_empty(), "{what}: axe finds {found:#?}");
+    }
+
+    /// Asserts that the page needs no sideways scrolling in its window.
+    pub async fn fits_the_width(&self) {
+        let overflow = self
+            .js(
+                "return document.documentElement.scrollWidth - window.innerWidth;",
+                vec![],
+            )
+            .await;
+        let width = self.js("return window.innerWidth;", vec![]).await;
+        assert!(
+            overflow.as_i64().expect("number") <= 0,
+            "the page is wider than {width} px by {overflow}"
+        );
+    }
+
     pub async fn close(self) {
         let _session_may_be_gone = self.client.close().await;
     }

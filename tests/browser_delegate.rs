@@ -1,0 +1,285 @@
+//! The delegate's board in real headless Chromium against the real server (issue #17's
+//! defects 1, 3, 4, 6, 8, 9, 10, 11 and 13): each test drives the page as a delegate would
+//! while the organizer's connection plays the facilitator. Every state tested is checked
+//! with axe-core and saved as a screenshot in `target/screenshots/`.
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+
+use browser::{driver, Page};
+use common::*;
+use serde_json::{json, Value};
+
+const LAPTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (320, 700);
+
+/// Opens the delegate page of `m` as if they had just joined in `lang`.
+async fn board_of(page: &Page, server: &TestServer, w: &Workshop, m: &Member, lang: &str) {
+    page.goto(&server.url("/")).await;
+    page.js(
+        "localStorage.setItem(`cabildo.session.${arguments[0]}`, JSON.stringify({workshop: arguments[0], \
+         token: arguments[1], participant: arguments[2], role: 'delegate', language: arguments[3]})); \
+         localStorage.setItem('cabildo.last', arguments[0]); return true;",
+        vec![json!(w.id), json!(m.token), json!(m.id), json!(lang)],
+    )
+    .await;
+    page.goto(&server.url(&format!("/delegate?w={}&lang={lang}", w.id)))
+        .await;
+    saved(page).await;
+}
+
+/// Waits until the page's connection is up and its outbox empty.
+async fn saved(page: &Page) {
+    page.until(
+        "status saved",
+        "return document.querySelector('#status').dataset.state === 'saved';",
+        vec![],
+    )
+    .await;
+}
+
+/// A server, a workshop made of `settings`, its organizer's connection, and Ana (a
+/// delegate) placed in the first room.
+async fn room_with(settings: Value) -> (TestServer, Workshop, TestClient, Member) {
+    let server = TestServer::start().await;
+    let w = server.create_workshop(settings).await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    org.ok(json!({"type": "move_participant", "participant": ana.id, "room": w.rooms[0]}))
+        .await;
+    (server, w, org, ana)
+}
+
+/// How many notes on the board say `text` (sent or waiting).
+async fn notes_saying(page: &Page, text: &str) -> i64 {
+    page.js(
+        "return [...document.querySelectorAll('#board .note .text')].filter((e) => e.textContent === arguments[0]).length;",
+        vec![json!(text)],
+    )
+    .await
+    .as_i64()
+    .expect("a count")
+}
+
+/// The id of the card saying `text`, once the board shows it.
+async fn card_id(page: &Page, text: &str) -> String {
+    page.until(
+        &format!("the card {text:?}"),
+        "const n = [...document.querySelectorAll('#board .note[data-card]')].find((e) => e.querySelector('.text') && e.querySelector('.text').textContent === arguments[0]); return n && n.dataset.card;",
+        vec![json!(text)],
+    )
+    .await
+    .as_str()
+    .expect("an id")
+    .to_string()
+}
+
+/// The key (`data-key`) of the element that has the keyboard focus.
+async fn focused(page: &Page) -> Value {
+    page.js(
+        "return document.activeElement && document.activeElement.dataset.key;",
+        vec![],
+    )
+    .await
+}
+
+/// Posts a card from the organizer's connection.
+async fn posted(org: &mut TestClient, room: &str, text: &str) {
+    org.ok(json!({"type": "post_card", "room": room, "column": "strengths", "text": text}))
+        .await;
+}
+
+#[tokio::test]
+async fn a_posted_card_shows_once_as_soon_as_it_is_saved_also_when_posted_offline() {
+    let Some(driver) = driver().await else { return };
+    let (mut server, w, _org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    board_of(&page, &server, &w, &ana, "en").await;
+
+    // Enter posts (Shift+Enter is a new line): the card shows once, and nothing waits.
+    page.type_into(
+        "#new-strengths",
+        "One national\u{E008}\u{E007}\u{E000}digital ID\u{E007}",
+    )
+    .await;
+    saved(&page).await;
+    assert_eq!(notes_saying(&page, "One national\ndigital ID").await, 1);
+    assert_eq!(
+        page.js(
+            "return document.querySelectorAll('.note.is-pending').length;",
+            vec![]
+        )
+        .await,
+        0,
+        "a copy marked 'not sent yet' stays after the ack"
+    );
+    assert_eq!(page.text("#new-strengths").await, "");
+
+    // Offline: the card waits, marked; once the server is back it is sent and shows once.
+    server.kill().await;
+    page.until(
+        "status offline",
+        "return document.querySelector('#status').dataset.state === 'offline';",
+        vec![],
+    )
+    .await;
+    page.type_into("#new-strengths", "Open data\u{E007}").await;
+    page.wait_text(".note.is-pending", "Open data").await;
+    page.screenshot("delegate-offline-en").await;
+    server.restart_same_addr().await;
+    saved(&page).await;
+    assert_eq!(notes_saying(&page, "Open data").await, 1);
+    assert_eq!(
+        page.js(
+            "return document.querySelectorAll('.note.is-pending').length;",
+            vec![]
+        )
+        .await,
+        0,
+        "the offline copy stays after its ack"
+    );
+    page.accessible("delegate board after posting").await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn vote_buttons_follow_the_budget_and_the_cap_say_why_in_spanish_and_keep_the_focus() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({
+        "title": "Going Digital", "votes_per_participant": 2, "max_votes_per_card": 1
+    }))
+    .await;
+    let room = w.rooms[0].clone();
+    for text in ["Identidad digital", "Datos abiertos", "Firma digital"] {
+        posted(&mut org, &room, text).await;
+    }
+    let page = driver.page(PHONE.0, PHONE.1).await;
+    board_of(&page, &server, &w, &ana, "es").await;
+    // No votes are counted while brainstorming.
+    page.wait_text("#board", "Firma digital").await;
+    assert!(
+        !page.text("#board").await.contains("voto"),
+        "votes shown while brainstorming"
+    );
+
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    page.wait_text("#budget", "Votos restantes: 2 de 2").await;
+    let a = card_id(&page, "Identidad digital").await;
+    let b = card_id(&page, "Datos abiertos").await;
+    page.click(&format!("[data-key='v-{a}']")).await;
+    page.wait_text("#budget", "Votos restantes: 1 de 2").await;
+    // The cast vote is announced to screen readers.
+    page.wait_text("#announce", "Voto registrado. Te quedan 1 de 2.")
+        .await;
+    // The cap: one vote per card. The button says so and sends nothing.
+    page.until(
+        "the capped card's vote button disabled",
+        "const b = document.querySelector(`[data-key='v-${arguments[0]}']`); return b && b.getAttribute('aria-disabled') === 'true';",
+        vec![json!(a)],
+    )
+    .await;
+    page.click(&format!("[data-key='v-{a}']")).await;
+    page.wait_text(
+        "#notices",
+        "Una tarjeta puede recibir como máximo 1 de tus votos.",
+    )
+    .await;
+    page.click(&format!("[data-key='v-{b}']")).await;
+    page.wait_text("#budget", "Votos restantes: 0 de 2").await;
+    // The budget spent: every vote button says so.
+    let enabled = page
+        .js(
+            "return [...document.querySelectorAll('.vote-btn')].filter((b) => b.getAttribute('aria-disabled') !== 'true').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(enabled, 0, "vote buttons active with no vote left");
+    let c = card_id(&page, "Firma digital").await;
+    page.click(&format!("[data-key='v-{c}']")).await;
+    page.wait_text(
+        "#notices",
+        "Ya usaste tus 2 votos: quita uno para volver a votar.",
+    )
+    .await;
+    saved(&page).await;
+    page.screenshot("delegate-votes-spent-320px-es").await;
+    page.accessible("delegate voting, budget spent").await;
+    page.fits_the_width().await;
+
+    // "Quitar voto" goes away with the card's last vote; the focus stays on that card.
+    page.click(&format!("[data-key='u-{b}']")).await;
+    page.wait_text("#budget", "Votos restantes: 1 de 2").await;
+    assert_eq!(focused(&page).await, json!(format!("v-{b}")));
+    // The notices that stopped being true go when the phase changes.
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "consolidate"}))
+        .await;
+    page.wait_text("#phase", "Consolidar").await;
+    page.until(
+        "no explanation left",
+        "return !document.querySelector('[data-notice=why]');",
+        vec![],
+    )
+    .await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn the_organizer_finds_every_workshop_with_the_admin_token_and_carries_its_token() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let other = server
+        .create_workshop(json!({"title": "Made elsewhere"}))
+        .await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    page.goto(&server.url("/organizer")).await;
+    page.wait_text("#home", "Your workshops").await;
+    // A wrong admin token is named as such.
+    page.type_into("#list-admin", "not-the-token").await;
+    page.click("#list-form button[type=submit]").await;
+    page.wait_text("#notices", "That admin token is not valid on this server.")
+        .await;
+    page.type_into("#list-admin", ADMIN_TOKEN).await;
+    page.click("#list-form button[type=submit]").await;
+    page.wait_text("#ws-list", "Made elsewhere").await;
+    page.wait_text(
+        &format!("[data-workshop='{}']", other.id),
+        &other.delegate_code,
+    )
+    .await;
+
+    // A workshop created here is listed too, and opens in full; its token can be shown.
+    page.type_into("#admin", ADMIN_TOKEN).await;
+    page.type_into("#title", "Going Digital").await;
+    page.click("#create-button").await;
+    page.wait_text("#ws-title", "Going Digital").await;
+    page.wait_text("#ws-list", "Going Digital").await;
+    page.click("#token-show").await;
+    let shown = page.text("#org-token").await;
+    let held = page
+        .js(
+            "const k = Object.keys(localStorage).find((k) => k.startsWith('cabildo.session.')); return JSON.parse(localStorage.getItem(k)).token;",
+            vec![],
+        )
+        .await;
+    assert_eq!(json!(shown), held);
+    let welcome = server.connect(&shown).await.welcome;
+    assert_eq!(welcome["you"]["role"], "organizer");
+    page.screenshot("organizer-home-en").await;
+    page.accessible("the organizer's home").await;
+
+    // On another device: the list remembers nothing, the admin token brings it back.
+    let phone = driver.page(PHONE.0, PHONE.1).await;
+    phone.goto(&server.url("/organizer?lang=es")).await;
+    phone.wait_text("#home", "Tus talleres").await;
+    phone.type_into("#list-admin", ADMIN_TOKEN).await;
+    phone.click("#list-form button[type=submit]").await;
+    phone.wait_text("#ws-list", "Going Digital").await;
+    phone.wait_text("#ws-list", "Made elsewhere").await;
+    phone.fits_the_width().await;
+    phone.screenshot("organizer-home-320px-es").await;
+    phone.accessible("the organizer's home on a phone").await;
+    page.close().await;
+    phone.close().await;
+}
