@@ -64,21 +64,6 @@ async fn participant_id(staff: &mut TestClient, name: &str) -> String {
     }
 }
 
-/// Asserts that the page needs no sideways scrolling in its window.
-async fn fits_the_width(page: &Page) {
-    let overflow = page
-        .js(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await;
-    let width = page.js("return window.innerWidth;", vec![]).await;
-    assert!(
-        overflow.as_i64().expect("number") <= 0,
-        "the page is wider than {width} px by {overflow}"
-    );
-}
-
 /// Waits until the page shows it lost the connection.
 async fn offline(page: &Page) {
     page.until(
@@ -185,7 +170,8 @@ async fn a_moved_delegate_page_switches_rooms_and_shows_broadcasts_with_their_se
     let ana_id = participant_id(&mut staff, "Ana").await;
     staff.ok(move_to(&ana_id, &w.rooms[1])).await;
     ana.wait_text("#room-name", "Room 2").await;
-    ana.wait_text(".notice.info", "You are now in: Room 2").await;
+    ana.wait_text(".notice.info", "You are now in: Room 2")
+        .await;
 
     // Again, to another room, without reloading the delegate's page: the news replaces
     // the old one.
@@ -193,7 +179,8 @@ async fn a_moved_delegate_page_switches_rooms_and_shows_broadcasts_with_their_se
         .await;
     staff.ok(move_to(&ana_id, &w.rooms[2])).await;
     ana.wait_text("#room-name", "Room 3").await;
-    ana.wait_text(".notice.info", "You are now in: Room 3").await;
+    ana.wait_text(".notice.info", "You are now in: Room 3")
+        .await;
     assert_eq!(
         ana.js("return window.__same_page === true;", vec![]).await,
         json!(true)
@@ -224,13 +211,17 @@ async fn a_moved_delegate_page_switches_rooms_and_shows_broadcasts_with_their_se
         vec![],
     )
     .await;
-    ana.goto(&server.url(&format!("/delegate?w={}", w.id))).await;
+    ana.goto(&server.url(&format!("/delegate?w={}", w.id)))
+        .await;
     saved(&ana).await;
     ana.wait_text("#broadcasts", "Five minutes left for strengths")
         .await;
     assert_eq!(
-        ana.js("return document.querySelectorAll('.notice.broadcast').length;", vec![])
-            .await,
+        ana.js(
+            "return document.querySelectorAll('.notice.broadcast').length;",
+            vec![]
+        )
+        .await,
         0
     );
     ana.close().await;
@@ -702,9 +693,10 @@ async fn a_round_timer_votes_within_the_budget_and_help_on_the_narrowest_phone()
     ana.select("#lang", "pt").await;
     ana.wait_text("#phase", "Votação").await;
     ana.wait_text("#budget", "Votos restantes: 4 de 5").await;
-    ana.wait_text("#notices", "Agora você está em: Room 1").await;
+    ana.wait_text("#notices", "Agora você está em: Room 1")
+        .await;
     ana.wait_text("#status", "Salvo").await;
-    fits_the_width(&ana).await;
+    ana.fits_the_width().await;
     ana.screenshot("delegate-320px-pt").await;
     ana.accessible("the delegate voting on a phone, in Portuguese")
         .await;
@@ -712,7 +704,8 @@ async fn a_round_timer_votes_within_the_budget_and_help_on_the_narrowest_phone()
     // Back to the lobby: the page follows.
     staff.ok(move_to(&ana_id, "lobby")).await;
     ana.wait_text("#room-name", "Saguão").await;
-    ana.wait_text("#notices", "Agora você está em: Saguão").await;
+    ana.wait_text("#notices", "Agora você está em: Saguão")
+        .await;
     ana.close().await;
 }
 
@@ -857,7 +850,7 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
     fran.wait_text(&format!("#cons [data-card='{card}'] .meta"), "2 votes")
         .await;
 
-    fits_the_width(&fran).await;
+    fran.fits_the_width().await;
     fran.screenshot("facilitator-manage-phone").await;
 
     // Removing a delegate asks first; her page then says so and stops reconnecting.
@@ -1354,7 +1347,7 @@ async fn the_facilitator_posts_a_card_into_a_room_and_its_delegate_sees_it_live(
             .await,
         json!("")
     );
-    fits_the_width(&fran).await;
+    fran.fits_the_width().await;
     fran.screenshot("facilitator-post-card").await;
     fran.close().await;
     ana.close().await;
@@ -1441,7 +1434,7 @@ async fn on_a_phone_a_delegate_renames_merges_and_dissolves_groups() {
         vec![],
     )
     .await;
-    fits_the_width(&ana).await;
+    ana.fits_the_width().await;
     ana.screenshot("delegate-manage-groups").await;
 
     // Dissolve it: its cards are ungrouped and the form goes away.
@@ -1525,7 +1518,7 @@ async fn the_facilitator_draws_rooms_at_random_with_a_seed_for_everyone() {
     );
     fran.select("#a-scope", "everyone").await;
     fran.type_into("#a-seed", "42").await;
-    fits_the_width(&fran).await;
+    fran.fits_the_width().await;
     fran.click("#assign-form button[type=submit]").await;
     let assigned = org.event_of_type("rooms_assigned").await;
     assert_eq!(assigned["by"], fran_id);

@@ -283,3 +283,250 @@ async fn the_organizer_finds_every_workshop_with_the_admin_token_and_carries_its
     page.close().await;
     phone.close().await;
 }
+
+#[tokio::test]
+async fn the_banner_says_what_each_phase_means_and_the_staff_are_marked() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let room = w.rooms[0].clone();
+    let fran = server.facilitator(&w, "Fran").await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    board_of(&page, &server, &w, &ana, "en").await;
+    page.wait_text(
+        "#phase-say",
+        "Write your ideas, one per card. Everyone in your room sees them as you post.",
+    )
+    .await;
+    // Facilitators are marked as such among the people.
+    page.wait_text("#people", "Fran").await;
+    let fran_row = page
+        .js(
+            "const li = [...document.querySelectorAll('#people li')].find((l) => l.textContent.includes('Fran')); return li && li.querySelector('.staff-mark') && li.querySelector('.staff-mark').textContent;",
+            vec![],
+        )
+        .await;
+    // The first facilitator to join leads.
+    assert_eq!(fran_row, "lead facilitator", "{fran_row}");
+    assert!(page.text("#people").await.contains("Ana (AR) · you"));
+
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "brainstorm", "hidden": true}))
+        .await;
+    page.wait_text(
+        "#phase-say",
+        "Only you see your cards until the facilitator reveals them.",
+    )
+    .await;
+    page.screenshot("delegate-hidden-brainstorm-en").await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "reveal"}))
+        .await;
+    page.wait_text("#phase-say", "Everyone's cards are visible now")
+        .await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    page.wait_text(
+        "#phase-say",
+        "Vote for the cards that matter most: you have 5 votes.",
+    )
+    .await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "consolidate"}))
+        .await;
+    page.wait_text("#phase-say", "Voting is over").await;
+    page.accessible("the delegate board while consolidating")
+        .await;
+    drop(fran);
+    page.close().await;
+}
+
+#[tokio::test]
+async fn once_the_session_closes_the_timer_stops_and_help_is_off() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let room = w.rooms[0].clone();
+    org.ok(json!({"type": "start_timer", "room": room, "seconds": 600}))
+        .await;
+    let page = driver.page(PHONE.0, PHONE.1).await;
+    board_of(&page, &server, &w, &ana, "pt").await;
+    page.wait_text("#timer", "Faltam").await;
+    org.ok(json!({"type": "close_workshop"})).await;
+    page.wait_text("#phase-say", "A sessão está encerrada.")
+        .await;
+    page.until(
+        "the timer hidden",
+        "return document.querySelector('#timer').hidden;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        page.js(
+            "return document.querySelector('#help-button').disabled && document.querySelector('#help-text').disabled;",
+            vec![]
+        )
+        .await,
+        true,
+        "help still offered in a closed session"
+    );
+    page.wait_text(".notice.warning", "A sessão está encerrada")
+        .await;
+    page.screenshot("delegate-closed-320px-pt").await;
+    page.accessible("the delegate page of a closed session")
+        .await;
+    // Reopened: the timer and help are back, the warning goes.
+    org.ok(json!({"type": "reopen_workshop"})).await;
+    page.until(
+        "help back",
+        "return !document.querySelector('#help-button').disabled && !document.querySelector('#timer').hidden;",
+        vec![],
+    )
+    .await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn columns_people_and_counts_are_in_the_readers_language_and_a_chosen_language_stays() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({
+        "title": "Going Digital",
+        "columns": ["strengths", {"key": "wins", "title": "Quick wins"}]
+    }))
+    .await;
+    let room = w.rooms[0].clone();
+    posted(&mut org, &room, "Identidade digital").await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    board_of(&page, &server, &w, &ana, "pt").await;
+    // A default column in Portuguese, the organizer's own as typed.
+    page.wait_text("#col-strengths", "Pontos fortes").await;
+    page.wait_text("#col-wins", "Quick wins").await;
+    page.wait_text("#people", "conectado").await;
+    assert!(!page.text("#people").await.contains("online"));
+    page.wait_text("#board .note .votes", "0 votos").await;
+    page.screenshot("delegate-vote-pt").await;
+
+    // Spanish from the header's menu, kept after a reload.
+    page.select("#lang", "es").await;
+    page.wait_text("#col-strengths", "Fortalezas").await;
+    page.goto(&server.url(&format!("/delegate?w={}", w.id)))
+        .await;
+    saved(&page).await;
+    page.wait_text("#col-strengths", "Fortalezas").await;
+    page.wait_text("#phase", "Votación").await;
+    page.screenshot("delegate-vote-es").await;
+    page.accessible("the delegate board in Spanish").await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn at_180_css_px_the_board_reflows_and_the_skip_link_leads_to_it() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    posted(
+        &mut org,
+        &w.rooms[0],
+        "Una identidad digital nacional para todos los trámites",
+    )
+    .await;
+    // 200 % zoom on a 360 px phone.
+    let page = driver.page(180, 640).await;
+    board_of(&page, &server, &w, &ana, "es").await;
+    page.wait_text("#board", "Una identidad digital").await;
+    page.fits_the_width().await;
+    page.screenshot("delegate-180px-es").await;
+    // The first Tab reaches the skip link; following it puts the focus on the board.
+    let first = page
+        .js(
+            "return document.querySelector('body > *:first-child').matches('a.skip-link[href=\"#main\"]');",
+            vec![],
+        )
+        .await;
+    assert_eq!(first, true);
+    page.js(
+        "document.querySelector('a.skip-link').focus(); return true;",
+        vec![],
+    )
+    .await;
+    page.element("a.skip-link")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on the skip link");
+    assert_eq!(
+        page.js("return document.activeElement.id;", vec![]).await,
+        "main"
+    );
+    page.close().await;
+}
+
+#[tokio::test]
+async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served() {
+    let server = TestServer::start().await;
+    for (page, address) in [
+        ("delegate.html", "/delegate?w=x&lang=pt"),
+        ("index.html", "/?lang=pt"),
+        ("organizer.html", "/organizer?lang=pt"),
+    ] {
+        let r = server
+            .http
+            .get(server.url(address))
+            .send()
+            .await
+            .expect("page");
+        let link = r.headers()["link"]
+            .to_str()
+            .expect("a Link header")
+            .to_string();
+        assert!(
+            link.contains("</static/i18n/pt.json>; rel=preload; as=fetch"),
+            "{address}: {link}"
+        );
+        let html = r.text().await.expect("html");
+        // Every module the page imports, transitively, is preloaded.
+        let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/js");
+        let main = html
+            .split("<script type=\"module\" src=\"/static/js/")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("the page's module")
+            .to_string();
+        let mut todo = vec![main];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(m) = todo.pop() {
+            if !seen.insert(m.clone()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(web.join(&m)).expect("module");
+            for part in text.split("from './").skip(1) {
+                todo.push(part.split('\'').next().expect("a name").to_string());
+            }
+        }
+        for m in seen {
+            assert!(
+                html.contains(&format!(
+                    "<link rel=\"modulepreload\" href=\"/static/js/{m}\">"
+                )),
+                "{page} does not preload {m}"
+            );
+        }
+    }
+    // The browser's language when the address names none.
+    let r = server
+        .http
+        .get(server.url("/delegate"))
+        .header("accept-language", "es-AR,es;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .expect("page");
+    assert!(r.headers()["link"]
+        .to_str()
+        .expect("link")
+        .contains("/static/i18n/es.json"));
+    let icon = server
+        .http
+        .get(server.url("/favicon.ico"))
+        .send()
+        .await
+        .expect("favicon");
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/x-icon");
+    assert!(!icon.bytes().await.expect("bytes").is_empty());
+}

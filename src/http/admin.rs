@@ -98,6 +98,6 @@ pub async fn workshops(
             })
         })
         .collect();
-    list.sort_by(|a, b| b.created.cmp(&a.created));
+    list.sort_by_key(|w| std::cmp::Reverse(w.created));
     Ok(Json(list))
 }

@@ -146,8 +146,6 @@ function render(app) {
   renderPeople(app, room);
   renderHelp(app);
   renderMessages(app);
-  if (m.s.session.closed) notice(t('workshop.closed'), () => t('workshop.closed'), 'warning', 'closed');
-  else dismiss('closed');
   tick(m);
 }
 
