@@ -139,7 +139,18 @@ async fn posted(
 /// A workshop with cards in two rooms, votes on some, a room in a hidden brainstorm and a
 /// conclusion citing cards of both rooms.
 async fn plenary(server: &TestServer) -> (Workshop, TestClient, Vec<String>) {
-    let w = server.workshop().await;
+    let (w, org, cards, _) = plenary_in(server, "en").await;
+    (w, org, cards)
+}
+
+/// `plenary` in a workshop of language `lang`; also returns Ana's participant id.
+async fn plenary_in(
+    server: &TestServer,
+    lang: &str,
+) -> (Workshop, TestClient, Vec<String>, String) {
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "language": lang}))
+        .await;
     let mut org = server.connect(&w.organizer_token).await;
     let (ana, a) = posted(
         server,
@@ -188,7 +199,7 @@ async fn plenary(server: &TestServer) -> (Workshop, TestClient, Vec<String>) {
         .await;
     let mut ids = a;
     ids.extend(b);
-    (w, org, ids)
+    (w, org, ids, ana.id)
 }
 
 #[tokio::test]
@@ -587,4 +598,81 @@ async fn session_ending_actions_ask_first_and_grouping_is_apart_from_citing() {
     org.event_of_type("workshop_closed").await;
     page.wait_text("#notices", "closed").await;
     page.close().await;
+}
+
+/// The export's words for a delegate who moved, per language.
+fn moved_from(lang: &str) -> &'static str {
+    match lang {
+        "es" => "Ana (vino de Room 1)",
+        "pt" => "Ana (veio de Room 1)",
+        _ => "Ana (moved from Room 1)",
+    }
+}
+
+#[tokio::test]
+async fn the_html_export_lists_a_moved_delegate_once_with_charts_and_large_links() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let files = tempfile::tempdir().expect("dir");
+    for lang in LANGS {
+        let (w, mut org, _cards, ana) = plenary_in(&server, lang).await;
+        // Ana posted in Room 1, then moved to Room 2.
+        org.ok(move_to(&ana, &w.rooms[1])).await;
+        let html = reqwest::Client::new()
+            .get(server.url(&format!("/api/workshops/{}/export?format=html", w.id)))
+            .bearer_auth(&w.organizer_token)
+            .send()
+            .await
+            .expect("export")
+            .text()
+            .await
+            .expect("text");
+        let path = files.path().join(format!("report-{lang}.html"));
+        std::fs::write(&path, &html).expect("written");
+        for (width, height) in [LAPTOP, PHONE] {
+            let page = driver.page(width, height).await;
+            page.goto(&format!("file://{}", path.display())).await;
+            page.wait_text("#participation", moved_from(lang)).await;
+            let listed = page
+                .js(
+                    "return [...document.querySelectorAll('#participation .people li')].filter((li) => /\\bAna\\b/.test(li.textContent)).map((li) => li.closest('li').textContent);",
+                    vec![],
+                )
+                .await;
+            assert_eq!(
+                listed.as_array().map(Vec::len),
+                Some(1),
+                "Ana is listed once: {listed}"
+            );
+            // Each conclusion's support by room and by country, as charts.
+            let charts = page
+                .js(
+                    "return [...document.querySelectorAll('#conclusions figure.chart')].map((f) => f.textContent);",
+                    vec![],
+                )
+                .await;
+            let charts = charts.to_string();
+            assert!(
+                charts.contains("Room 1") && charts.contains("Room 2"),
+                "{charts}"
+            );
+            assert!(
+                charts.contains("Argentin") && charts.contains("Bra"),
+                "{charts}"
+            );
+            // Citation links are large enough to hit (axe target-size, WCAG 2.2 AA).
+            let small = page
+                .js(
+                    "return [...document.querySelectorAll('a.ref')].filter((a) => { const r = a.getBoundingClientRect(); return r.width < 24 || r.height < 24; }).length;",
+                    vec![],
+                )
+                .await;
+            assert_eq!(small, 0, "citation links under 24 px");
+            let shot = format!("export-html-{lang}-{width}");
+            page.screenshot(&shot).await;
+            accessible(&page, &shot).await;
+            fits_the_width(&page, &shot).await;
+            page.close().await;
+        }
+    }
 }
