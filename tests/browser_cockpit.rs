@@ -548,6 +548,27 @@ async fn session_ending_actions_ask_first_and_grouping_is_apart_from_citing() {
         }
     }
 
+    // The projector opens from the cockpit, in a new tab, with a link of its own.
+    page.click("#projector-open").await;
+    page.wait_text("#notices", "The projector opened in a new tab")
+        .await;
+    let windows = page.client.windows().await.expect("windows");
+    assert_eq!(windows.len(), 2, "a new tab");
+    let cockpit_window = page.client.window().await.expect("this window");
+    let other = windows
+        .into_iter()
+        .find(|w| *w != cockpit_window)
+        .expect("the projector's tab");
+    page.client.switch_to_window(other).await.expect("switch");
+    page.wait_text("#where", "Room 1 of 4").await;
+    let url = page.client.current_url().await.expect("url").to_string();
+    assert!(url.contains("/projector#w="), "{url}");
+    page.client.close_window().await.expect("close the tab");
+    page.client
+        .switch_to_window(cockpit_window)
+        .await
+        .expect("back");
+
     // The scope is chosen once: a timer for room 1 only.
     page.select("#scope", &w.rooms[0]).await;
     page.click("#timer-form button[type=submit]").await;

@@ -8,6 +8,7 @@ import { t, errorText, pick } from './i18n.js';
 import { clock } from './model.js';
 import { start, roomName, notice, confirmed, chosen, makeGroupForm, groupForm, wireGroupForm, loadSession } from './common.js';
 import { ask } from './confirm.js';
+import { openProjector } from './cockpit/projector-link.js';
 import { ct, loadCockpit, onCockpit, titleIn } from './cockpit/strings.js';
 import { renderRooms, renderHelp, live, leads } from './cockpit/rooms.js';
 import { cited, picked, renderFilters, renderConsolidation, renderPicks, renderConclusions, conclusionRefused, conclusionSaved, themeChoices } from './cockpit/consolidate.js';
@@ -95,20 +96,6 @@ function asking(sel, o, act) {
   $(sel).addEventListener('click', async () => { if (await ask({ title: ct(o.title), text: ct(o.text), yes: $(sel).textContent })) act(); });
 }
 
-// The projector link: made on the server (a token of its own), opened in a new tab.
-async function openProjector(app) {
-  const s = app.session;
-  try {
-    const r = await fetch(`/api/workshops/${encodeURIComponent(s.workshop)}/projector`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}` } });
-    const body = await r.json();
-    if (!r.ok) { notice(errorText(body.code), () => errorText(body.code), 'error', 'projector'); return; }
-    window.open(body.url, '_blank', 'noopener');
-    notice(ct('ck.projector_opened'), () => ct('ck.projector_opened'), 'info', 'projector');
-  } catch {
-    notice(errorText('unavailable'), () => errorText('unavailable'), 'error', 'projector');
-  }
-}
-
 const saved = loadSession();
 loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   // Only the timers' text changes each second: open menus and focus stay as they are.
@@ -136,7 +123,7 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   if (!app) return;
   onCockpit(() => app.render(app));
   const send = (c) => app.conn.send(c);
-  $('#projector-open').addEventListener('click', () => openProjector(app));
+  $('#projector-open').addEventListener('click', () => openProjector(app.session, (kind, text) => notice(text, () => text, kind, 'projector')));
   $('#broadcast-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     send({ type: 'broadcast', text: $('#b-text').value, ...scoped() });
