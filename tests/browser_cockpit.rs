@@ -1,7 +1,7 @@
 //! The facilitator's cockpit, the projector view and the HTML export in real headless
 //! Chromium against the real server (and the projector's REST endpoint on its own).
 //! Every page state is screenshot into `target/screenshots/` at 1280 and 320 CSS px, and
-//! checked with axe-core (WCAG 2.x A/AA, `tests/vendor/axe.min.js`, injected by WebDriver).
+//! checked with axe-core (WCAG 2.x A/AA, `Page::accessible` in tests/common/browser.rs).
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -14,57 +14,6 @@ use serde_json::{json, Value};
 const LAPTOP: (u32, u32) = (1280, 900);
 const PHONE: (u32, u32) = (320, 700);
 const LANGS: [&str; 3] = ["en", "es", "pt"];
-
-/// axe-core, run inside the page by WebDriver (the page's CSP does not apply to it).
-const AXE: &str = include_str!("vendor/axe.min.js");
-
-/// The WCAG 2.x A/AA violations axe finds on the page as it is now, one line each.
-async fn axe(page: &Page) -> Vec<String> {
-    let loaded = page
-        .js(
-            &format!("{AXE}\n;window.axe = axe; return typeof window.axe;"),
-            vec![],
-        )
-        .await;
-    assert_eq!(loaded, "object", "axe-core loads");
-    let found = page
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})\
-               .then((r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)))\
-               .catch((e) => done([`axe failed: ${e}`]));",
-            vec![],
-        )
-        .await
-        .expect("axe runs");
-    found
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|v| v.as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
-/// Asserts axe finds nothing in the page's state `what`.
-async fn accessible(page: &Page, what: &str) {
-    let found = axe(page).await;
-    assert!(found.is_empty(), "{what}: axe finds {found:#?}");
-}
-
-/// Asserts that the page needs no sideways scrolling in its window.
-async fn fits_the_width(page: &Page, what: &str) {
-    let overflow = page
-        .js(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await;
-    assert!(
-        overflow.as_i64().expect("number") <= 0,
-        "{what}: the page is wider than its window by {overflow} px"
-    );
-}
 
 /// `POST /api/workshops/{id}/projector` with `token` (none: no header).
 async fn make_projector_link(
@@ -327,8 +276,8 @@ async fn the_projector_shows_each_room_then_the_conclusions_with_the_arrow_keys(
             assert!(bars.as_u64().expect("count") >= 3, "{bars} bars");
             let shot = format!("projector-room-{lang}-{width}");
             page.screenshot(&shot).await;
-            accessible(&page, &shot).await;
-            fits_the_width(&page, &shot).await;
+            page.accessible(&shot).await;
+            page.fits_the_width().await;
 
             // Room 3 is in a hidden brainstorm: counted, not read out.
             page.click("#main").await;
@@ -377,8 +326,8 @@ async fn the_projector_shows_each_room_then_the_conclusions_with_the_arrow_keys(
             );
             let shot = format!("projector-conclusions-{lang}-{width}");
             page.screenshot(&shot).await;
-            accessible(&page, &shot).await;
-            fits_the_width(&page, &shot).await;
+            page.accessible(&shot).await;
+            page.fits_the_width().await;
             page.close().await;
         }
     }
@@ -485,8 +434,8 @@ async fn the_cockpit_shows_every_room_and_help_in_the_tab_title_in_three_languag
             let (width, _) = size;
             let shot = format!("cockpit-{lang}-{width}");
             page.screenshot(&shot).await;
-            accessible(&page, &shot).await;
-            fits_the_width(&page, &shot).await;
+            page.accessible(&shot).await;
+            page.fits_the_width().await;
             // The consolidation workspace, filtered to one room, most voted first.
             page.select("#f-room", &w.rooms[0]).await;
             page.until(
@@ -504,8 +453,8 @@ async fn the_cockpit_shows_every_room_and_help_in_the_tab_title_in_three_languag
                 .expect("scroll");
             let shot = format!("cockpit-consolidation-{lang}-{width}");
             page.screenshot(&shot).await;
-            accessible(&page, &shot).await;
-            fits_the_width(&page, &shot).await;
+            page.accessible(&shot).await;
+            page.fits_the_width().await;
             page.close().await;
         }
     }
@@ -588,7 +537,7 @@ async fn session_ending_actions_ask_first_and_grouping_is_apart_from_citing() {
     page.click("#close-ws").await;
     assert_eq!(asked(&page).await, "Close the session?");
     page.screenshot("cockpit-asks-before-closing-en-1280").await;
-    accessible(&page, "the closing question").await;
+    page.accessible("the closing question").await;
     page.click("dialog.confirm [data-answer=no]").await;
     page.click("#back").await;
     assert_eq!(asked(&page).await, "Send everyone back to the lobby?");
@@ -691,8 +640,8 @@ async fn the_html_export_lists_a_moved_delegate_once_with_charts_and_large_links
             assert_eq!(small, 0, "citation links under 24 px");
             let shot = format!("export-html-{lang}-{width}");
             page.screenshot(&shot).await;
-            accessible(&page, &shot).await;
-            fits_the_width(&page, &shot).await;
+            page.accessible(&shot).await;
+            page.fits_the_width().await;
             page.close().await;
         }
     }
