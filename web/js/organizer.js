@@ -8,6 +8,8 @@ import { saveSession, forget, personLabel } from './common.js';
 import { notify } from './notices.js';
 import { ask } from './confirm.js';
 import { list, wireList } from './home.js';
+import { barChart } from './charts.js';
+import { countries as countryNames } from './countries.js';
 
 const FORMATS = ['md', 'html', 'docx', 'csv', 'json'];
 let session = null;
@@ -134,6 +136,13 @@ function progress() {
   $('#totals').textContent = t('org.totals', { delegates: tn('n.delegates', delegates.length), countries: tn('n.countries', countries.size), cards: tn('n.cards', m.s.cards.length), conclusions: tn('n.conclusions', (m.s.conclusions || []).length) });
   fill($('#progress'), m.s.rooms.filter((r) => !r.removed).map((r) => h('li', { text: t('org.room_line', {
     room: r.name, phase: t(`phase.${r.phase}`), people: tn('n.people', m.members(r.id).length), cards: tn('n.cards', m.s.cards.filter((c) => c.room === r.id).length) }) })));
+  // Pictures of the same: cards per room, delegates per country.
+  const rooms = m.s.rooms.filter((r) => !r.removed).map((r) => ({ name: r.name, value: m.s.cards.filter((c) => c.room === r.id).length }));
+  const names = new Map(countryNames(current()).map((c) => [c.code, c.name]));
+  const byCountry = [...countries].filter(Boolean).map((code) => ({ name: names.get(code) || code, value: delegates.filter((p) => p.country === code).length }))
+    .sort((a, b) => b.value - a.value);
+  fill($('#progress-charts'), barChart(rooms, { caption: t('org.chart_rooms'), tone: 'rooms' }),
+    barChart(byCountry, { caption: t('org.chart_countries'), tone: 'countries' }));
   $('#close-ws').hidden = m.s.session.closed;
   $('#reopen-ws').hidden = !m.s.session.closed;
   const lead = m.s.session.lead;
@@ -181,6 +190,7 @@ function answered(f) {
 }
 
 function connect() {
+  $('#status').hidden = false;
   conn = new Conn(session.token, `${session.workshop}.${session.participant}`, {
     status: (s, n) => { $('#status').dataset.state = s; $('#status').textContent = t(`status.${s}`, { n }); },
     welcome: (f) => { model.welcome(f); progress(); },
