@@ -194,7 +194,7 @@ async fn a_moved_delegate_page_switches_rooms_and_shows_broadcasts_with_their_se
         .await;
     ana.wait_text(".notice.broadcast", "Five minutes left for strengths")
         .await;
-    ana.wait_text(".notice.broadcast .when", "from Organizer at ")
+    ana.wait_text(".notice.broadcast .when", "from the organizer at ")
         .await;
     ana.wait_text("#announce", "Five minutes left for strengths")
         .await;
@@ -446,13 +446,14 @@ async fn the_facilitator_writes_a_conclusion_citing_two_cards_from_two_rooms() {
     .await;
 
     // Cards of two rooms make no group: the refusal is shown in words, not as a code.
+    // (Cards are selected to group with "Group", apart from "Cite": defect 10 of #17.)
     for card in &cards {
-        fran.click(&format!("#cite-{card}")).await;
+        fran.click(&format!("#pick-{card}")).await;
     }
-    fran.wait_text("#k-cites", "Citing 2 cards").await;
+    fran.wait_text("#g-picked", "2 cards selected to group").await;
     fran.type_into("#g-name", "Identity").await;
     fran.click("#g-form button[type=submit]").await;
-    fran.wait_text("#notice", "That was not accepted").await;
+    fran.wait_text("#notices", "That was not accepted").await;
     // Moderation: a card hidden from delegates stays listed for staff, marked hidden.
     fran.click(&format!("[data-key='hide-{}']", cards[0])).await;
     fran.wait_text(&format!("#cons [data-card='{}'] .meta", cards[0]), "hidden")
@@ -822,7 +823,7 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
     );
 
     // A timer that closes the board at its end.
-    fran.select("#t-room", &w.rooms[1]).await;
+    fran.select("#scope", &w.rooms[1]).await;
     fran.click("#t-close").await;
     fran.click("#timer-form button[type=submit]").await;
     let timer = org.event_of_type("timer_started").await;

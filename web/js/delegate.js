@@ -99,7 +99,8 @@ function renderPeople(app, room) {
 }
 
 function sender(m, b) {
-  const who = m.person(b.by) ? m.person(b.by).name : t('broadcast.staff');
+  const p = m.person(b.by);
+  const who = !p ? t('broadcast.staff') : p.role === 'organizer' ? t('broadcast.organizer') : p.name;
   return b.at ? t('broadcast.from_at', { name: who, time: timeOf(b.at) }) : t('broadcast.from', { name: who });
 }
 
