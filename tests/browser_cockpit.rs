@@ -646,3 +646,39 @@ async fn the_html_export_lists_a_moved_delegate_once_with_charts_and_large_links
         }
     }
 }
+
+#[tokio::test]
+async fn events_that_do_not_touch_the_cards_leave_the_consolidation_workspace_as_it_is() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let (w, mut org, cards) = plenary(&server).await;
+    let fran = server.facilitator(&w, "Fran").await;
+    let page = cockpit(&driver, &server, &w, &fran, "en", LAPTOP).await;
+    // Dora joins first (a join may bring a new author's country into the workspace).
+    let dora = server.delegate(&w, "Dora", "UY").await;
+    let card = format!("#cons [data-card='{}']", cards[0]);
+    page.wait_text(&card, "One national digital ID").await;
+    page.wait_text("[data-room=lobby]", "Dora").await;
+    let mark =
+        "const e = document.querySelector(arguments[0]); e.dataset.seen = 'yes'; return true;";
+    let marked =
+        "const e = document.querySelector(arguments[0]); return !!e && e.dataset.seen === 'yes';";
+    page.js(mark, vec![json!(card)]).await;
+    // A delegate comes online, is moved and asks for help: the tiles change...
+    org.ok(move_to(&dora.id, &w.rooms[1])).await;
+    let mut d = server.connect(&dora.token).await;
+    d.ok(json!({"type": "request_help", "text": "Where is the timer?"}))
+        .await;
+    page.wait_text(&format!("[data-room='{}'] .badge", w.rooms[1]), "1")
+        .await;
+    // ...and the workspace was not drawn again: the card is the same element.
+    assert_eq!(page.js(marked, vec![json!(card)]).await, true);
+    // A vote touches the cards: the workspace is drawn again.
+    org.ok(json!({"type": "set_phase", "room": w.rooms[1], "phase": "vote"}))
+        .await;
+    d.ok(json!({"type": "vote", "card": cards[3]})).await;
+    page.wait_text(&format!("#cons [data-card='{}'] .meta", cards[3]), "1 vote")
+        .await;
+    assert_eq!(page.js(marked, vec![json!(card)]).await, false);
+    page.close().await;
+}

@@ -4,8 +4,8 @@
 // (cockpit/consolidate.js), and a link to the projector view. Events are applied to the
 // model at once and drawn at most once per frame.
 import { $, h, fill, options } from './dom.js';
-import { t, errorText, pick } from './i18n.js';
-import { clock } from './model.js';
+import { t, errorText, pick, onChange } from './i18n.js';
+import { clock, Model } from './model.js';
 import { start, roomName, notice, confirmed, chosen, makeGroupForm, groupForm, wireGroupForm, loadSession } from './common.js';
 import { ask } from './confirm.js';
 import { openProjector } from './cockpit/projector-link.js';
@@ -74,18 +74,35 @@ function draw(app) {
   renderManage(app);
   renderHelp(app);
   renderRooms(app);
+  if (!workspace && !app.workspaceAgain) return;
+  workspace = false;
+  app.workspaceAgain = false;
   renderFilters(m);
   renderConsolidation(app);
   renderPicks(app);
   renderConclusions(app);
 }
 
+// What an event changes: the consolidation workspace is drawn again only after events that
+// touch cards, votes, groups, conclusions, themes or rooms' names (presence, moves, timers
+// and help, the most frequent in a large plenary, redraw the tiles only).
+const WORKSPACE = /^(card_|vote|unvote|group|cards_|conclusion_|themes_|room_renamed|room_created|room_removed|participant_joined)/;
+let workspace = true;
+for (const name of ['welcome', 'snapshot']) {
+  const was = Model.prototype[name];
+  Model.prototype[name] = function redrawAll(...a) { workspace = true; return was.apply(this, a); };
+}
+onChange(() => { workspace = true; });
+const applyEvent = Model.prototype.event;
+Model.prototype.event = function noted(f) { if (WORKSPACE.test(f.event.type)) workspace = true; return applyEvent.call(this, f); };
+
 // Many events in one frame (a burst from 500 delegates) are drawn once.
 let queued = false;
 function render(app) {
   if (queued) return;
   queued = true;
-  requestAnimationFrame(() => { queued = false; draw(app); });
+  // A tab in the background gets no animation frames: its title must still count help.
+  (document.hidden ? (f) => setTimeout(f, 100) : requestAnimationFrame)(() => { queued = false; draw(app); });
 }
 
 makeGroupForm($('#gm-box'), h('label', { for: 'gm-theme', 'data-i18n': 'facil.group_theme' }), h('select', { id: 'gm-theme' }),
@@ -121,6 +138,11 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   },
 })).then((app) => {
   if (!app) return;
+  // What this page's own controls change is drawn whole; events skip the workspace when
+  // they do not touch it (see WORKSPACE).
+  // Drawn at once, not in the next frame: a control that asks or edits in place puts the
+  // focus on what it just drew.
+  app.render = (a) => { a.workspaceAgain = true; draw(a); };
   onCockpit(() => app.render(app));
   const send = (c) => app.conn.send(c);
   $('#projector-open').addEventListener('click', () => openProjector(app.session, (kind, text) => notice(text, () => text, kind, 'projector')));

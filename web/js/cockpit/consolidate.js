@@ -16,6 +16,8 @@ export const edits = new Map(); // command id -> conclusion id
 export const removals = new Map(); // command id -> conclusion id
 let kNotRemoved = null; // { id, version }: a removal refused for a stale version
 const kAsked = new Map(); // conclusion id -> the version shown when its removal was asked
+const PAGE = 100; // cards drawn at first, and added by "Show more" (2,000 cards stay quick)
+let limit = PAGE;
 
 function untagged(m, key) { return key ? titleIn(m, 'theme', key) : t('facil.untagged'); }
 
@@ -102,13 +104,18 @@ export function renderConsolidation(app) {
   const key = { theme: (c) => effectiveTheme(m, c), tag: (c) => c.theme, group: (c) => c.group }[by];
   const label = by === 'group' ? (k) => { const g = k && m.group(k); return g ? `${g.name} · ${roomName(m, g.room)}` : t('facil.ungrouped'); } : (k) => untagged(m, k);
   const order = by === 'group' ? [...m.s.groups.map((g) => g.id), null] : [...m.s.workshop.themes.map((x) => x.key), null];
-  const cards = filtered(m);
-  $('#f-shown').textContent = ct('ck.shown', { n: cards.length, total: m.s.cards.length });
+  const all = filtered(m);
+  const cards = all.slice(0, limit);
+  $('#f-shown').textContent = ct('ck.shown', { n: all.length, total: m.s.cards.length });
   const blocks = order.map((k) => [k, cards.filter((c) => (key(c) || null) === k)]).filter(([, list]) => list.length);
+  const votes = (list) => list.reduce((n, c) => n + (c.votes || 0), 0);
+  const more = all.length - cards.length;
   fill($('#cons'), blocks.map(([k, list]) => h('section', { class: 'block' },
     h('h4', { text: `${label(k)} (${list.length})` }),
-    by === 'group' && k ? barChart([{ name: label(k), value: list.reduce((n, c) => n + (c.votes || 0), 0), label: tn('n.votes', list.reduce((n, c) => n + (c.votes || 0), 0)) }]) : null,
-    h('ul', { class: 'cards' }, list.map((c) => cardEntry(app, c))))));
+    by === 'group' && k ? barChart([{ name: label(k), value: votes(list), label: tn('n.votes', votes(list)) }]) : null,
+    h('ul', { class: 'cards' }, list.map((c) => cardEntry(app, c))))),
+  more > 0 ? h('button', { type: 'button', 'data-key': 'cons-more', text: ct('ck.more', { n: Math.min(PAGE, more) }),
+    onclick: () => { limit += PAGE; renderConsolidation(app); } }) : null);
 }
 
 // What the cited cards bring a conclusion: rooms, countries, votes.
