@@ -887,10 +887,10 @@ async fn on_a_phone_the_facilitator_renames_limits_and_removes_rooms_and_removes
     ana.wait_text("#fatal", "Um facilitador removeu você desta oficina.")
         .await;
     ana.wait_text("#main a", "Entrar novamente").await;
-    // After a reload (in the language she joined with) the old access is refused in words.
+    // After a reload (in the language she chose last) the old access is refused in words.
     ana.goto(&server.url(&format!("/delegate?w={}", w.id)))
         .await;
-    ana.wait_text("#fatal", "Este acceso ya no es válido.")
+    ana.wait_text("#fatal", "Este acesso não é mais válido.")
         .await;
     fran.close().await;
     ana.close().await;
