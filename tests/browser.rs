@@ -450,7 +450,8 @@ async fn the_facilitator_writes_a_conclusion_citing_two_cards_from_two_rooms() {
     for card in &cards {
         fran.click(&format!("#pick-{card}")).await;
     }
-    fran.wait_text("#g-picked", "2 cards selected to group").await;
+    fran.wait_text("#g-picked", "2 cards selected to group")
+        .await;
     fran.type_into("#g-name", "Identity").await;
     fran.click("#g-form button[type=submit]").await;
     fran.wait_text("#notices", "That was not accepted").await;
