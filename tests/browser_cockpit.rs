@@ -403,14 +403,29 @@ async fn the_cockpit_shows_every_room_and_help_in_the_tab_title_in_three_languag
         .await;
     let fran = server.facilitator(&w, "Fran").await;
     let words = |lang: &str| match lang {
-        "es" => ("Se aplica a", "Ocultar el tablero", "Toda la sesión"),
-        "pt" => ("Aplica-se a", "Ocultar o quadro", "Sessão inteira"),
-        _ => ("Applies to", "Hide the board", "Whole session"),
+        "es" => (
+            "Se aplica a",
+            "Ocultar el tablero",
+            "Toda la sesión",
+            "Conectados: 0 de 2",
+        ),
+        "pt" => (
+            "Aplica-se a",
+            "Ocultar o quadro",
+            "Sessão inteira",
+            "Conectados: 0 de 2",
+        ),
+        _ => (
+            "Applies to",
+            "Hide the board",
+            "Whole session",
+            "Online: 0 of 2",
+        ),
     };
     for size in [LAPTOP, PHONE] {
         for lang in LANGS {
             let page = cockpit(&driver, &server, &w, &fran, lang, size).await;
-            let (scope, board, session) = words(lang);
+            let (scope, board, session, online) = words(lang);
             page.wait_text("label[for=scope]", scope).await;
             page.wait_text(".danger-group legend", session).await;
             // Help: a badge on the room's tile, the count in the header and the tab title.
@@ -422,6 +437,17 @@ async fn the_cockpit_shows_every_room_and_help_in_the_tab_title_in_three_languag
                 vec![],
             )
             .await;
+            // The chime for new help requests is a toggle, kept in this browser.
+            page.click("#chime").await;
+            page.until(
+        "the chime on",
+        "return document.querySelector('#chime').getAttribute('aria-pressed') === 'true' && localStorage.getItem('cabildo.chime') === 'on';",
+        vec![],
+    )
+    .await;
+            // Who is online, in the reader's language ("online" was English in pt).
+            page.wait_text(&format!("[data-room='{}'] .hint", w.rooms[0]), online)
+                .await;
             // Every room's card counts per column, facilitators marked as such.
             page.wait_text(&format!("[data-room='{}'] .counts", w.rooms[0]), "2")
                 .await;

@@ -10,7 +10,7 @@ import { start, roomName, notice, confirmed, chosen, makeGroupForm, groupForm, w
 import { ask } from './confirm.js';
 import { openProjector } from './cockpit/projector-link.js';
 import { ct, loadCockpit, onCockpit, titleIn } from './cockpit/strings.js';
-import { renderRooms, renderHelp, live, leads } from './cockpit/rooms.js';
+import { renderRooms, renderHelp, live, leads, chimeOn } from './cockpit/rooms.js';
 import { cited, picked, renderFilters, renderConsolidation, renderPicks, renderConclusions, conclusionRefused, conclusionSaved, themeChoices } from './cockpit/consolidate.js';
 
 const PHASES = ['brainstorm', 'reveal', 'vote', 'consolidate', 'closed'];
@@ -145,6 +145,7 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   app.render = (a) => { a.workspaceAgain = true; draw(a); };
   onCockpit(() => app.render(app));
   const send = (c) => app.conn.send(c);
+  $('#chime').addEventListener('click', () => { localStorage.setItem('cabildo.chime', chimeOn() ? 'off' : 'on'); app.render(app); });
   $('#projector-open').addEventListener('click', () => openProjector(app.session, (kind, text) => notice(text, () => text, kind, 'projector')));
   $('#broadcast-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

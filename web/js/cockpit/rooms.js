@@ -89,7 +89,7 @@ function tile(app, r, places) {
       help ? h('span', { class: 'pill alert', text: tn('n.help', help) }) : null),
     h('ul', { class: 'counts' }, m.s.workshop.columns.map((c) => h('li', {}, h('span', { text: titleIn(m, 'column', c.key) }), ' ',
       h('strong', { text: String(cards.filter((x) => x.column === c.key).length) })))),
-    h('p', { class: 'hint' }, h('span', { class: 'dot on', 'aria-hidden': 'true' }), ' ', t('facil.online_count', { n: online, of: people.length })),
+    h('p', { class: 'hint' }, h('span', { class: 'dot on', 'aria-hidden': 'true' }), ' ', ct('ck.online_count', { n: online, of: people.length })),
     h('ul', { class: 'people' }, people.map((p) => person(app, p, places))),
     h('div', { class: 'row tile-actions' },
       h('button', { type: 'button', class: 'small', 'data-key': `bd-${r.id}`, 'aria-expanded': open ? 'true' : 'false', 'aria-controls': `board-${r.id}`,
@@ -110,6 +110,27 @@ export function renderRooms(app) {
     live(m).map((r) => tile(app, r, places)));
 }
 
+// A short two-note chime (Web Audio, nothing loaded) when a new help request arrives, if the
+// facilitator turned it on (kept in this browser).
+let heard = null; // the open requests' ids last seen
+export const chimeOn = () => localStorage.getItem('cabildo.chime') === 'on';
+function chime() {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!Ctx) return;
+  const ctx = new Ctx();
+  [660, 880].forEach((f, i) => {
+    const o = ctx.createOscillator();
+    const g = ctx.createGain();
+    o.frequency.value = f;
+    g.gain.setValueAtTime(0.15, ctx.currentTime + i * 0.18);
+    g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + i * 0.18 + 0.3);
+    o.connect(g).connect(ctx.destination);
+    o.start(ctx.currentTime + i * 0.18);
+    o.stop(ctx.currentTime + i * 0.18 + 0.3);
+  });
+  setTimeout(() => ctx.close(), 1000);
+}
+
 // Open help requests: listed, counted in the header and in the tab title.
 export function renderHelp(app) {
   const m = app.model;
@@ -120,6 +141,11 @@ export function renderHelp(app) {
   $('#help-count').textContent = ctn('ck.help_open', open.length);
   document.title = open.length ? `(${open.length}) ${m.s.workshop.title} · ${t('facil.page_title')}` : `${m.s.workshop.title} · ${t('facil.page_title')}`;
   app.helpWaiting = waiting;
+  const ids = new Set(open.map((x) => x.id));
+  if (heard && chimeOn() && [...ids].some((id) => !heard.has(id))) chime();
+  heard = ids;
+  const bell = $('#chime');
+  bell.setAttribute('aria-pressed', chimeOn() ? 'true' : 'false');
   fill($('#help'), open.map((x) => h('li', { class: x.status },
     h('span', { text: `${personLabel(m, x.participant)} · ${roomName(m, x.room)} · ${x.text || t('help.no_text')} · ${t(`help.${x.status}`)}` }),
     x.status === 'open' ? h('button', { type: 'button', class: 'small primary', 'data-key': `ha-${x.id}`, text: t('facil.help_ack'), onclick: () => app.conn.send({ type: 'acknowledge_help', request: x.id }) }) : null,
