@@ -111,6 +111,7 @@ impl Driver {
             client,
             _profile: profile,
             downloads,
+            driver_url: self.url.clone(),
         }
     }
 }
@@ -125,6 +126,7 @@ pub struct Page {
     pub client: Client,
     _profile: tempfile::TempDir,
     pub downloads: tempfile::TempDir,
+    driver_url: String,
 }
 
 impl Page {
@@ -239,6 +241,36 @@ impl Page {
         if let Ok(png) = self.client.screenshot().await {
             std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
         }
+    }
+
+    /// Emulates a slow network in this window (chromedriver's `network_conditions`
+    /// extension): `latency_ms` each way, `bytes_per_second` down and up.
+    pub async fn slow_network(&self, latency_ms: u64, bytes_per_second: u64) {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/chromium/network_conditions",
+                self.driver_url
+            ))
+            .json(&json!({"network_conditions": {
+                "offline": false,
+                "latency": latency_ms,
+                "download_throughput": bytes_per_second,
+                "upload_throughput": bytes_per_second,
+            }}))
+            .send()
+            .await
+            .expect("chromedriver answers");
+        assert!(
+            r.status().is_success(),
+            "network conditions: {:?}",
+            r.text().await
+        );
     }
 
     /// The WCAG 2.x A/AA violations axe-core (`tests/vendor/axe.min.js`, injected by
