@@ -212,6 +212,8 @@ async fn vote_buttons_follow_the_budget_and_the_cap_say_why_in_spanish_and_keep_
     page.click(&format!("[data-key='u-{b}']")).await;
     page.wait_text("#budget", "Votos restantes: 1 de 2").await;
     assert_eq!(focused(&page).await, json!(format!("v-{b}")));
+    page.click(&format!("[data-key='v-{c}']")).await;
+    page.wait_text("#budget", "Votos restantes: 0 de 2").await;
     // The notices that stopped being true go when the phase changes.
     org.ok(json!({"type": "set_phase", "room": room, "phase": "consolidate"}))
         .await;
@@ -222,6 +224,18 @@ async fn vote_buttons_follow_the_budget_and_the_cap_say_why_in_spanish_and_keep_
         vec![],
     )
     .await;
+    // Once voting ends the cards go by votes: "Firma digital" (1) before "Datos abiertos" (0).
+    let order = page
+        .js(
+            "return [...document.querySelectorAll('#board .note .text')].map((e) => e.textContent);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        order,
+        json!(["Identidad digital", "Firma digital", "Datos abiertos"]),
+        "{order}"
+    );
     page.close().await;
 }
 
