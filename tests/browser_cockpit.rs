@@ -708,3 +708,59 @@ async fn events_that_do_not_touch_the_cards_leave_the_consolidation_workspace_as
     assert_eq!(page.js(marked, vec![json!(card)]).await, false);
     page.close().await;
 }
+
+/// Drags the card `card` onto the workspace's block `block` (a theme key or a group id), as
+/// the browser's drag and drop does.
+async fn drag_card(page: &Page, card: &str, block: &str) {
+    page.js(
+        "const dt = new DataTransfer();\
+         const from = document.querySelector(`#cons [data-card='${arguments[0]}']`);\
+         const to = document.querySelector(`#cons [data-block='${arguments[1]}']`);\
+         from.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));\
+         to.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));\
+         to.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));\
+         return true;",
+        vec![json!(card), json!(block)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cards_are_dragged_onto_a_theme_and_into_a_group() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let (w, mut org, cards) = plenary(&server).await;
+    org.ok(json!({"type": "group_cards", "cards": [cards[2]], "name": "Paperwork"}))
+        .await;
+    let group = org.event_of_type("group_created").await["event"]["group"]
+        .as_str()
+        .expect("group")
+        .to_string();
+    let fran = server.facilitator(&w, "Fran").await;
+    let page = cockpit(&driver, &server, &w, &fran, "en", LAPTOP).await;
+    // Arranged by theme, an empty theme is there to drop on.
+    page.wait_text("#cons [data-block=data] h4", "(0)").await;
+    drag_card(&page, &cards[0], "data").await;
+    let tagged = org.event_of_type("card_tagged").await;
+    assert_eq!(
+        (
+            tagged["event"]["card"].as_str(),
+            tagged["event"]["theme"].as_str()
+        ),
+        (Some(cards[0].as_str()), Some("data"))
+    );
+    page.wait_text("#cons [data-block=data] h4", "(1)").await;
+    // Arranged by group, a card of the same room goes into a group.
+    page.select("#by", "group").await;
+    page.wait_text(&format!("#cons [data-block='{group}'] h4"), "Paperwork")
+        .await;
+    drag_card(&page, &cards[1], &group).await;
+    let moved = org.event_of_type("card_regrouped").await;
+    assert_eq!(moved["event"]["card"], cards[1]);
+    assert_eq!(moved["event"]["group"], group);
+    page.wait_text(&format!("#cons [data-block='{group}'] h4"), "(2)")
+        .await;
+    page.screenshot("cockpit-grouped-by-drag-en-1280").await;
+    page.accessible("cards grouped by drag").await;
+    page.close().await;
+}

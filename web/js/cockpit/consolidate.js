@@ -70,7 +70,8 @@ function cardEntry(app, c) {
   }
   const remove = confirmed(redraw, `cd-${c.id}`, { label: t('card.delete'), ask: t('facil.delete_card_q') },
     () => app.conn.send({ type: 'delete_card', card: c.id }));
-  return h('li', { class: `card${c.hidden ? ' hidden-card' : ''}`, 'data-card': c.id },
+  return h('li', { class: `card${c.hidden ? ' hidden-card' : ''}`, 'data-card': c.id, draggable: 'true',
+    ondragstart: (ev) => { ev.dataTransfer.setData('text/plain', `card:${c.id}`); ev.dataTransfer.effectAllowed = 'move'; } },
     h('p', { class: 'text', text: c.text }),
     h('p', { class: 'meta', text: [roomName(m, c.room), titleIn(m, 'column', c.column), author && author.country, tn('n.votes', c.votes || 0),
       c.hidden ? t('facil.hidden_card') : null].filter(Boolean).join(' · ') }),
@@ -98,6 +99,24 @@ function filtered(m) {
   return list;
 }
 
+// A block of the workspace takes the cards dropped on it: into its group (arranged by
+// group), or onto its theme (arranged by theme or tag). The menus on each card do the same
+// from the keyboard.
+function dropCards(app, by, k, el) {
+  el.addEventListener('dragover', (ev) => { ev.preventDefault(); el.classList.add('over'); });
+  el.addEventListener('dragleave', () => el.classList.remove('over'));
+  el.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    el.classList.remove('over');
+    const data = ev.dataTransfer.getData('text/plain');
+    if (!data.startsWith('card:')) return;
+    const card = data.slice(5);
+    if (by === 'group') app.conn.send({ type: 'move_card_to_group', card, group: k || null });
+    else app.conn.send({ type: 'tag_card', card, theme: k || null });
+  });
+  return el;
+}
+
 export function renderConsolidation(app) {
   const m = app.model;
   const by = $('#by').value || 'theme';
@@ -107,13 +126,14 @@ export function renderConsolidation(app) {
   const all = filtered(m);
   const cards = all.slice(0, limit);
   $('#f-shown').textContent = ct('ck.shown', { n: all.length, total: m.s.cards.length });
-  const blocks = order.map((k) => [k, cards.filter((c) => (key(c) || null) === k)]).filter(([, list]) => list.length);
+  // Every theme or group is a block, empty ones too (cards can be dropped on them).
+  const blocks = order.map((k) => [k, cards.filter((c) => (key(c) || null) === k)]).filter(([k, list]) => list.length || k !== null);
   const votes = (list) => list.reduce((n, c) => n + (c.votes || 0), 0);
   const more = all.length - cards.length;
-  fill($('#cons'), blocks.map(([k, list]) => h('section', { class: 'block' },
+  fill($('#cons'), blocks.map(([k, list]) => dropCards(app, by, k, h('section', { class: 'block', 'data-block': k || '' },
     h('h4', { text: `${label(k)} (${list.length})` }),
     by === 'group' && k ? barChart([{ name: label(k), value: votes(list), label: tn('n.votes', votes(list)) }]) : null,
-    h('ul', { class: 'cards' }, list.map((c) => cardEntry(app, c))))),
+    h('ul', { class: 'cards' }, list.map((c) => cardEntry(app, c)))))),
   more > 0 ? h('button', { type: 'button', 'data-key': 'cons-more', text: ct('ck.more', { n: Math.min(PAGE, more) }),
     onclick: () => { limit += PAGE; renderConsolidation(app); } }) : null);
 }
