@@ -140,6 +140,30 @@ async fn a_posted_card_shows_once_as_soon_as_it_is_saved_also_when_posted_offlin
         "the offline copy stays after its ack"
     );
     page.accessible("delegate board after posting").await;
+
+    // Deleting a card by keyboard leaves the focus in its column, not at the top.
+    let id = card_id(&page, "Open data").await;
+    page.js(
+        "document.querySelector(`[data-key='d-${arguments[0]}']`).focus(); return true;",
+        vec![json!(id)],
+    )
+    .await;
+    page.element(&format!("[data-key='d-{id}']"))
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on Delete");
+    page.until(
+        "the card gone",
+        "return !document.querySelector(`[data-card='${arguments[0]}']`);",
+        vec![json!(id)],
+    )
+    .await;
+    assert_eq!(
+        page.js("return document.activeElement.dataset.home;", vec![])
+            .await,
+        "strengths"
+    );
     page.close().await;
 }
 

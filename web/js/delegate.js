@@ -57,7 +57,7 @@ function column(app, room, col, i) {
         h('button', { type: 'submit', class: 'primary small', 'data-key': `add-${col.key}`, text: t('card.add') })));
   }
   const list = [...cards.map((c) => cardView(app, c, room, false)), ...pending.map((c) => cardView(app, c, room, true))];
-  return h('section', { class: 'column', 'data-tone': (i % TONES) + 1, 'aria-labelledby': id },
+  return h('section', { class: 'column', 'data-tone': (i % TONES) + 1, 'aria-labelledby': id, 'data-home': col.key, 'data-key': `home-${col.key}`, tabindex: -1 },
     h('h3', { id, class: 'column-head' }, h('span', { text: title }), h('span', { class: 'count', text: tn('n.cards', cards.length) })),
     form, list.length ? h('ul', { class: 'cards' }, list) : h('p', { class: 'muted', text: t('board.empty_column') }));
 }
