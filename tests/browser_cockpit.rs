@@ -153,8 +153,22 @@ async fn plenary_in(
 
 #[tokio::test]
 async fn the_projector_link_is_made_by_staff_and_shows_a_read_only_summary() {
-    let server = TestServer::start().await;
-    let (w, _org, _cards) = plenary(&server).await;
+    projector_link_story(&TestServer::start().await).await;
+}
+
+#[tokio::test]
+async fn the_projector_link_works_on_postgres_too() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("skipping: no PostgreSQL (CABILDO_TEST_POSTGRES_URL)");
+        return;
+    };
+    projector_link_story(&TestServer::start_on(std::sync::Arc::new(db), &[]).await).await;
+}
+
+/// Only staff make the link, it shows the summary (ETag, 304), a new link replaces the old
+/// one and erasing the workshop ends it.
+async fn projector_link_story(server: &TestServer) {
+    let (w, _org, _cards) = plenary(server).await;
 
     // Only staff make the link.
     let (status, body) = make_projector_link(&server, &w, None).await;
