@@ -171,12 +171,12 @@ async fn projector_link_story(server: &TestServer) {
     let (w, _org, _cards) = plenary(server).await;
 
     // Only staff make the link.
-    let (status, body) = make_projector_link(&server, &w, None).await;
+    let (status, body) = make_projector_link(server, &w, None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
     let delegate = server.delegate(&w, "Dora", "UY").await;
-    let (status, body) = make_projector_link(&server, &w, Some(&delegate.token)).await;
+    let (status, body) = make_projector_link(server, &w, Some(&delegate.token)).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
-    let (status, link) = make_projector_link(&server, &w, Some(&w.organizer_token)).await;
+    let (status, link) = make_projector_link(server, &w, Some(&w.organizer_token)).await;
     assert_eq!(status, 201, "{link}");
     let token = link["token"].as_str().expect("token").to_string();
     assert_eq!(
@@ -185,13 +185,13 @@ async fn projector_link_story(server: &TestServer) {
         "the token travels in the fragment"
     );
     // Participant tokens do not open the projector's data, nor a projector token another's.
-    let (status, _, _) = projector_view(&server, &w.id, &w.organizer_token, None).await;
+    let (status, _, _) = projector_view(server, &w.id, &w.organizer_token, None).await;
     assert_eq!(status, 401);
     let other = server.workshop().await;
-    let (status, _, _) = projector_view(&server, &other.id, &token, None).await;
+    let (status, _, _) = projector_view(server, &other.id, &token, None).await;
     assert_eq!(status, 403);
 
-    let (status, etag, view) = projector_view(&server, &w.id, &token, None).await;
+    let (status, etag, view) = projector_view(server, &w.id, &token, None).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["rooms"][0]["name"], "Room 1");
     let strengths = &view["rooms"][0]["columns"][0];
@@ -223,21 +223,21 @@ async fn projector_link_story(server: &TestServer) {
 
     // Unchanged: 304. A change makes a new ETag.
     let etag = etag.expect("an ETag");
-    let (status, again, _) = projector_view(&server, &w.id, &token, Some(&etag)).await;
+    let (status, again, _) = projector_view(server, &w.id, &token, Some(&etag)).await;
     assert_eq!((status, again.as_deref()), (304, Some(etag.as_str())));
     let mut org = server.connect(&w.organizer_token).await;
     org.ok(json!({"type": "rename_room", "room": w.rooms[1], "name": "Andes"}))
         .await;
-    let (status, _, view) = projector_view(&server, &w.id, &token, Some(&etag)).await;
+    let (status, _, view) = projector_view(server, &w.id, &token, Some(&etag)).await;
     assert_eq!(status, 200);
     assert_eq!(view["rooms"][1]["name"], "Andes");
 
     // A new link replaces the old one; erasing the workshop ends both.
-    let (_, second) = make_projector_link(&server, &w, Some(&w.organizer_token)).await;
+    let (_, second) = make_projector_link(server, &w, Some(&w.organizer_token)).await;
     let second = second["token"].as_str().expect("token").to_string();
-    let (status, _, _) = projector_view(&server, &w.id, &token, None).await;
+    let (status, _, _) = projector_view(server, &w.id, &token, None).await;
     assert_eq!(status, 401, "the first link stopped working");
-    let (status, _, _) = projector_view(&server, &w.id, &second, None).await;
+    let (status, _, _) = projector_view(server, &w.id, &second, None).await;
     assert_eq!(status, 200);
     let r = reqwest::Client::new()
         .delete(server.url(&format!("/api/workshops/{}", w.id)))
@@ -246,7 +246,7 @@ async fn projector_link_story(server: &TestServer) {
         .await
         .expect("erase");
     assert_eq!(r.status().as_u16(), 204);
-    let (status, _, _) = projector_view(&server, &w.id, &second, None).await;
+    let (status, _, _) = projector_view(server, &w.id, &second, None).await;
     assert_eq!(status, 404);
 }
 
