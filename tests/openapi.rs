@@ -185,6 +185,16 @@ async fn every_endpoint_answers_as_the_document_says() {
     )
     .await;
 
+    // The admin's list of workshops: with the admin token, without one, with another.
+    let list = "/api/admin/workshops";
+    for token in [Some(ADMIN_TOKEN), None, Some("not-the-admin-token")] {
+        let mut rq = get(list);
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("get", list, rq.send().await.unwrap()).await;
+    }
+
     // Joining.
     let join_path = "/api/workshops/{id}/join";
     let join = |id: &str, body: Value| {
@@ -277,6 +287,70 @@ async fn every_endpoint_answers_as_the_document_says() {
         }
         c.check("get", export, rq.send().await.unwrap()).await;
     }
+
+    // The projector link, made by every kind of caller, and its view.
+    let projector = "/api/workshops/{id}/projector";
+    let make_link = |id: &str, token: Option<&str>| {
+        let rq = http.post(server.url(&format!("/api/workshops/{id}/projector")));
+        match token {
+            Some(t) => rq.bearer_auth(t),
+            None => rq,
+        }
+    };
+    for token in callers {
+        c.check(
+            "post",
+            projector,
+            make_link(&w.id, token).send().await.unwrap(),
+        )
+        .await;
+    }
+    c.check(
+        "post",
+        projector,
+        make_link(unknown, Some(&w.organizer_token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let link = c
+        .check(
+            "post",
+            projector,
+            make_link(&w.id, Some(&w.organizer_token))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    let projector_token = link["token"].as_str().unwrap().to_string();
+    for (id, token) in [
+        (w.id.as_str(), None),
+        (w.id.as_str(), Some(w.organizer_token.as_str())),
+        (unknown, Some(projector_token.as_str())),
+    ] {
+        let mut rq = get(&format!("/api/workshops/{id}/projector"));
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("get", projector, rq.send().await.unwrap()).await;
+    }
+    let view = get(&format!("/api/workshops/{}/projector", w.id))
+        .bearer_auth(&projector_token)
+        .send()
+        .await
+        .unwrap();
+    let etag = view.headers()["etag"].to_str().unwrap().to_string();
+    c.check("get", projector, view).await;
+    let unchanged = get(&format!("/api/workshops/{}/projector", w.id))
+        .bearer_auth(&projector_token)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    c.check("get", projector, unchanged).await;
 
     // Erasing, last.
     let erase = "/api/workshops/{id}";

@@ -58,6 +58,7 @@ h4 { font-size: 1rem; margin: 1.25rem 0 .4rem; }
 .facts { font-weight: 600; }
 .status, .support, .about { color: #4a4a4a; font-size: .92em; }
 nav ol { padding-left: 1.25rem; }
+nav.contents a { display: inline-block; min-height: 1.6rem; line-height: 1.6rem; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1.2rem; }
 th, td { border: 1px solid #b9c3cc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #e9f0f6; }
@@ -69,6 +70,16 @@ ol.cited > li { margin-bottom: .4rem; }
 .people li { margin: .15rem 0; }
 .empty { color: #666; font-style: italic; }
 a { color: #1f4e79; }
+a.ref { display: inline-block; min-width: 1.6rem; min-height: 1.6rem; line-height: 1.6rem; padding: 0 .35rem;
+  margin: .1rem 0; text-align: center; border: 1px solid #b9c3cc; border-radius: 4px; text-decoration: none; }
+figure.chart { margin: .5rem 0 1rem; max-width: 36rem; }
+figure.chart figcaption { font-size: .9em; font-weight: 600; color: #4a4a4a; }
+ul.bars { list-style: none; margin: .25rem 0 0; padding: 0; }
+ul.bars li { display: grid; grid-template-columns: 1fr auto; gap: 0 .5rem; margin: .2rem 0; }
+ul.bars .bar-value { font-weight: 600; text-align: right; }
+svg.chart-bar { grid-column: 1 / -1; width: 100%; height: .55rem; display: block; }
+svg.chart-bar .track { fill: #e3e7ed; }
+svg.chart-bar .fill { fill: #1f4e79; }
 @page { size: A4; margin: 2cm 1.8cm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
@@ -165,6 +176,50 @@ fn people(
     writeln!(out, "</ul>")
 }
 
+/// A bar chart as inline SVG (the same bars as the web client's js/charts.js): one row per
+/// item with its name and value as text; the bars are decoration.
+fn bars(out: &mut String, caption: &str, items: &[(String, u32)]) -> std::fmt::Result {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    writeln!(
+        out,
+        "<figure class=\"chart\"><figcaption>{}</figcaption><ul class=\"bars\">",
+        escape(caption)
+    )?;
+    for (name, value) in items {
+        let width = f64::from(*value) * 100.0 / f64::from(max);
+        writeln!(
+            out,
+            "<li><span class=\"bar-name\">{}</span><span class=\"bar-value\">{value}</span>\
+             <svg class=\"chart-bar\" viewBox=\"0 0 100 10\" preserveAspectRatio=\"none\" aria-hidden=\"true\" focusable=\"false\">\
+             <rect class=\"track\" width=\"100\" height=\"10\"/><rect class=\"fill\" width=\"{width:.2}\" height=\"10\"/></svg></li>",
+            escape(name)
+        )?;
+    }
+    writeln!(out, "</ul></figure>")
+}
+
+/// How many of `numbers` (cited cards) each value of `key` counts, in first-seen order.
+fn tally<'a>(
+    r: &'a Report,
+    numbers: &[usize],
+    key: impl Fn(&'a report::CitedCard) -> Option<&'a str>,
+) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = Vec::new();
+    for n in numbers {
+        let Some(name) = r.cited.iter().find(|c| c.number == *n).and_then(&key) else {
+            continue;
+        };
+        match out.iter_mut().find(|(k, _)| k == name) {
+            Some((_, count)) => *count += 1,
+            None => out.push((name.to_string(), 1)),
+        }
+    }
+    out
+}
+
 fn participation(out: &mut String, r: &Report) -> std::fmt::Result {
     let l = r.labels;
     writeln!(
@@ -249,15 +304,23 @@ fn conclusions(out: &mut String, r: &Report) -> std::fmt::Result {
                 let refs: Vec<String> = c
                     .cited
                     .iter()
-                    .map(|n| format!("<a href=\"#card-{n}\">{n}</a>"))
+                    .map(|n| format!("<a class=\"ref\" href=\"#card-{n}\">{n}</a>"))
                     .collect();
                 support.push(format!("{}: {}", l.cited_cards, refs.join(", ")));
             }
-            writeln!(
+            writeln!(out, "<p class=\"support\">{}</p>", support.join(" · "))?;
+            let caption = |what: &str| format!("{} · {what}", l.cited_cards);
+            bars(
                 out,
-                "<p class=\"support\">{}</p>\n</li>",
-                support.join(" · ")
+                &caption(l.rooms),
+                &tally(r, &c.cited, |x| Some(x.room.as_str())),
             )?;
+            bars(
+                out,
+                &caption(l.countries),
+                &tally(r, &c.cited, |x| x.country.as_deref()),
+            )?;
+            writeln!(out, "</li>")?;
         }
         writeln!(out, "</ol>")?;
     }
@@ -316,7 +379,7 @@ fn boards(out: &mut String, r: &Report) -> std::fmt::Result {
                 let refs: Vec<String> = card
                     .conclusions
                     .iter()
-                    .map(|n| format!("<a href=\"#conclusion-{n}\">{n}</a>"))
+                    .map(|n| format!("<a class=\"ref\" href=\"#conclusion-{n}\">{n}</a>"))
                     .collect();
                 writeln!(
                     out,
@@ -349,6 +412,12 @@ fn boards(out: &mut String, r: &Report) -> std::fmt::Result {
                 )?;
             }
             writeln!(out, "</tbody>\n</table>")?;
+            let votes: Vec<(String, u32)> = board
+                .groups
+                .iter()
+                .map(|g| (g.name.clone(), g.votes))
+                .collect();
+            bars(out, &format!("{} · {}", l.groups, l.votes), &votes)?;
         }
     }
     writeln!(out, "</section>")
@@ -371,7 +440,7 @@ fn overview(out: &mut String, r: &Report) -> std::fmt::Result {
             let refs: Vec<String> = c
                 .conclusions
                 .iter()
-                .map(|n| format!("<a href=\"#conclusion-{n}\">{n}</a>"))
+                .map(|n| format!("<a class=\"ref\" href=\"#conclusion-{n}\">{n}</a>"))
                 .collect();
             facts.push(format!("{}: {}", l.cited_in, refs.join(", ")));
         }

@@ -216,10 +216,24 @@ fn visible_cards(state: &Workshop) -> Vec<&Card> {
     cards
 }
 
-/// Groups people by country (sorted by the country's name), names sorted within.
-fn delegations(names: &Names<'_>, people: &[&crate::domain::Participant]) -> Vec<Delegation> {
+/// Groups people by country (sorted by the country's name), names sorted within; `moved`
+/// names, beside a person, the other rooms they posted in.
+fn delegations(
+    names: &Names<'_>,
+    people: &[&crate::domain::Participant],
+    moved: &HashMap<crate::domain::ParticipantId, Vec<String>>,
+) -> Vec<Delegation> {
     let mut by_country: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for p in people {
+        let name = match moved.get(&p.id) {
+            Some(rooms) if !rooms.is_empty() => format!(
+                "{} ({} {})",
+                printable(&p.name),
+                names.labels.moved_from,
+                rooms.join(", ")
+            ),
+            _ => printable(&p.name),
+        };
         let country = p
             .country
             .as_deref()
@@ -228,7 +242,7 @@ fn delegations(names: &Names<'_>, people: &[&crate::domain::Participant]) -> Vec
             .entry(sort_key(&country))
             .or_insert_with(|| (country, Vec::new()))
             .1
-            .push(printable(&p.name));
+            .push(name);
     }
     by_country
         .into_values()
@@ -273,18 +287,38 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
         }
     }
 
-    // Who was in each room: delegates placed there now, and those who posted on its board
-    // (so sending everyone back to the lobby at the end does not empty the report).
-    let mut placed: BTreeSet<(crate::domain::RoomId, crate::domain::ParticipantId)> =
+    // Each delegate is listed once: in the room they are in now, else the last room they
+    // posted in (so sending everyone back to the lobby at the end does not empty the
+    // report); the other rooms they posted in are named beside them, as moved from.
+    let mut last_posted: HashMap<crate::domain::ParticipantId, crate::domain::RoomId> =
+        HashMap::new();
+    let mut posted_in: BTreeSet<(crate::domain::ParticipantId, crate::domain::RoomId)> =
         BTreeSet::new();
-    for p in state.participants.values() {
-        if let Place::Room(r) = p.room {
-            placed.insert((r, p.id));
-        }
-    }
     for c in &cards {
-        placed.insert((c.room, c.author));
+        last_posted.insert(c.author, c.room);
+        posted_in.insert((c.author, c.room));
     }
+    let listed_in = |p: &crate::domain::Participant| match p.room {
+        Place::Room(r) => Some(r),
+        _ => last_posted.get(&p.id).copied(),
+    };
+    let placed: BTreeSet<(crate::domain::RoomId, crate::domain::ParticipantId)> = delegates
+        .iter()
+        .filter_map(|p| listed_in(p).map(|r| (r, p.id)))
+        .collect();
+    let moved: HashMap<crate::domain::ParticipantId, Vec<String>> = delegates
+        .iter()
+        .map(|p| {
+            let here = listed_in(p);
+            let elsewhere = state
+                .rooms
+                .iter()
+                .filter(|r| Some(r.id) != here && posted_in.contains(&(p.id, r.id)))
+                .map(|r| printable(&r.name))
+                .collect();
+            (p.id, elsewhere)
+        })
+        .collect();
     let rooms = state
         .rooms
         .iter()
@@ -302,7 +336,7 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
                 name: printable(&room.name),
                 status: names.room_status(room),
                 facilitators: staff,
-                delegations: delegations(&names, &people),
+                delegations: delegations(&names, &people, &moved),
             }
         })
         .collect();
@@ -514,7 +548,7 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
         delegates: delegates.len(),
         countries: countries.into_values().collect(),
         rooms,
-        unplaced: delegations(&names, &unplaced),
+        unplaced: delegations(&names, &unplaced, &moved),
         themes,
         cited,
         boards,

@@ -4,11 +4,13 @@
 //! no state of their own beyond the shared `AppState`.
 
 pub mod address;
+mod admin;
 mod api;
 mod export;
 mod lookup;
 mod openapi;
 pub mod origin;
+mod projector;
 mod router;
 pub mod serve;
 #[cfg(test)]

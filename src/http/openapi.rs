@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{api, lookup, ws};
+use super::{admin, api, lookup, projector, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -20,12 +20,15 @@ use utoipa::OpenApi;
         api::metrics,
         api::openapi,
         api::create_workshop,
+        admin::workshops,
         api::erase,
         api::join,
         lookup::lookup,
         api::overview,
         api::consolidation,
         super::export::export,
+        projector::create,
+        projector::view,
         ws::upgrade,
     ),
     modifiers(&BearerScheme, &EdgeAnswers),

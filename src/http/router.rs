@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, export, lookup, origin, web, ws, AppState};
+use super::{admin, api, export, lookup, origin, projector, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -23,8 +23,10 @@ fn web_routes() -> Router<AppState> {
         .route("/delegate", get(web::delegate_page))
         .route("/facilitator", get(web::facilitator_page))
         .route("/organizer", get(web::organizer_page))
+        .route("/projector", get(web::projector_page))
         .route("/static/{*path}", get(web::static_file))
         .route("/qr.svg", get(web::qr))
+        .route("/favicon.ico", get(web::favicon))
         .layer(CompressionLayer::new())
 }
 
@@ -37,11 +39,16 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/workshops", post(api::create_workshop))
+        .route("/api/admin/workshops", get(admin::workshops))
         .route("/api/workshops/{id}", axum::routing::delete(api::erase))
         .route("/api/workshops/{id}/join", post(api::join))
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
         .route("/api/workshops/{id}/export", get(export::export))
+        .route(
+            "/api/workshops/{id}/projector",
+            get(projector::view).post(projector::create),
+        )
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

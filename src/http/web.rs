@@ -106,24 +106,89 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
 }
 
 /// `/` and `/j/{code}`: the join page (the code is read from the address by the page).
-pub async fn join_page(headers: HeaderMap) -> Response {
-    serve("index.html", &headers)
+pub async fn join_page(Query(query): Query<PageQuery>, headers: HeaderMap) -> Response {
+    serve_preloaded("index.html", &query, &headers)
 }
 
-pub async fn join_link(_code: Path<String>, headers: HeaderMap) -> Response {
-    serve("index.html", &headers)
+pub async fn join_link(
+    _code: Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    serve_preloaded("index.html", &query, &headers)
 }
 
-pub async fn delegate_page(headers: HeaderMap) -> Response {
-    serve("delegate.html", &headers)
+/// The languages the web client is translated into (`web/i18n/{lang}.json`).
+const LANGUAGES: [&str; 3] = ["en", "es", "pt"];
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+}
+
+/// The translation a page will fetch first: the `lang` of its address (the join page and
+/// the language menu put it there), else the browser's first accepted language we have,
+/// else English.
+fn page_language(query: &PageQuery, headers: &HeaderMap) -> &'static str {
+    let wanted = query.lang.as_deref().into_iter().map(str::to_string);
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(',')
+        .map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase()
+        });
+    wanted
+        .chain(accepted)
+        .find_map(|l| {
+            LANGUAGES
+                .iter()
+                .find(|ours| l.get(..2).is_some_and(|short| short == **ours))
+                .copied()
+        })
+        .unwrap_or("en")
+}
+
+/// A page whose translation file is preloaded (`Link: rel=preload`), so that the browser
+/// fetches it with the page's scripts instead of after them (a round trip less on a slow
+/// network).
+fn serve_preloaded(path: &str, query: &PageQuery, headers: &HeaderMap) -> Response {
+    let mut response = serve(path, headers);
+    let link = format!(
+        "</static/i18n/{}.json>; rel=preload; as=fetch; crossorigin=anonymous",
+        page_language(query, headers)
+    );
+    if let Ok(value) = HeaderValue::from_str(&link) {
+        response.headers_mut().insert(header::LINK, value);
+    }
+    response
+}
+
+pub async fn delegate_page(Query(query): Query<PageQuery>, headers: HeaderMap) -> Response {
+    serve_preloaded("delegate.html", &query, &headers)
+}
+
+/// `/projector`: the read-only plenary view (its token comes in the address's fragment).
+pub async fn projector_page(headers: HeaderMap) -> Response {
+    serve("projector.html", &headers)
+}
+
+/// `/favicon.ico`: the logo, for browsers that ask for it at the root.
+pub async fn favicon(headers: HeaderMap) -> Response {
+    serve("favicon.ico", &headers)
 }
 
 pub async fn facilitator_page(headers: HeaderMap) -> Response {
     serve("facilitator.html", &headers)
 }
 
-pub async fn organizer_page(headers: HeaderMap) -> Response {
-    serve("organizer.html", &headers)
+pub async fn organizer_page(Query(query): Query<PageQuery>, headers: HeaderMap) -> Response {
+    serve_preloaded("organizer.html", &query, &headers)
 }
 
 /// `/static/{*path}`: scripts, styles and translations. Pages are served only at their

@@ -257,6 +257,30 @@ impl Hub {
         Err(HubError::unavailable())
     }
 
+    /// Every stored workshop as its committed events make it, with its join codes and the
+    /// time (ms) of its first event: the admin's list (`GET /api/admin/workshops`). It reads
+    /// every workshop's events from the store: for an organizer's page, not a hot path.
+    pub async fn stored_workshops(&self) -> Result<Vec<StoredWorkshop>, HubError> {
+        let mut out = Vec::new();
+        for id in self.store.workshop_ids().await? {
+            let Some(loaded) = self.store.load(id).await? else {
+                continue;
+            };
+            let mut state = Workshop::empty(id);
+            for stored in &loaded.events {
+                if let Ok(event) = serde_json::from_str::<crate::domain::Event>(&stored.body) {
+                    state.apply(stored.seq, &event);
+                }
+            }
+            out.push(StoredWorkshop {
+                created: loaded.events.first().map_or(0, |e| e.at),
+                state: Box::new(state),
+                codes: loaded.codes,
+            });
+        }
+        Ok(out)
+    }
+
     /// Creates a workshop and its organizer; returns the secrets to hand out.
     pub async fn create_workshop(&self, new: NewWorkshop) -> Result<CreatedWorkshop, HubError> {
         let id = WorkshopId::random();
@@ -517,4 +541,12 @@ async fn follow(
             hub.poll().await;
         }
     }
+}
+
+/// One workshop of `Hub::stored_workshops`.
+pub struct StoredWorkshop {
+    pub state: Box<Workshop>,
+    pub codes: Codes,
+    /// When it was created (ms since the Unix epoch).
+    pub created: i64,
 }

@@ -242,6 +242,14 @@ fn join_record(
     })
 }
 
+/// A (workshop id, participant id) row, parsed.
+fn id_pair(
+    row: Option<(String, String)>,
+) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
+    row.map(|(w, p)| Ok((parse_id(&w)?, parse_id(&p)?)))
+        .transpose()
+}
+
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
@@ -341,6 +349,32 @@ impl Store {
         match self {
             Store::Sqlite(s) => timed("erase", s.erase_workshop(id)).await,
             Store::Postgres(s) => timed("erase", s.erase_workshop(id)).await,
+        }
+    }
+
+    /// Makes `token_hash` the projector token of `workshop`, made by staff member `by`
+    /// (replacing the workshop's previous one).
+    pub async fn set_projector_token(
+        &self,
+        workshop: WorkshopId,
+        token_hash: &str,
+        by: ParticipantId,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.set_projector_token(workshop, token_hash, by, at).await,
+            Store::Postgres(s) => s.set_projector_token(workshop, token_hash, by, at).await,
+        }
+    }
+
+    /// The workshop a projector token shows, and who made it.
+    pub async fn projector_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.projector_token(token_hash).await,
+            Store::Postgres(s) => s.projector_token(token_hash).await,
         }
     }
 

@@ -10,7 +10,7 @@
 //! up) run in one `REPEATABLE READ` snapshot, so the rev they report matches the rows.
 
 use super::{
-    join_record, outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes,
+    id_pair, join_record, outcome_columns, outcome_from_columns, parse_id, Batch, CatchUp, Codes,
     CommandRecord, LoadedWorkshop, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
@@ -226,27 +226,55 @@ impl PostgresStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, (String, String)>(
             "SELECT workshop_id, participant_id FROM credentials WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => {
-                let w: String = row.try_get(0)?;
-                let p: String = row.try_get(1)?;
-                Ok(Some((parse_id(&w)?, parse_id(&p)?)))
-            }
-        }
+        id_pair(row)
     }
 
     /// Deletes every row of the workshop in one transaction; returns whether it existed.
+    pub async fn set_projector_token(
+        &self,
+        workshop: WorkshopId,
+        token_hash: &str,
+        by: ParticipantId,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO projector_tokens (workshop_id, token_hash, created_by, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (workshop_id) DO UPDATE SET \
+             token_hash = excluded.token_hash, created_by = excluded.created_by, \
+             created_at = excluded.created_at",
+        )
+        .bind(workshop.to_string())
+        .bind(token_hash)
+        .bind(by.to_string())
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn projector_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(WorkshopId, ParticipantId)>, StoreError> {
+        let row = sqlx::query_as::<_, (String, String)>(
+            "SELECT workshop_id, created_by FROM projector_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        id_pair(row)
+    }
+
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.pool.begin().await?;
-        for table in ["commands", "credentials", "events", "joins"] {
+        for table in ["commands", "credentials", "events", "joins", "projector_tokens"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = $1"))
                 .bind(&id)
                 .execute(&mut *tx)

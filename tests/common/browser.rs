@@ -124,6 +124,7 @@ impl Driver {
             client,
             _profile: profile,
             downloads,
+            driver_url: self.url.clone(),
         }
     }
 }
@@ -138,6 +139,7 @@ pub struct Page {
     pub client: Client,
     _profile: tempfile::TempDir,
     pub downloads: tempfile::TempDir,
+    driver_url: String,
 }
 
 impl Page {
@@ -252,6 +254,91 @@ impl Page {
         if let Ok(png) = self.client.screenshot().await {
             std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
         }
+    }
+
+    /// Emulates a slow network in this window (chromedriver's `network_conditions`
+    /// extension): `latency_ms` each way, `bytes_per_second` down and up.
+    pub async fn slow_network(&self, latency_ms: u64, bytes_per_second: u64) {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/chromium/network_conditions",
+                self.driver_url
+            ))
+            .json(&json!({"network_conditions": {
+                "offline": false,
+                "latency": latency_ms,
+                "download_throughput": bytes_per_second,
+                "upload_throughput": bytes_per_second,
+            }}))
+            .send()
+            .await
+            .expect("chromedriver answers");
+        assert!(
+            r.status().is_success(),
+            "network conditions: {:?}",
+            r.text().await
+        );
+    }
+
+    /// The WCAG 2.x A/AA violations axe-core (`tests/vendor/axe.min.js`, injected by
+    /// WebDriver: the page's CSP does not apply to it) finds in the page as it is now, one
+    /// line each.
+    pub async fn axe(&self) -> Vec<String> {
+        const AXE: &str = include_str!("../vendor/axe.min.js");
+        let loaded = self
+            .js(
+                &format!("{AXE}\n;window.axe = axe; return typeof window.axe;"),
+                vec![],
+            )
+            .await;
+        assert_eq!(loaded, "object", "axe-core loads");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})\
+                   .then((r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)))\
+                   .catch((e) => done([`axe failed: ${e}`]));",
+                vec![],
+            )
+            .await
+            .expect("axe runs");
+        found
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Asserts that axe finds no WCAG A/AA violation in the page's state `what`.
+    pub async fn accessible(&self, what: &str) {
+        let found = self.axe().await;
+        if !found.is_empty() {
+            self.screenshot(&format!("failed-axe-{}", slug(what))).await;
+        }
+        assert!(found.is_empty(), "{what}: axe finds {found:#?}");
+    }
+
+    /// Asserts that the page needs no sideways scrolling in its window.
+    pub async fn fits_the_width(&self) {
+        let overflow = self
+            .js(
+                "return document.documentElement.scrollWidth - window.innerWidth;",
+                vec![],
+            )
+            .await;
+        let width = self.js("return window.innerWidth;", vec![]).await;
+        assert!(
+            overflow.as_i64().expect("number") <= 0,
+            "the page is wider than {width} px by {overflow}"
+        );
     }
 
     pub async fn close(self) {

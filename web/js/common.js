@@ -1,28 +1,21 @@
 // What every workshop page shares: the stored session, language, connection status,
 // translated errors, broadcasts and the end of a session (revoked, removed, erased).
 import { $, h, say, options } from './dom.js';
-import { load, t, tn, errorText, switcher, onChange } from './i18n.js';
+import { load, t, tn, errorText, switcher, onChange, current } from './i18n.js';
 import { Conn } from './conn.js';
 import { Model } from './model.js';
+import { notify, dismissWhere } from './notices.js';
 
-export function saveSession(s) {
-  localStorage.setItem(`cabildo.session.${s.workshop}`, JSON.stringify(s));
-  localStorage.setItem('cabildo.last', s.workshop);
-}
-
-export function loadSession() {
-  const w = new URLSearchParams(location.search).get('w') || localStorage.getItem('cabildo.last');
-  try { return JSON.parse(localStorage.getItem(`cabildo.session.${w}`)); } catch { return null; }
-}
-
-export function forget(workshop) {
-  localStorage.removeItem(`cabildo.session.${workshop}`);
-}
+export { saveSession, loadSession, forget } from './session.js';
+import { loadSession, forget } from './session.js';
 
 // What the notice says, as a function, so that it is said again in a new language.
 let noticeAgain = null;
 
-export function notice(text, again = null) {
+// On a page with a #notices stack it is a notice of `kind` (replacing the last one of the
+// same key); otherwise the page's single #notice box.
+export function notice(text, again = null, kind = 'warning', key = 'notice') {
+  if ($('#notices')) { notify({ kind, key, text: again || text }); return; }
   noticeAgain = again;
   const box = $('#notice');
   if (!box.hidden && box.textContent === text) return;
@@ -63,9 +56,12 @@ export async function start(render, hooks = {}) {
       render(app);
     },
     presence: (f) => { model.presence(f); render(app); },
+    // An answer changes what is waiting in the outbox (a card "not sent yet" is sent now):
+    // the page is drawn again.
     answer: (f, cmd) => {
       if (f.type === 'error') (hooks.refused || refused)(app, f, cmd);
       if (hooks.answer) hooks.answer(app, f, cmd);
+      if (model.s && !conn.stopped) render(app);
     },
     fatal: end,
   });
@@ -78,7 +74,8 @@ export async function start(render, hooks = {}) {
     // data-i18n: translated again when the language changes.
     $('main').replaceChildren(h('p', { class: 'fatal', role: 'alert', id: 'fatal', 'data-i18n': `fatal.${why}`, text: t(`fatal.${why}`) }),
       h('a', { href: '/', 'data-i18n': 'fatal.rejoin', text: t('fatal.rejoin') }));
-    $('#notice').hidden = true;
+    if ($('#notice')) $('#notice').hidden = true;
+    dismissWhere(() => true);
     statusBox.hidden = true;
     if (why === 'erased') forget(session.workshop);
   }
@@ -94,7 +91,7 @@ export async function start(render, hooks = {}) {
   switcher($('#lang'), () => { if (model.s && !conn.stopped) render(app); });
   onChange(() => {
     conn.status();
-    if (noticeAgain && !$('#notice').hidden) $('#notice').textContent = noticeAgain();
+    if (noticeAgain && $('#notice') && !$('#notice').hidden) $('#notice').textContent = noticeAgain();
     if (model.s && !conn.stopped) render(app);
   });
   conn.start();
@@ -103,7 +100,7 @@ export async function start(render, hooks = {}) {
 }
 
 function refused(app, f) {
-  notice(`${errorText(f.code)}`);
+  notice(errorText(f.code), () => errorText(f.code), 'error', 'refused');
 }
 
 // Broadcasts and timer warnings are read out by screen readers (#announce is aria-live).
@@ -151,9 +148,32 @@ export function roomName(m, id) {
   return r ? r.name : '?';
 }
 
+// The server's default columns and themes, by key, with their English titles: one whose
+// title is still the default is shown in the reader's language (`default.<key>`); a title
+// the organizer typed is shown as typed.
+const DEFAULTS = {
+  strengths: 'Strengths', problems: 'Main problems', solutions: 'Possible solutions',
+  governance: 'Governance of digital government', data: 'Data-driven public sector',
+  capabilities: 'Public sector capabilities', innovation: 'Digital innovation',
+  services: 'Design and delivery of public services', divide: 'Digital divide',
+};
+export function shownTitle(x) {
+  return DEFAULTS[x.key] === x.title ? t(`default.${x.key}`) : x.title;
+}
+
 export function columnTitle(m, key) {
   const c = m.s.workshop.columns.find((x) => x.key === key);
-  return c ? c.title : key;
+  return c ? shownTitle(c) : key;
+}
+
+export function themeTitle(m, key) {
+  const c = m.s.workshop.themes.find((x) => x.key === key);
+  return c ? shownTitle(c) : key;
+}
+
+// A time of the server's clock (ms), as the reader says it ("14:05").
+export function timeOf(at) {
+  return new Date(at).toLocaleTimeString(current(), { hour: '2-digit', minute: '2-digit' });
 }
 
 // A menu of things to change (a room, a group): choosing one fills the form's fields with its

@@ -21,13 +21,22 @@ export function options(sel, list) {
 }
 
 // Replaces the children of `box`, keeping the keyboard focus on the element with the same
-// data-key (re-rendering must not throw a keyboard user back to the top of the page).
+// data-key (re-rendering must not throw a keyboard user back to the top of the page). When
+// that element is gone (a "Remove vote" button after the last vote), the focus goes to the
+// one that names its key in `data-also` (the card's "Vote" button).
+// When neither is left (a deleted card), it goes to the region it was in (`data-home`,
+// focusable with tabindex=-1: the card's column).
 export function fill(box, ...kids) {
   const active = document.activeElement;
-  const key = active && box.contains(active) ? active.dataset.key : null;
+  const inside = active && box.contains(active);
+  const key = inside ? active.dataset.key : null;
+  const region = inside && active.closest('[data-home]');
+  const home = region ? region.dataset.home : null;
   box.replaceChildren(...kids.flat().filter(Boolean));
   if (key) {
-    const again = box.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    const k = CSS.escape(key);
+    const again = box.querySelector(`[data-key="${k}"]`) || box.querySelector(`[data-also~="${k}"]`)
+      || (home && box.querySelector(`[data-home="${CSS.escape(home)}"]`));
     if (again) again.focus();
   }
 }

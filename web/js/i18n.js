@@ -4,8 +4,10 @@ let dict = {};
 let lang = 'en';
 const listeners = [];
 
+// The address's `lang` and a language the reader chose (the header's menu, the join form)
+// win over the one a page asks for (a session's), so that a choice survives a reload.
 export function pick(wanted) {
-  for (const l of [wanted, localStorage.getItem('cabildo.lang'),
+  for (const l of [new URLSearchParams(location.search).get('lang'), localStorage.getItem('cabildo.lang.chosen'), wanted, localStorage.getItem('cabildo.lang'),
     ...(navigator.languages || [navigator.language])]) {
     const short = (l || '').slice(0, 2).toLowerCase();
     if (LANGS.includes(short)) return short;
@@ -25,6 +27,16 @@ export async function load(wanted) {
   return l;
 }
 
+// The reader chose `l`: kept for every page and put in the address (the server then
+// preloads that translation with the page).
+export function choose(l) {
+  localStorage.setItem('cabildo.lang.chosen', l);
+  const url = new URL(location.href);
+  url.searchParams.set('lang', l);
+  history.replaceState(history.state, '', url);
+  return load(l);
+}
+
 export const current = () => lang;
 export const onChange = (f) => listeners.push(f);
 
@@ -37,8 +49,10 @@ export function t(key, vars) {
 
 // A counted string: `key.one`, `key.other` (or another form of the language's plural rules,
 // falling back to `key.other`), with {n} = n.
+// Portuguese counts as in Portugal: "0 votos" (Brazil's rules give "0 voto").
+const RULES = { pt: 'pt-PT' };
 export function tn(key, n, vars) {
-  const form = `${key}.${new Intl.PluralRules(lang).select(n)}`;
+  const form = `${key}.${new Intl.PluralRules(RULES[lang] || lang).select(n)}`;
   return t(dict[form] === undefined ? `${key}.other` : form, { ...vars, n });
 }
 
@@ -64,7 +78,7 @@ export function switcher(select, onPick) {
   }));
   select.value = lang;
   select.addEventListener('change', async () => {
-    await load(select.value);
+    await choose(select.value);
     if (onPick) onPick(select.value);
   });
   onChange(() => {

@@ -1,12 +1,13 @@
 // The join page: a code (typed, or from a /j/CODE link), then name, country and language.
 import { $, h } from './dom.js';
-import { load, t, errorText, switcher, current, onChange } from './i18n.js';
+import { load, t, errorText, switcher, current, onChange, choose } from './i18n.js';
 import { countries } from './countries.js';
-import { saveSession } from './common.js';
+import { saveSession } from './session.js';
+import { notify, dismiss } from './notices.js';
 
 let found = null;
 
-function notice(text) { const n = $('#notice'); n.hidden = false; n.textContent = text; }
+function notice(text) { notify({ kind: 'error', key: 'join', text }); }
 
 function fillCountries() {
   const q = $('#country-search').value.trim().toLowerCase();
@@ -30,7 +31,7 @@ async function lookup(code) {
   const body = await r.json().catch(() => ({}));
   if (!r.ok) { notice(r.status === 404 ? t('join.no_such_code') : errorText(body.code)); return; }
   found = { ...body, code };
-  $('#notice').hidden = true;
+  dismiss('join');
   $('#code-form').hidden = true;
   $('#join-form').hidden = false;
   $('#w-title').textContent = body.title;
@@ -53,7 +54,7 @@ async function join(ev) {
     const v = await r.json().catch(() => ({}));
     if (!r.ok) { notice(errorText(v.code)); return; }
     saveSession({ workshop: v.workshop_id, token: v.token, participant: v.participant_id, role: v.role, language: v.language, title: found.title });
-    location.assign(`/${v.role === 'delegate' ? 'delegate' : 'facilitator'}?w=${v.workshop_id}`);
+    location.assign(`/${v.role === 'delegate' ? 'delegate' : 'facilitator'}?w=${v.workshop_id}&lang=${v.language}`);
   } catch {
     notice(t('error.offline'));
   } finally {
@@ -65,7 +66,7 @@ async function main() {
   await load();
   switcher($('#lang'));
   onChange(() => { fillCountries(); fillLanguages(); if (found) $('#w-role').textContent = t(`join.as_${found.role}`); });
-  $('#language').addEventListener('change', () => load($('#language').value));
+  $('#language').addEventListener('change', () => choose($('#language').value));
   $('#country-search').addEventListener('input', fillCountries);
   $('#code-form').addEventListener('submit', (ev) => { ev.preventDefault(); lookup($('#code').value.trim()); });
   $('#join-form').addEventListener('submit', join);

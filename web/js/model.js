@@ -23,6 +23,8 @@ export class Model {
 
   get staff() { return this.me && this.me.role !== 'delegate'; }
   room(id) { return this.s.rooms.find((r) => r.id === id); }
+  // A participant, or undefined for one this snapshot does not list (a delegate's snapshot
+  // may hold only their room's people and the staff).
   person(id) { return this.s.participants.find((p) => p.id === id); }
   card(id) { return this.s.cards.find((c) => c.id === id); }
   group(id) { return this.s.groups.find((g) => g.id === id); }
@@ -134,7 +136,7 @@ export class Model {
       case 'conclusion_removed': s.conclusions = s.conclusions.filter((x) => x.id !== e.conclusion); break;
       case 'self_select_set': s.session.self_select = e.open; break;
       case 'late_joiners_set': s.session.late_joiners = e.policy; break;
-      case 'broadcast_sent': s.session.broadcasts.push({ seq: f.seq, text: e.text, room: e.room, by: e.by }); break;
+      case 'broadcast_sent': s.session.broadcasts.push({ seq: f.seq, at: f.at, text: e.text, room: e.room, by: e.by }); break;
       case 'timer_started':
         this.setTimer(e.room, { deadline: e.deadline, remaining_ms: e.seconds * 1000, warnings: e.warnings, fired: [], close_at_end: e.close_at_end });
         break;

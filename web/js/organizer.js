@@ -5,6 +5,11 @@ import { load, t, tn, errorText, switcher, LANGS, onChange, current } from './i1
 import { Conn } from './conn.js';
 import { Model } from './model.js';
 import { saveSession, forget, personLabel } from './common.js';
+import { notify } from './notices.js';
+import { ask } from './confirm.js';
+import { list, wireList } from './home.js';
+import { barChart } from './charts.js';
+import { countries as countryNames } from './countries.js';
 
 const FORMATS = ['md', 'html', 'docx', 'csv', 'json'];
 let session = null;
@@ -13,7 +18,7 @@ const model = new Model();
 let draft = null; // the themes being edited; null while they are the workshop's
 let saving = null; // the id of the set_themes command waiting for its answer
 
-function notice(text) { const n = $('#notice'); n.hidden = false; say(n, text); }
+function notice(text, kind = 'info') { notify({ kind, key: 'org', text }); }
 
 function lines(id) { return $(id).value.split('\n').map((s) => s.trim()).filter(Boolean); }
 
@@ -68,12 +73,13 @@ async function create(ev) {
   try {
     const r = await fetch('/api/workshops', { method: 'POST', headers: { Authorization: `Bearer ${$('#admin').value}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const v = await r.json().catch(() => ({}));
-    if (!r.ok) { notice(errorText(v.code)); return; }
+    if (!r.ok) { notice(r.status === 403 ? t('home.wrong_admin') : errorText(v.code), 'error'); return; }
     session = { workshop: v.id, token: v.organizer_token, participant: v.organizer_id, role: 'organizer', language: current(),
       title: v.title, delegate_code: v.delegate_code, facilitator_code: v.facilitator_code };
     saveSession(session);
     history.replaceState(null, '', `/organizer?w=${v.id}`);
     show();
+    list(open, $('#admin').value);
   } catch {
     notice(t('error.offline'));
   } finally {
@@ -97,6 +103,14 @@ function show() {
   $('#qr').src = `/qr.svg?text=${encodeURIComponent(`${location.origin}/j/${session.delegate_code}`)}`;
   $('#qr').alt = t('org.qr');
   $('#facil-view').href = `/facilitator?w=${session.workshop}`;
+  $('#org-token').textContent = session.token;
+  $('#token-show').onclick = () => {
+    $('#org-token').hidden = !$('#org-token').hidden;
+    $('#token-show').textContent = t($('#org-token').hidden ? 'home.token_show' : 'home.token_hide');
+  };
+  $('#token-copy').onclick = async () => {
+    try { await navigator.clipboard.writeText(session.token); notice(t('home.token_copied')); } catch { $('#org-token').hidden = false; }
+  };
   fill($('#exports'), FORMATS.map((f) => h('button', { type: 'button', 'data-format': f, text: t(`org.format_${f}`), onclick: () => download(f) })));
   if (!conn) connect();
 }
@@ -122,6 +136,13 @@ function progress() {
   $('#totals').textContent = t('org.totals', { delegates: tn('n.delegates', delegates.length), countries: tn('n.countries', countries.size), cards: tn('n.cards', m.s.cards.length), conclusions: tn('n.conclusions', (m.s.conclusions || []).length) });
   fill($('#progress'), m.s.rooms.filter((r) => !r.removed).map((r) => h('li', { text: t('org.room_line', {
     room: r.name, phase: t(`phase.${r.phase}`), people: tn('n.people', m.members(r.id).length), cards: tn('n.cards', m.s.cards.filter((c) => c.room === r.id).length) }) })));
+  // Pictures of the same: cards per room, delegates per country.
+  const rooms = m.s.rooms.filter((r) => !r.removed).map((r) => ({ name: r.name, value: m.s.cards.filter((c) => c.room === r.id).length }));
+  const names = new Map(countryNames(current()).map((c) => [c.code, c.name]));
+  const byCountry = [...countries].filter(Boolean).map((code) => ({ name: names.get(code) || code, value: delegates.filter((p) => p.country === code).length }))
+    .sort((a, b) => b.value - a.value);
+  fill($('#progress-charts'), barChart(rooms, { caption: t('org.chart_rooms'), tone: 'rooms' }),
+    barChart(byCountry, { caption: t('org.chart_countries'), tone: 'countries' }));
   $('#close-ws').hidden = m.s.session.closed;
   $('#reopen-ws').hidden = !m.s.session.closed;
   const lead = m.s.session.lead;
@@ -164,11 +185,12 @@ function saveThemes(ev) {
 }
 
 function answered(f) {
-  if (f.type === 'error') notice(errorText(f.code));
+  if (f.type === 'error') notice(errorText(f.code), 'error');
   else if (f.id === saving) { draft = null; notice(t('org.themes_saved')); progress(); }
 }
 
 function connect() {
+  $('#status').hidden = false;
   conn = new Conn(session.token, `${session.workshop}.${session.participant}`, {
     status: (s, n) => { $('#status').dataset.state = s; $('#status').textContent = t(`status.${s}`, { n }); },
     welcome: (f) => { model.welcome(f); progress(); },
@@ -183,21 +205,30 @@ function connect() {
 
 async function erase(ev) {
   ev.preventDefault();
-  if ($('#erase-confirm').value.trim() !== session.title.trim()) { notice(t('org.erase_mismatch')); return; }
+  if ($('#erase-confirm').value.trim() !== session.title.trim()) { notice(t('org.erase_mismatch'), 'error'); return; }
   const r = await fetch(`/api/workshops/${session.workshop}`, { method: 'DELETE', headers: { Authorization: `Bearer ${session.token}` } }).catch(() => null);
-  if (!r) { notice(t('error.offline')); return; }
-  if (r.status === 204 || r.status === 404) {
-    const gone = r.status === 204 || (await r.json().catch(() => ({}))).message !== 'no such endpoint';
-    if (!gone) { notice(t('org.erase_unsupported')); return; }
+  if (!r) { notice(t('error.offline'), 'error'); return; }
+  if (r.status === 204) {
     if (conn) conn.stopped = true;
     forget(session.workshop);
     $('#workshop').hidden = true;
     $('#create').hidden = false;
     notice(t('org.erased'));
+    list(open);
     return;
   }
   const v = await r.json().catch(() => ({}));
-  notice(errorText(v.code));
+  notice(errorText(v.code), 'error');
+}
+
+// Shows a workshop this browser holds the organizer token of.
+function open(s) {
+  session = s;
+  history.replaceState(null, '', `/organizer?w=${s.workshop}`);
+  if (conn) { conn.stopped = true; if (conn.ws) { conn.ws.onclose = null; conn.ws.close(); } conn = null; }
+  draft = null;
+  show();
+  $('#workshop').scrollIntoView();
 }
 
 async function main() {
@@ -208,7 +239,9 @@ async function main() {
   for (const id of ['#rooms', '#columns', '#themes']) $(id).addEventListener('input', () => { $(id).dataset.touched = '1'; });
   $('#create').addEventListener('submit', create);
   $('#erase').addEventListener('submit', erase);
-  $('#close-ws').addEventListener('click', () => conn.send({ type: 'close_workshop' }));
+  $('#close-ws').addEventListener('click', async () => {
+    if (await ask({ title: t('confirm.close_title'), text: t('confirm.close_text'), yes: t('facil.close_workshop') })) conn.send({ type: 'close_workshop' });
+  });
   $('#lead-form').addEventListener('submit', (ev) => { ev.preventDefault(); conn.send({ type: 'set_lead', participant: $('#lead').value }); });
   $('#th-add').addEventListener('click', addTheme);
   $('#th-new').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); addTheme(); } });
@@ -219,6 +252,7 @@ async function main() {
     try { session = JSON.parse(localStorage.getItem(`cabildo.session.${w}`)); } catch { session = null; }
     if (session && session.role === 'organizer') show(); else session = null;
   }
+  wireList(open);
 }
 
 main();

@@ -1,0 +1,666 @@
+//! The delegate's board in real headless Chromium against the real server (issue #17's
+//! defects 1, 3, 4, 6, 8, 9, 10, 11 and 13): each test drives the page as a delegate would
+//! while the organizer's connection plays the facilitator. Every state tested is checked
+//! with axe-core and saved as a screenshot in `target/screenshots/`.
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+
+use browser::{driver, Page};
+use common::*;
+use serde_json::{json, Value};
+
+const LAPTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (320, 700);
+
+/// Opens the delegate page of `m` as if they had just joined in `lang`.
+async fn board_of(page: &Page, server: &TestServer, w: &Workshop, m: &Member, lang: &str) {
+    page.goto(&server.url("/")).await;
+    page.js(
+        "localStorage.setItem(`cabildo.session.${arguments[0]}`, JSON.stringify({workshop: arguments[0], \
+         token: arguments[1], participant: arguments[2], role: 'delegate', language: arguments[3]})); \
+         localStorage.setItem('cabildo.last', arguments[0]); return true;",
+        vec![json!(w.id), json!(m.token), json!(m.id), json!(lang)],
+    )
+    .await;
+    page.goto(&server.url(&format!("/delegate?w={}&lang={lang}", w.id)))
+        .await;
+    saved(page).await;
+}
+
+/// Waits until the page's connection is up and its outbox empty.
+async fn saved(page: &Page) {
+    page.until(
+        "status saved",
+        "return document.querySelector('#status').dataset.state === 'saved';",
+        vec![],
+    )
+    .await;
+}
+
+/// A server, a workshop made of `settings`, its organizer's connection, and Ana (a
+/// delegate) placed in the first room.
+async fn room_with(settings: Value) -> (TestServer, Workshop, TestClient, Member) {
+    let server = TestServer::start().await;
+    let w = server.create_workshop(settings).await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    org.ok(json!({"type": "move_participant", "participant": ana.id, "room": w.rooms[0]}))
+        .await;
+    (server, w, org, ana)
+}
+
+/// How many notes on the board say `text` (sent or waiting).
+async fn notes_saying(page: &Page, text: &str) -> i64 {
+    page.js(
+        "return [...document.querySelectorAll('#board .note .text')].filter((e) => e.textContent === arguments[0]).length;",
+        vec![json!(text)],
+    )
+    .await
+    .as_i64()
+    .expect("a count")
+}
+
+/// The id of the card saying `text`, once the board shows it.
+async fn card_id(page: &Page, text: &str) -> String {
+    page.until(
+        &format!("the card {text:?}"),
+        "const n = [...document.querySelectorAll('#board .note[data-card]')].find((e) => e.querySelector('.text') && e.querySelector('.text').textContent === arguments[0]); return n && n.dataset.card;",
+        vec![json!(text)],
+    )
+    .await
+    .as_str()
+    .expect("an id")
+    .to_string()
+}
+
+/// The key (`data-key`) of the element that has the keyboard focus.
+async fn focused(page: &Page) -> Value {
+    page.js(
+        "return document.activeElement && document.activeElement.dataset.key;",
+        vec![],
+    )
+    .await
+}
+
+/// Posts a card from the organizer's connection.
+async fn posted(org: &mut TestClient, room: &str, text: &str) {
+    org.ok(json!({"type": "post_card", "room": room, "column": "strengths", "text": text}))
+        .await;
+}
+
+#[tokio::test]
+async fn a_posted_card_shows_once_as_soon_as_it_is_saved_also_when_posted_offline() {
+    let Some(driver) = driver().await else { return };
+    let (mut server, w, _org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    board_of(&page, &server, &w, &ana, "en").await;
+
+    // Enter posts (Shift+Enter is a new line): the card shows once, and nothing waits.
+    page.type_into(
+        "#new-strengths",
+        "One national\u{E008}\u{E007}\u{E000}digital ID\u{E007}",
+    )
+    .await;
+    saved(&page).await;
+    assert_eq!(notes_saying(&page, "One national\ndigital ID").await, 1);
+    assert_eq!(
+        page.js(
+            "return document.querySelectorAll('.note.is-pending').length;",
+            vec![]
+        )
+        .await,
+        0,
+        "a copy marked 'not sent yet' stays after the ack"
+    );
+    assert_eq!(page.text("#new-strengths").await, "");
+
+    // Offline: the card waits, marked; once the server is back it is sent and shows once.
+    server.kill().await;
+    page.until(
+        "status offline",
+        "return document.querySelector('#status').dataset.state === 'offline';",
+        vec![],
+    )
+    .await;
+    page.type_into("#new-strengths", "Open data\u{E007}").await;
+    page.wait_text(".note.is-pending", "Open data").await;
+    page.screenshot("delegate-offline-en").await;
+    server.restart_same_addr().await;
+    saved(&page).await;
+    assert_eq!(notes_saying(&page, "Open data").await, 1);
+    assert_eq!(
+        page.js(
+            "return document.querySelectorAll('.note.is-pending').length;",
+            vec![]
+        )
+        .await,
+        0,
+        "the offline copy stays after its ack"
+    );
+    page.accessible("delegate board after posting").await;
+
+    // Deleting a card by keyboard leaves the focus in its column, not at the top.
+    let id = card_id(&page, "Open data").await;
+    page.js(
+        "document.querySelector(`[data-key='d-${arguments[0]}']`).focus(); return true;",
+        vec![json!(id)],
+    )
+    .await;
+    page.element(&format!("[data-key='d-{id}']"))
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on Delete");
+    page.until(
+        "the card gone",
+        "return !document.querySelector(`[data-card='${arguments[0]}']`);",
+        vec![json!(id)],
+    )
+    .await;
+    assert_eq!(
+        page.js("return document.activeElement.dataset.home;", vec![])
+            .await,
+        "strengths"
+    );
+    page.close().await;
+}
+
+#[tokio::test]
+async fn vote_buttons_follow_the_budget_and_the_cap_say_why_in_spanish_and_keep_the_focus() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({
+        "title": "Going Digital", "votes_per_participant": 2, "max_votes_per_card": 1
+    }))
+    .await;
+    let room = w.rooms[0].clone();
+    for text in ["Identidad digital", "Datos abiertos", "Firma digital"] {
+        posted(&mut org, &room, text).await;
+    }
+    let page = driver.page(PHONE.0, PHONE.1).await;
+    board_of(&page, &server, &w, &ana, "es").await;
+    // No votes are counted while brainstorming.
+    page.wait_text("#board", "Firma digital").await;
+    assert!(
+        !page.text("#board").await.contains("voto"),
+        "votes shown while brainstorming"
+    );
+
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    page.wait_text("#budget", "Votos restantes: 2 de 2").await;
+    let a = card_id(&page, "Identidad digital").await;
+    let b = card_id(&page, "Datos abiertos").await;
+    page.click(&format!("[data-key='v-{a}']")).await;
+    page.wait_text("#budget", "Votos restantes: 1 de 2").await;
+    // The cast vote is announced to screen readers.
+    page.wait_text("#announce", "Voto registrado. Te quedan 1 de 2.")
+        .await;
+    // The cap: one vote per card. The button says so and sends nothing.
+    page.until(
+        "the capped card's vote button disabled",
+        "const b = document.querySelector(`[data-key='v-${arguments[0]}']`); return b && b.getAttribute('aria-disabled') === 'true';",
+        vec![json!(a)],
+    )
+    .await;
+    page.click(&format!("[data-key='v-{a}']")).await;
+    page.wait_text(
+        "#notices",
+        "Una tarjeta puede recibir como máximo 1 de tus votos.",
+    )
+    .await;
+    page.click(&format!("[data-key='v-{b}']")).await;
+    page.wait_text("#budget", "Votos restantes: 0 de 2").await;
+    // The budget spent: every vote button says so.
+    let enabled = page
+        .js(
+            "return [...document.querySelectorAll('.vote-btn')].filter((b) => b.getAttribute('aria-disabled') !== 'true').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(enabled, 0, "vote buttons active with no vote left");
+    let c = card_id(&page, "Firma digital").await;
+    page.click(&format!("[data-key='v-{c}']")).await;
+    page.wait_text(
+        "#notices",
+        "Ya usaste tus 2 votos: quita uno para volver a votar.",
+    )
+    .await;
+    saved(&page).await;
+    page.screenshot("delegate-votes-spent-320px-es").await;
+    page.accessible("delegate voting, budget spent").await;
+    page.fits_the_width().await;
+
+    // "Quitar voto" goes away with the card's last vote; the focus stays on that card.
+    page.click(&format!("[data-key='u-{b}']")).await;
+    page.wait_text("#budget", "Votos restantes: 1 de 2").await;
+    assert_eq!(focused(&page).await, json!(format!("v-{b}")));
+    page.click(&format!("[data-key='v-{c}']")).await;
+    page.wait_text("#budget", "Votos restantes: 0 de 2").await;
+    // The notices that stopped being true go when the phase changes.
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "consolidate"}))
+        .await;
+    page.wait_text("#phase", "Consolidar").await;
+    page.until(
+        "no explanation left",
+        "return !document.querySelector('[data-notice=why]');",
+        vec![],
+    )
+    .await;
+    // Once voting ends the cards go by votes: "Firma digital" (1) before "Datos abiertos" (0).
+    let order = page
+        .js(
+            "return [...document.querySelectorAll('#board .note .text')].map((e) => e.textContent);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        order,
+        json!(["Identidad digital", "Firma digital", "Datos abiertos"]),
+        "{order}"
+    );
+    page.close().await;
+}
+
+#[tokio::test]
+async fn the_organizer_finds_every_workshop_with_the_admin_token_and_carries_its_token() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let other = server
+        .create_workshop(json!({"title": "Made elsewhere"}))
+        .await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    page.goto(&server.url("/organizer")).await;
+    page.wait_text("#home", "Your workshops").await;
+    // A wrong admin token is named as such.
+    page.type_into("#list-admin", "not-the-token").await;
+    page.click("#list-form button[type=submit]").await;
+    page.wait_text("#notices", "That admin token is not valid on this server.")
+        .await;
+    page.type_into("#list-admin", ADMIN_TOKEN).await;
+    page.click("#list-form button[type=submit]").await;
+    page.wait_text("#ws-list", "Made elsewhere").await;
+    page.wait_text(
+        &format!("[data-workshop='{}']", other.id),
+        &other.delegate_code,
+    )
+    .await;
+
+    // A workshop created here is listed too, and opens in full; its token can be shown.
+    page.type_into("#admin", ADMIN_TOKEN).await;
+    page.type_into("#title", "Going Digital").await;
+    page.click("#create-button").await;
+    page.wait_text("#ws-title", "Going Digital").await;
+    page.wait_text("#ws-list", "Going Digital").await;
+    page.click("#token-show").await;
+    let shown = page.text("#org-token").await;
+    let held = page
+        .js(
+            "const k = Object.keys(localStorage).find((k) => k.startsWith('cabildo.session.')); return JSON.parse(localStorage.getItem(k)).token;",
+            vec![],
+        )
+        .await;
+    assert_eq!(json!(shown), held);
+    let welcome = server.connect(&shown).await.welcome;
+    assert_eq!(welcome["you"]["role"], "organizer");
+    page.screenshot("organizer-home-en").await;
+    page.accessible("the organizer's home").await;
+
+    // On another device: the list remembers nothing, the admin token brings it back.
+    let phone = driver.page(PHONE.0, PHONE.1).await;
+    phone.goto(&server.url("/organizer?lang=es")).await;
+    phone.wait_text("#home", "Tus talleres").await;
+    phone.type_into("#list-admin", ADMIN_TOKEN).await;
+    phone.click("#list-form button[type=submit]").await;
+    phone.wait_text("#ws-list", "Going Digital").await;
+    phone.wait_text("#ws-list", "Made elsewhere").await;
+    phone.fits_the_width().await;
+    phone.screenshot("organizer-home-320px-es").await;
+    phone.accessible("the organizer's home on a phone").await;
+    page.close().await;
+    phone.close().await;
+}
+
+#[tokio::test]
+async fn the_banner_says_what_each_phase_means_and_the_staff_are_marked() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let room = w.rooms[0].clone();
+    let fran = server.facilitator(&w, "Fran").await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    board_of(&page, &server, &w, &ana, "en").await;
+    page.wait_text(
+        "#phase-say",
+        "Write your ideas, one per card. Everyone in your room sees them as you post.",
+    )
+    .await;
+    // Facilitators are marked as such among the people.
+    page.wait_text("#people", "Fran").await;
+    let fran_row = page
+        .js(
+            "const li = [...document.querySelectorAll('#people li')].find((l) => l.textContent.includes('Fran')); return li && li.querySelector('.staff-mark') && li.querySelector('.staff-mark').textContent;",
+            vec![],
+        )
+        .await;
+    // The first facilitator to join leads.
+    assert_eq!(fran_row, "lead facilitator", "{fran_row}");
+    assert!(page.text("#people").await.contains("Ana (AR) · you"));
+
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "brainstorm", "hidden": true}))
+        .await;
+    page.wait_text(
+        "#phase-say",
+        "Only you see your cards until the facilitator reveals them.",
+    )
+    .await;
+    page.screenshot("delegate-hidden-brainstorm-en").await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "reveal"}))
+        .await;
+    page.wait_text("#phase-say", "Everyone's cards are visible now")
+        .await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    page.wait_text(
+        "#phase-say",
+        "Vote for the cards that matter most: you have 5 votes.",
+    )
+    .await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "consolidate"}))
+        .await;
+    page.wait_text("#phase-say", "Voting is over").await;
+    page.accessible("the delegate board while consolidating")
+        .await;
+    drop(fran);
+    page.close().await;
+}
+
+#[tokio::test]
+async fn once_the_session_closes_the_timer_stops_and_help_is_off() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let room = w.rooms[0].clone();
+    org.ok(json!({"type": "start_timer", "room": room, "seconds": 600}))
+        .await;
+    let page = driver.page(PHONE.0, PHONE.1).await;
+    board_of(&page, &server, &w, &ana, "pt").await;
+    page.wait_text("#timer", "Faltam").await;
+    org.ok(json!({"type": "close_workshop"})).await;
+    page.wait_text("#phase-say", "A sessão está encerrada.")
+        .await;
+    page.until(
+        "the timer hidden",
+        "return document.querySelector('#timer').hidden;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        page.js(
+            "return document.querySelector('#help-button').disabled && document.querySelector('#help-text').disabled;",
+            vec![]
+        )
+        .await,
+        true,
+        "help still offered in a closed session"
+    );
+    page.screenshot("delegate-closed-320px-pt").await;
+    page.accessible("the delegate page of a closed session")
+        .await;
+    // Reopened: the timer and help are back.
+    org.ok(json!({"type": "reopen_workshop"})).await;
+    page.until(
+        "help back",
+        "return !document.querySelector('#help-button').disabled && !document.querySelector('#timer').hidden;",
+        vec![],
+    )
+    .await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn columns_people_and_counts_are_in_the_readers_language_and_a_chosen_language_stays() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({
+        "title": "Going Digital",
+        "columns": ["strengths", {"key": "wins", "title": "Quick wins"}]
+    }))
+    .await;
+    let room = w.rooms[0].clone();
+    posted(&mut org, &room, "Identidade digital").await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    board_of(&page, &server, &w, &ana, "pt").await;
+    // A default column in Portuguese, the organizer's own as typed.
+    page.wait_text("#col-strengths", "Pontos fortes").await;
+    page.wait_text("#col-wins", "Quick wins").await;
+    page.wait_text("#people", "conectado").await;
+    assert!(!page.text("#people").await.contains("online"));
+    page.wait_text("#board .note .votes", "0 votos").await;
+    page.screenshot("delegate-vote-pt").await;
+
+    // Spanish from the header's menu, kept after a reload.
+    page.select("#lang", "es").await;
+    page.wait_text("#col-strengths", "Fortalezas").await;
+    page.goto(&server.url(&format!("/delegate?w={}", w.id)))
+        .await;
+    saved(&page).await;
+    page.wait_text("#col-strengths", "Fortalezas").await;
+    page.wait_text("#phase", "Votación").await;
+    page.screenshot("delegate-vote-es").await;
+    page.accessible("the delegate board in Spanish").await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn at_180_css_px_the_board_reflows_and_the_skip_link_leads_to_it() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    posted(
+        &mut org,
+        &w.rooms[0],
+        "Una identidad digital nacional para todos los trámites",
+    )
+    .await;
+    // 200 % zoom on a 360 px phone.
+    let page = driver.page(180, 640).await;
+    board_of(&page, &server, &w, &ana, "es").await;
+    page.wait_text("#board", "Una identidad digital").await;
+    page.fits_the_width().await;
+    page.screenshot("delegate-180px-es").await;
+    // The first Tab reaches the skip link; following it puts the focus on the board.
+    let first = page
+        .js(
+            "return document.querySelector('body > *:first-child').matches('a.skip-link[href=\"#main\"]');",
+            vec![],
+        )
+        .await;
+    assert_eq!(first, true);
+    page.js(
+        "document.querySelector('a.skip-link').focus(); return true;",
+        vec![],
+    )
+    .await;
+    page.element("a.skip-link")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on the skip link");
+    assert_eq!(
+        page.js("return document.activeElement.id;", vec![]).await,
+        "main"
+    );
+    page.close().await;
+}
+
+#[tokio::test]
+async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served() {
+    let server = TestServer::start().await;
+    for (page, address) in [
+        ("delegate.html", "/delegate?w=x&lang=pt"),
+        ("index.html", "/?lang=pt"),
+        ("organizer.html", "/organizer?lang=pt"),
+    ] {
+        let r = server
+            .http
+            .get(server.url(address))
+            .send()
+            .await
+            .expect("page");
+        let link = r.headers()["link"]
+            .to_str()
+            .expect("a Link header")
+            .to_string();
+        assert!(
+            link.contains("</static/i18n/pt.json>; rel=preload; as=fetch"),
+            "{address}: {link}"
+        );
+        let html = r.text().await.expect("html");
+        // Every module the page imports, transitively, is preloaded.
+        let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/js");
+        let main = html
+            .split("<script type=\"module\" src=\"/static/js/")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("the page's module")
+            .to_string();
+        let mut todo = vec![main];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(m) = todo.pop() {
+            if !seen.insert(m.clone()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(web.join(&m)).expect("module");
+            for part in text.split("from './").skip(1) {
+                todo.push(part.split('\'').next().expect("a name").to_string());
+            }
+        }
+        for m in seen {
+            assert!(
+                html.contains(&format!(
+                    "<link rel=\"modulepreload\" href=\"/static/js/{m}\">"
+                )),
+                "{page} does not preload {m}"
+            );
+        }
+    }
+    // The browser's language when the address names none.
+    let r = server
+        .http
+        .get(server.url("/delegate"))
+        .header("accept-language", "es-AR,es;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .expect("page");
+    assert!(r.headers()["link"]
+        .to_str()
+        .expect("link")
+        .contains("/static/i18n/es.json"));
+    let icon = server
+        .http
+        .get(server.url("/favicon.ico"))
+        .send()
+        .await
+        .expect("favicon");
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/x-icon");
+    assert!(!icon.bytes().await.expect("bytes").is_empty());
+}
+
+/// The join page, the delegate's board and the organizer's home in every language at a
+/// laptop's and the narrowest phone's width: no WCAG A/AA violation, no sideways scroll, a
+/// screenshot of each.
+#[tokio::test]
+async fn every_page_in_every_language_at_1280_and_320_px() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    let room = w.rooms[0].clone();
+    for text in ["One national digital ID", "Open data by default"] {
+        posted(&mut org, &room, text).await;
+    }
+    org.ok(json!({"type": "broadcast", "text": "Ten minutes left"}))
+        .await;
+    org.ok(json!({"type": "set_phase", "room": room, "phase": "vote"}))
+        .await;
+    for (width, height) in [LAPTOP, PHONE] {
+        for lang in ["en", "es", "pt"] {
+            let page = driver.page(width, height).await;
+            page.goto(&server.url(&format!("/j/{}?lang={lang}", w.delegate_code)))
+                .await;
+            page.until(
+                "the join form",
+                "return !document.querySelector('#join-form').hidden;",
+                vec![],
+            )
+            .await;
+            page.fits_the_width().await;
+            page.screenshot(&format!("join-{width}px-{lang}")).await;
+            page.accessible(&format!("join page, {lang}, {width} px"))
+                .await;
+
+            board_of(&page, &server, &w, &ana, lang).await;
+            page.wait_text("#board", "Open data by default").await;
+            page.wait_text(".notice.broadcast", "Ten minutes left")
+                .await;
+            page.fits_the_width().await;
+            page.screenshot(&format!("delegate-vote-{width}px-{lang}"))
+                .await;
+            page.accessible(&format!("delegate board, {lang}, {width} px"))
+                .await;
+
+            page.goto(&server.url(&format!("/organizer?lang={lang}")))
+                .await;
+            page.type_into("#list-admin", ADMIN_TOKEN).await;
+            page.click("#list-form button[type=submit]").await;
+            page.wait_text("#ws-list", "Going Digital").await;
+            page.fits_the_width().await;
+            page.screenshot(&format!("organizer-home-{width}px-{lang}"))
+                .await;
+            page.accessible(&format!("organizer's home, {lang}, {width} px"))
+                .await;
+            page.close().await;
+        }
+    }
+}
+
+/// A benchmark, not a test (it asserts no time): how long the delegate's board takes to be
+/// usable (connected, nothing waiting, the cards shown) at 400 kbit/s with 400 ms latency,
+/// as issue #17 budgets it (at most 2.5 s). Run it with
+/// `cargo test --test browser_delegate slow_network -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a benchmark: prints the time"]
+async fn slow_network_time_until_the_board_is_usable() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, mut org, ana) = room_with(json!({"title": "Going Digital"})).await;
+    posted(&mut org, &w.rooms[0], "One national digital ID").await;
+    let page = driver.page(PHONE.0, PHONE.1).await;
+    for round in 0..3 {
+        // A fresh page each round: the session stored, the network slow, then the board.
+        page.goto(&server.url("/")).await;
+        page.js(
+            "localStorage.clear(); sessionStorage.clear(); localStorage.setItem(`cabildo.session.${arguments[0]}`, JSON.stringify({workshop: arguments[0], \
+             token: arguments[1], participant: arguments[2], role: 'delegate', language: 'es'})); \
+             localStorage.setItem('cabildo.last', arguments[0]); return true;",
+            vec![json!(w.id), json!(ana.token), json!(ana.id)],
+        )
+        .await;
+        page.slow_network(400, 400_000 / 8).await;
+        page.client.goto("about:blank").await.expect("blank");
+        let started = std::time::Instant::now();
+        page.goto(&server.url(&format!("/delegate?w={}&lang=es", w.id)))
+            .await;
+        page.until(
+            "the board usable",
+            "return document.querySelector('#status').dataset.state === 'saved' && document.querySelector('#board').textContent.includes('One national digital ID');",
+            vec![],
+        )
+        .await;
+        println!(
+            "round {round}: usable after {} ms (400 kbit/s, 400 ms latency, cold cache: {})",
+            started.elapsed().as_millis(),
+            round == 0
+        );
+        page.slow_network(0, 100_000_000).await;
+    }
+    page.close().await;
+}
