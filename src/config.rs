@@ -146,6 +146,18 @@ pub struct ServeArgs {
         num_args = 0..
     )]
     pub allowed_origins: Vec<String>,
+    /// Janus's HTTP API (e.g. `http://127.0.0.1:8088/janus`): turns on audio rooms on its
+    /// AudioBridge. Without it there is no audio and the pages do not offer it.
+    #[arg(long, global = true, env = "CABILDO_JANUS_URL")]
+    pub janus_url: Option<String>,
+    /// The AudioBridge's `admin_key` (needed to create rooms when Janus sets one).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_JANUS_ADMIN_KEY",
+        hide_env_values = true
+    )]
+    pub janus_admin_key: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -253,6 +265,9 @@ pub struct Config {
     /// Origins allowed besides the server's own (`http::origin`), normalised.
     pub allowed_origins: Vec<String>,
     pub limits: Limits,
+    /// Janus's HTTP API, for audio; `None`: no audio.
+    pub janus_url: Option<String>,
+    pub janus_admin_key: Option<String>,
 }
 
 impl Config {
@@ -275,6 +290,8 @@ impl Config {
                 .map(crate::http::origin::normalize)
                 .collect(),
             limits: args.limits.limits(),
+            janus_url: args.janus_url.clone().filter(|u| !u.is_empty()),
+            janus_admin_key: args.janus_admin_key.clone().filter(|k| !k.is_empty()),
         }
     }
 }

@@ -87,7 +87,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
+pub(super) fn workshop_id(raw: &str) -> Result<WorkshopId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such workshop"))
 }
@@ -103,7 +103,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The bearer token, or `unauthorized` with `message` when there is none.
-fn required_bearer<'h>(headers: &'h HeaderMap, message: &str) -> Result<&'h str, ApiError> {
+pub(super) fn required_bearer<'h>(
+    headers: &'h HeaderMap,
+    message: &str,
+) -> Result<&'h str, ApiError> {
     bearer(headers).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, message))
 }
 

@@ -4,6 +4,7 @@
 //! no state of their own beyond the shared `AppState`.
 
 mod api;
+mod audio;
 mod lookup;
 mod openapi;
 pub mod origin;

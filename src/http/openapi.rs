@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{api, lookup, ws};
+use super::{api, audio, lookup, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -26,6 +26,7 @@ use utoipa::OpenApi;
         api::overview,
         api::consolidation,
         api::export,
+        audio::audio_rooms,
         ws::upgrade,
     ),
     modifiers(&BearerScheme),

@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{api, lookup, origin, web, ws, AppState};
+use super::{api, audio, lookup, origin, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workshops/{id}/overview", get(api::overview))
         .route("/api/workshops/{id}/consolidation", get(api::consolidation))
         .route("/api/workshops/{id}/export", get(api::export))
+        .route("/api/workshops/{id}/audio", get(audio::audio_rooms))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

@@ -129,6 +129,8 @@ pub enum Msg {
         by: ParticipantId,
         reply: oneshot::Sender<Result<(), HubError>>,
     },
+    /// Run a read-only look at the state between commits (the audio service's).
+    Inspect(Box<dyn FnOnce(&Workshop) + Send>),
 }
 
 /// What `Msg::Describe` answers.
@@ -246,6 +248,7 @@ pub struct WorkshopActor {
     presence: Presence,
     /// Commands decided in the batch being committed: (type, outcome), for the metrics.
     decided: Vec<(&'static str, &'static str)>,
+    audio: crate::audio::AudioHook,
 }
 
 impl WorkshopActor {
@@ -256,6 +259,7 @@ impl WorkshopActor {
         loaded: LoadedWorkshop,
         tasks: &tokio_util::task::TaskTracker,
         cluster: Option<Arc<Cluster>>,
+        audio: crate::audio::AudioHook,
     ) -> Result<WorkshopHandle, HubError> {
         let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
         let mut actor = WorkshopActor {
@@ -271,6 +275,7 @@ impl WorkshopActor {
             inbox,
             presence: Presence::default(),
             decided: Vec::new(),
+            audio,
         };
         actor.replay(loaded.events, loaded.commands)?;
         tasks.spawn(actor.run());
@@ -502,6 +507,7 @@ impl WorkshopActor {
                 for msg in rest {
                     refuse(msg, HubError::not_found());
                 }
+                self.audio.erased();
                 tracing::info!(workshop = %id, "workshop erased");
                 let _caller_may_be_gone = reply.send(Ok(()));
                 false
@@ -834,6 +840,7 @@ impl WorkshopActor {
         for d in deliveries {
             self.deliver(d, pending);
         }
+        self.audio.after_commit(&self.state);
     }
 
     fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending]) {
@@ -1024,6 +1031,7 @@ impl WorkshopActor {
                     });
                 let _caller_may_be_gone = reply.send(info);
             }
+            Msg::Inspect(look) => look(&self.state),
             // Handled in `handle` before the commit; never deferred to here.
             Msg::Command { .. }
             | Msg::Join { .. }
@@ -1152,6 +1160,6 @@ fn refuse(msg: Msg, error: HubError) {
         Msg::Unsubscribe { done, .. } => {
             let _caller_may_be_gone = done.send(());
         }
-        Msg::Tick | Msg::Notify { .. } => {}
+        Msg::Tick | Msg::Notify { .. } | Msg::Inspect(_) => {}
     }
 }
