@@ -226,3 +226,246 @@ fn voices_follow_the_people_between_rooms() {
         }
     });
 }
+
+/// The frames of `kind` a page got so far.
+async fn frames_of(p: &AudioPage, kind: &str) -> Vec<Value> {
+    p.frames()
+        .await
+        .into_iter()
+        .filter(|f| f["type"] == kind)
+        .collect()
+}
+
+/// Polls until the page got a frame of `kind` matching `pred`.
+async fn until_frame(p: &AudioPage, kind: &str, what: &str, pred: impl Fn(&Value) -> bool) {
+    let deadline = tokio::time::Instant::now() + janus::WAIT;
+    while !frames_of(p, kind).await.iter().any(&pred) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never got {kind}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn a_delegate_reaches_no_other_rooms_audio_and_staff_listen_in_and_mute() {
+    janus::in_netns(
+        "a_delegate_reaches_no_other_rooms_audio_and_staff_listen_in_and_mute",
+        || async {
+            let janus = Janus::start().await;
+            let server = server_with(&janus).await;
+            let w = server.workshop().await;
+            let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
+            let (fac, mut f) = common::staff(&server, &w).await;
+            let speaker = server.delegate(&w, "Speaker", "AR").await;
+            f.ok(move_to(&speaker.id, &room1)).await;
+            let (other, mut o) =
+                common::seated(&server, &w, &mut f, "Elsewhere", "UY", &room2).await;
+
+            let tone = janus.dir.path().join("tone.wav");
+            let silence = janus.dir.path().join("silence.wav");
+            janus::wav(&tone, 0.5, 10);
+            janus::wav(&silence, 0.0, 2);
+            let driver = janus::driver().await;
+            let s = page(&driver, &server, &tone, &speaker.token).await;
+            joined(&s, None).await;
+            let org = w.organizer_token.clone();
+            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
+
+            // A delegate of room 2 tries every message that could reach room 1's audio.
+            let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+            for room in [room1.as_str(), "lobby"] {
+                o.refused(
+                    json!({"type": "audio_join", "sdp": offer, "room": room}),
+                    "forbidden",
+                )
+                .await;
+            }
+            o.refused(
+                json!({"type": "audio_mute", "muted": true, "participant": speaker.id}),
+                "forbidden",
+            )
+            .await;
+            o.refused(
+                json!({"type": "audio_join", "sdp": offer, "workshop": w.id}),
+                "invalid",
+            )
+            .await;
+            let (status, _) = audio_rooms(&server, &w.id, &other.token).await;
+            assert_eq!(status, 403, "a delegate does not list the audio rooms");
+            // Watching shows only the delegate's own room: nobody of room 1.
+            let watch = o.command(json!({"type": "audio_watch"})).await;
+            assert_eq!(watch["type"], "ack", "{watch}");
+            let roster = loop {
+                let v = o.recv().await.expect("a roster");
+                if v["type"] == "audio_roster" {
+                    break v;
+                }
+            };
+            assert_eq!(roster["available"], true, "{roster}");
+            assert!(
+                !roster.to_string().contains(&speaker.id),
+                "a delegate's roster names nobody of another room: {roster}"
+            );
+            // Only the speaker is in Janus: the delegate got into no room.
+            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
+
+            // A facilitator listens in to room 1 without being moved, and hears it.
+            let l = page(&driver, &server, &silence, &fac.token).await;
+            joined(&l, Some(&room1)).await;
+            l.until_heard(Instant::now(), "the facilitator listening in")
+                .await;
+            until_janus_has(
+                &server,
+                &w.id,
+                &org,
+                &[(&room1, vec![&speaker.id, &fac.id])],
+            )
+            .await;
+            // …sees who is connected, and mutes the speaker: room 1 goes silent.
+            let watched = l.send(json!({"type": "audio_watch", "id": "watch"})).await;
+            assert_eq!(watched["type"], "ack", "{watched}");
+            let muted = l
+                .send(json!({"type": "audio_mute", "id": "mute", "muted": true, "participant": speaker.id}))
+                .await;
+            assert_eq!(muted["type"], "ack", "{muted}");
+            until_frame(&s, "audio_muted", "the speaker is told", |f| {
+                f["by"] == fac.id.as_str()
+            })
+            .await;
+            let speaker_id = speaker.id.clone();
+            until_frame(&l, "audio_roster", "the speaker shows muted", move |f| {
+                f["rooms"].as_array().is_some_and(|rooms| {
+                    rooms.iter().any(|r| {
+                        r["participants"].as_array().is_some_and(|ps| {
+                            ps.iter().any(|p| {
+                                p["participant"] == speaker_id.as_str() && p["muted"] == true
+                            })
+                        })
+                    })
+                })
+            })
+            .await;
+            l.until_silent("room 1 with its speaker muted").await;
+            // Staff may not unmute someone else.
+            let unmute = l
+                .send(json!({"type": "audio_mute", "id": "unmute", "muted": false, "participant": speaker.id}))
+                .await;
+            assert_eq!(unmute["code"], "forbidden", "{unmute}");
+            // The facilitator leaves; the delegate's own board still works meanwhile.
+            let left = l.send(json!({"type": "audio_leave", "id": "leave"})).await;
+            assert_eq!(left["type"], "ack", "{left}");
+            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
+            o.ok(common::post_card(&room2, "strengths", "still here"))
+                .await;
+            for p in [s, l] {
+                let _ = p.client.close().await;
+            }
+        },
+    );
+}
+
+#[test]
+fn janus_restarts_boards_go_on_and_audio_comes_back() {
+    janus::in_netns(
+        "janus_restarts_boards_go_on_and_audio_comes_back",
+        || async {
+            let mut janus = Janus::start().await;
+            let server = server_with(&janus).await;
+            let w = server.workshop().await;
+            let room1 = w.rooms[0].clone();
+            let (_fac, mut f) = common::staff(&server, &w).await;
+            let speaker = server.delegate(&w, "Speaker", "AR").await;
+            let (listener, mut board) =
+                common::seated(&server, &w, &mut f, "Listener", "BR", &room1).await;
+            f.ok(move_to(&speaker.id, &room1)).await;
+
+            let tone = janus.dir.path().join("tone.wav");
+            let silence = janus.dir.path().join("silence.wav");
+            janus::wav(&tone, 0.5, 10);
+            janus::wav(&silence, 0.0, 2);
+            let driver = janus::driver().await;
+            let s = page(&driver, &server, &tone, &speaker.token).await;
+            let l = page(&driver, &server, &silence, &listener.token).await;
+            for p in [&s, &l] {
+                let watched = p.send(json!({"type": "audio_watch", "id": "watch"})).await;
+                assert_eq!(watched["type"], "ack", "{watched}");
+                joined(p, None).await;
+            }
+            l.until_heard(Instant::now(), "before the restart").await;
+
+            janus.kill().await;
+            for p in [&s, &l] {
+                until_frame(p, "audio_ended", "Janus died", |f| {
+                    f["reason"] == "unavailable"
+                })
+                .await;
+                until_frame(p, "audio_roster", "audio shows unavailable", |f| {
+                    f["available"] == false
+                })
+                .await;
+            }
+            let (status, body) = audio_rooms(&server, &w.id, &w.organizer_token).await;
+            assert_eq!(status, 503, "{body}");
+            // The boards are not affected.
+            board
+                .ok(common::post_card(
+                    &room1,
+                    "strengths",
+                    "no voice, still a board",
+                ))
+                .await;
+            f.event_of_type("card_posted").await;
+
+            janus.restart().await;
+            for p in [&s, &l] {
+                // The page rejoins once the server says audio is available again.
+                let deadline = tokio::time::Instant::now() + janus::WAIT;
+                while !frames_of(p, "audio_roster")
+                    .await
+                    .last()
+                    .is_some_and(|r| r["available"] == true)
+                {
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "audio never came back"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                joined(p, None).await;
+            }
+            until_janus_has(
+                &server,
+                &w.id,
+                &w.organizer_token,
+                &[(&room1, vec![&speaker.id, &listener.id])],
+            )
+            .await;
+            l.until_heard(Instant::now(), "after the restart").await;
+            for p in [s, l] {
+                let _ = p.client.close().await;
+            }
+        },
+    );
+}
+
+/// Without `--janus-url` there is no audio: every audio message is refused `unavailable`,
+/// and the endpoint says so.
+#[tokio::test]
+async fn without_janus_there_is_no_audio() {
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let (_fac, mut f) = common::staff(&server, &w).await;
+    for message in [
+        json!({"type": "audio_join", "sdp": "v=0\r\n"}),
+        json!({"type": "audio_leave"}),
+        json!({"type": "audio_mute", "muted": true}),
+        json!({"type": "audio_watch"}),
+    ] {
+        f.refused(message, "unavailable").await;
+    }
+    let (status, body) = audio_rooms(&server, &w.id, &w.organizer_token).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "not_found", "{body}");
+}

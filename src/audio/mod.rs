@@ -197,7 +197,8 @@ async fn supervise(audio: std::sync::Weak<Audio>) {
         };
         strong.rooms.forget_all();
         strong.link.send_replace(Some(link.clone()));
-        for workshop in lock(&strong.seats).keys().copied().collect::<Vec<_>>() {
+        let workshops: Vec<WorkshopId> = lock(&strong.seats).keys().copied().collect();
+        for workshop in workshops {
             strong.publish(workshop);
         }
         drop(strong);
