@@ -469,3 +469,87 @@ async fn without_janus_there_is_no_audio() {
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "not_found", "{body}");
 }
+
+/// The panels of the delegate and facilitator pages, in Spanish and Portuguese: join,
+/// listen in, see who is connected, mute someone, and follow a move.
+#[test]
+fn the_pages_join_listen_in_mute_and_follow_a_move() {
+    janus::in_netns(
+        "the_pages_join_listen_in_mute_and_follow_a_move",
+        || async {
+            let janus = Janus::start().await;
+            let server = server_with(&janus).await;
+            let w = server.workshop().await;
+            let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
+            let room2_name = w.json["rooms"][1]["name"]
+                .as_str()
+                .expect("name")
+                .to_string();
+            let (fac, mut f) = common::staff(&server, &w).await;
+            let ana = server.delegate(&w, "Ana", "AR").await;
+            f.ok(move_to(&ana.id, &room1)).await;
+
+            let tone = janus.dir.path().join("tone.wav");
+            let silence = janus.dir.path().join("silence.wav");
+            janus::wav(&tone, 0.5, 10);
+            janus::wav(&silence, 0.0, 2);
+            let driver = janus::driver().await;
+            let base = server.url("");
+            let d = driver.page(&tone).await;
+            d.open_as(
+                &base,
+                "/delegate",
+                &w.id,
+                json!({"workshop": w.id, "token": ana.token, "participant": ana.id,
+                   "role": "delegate", "language": "es", "title": "Going Digital"}),
+            )
+            .await;
+            d.click("#audio-join").await;
+            d.wait_text("#audio-state", "En el audio").await;
+            let fp = driver.page(&silence).await;
+            fp.open_as(
+                &base,
+                "/facilitator",
+                &w.id,
+                json!({"workshop": w.id, "token": fac.token, "participant": fac.id,
+                   "role": "facilitator", "language": "pt", "title": "Going Digital"}),
+            )
+            .await;
+            fp.until(
+            "the room choice",
+            "const s = document.querySelector('#audio-room'); if (!s) return false; \
+             s.value = arguments[0]; s.dispatchEvent(new Event('change')); return s.value === arguments[0];",
+            vec![json!(room1)],
+        )
+        .await;
+            fp.click("#audio-join").await;
+            fp.wait_text("#audio-state", "No áudio").await;
+            until_janus_has(
+                &server,
+                &w.id,
+                &w.organizer_token,
+                &[(&room1, vec![&ana.id, &fac.id])],
+            )
+            .await;
+            let ana_entry = format!("#audio [data-participant=\"{}\"]", ana.id);
+            fp.wait_text(&ana_entry, "Ana").await;
+            fp.click(&format!("{ana_entry} button")).await;
+            d.wait_text("#audio-mute", "Activar micrófono").await;
+            fp.wait_text(&ana_entry, "🔇").await;
+
+            // Moved by a facilitator, the delegate's audio follows: the panel says where.
+            f.ok(move_to(&ana.id, &room2)).await;
+            d.wait_text("#audio-state", &room2_name).await;
+            until_janus_has(
+                &server,
+                &w.id,
+                &w.organizer_token,
+                &[(&room1, vec![&fac.id]), (&room2, vec![&ana.id])],
+            )
+            .await;
+            for p in [d, fp] {
+                let _ = p.client.close().await;
+            }
+        },
+    );
+}

@@ -594,3 +594,61 @@ impl AudioPage {
 pub const HEARD: f64 = 0.01;
 /// Mean energy below which a page hears silence (silence measures ~1e-9).
 pub const SILENT: f64 = 1e-4;
+
+impl AudioPage {
+    /// Opens `path` of the server with a participant's session stored as the join page
+    /// stores it.
+    pub async fn open_as(&self, base: &str, path: &str, workshop: &str, session: Value) {
+        self.client
+            .goto(&format!("{base}/"))
+            .await
+            .expect("navigate");
+        self.js(
+            "localStorage.setItem(`cabildo.session.${arguments[0]}`, arguments[1]); return true;",
+            vec![json!(workshop), json!(session.to_string())],
+        )
+        .await;
+        self.client
+            .goto(&format!("{base}{path}?w={workshop}"))
+            .await
+            .expect("navigate");
+    }
+
+    /// Waits until `script` returns something truthy.
+    pub async fn until(&self, what: &str, script: &str, args: Vec<Value>) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let v = self.js(script, args.clone()).await;
+            if !matches!(v, Value::Null | Value::Bool(false)) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "page never showed: {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the element `css` is shown and its text contains `text`.
+    pub async fn wait_text(&self, css: &str, text: &str) {
+        self.until(
+            &format!("{css} containing {text:?}"),
+            "const e = document.querySelector(arguments[0]); \
+             return !!e && !e.closest('[hidden]') && e.textContent.includes(arguments[1]);",
+            vec![json!(css), json!(text)],
+        )
+        .await;
+    }
+
+    /// Clicks the element `css` once it is shown and enabled.
+    pub async fn click(&self, css: &str) {
+        self.until(
+            &format!("{css} clickable"),
+            "const e = document.querySelector(arguments[0]); \
+             if (!e || e.closest('[hidden]') || e.disabled) return false; e.click(); return true;",
+            vec![json!(css)],
+        )
+        .await;
+    }
+}
