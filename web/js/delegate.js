@@ -2,7 +2,6 @@
 import { $, h, fill, say, options } from './dom.js';
 import { t, tn } from './i18n.js';
 import { clock } from './model.js';
-import { mountAudio } from './audio.js';
 import { start, latestBroadcast, personLabel, roomName, notice, makeGroupForm, groupForm, wireGroupForm } from './common.js';
 
 let editing = null;
@@ -180,7 +179,7 @@ start(render, {
   },
 }).then((app) => {
   if (!app) return;
-  mountAudio(app);
+  import('./audio.js').then((audio) => audio.mountAudio(app));
   wireGroupForm(app);
   $('#help-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

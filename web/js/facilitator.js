@@ -3,7 +3,6 @@
 import { $, h, fill, options } from './dom.js';
 import { t, tn, errorText } from './i18n.js';
 import { clock } from './model.js';
-import { mountAudio } from './audio.js';
 import { start, personLabel, roomName, columnTitle, notice, confirmed, chosen, makeGroupForm, groupForm, wireGroupForm } from './common.js';
 
 const PHASES = ['brainstorm', 'reveal', 'vote', 'consolidate', 'closed'];
@@ -325,7 +324,7 @@ start(render, {
   },
 }).then((app) => {
   if (!app) return;
-  mountAudio(app);
+  import('./audio.js').then((audio) => audio.mountAudio(app));
   const send = (c) => app.conn.send(c);
   $('#broadcast-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
