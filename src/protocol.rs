@@ -256,6 +256,9 @@ pub enum ClientCommand {
     SetLateJoiners {
         policy: LateJoiners,
     },
+    SetAudio {
+        on: bool,
+    },
     ReturnToLobby {},
     Broadcast {
         text: String,
@@ -412,6 +415,7 @@ impl ClientCommand {
             ClientCommand::ChooseRoom { room } => C::ChooseRoom { room },
             ClientCommand::SetSelfSelect { open } => C::SetSelfSelect { open },
             ClientCommand::SetLateJoiners { policy } => C::SetLateJoiners { policy },
+            ClientCommand::SetAudio { on } => C::SetAudio { on },
             ClientCommand::ReturnToLobby {} => C::ReturnToLobby,
             ClientCommand::Broadcast { text, room } => C::Broadcast { text, room },
             ClientCommand::StartTimer {

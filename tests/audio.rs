@@ -359,6 +359,20 @@ fn a_delegate_reaches_no_other_rooms_audio_and_staff_listen_in_and_mute() {
             until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
             o.ok(common::post_card(&room2, "strengths", "still here"))
                 .await;
+
+            // The organizer turns audio off: it ends, and cannot be joined; then on again.
+            let mut org_ws = server.connect(&org).await;
+            org_ws.ok(json!({"type": "set_audio", "on": false})).await;
+            until_frame(&s, "audio_ended", "audio turned off", |f| {
+                f["reason"] == "off"
+            })
+            .await;
+            until_janus_has(&server, &w.id, &org, &[]).await;
+            let refused = s.join(None).await;
+            assert_eq!(refused["code"], "closed", "{refused}");
+            org_ws.ok(json!({"type": "set_audio", "on": true})).await;
+            joined(&s, None).await;
+            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
             for p in [s, l] {
                 let _ = p.client.close().await;
             }
@@ -551,5 +565,106 @@ fn the_pages_join_listen_in_mute_and_follow_a_move() {
                 let _ = p.client.close().await;
             }
         },
+    );
+}
+
+/// Janus's CPU and memory as participants are added (two rooms, one speaker in room 1,
+/// the others listening), and move-to-heard latency over several moves. Figures for
+/// docs/BENCHMARKS.md, not assertions:
+/// `cargo test --release --test audio audio_figures -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn audio_figures() {
+    janus::in_netns("audio_figures", || async {
+        let janus = Janus::start().await;
+        let server = server_with(&janus).await;
+        let w = server.workshop().await;
+        let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
+        let (_fac, mut f) = common::staff(&server, &w).await;
+        let tone = janus.dir.path().join("tone.wav");
+        let silence = janus.dir.path().join("silence.wav");
+        janus::wav(&tone, 0.5, 10);
+        janus::wav(&silence, 0.0, 2);
+        let driver = janus::driver().await;
+        let pid = janus.pid().expect("janus runs");
+        let ticks = || -> u64 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
+        };
+        let rss_kb = || -> u64 {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .expect("status")
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        measure(pid, "0 participants").await;
+        let mut pages = Vec::new();
+        let mut members = Vec::new();
+        for i in 0..8 {
+            let room = if i % 2 == 0 { &room1 } else { &room2 };
+            let m = server.delegate(&w, &format!("P{i}"), "AR").await;
+            f.ok(move_to(&m.id, room)).await;
+            let wav = if i == 0 { &tone } else { &silence };
+            let p = page(&driver, &server, wav, &m.token).await;
+            joined(&p, None).await;
+            pages.push(p);
+            members.push(m);
+            if matches!(i + 1, 2 | 4 | 8) {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                measure(pid, &format!("{} participants in 2 rooms", i + 1)).await;
+            }
+        }
+        // Move-to-heard: a silent listener of room 2 moved to room 1, where the speaker is,
+        // timed until it hears the tone; then back to room 2 until it hears silence.
+        let listener = &members[3];
+        let p = &pages[3];
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let moved = Instant::now();
+            f.ok(move_to(&listener.id, &room1)).await;
+            times.push(p.until_heard(moved, "after a move").await.as_millis());
+            f.ok(move_to(&listener.id, &room2)).await;
+            p.until_silent("back in room 2").await;
+        }
+        times.sort_unstable();
+        println!(
+            "MEASURED move-to-heard over {} moves: {times:?} ms",
+            times.len()
+        );
+        for p in pages {
+            let _ = p.client.close().await;
+        }
+    });
+}
+
+/// Janus's CPU over 10 s (% of one core, from /proc/PID/stat) and its resident memory.
+async fn measure(pid: u32, label: &str) {
+    let ticks = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+        let after_name = stat.rsplit(')').next().unwrap_or("").to_string();
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
+    };
+    let t0 = ticks();
+    let at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let cpu = (ticks() - t0) as f64 / 100.0 / at.elapsed().as_secs_f64() * 100.0;
+    let rss_kb: u64 = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("status")
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0);
+    println!(
+        "MEASURED {label}: Janus CPU {cpu:.1} % of one core, RSS {} MB",
+        rss_kb / 1024
     );
 }

@@ -46,7 +46,7 @@ pub(super) fn publish(seats: &[Arc<Seat>], available: bool) {
         let joined = st.heard.map(place_name);
         let frame = json!({
             "type": "audio_roster",
-            "available": available && !st.closed && st.place.is_some(),
+            "available": available && !st.closed && !st.off && st.place.is_some(),
             "joined": joined,
             "rooms": shown,
         })

@@ -25,6 +25,8 @@ pub(super) struct SeatState {
     pub staff: bool,
     pub place: Option<Place>,
     pub closed: bool,
+    /// The organizer turned audio off for the workshop.
+    pub off: bool,
     /// Chosen on the page: a room a staff member listens in to, whether audio is on, muted.
     pub listen: Option<Place>,
     pub joined: bool,
@@ -43,6 +45,9 @@ impl SeatState {
     fn target(&self) -> Result<Place, &'static str> {
         if self.closed {
             return Err("closed");
+        }
+        if self.off {
+            return Err("off");
         }
         match self.place {
             None => Err("removed"),
@@ -75,6 +80,7 @@ impl Seat {
         st.staff = me.is_some_and(|p| p.role.is_staff());
         st.place = me.filter(|p| !p.removed).map(|p| p.room);
         st.closed = workshop.session.closed;
+        st.off = workshop.session.audio_off;
         if let Some(Place::Room(r)) = st.listen {
             if !room_is_live(workshop, r) {
                 st.listen = None;
@@ -426,6 +432,7 @@ async fn join(audio: &Audio, seat: &Seat, sdp: &str) -> Result<(Connected, Strin
     };
     let place = target.map_err(|reason| match reason {
         "closed" => HubError::new(ErrorCode::Closed, "the workshop is closed"),
+        "off" => HubError::new(ErrorCode::Closed, "the organizer turned audio off"),
         _ => HubError::new(ErrorCode::Unauthorized, "unknown or removed participant"),
     })?;
     let link = audio.link().ok_or_else(|| {

@@ -299,6 +299,7 @@ impl Workshop {
             }
             Event::SelfSelectSet { open } => s.self_select = *open,
             Event::LateJoinersSet { policy } => s.late_joiners = *policy,
+            Event::AudioSet { on } => s.audio_off = !*on,
             Event::BroadcastSent { text, room, by } => {
                 if s.broadcasts.len() == session::BROADCASTS_KEPT {
                     s.broadcasts.remove(0);

@@ -62,7 +62,13 @@ where
     let status = std::process::Command::new("ip")
         .args(["netns", "exec", &ns.0])
         .arg(exe)
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            test,
+            "--nocapture",
+            "--test-threads=1",
+            "--include-ignored",
+        ])
         .env(INSIDE, &ns.0)
         .status()
         .expect("ip netns exec runs");

@@ -118,6 +118,10 @@ export async function mountAudio(app) {
       controls.push(h('label', { text: tr('audio.listen_in') }), sel);
     }
     const button = (id, text, onclick, extra) => h('button', { type: 'button', id, 'data-key': id, text: tr(text), onclick, ...extra });
+    if (m.me.role === 'organizer') {
+      const audioOn = m.s.session.audio !== false;
+      controls.push(button('audio-switch', audioOn ? 'audio.turn_off' : 'audio.turn_on', () => conn.send({ type: 'set_audio', on: !audioOn })));
+    }
     if (on) {
       controls.push(button('audio-mute', st.muted ? 'audio.unmute' : 'audio.mute', () => { st.muted = !st.muted; setMic(); ask({ type: 'audio_mute', muted: st.muted }); draw(); },
         { 'aria-pressed': String(st.muted) }));
