@@ -587,24 +587,6 @@ fn audio_figures() {
         janus::wav(&silence, 0.0, 2);
         let driver = janus::driver().await;
         let pid = janus.pid().expect("janus runs");
-        let ticks = || -> u64 {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-            let fields: Vec<&str> = stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .collect();
-            fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
-        };
-        let rss_kb = || -> u64 {
-            std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .expect("status")
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-                .unwrap_or(0)
-        };
         measure(pid, "0 participants").await;
         let mut pages = Vec::new();
         let mut members = Vec::new();
