@@ -147,6 +147,18 @@ pub struct ServeArgs {
         num_args = 0..
     )]
     pub allowed_origins: Vec<String>,
+    /// Janus's HTTP API (e.g. `http://127.0.0.1:8088/janus`): turns on audio rooms on its
+    /// AudioBridge. Without it there is no audio and the pages do not offer it.
+    #[arg(long, global = true, env = "CABILDO_JANUS_URL")]
+    pub janus_url: Option<String>,
+    /// The AudioBridge's `admin_key` (needed to create rooms when Janus sets one).
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_JANUS_ADMIN_KEY",
+        hide_env_values = true
+    )]
+    pub janus_admin_key: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -395,6 +407,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     pub limits: Limits,
     pub edge: EdgeConfig,
+    /// Janus's HTTP API, for audio; `None`: no audio.
+    pub janus_url: Option<String>,
+    pub janus_admin_key: Option<String>,
 }
 
 impl Config {
@@ -412,6 +427,8 @@ impl Config {
             allowed_origins: normalized(&args.allowed_origins),
             limits: args.limits.limits(),
             edge: args.edge.config(),
+            janus_url: args.janus_url.clone().filter(|u| !u.is_empty()),
+            janus_admin_key: args.janus_admin_key.clone().filter(|k| !k.is_empty()),
         }
     }
 }

@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audio;
 pub mod auth;
 pub mod cluster;
 pub mod config;
@@ -76,6 +77,9 @@ pub async fn run(
         }
         None => hub::Hub::with_limits(store.clone(), config.limits.clone(), None),
     };
+    if let Some(url) = &config.janus_url {
+        hub.enable_audio(audio::Audio::start(url, config.janus_admin_key.clone())?);
+    }
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     println!("Cabildo listening on {base}");
@@ -83,6 +87,9 @@ pub async fn run(
     println!("  API docs:  {base}/api/openapi.json");
     println!("  WebSocket: ws://{addr}/ws");
     println!("  database:  {}", config.db.display());
+    if config.janus_url.is_some() {
+        println!("  audio:     on (Janus AudioBridge)");
+    }
     if let Some(cluster) = hub.cluster() {
         println!(
             "  cluster:   node {} (notifications through Redis)",

@@ -256,6 +256,9 @@ pub enum ClientCommand {
     SetLateJoiners {
         policy: LateJoiners,
     },
+    SetAudio {
+        on: bool,
+    },
     ReturnToLobby {},
     Broadcast {
         text: String,
@@ -421,6 +424,7 @@ impl ClientCommand {
             ClientCommand::ChooseRoom { room } => C::ChooseRoom { room },
             ClientCommand::SetSelfSelect { open } => C::SetSelfSelect { open },
             ClientCommand::SetLateJoiners { policy } => C::SetLateJoiners { policy },
+            ClientCommand::SetAudio { on } => C::SetAudio { on },
             ClientCommand::ReturnToLobby {} => C::ReturnToLobby,
             ClientCommand::Broadcast { text, room } => C::Broadcast { text, room },
             ClientCommand::StartTimer {
@@ -461,6 +465,53 @@ impl ClientCommand {
     }
 }
 
+/// An audio message: live state, not a command of the event log (see `audio`).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AudioCommand {
+    /// Join audio with a complete SDP offer; staff may name the `room` to listen in to.
+    AudioJoin {
+        sdp: String,
+        #[serde(default)]
+        room: Option<Place>,
+    },
+    AudioLeave {},
+    /// Mute or unmute oneself; staff may mute another `participant`.
+    AudioMute {
+        muted: bool,
+        #[serde(default)]
+        participant: Option<ParticipantId>,
+    },
+    /// Ask for `audio_roster` frames: who is connected, muted, talking.
+    AudioWatch {},
+}
+
+/// What a client frame after `hello` is.
+#[derive(Debug)]
+pub enum ClientMessage {
+    Command(ClientCommand),
+    Audio(AudioCommand),
+}
+
+/// Parses a client frame into its `id` and either a command or an audio message.
+pub fn parse_message(text: &str) -> Result<(String, ClientMessage), Rejected> {
+    let (id, value, readable_id) = split_id(text)?;
+    let audio = value["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("audio_"));
+    let reject = |e: serde_json::Error| Rejected {
+        id: readable_id.clone(),
+        code: ErrorCode::Invalid,
+        message: e.to_string(),
+    };
+    let message = if audio {
+        ClientMessage::Audio(serde_json::from_value(value).map_err(reject)?)
+    } else {
+        ClientMessage::Command(serde_json::from_value(value).map_err(reject)?)
+    };
+    Ok((id, message))
+}
+
 /// A client frame that could not be used, with the command id when one could be read.
 #[derive(Debug)]
 pub struct Rejected {
@@ -472,6 +523,17 @@ pub struct Rejected {
 /// Parses one client command frame into its `id` and command; errors name the problem
 /// (unknown type, missing field…) and echo the `id` when one could be read.
 pub fn parse_command(text: &str) -> Result<(String, ClientCommand), Rejected> {
+    let (id, value, readable_id) = split_id(text)?;
+    let command = serde_json::from_value(value).map_err(|e| Rejected {
+        id: readable_id,
+        code: ErrorCode::Invalid,
+        message: e.to_string(),
+    })?;
+    Ok((id, command))
+}
+
+/// Takes the `id` out of a client frame: the id, the rest, and the id as far as readable.
+fn split_id(text: &str) -> Result<(String, serde_json::Value, Option<String>), Rejected> {
     let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| Rejected {
         id: None,
         code: ErrorCode::Invalid,
@@ -510,8 +572,7 @@ pub fn parse_command(text: &str) -> Result<(String, ClientCommand), Rejected> {
         Some(_) => return Err(reject("`id` must be a string".into())),
         None => return Err(reject("missing field `id`".into())),
     };
-    let command = serde_json::from_value(value).map_err(|e| reject(e.to_string()))?;
-    Ok((id, command))
+    Ok((id, value, readable_id))
 }
 
 /// How a command ended: stored with its id so a retry gets the very same answer.

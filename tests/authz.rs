@@ -231,6 +231,7 @@ fn cases() -> Vec<Case> {
             STAFF,
             |_t| json!({"policy": "even"})
         ),
+        case!("set_audio", S::None, ORGANIZER, |_t| json!({"on": false})),
         case!("return_to_lobby", S::None, STAFF, |_t| json!({})),
         case!(
             "broadcast",

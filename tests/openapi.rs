@@ -262,7 +262,7 @@ async fn every_endpoint_answers_as_the_document_says() {
         Some(facilitator.token.as_str()),
         Some(w.organizer_token.as_str()),
     ];
-    for report in ["overview", "consolidation"] {
+    for report in ["overview", "consolidation", "audio"] {
         let template = format!("/api/workshops/{{id}}/{report}");
         for id in [w.id.as_str(), unknown] {
             for token in callers {

@@ -309,6 +309,7 @@ impl Workshop {
             // The code lives in the store; the actor follows it (`hub::workshop`).
             Event::CodeRotated { .. } => {}
             Event::LateJoinersSet { policy } => s.late_joiners = *policy,
+            Event::AudioSet { on } => s.audio_off = !*on,
             Event::BroadcastSent { text, room, by } => {
                 if s.broadcasts.len() == session::BROADCASTS_KEPT {
                     s.broadcasts.remove(0);

@@ -189,6 +189,10 @@ pub enum Event {
     LateJoinersSet {
         policy: LateJoiners,
     },
+    /// The organizer turned the workshop's audio rooms on or off.
+    AudioSet {
+        on: bool,
+    },
     BroadcastSent {
         text: String,
         room: Option<RoomId>,
@@ -391,6 +395,9 @@ pub enum Command {
     SetLateJoiners {
         policy: LateJoiners,
     },
+    SetAudio {
+        on: bool,
+    },
     ReturnToLobby,
     Broadcast {
         text: String,
@@ -491,6 +498,7 @@ impl Command {
             Command::ChooseRoom { .. } => "choose_room",
             Command::SetSelfSelect { .. } => "set_self_select",
             Command::SetLateJoiners { .. } => "set_late_joiners",
+            Command::SetAudio { .. } => "set_audio",
             Command::ReturnToLobby => "return_to_lobby",
             Command::Broadcast { .. } => "broadcast",
             Command::StartTimer { .. } => "start_timer",

@@ -507,6 +507,7 @@ pub fn decide(
         Command::SetSelfSelect { open } => {
             assignment::set_self_select(state, issuer(state, actor)?, *open)
         }
+        Command::SetAudio { on } => session::set_audio(state, issuer(state, actor)?, *on),
         Command::SetLateJoiners { policy } => {
             assignment::set_late_joiners(state, issuer(state, actor)?, *policy)
         }

@@ -33,6 +33,26 @@ pub struct Session {
     pub late_joiners: LateJoiners,
     /// Staff closed the door: joining answers `closed`; people already in stay.
     pub joining_locked: bool,
+    /// Whether the organizer turned the audio rooms off (`set_audio`).
+    #[serde(default)]
+    pub audio_off: bool,
+}
+
+/// The organizer turns the workshop's audio rooms on or off.
+pub(super) fn set_audio(
+    state: &Workshop,
+    me: &Participant,
+    on: bool,
+) -> Result<Vec<Event>, DomainError> {
+    if me.role != Role::Organizer {
+        return Err(DomainError::Forbidden(
+            "only the organizer turns audio on or off".into(),
+        ));
+    }
+    if state.session.audio_off != on {
+        return Ok(vec![]);
+    }
+    Ok(vec![Event::AudioSet { on }])
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -103,6 +103,7 @@ impl Audience {
             | Event::RoomsAssigned { .. }
             | Event::ReturnedToLobby { .. }
             | Event::SelfSelectSet { .. }
+            | Event::AudioSet { .. }
             | Event::WorkshopClosed
             | Event::WorkshopReopened
             | Event::ParticipantRemoved { .. }
@@ -261,6 +262,8 @@ pub struct SessionView<'a> {
     pub closed: bool,
     pub lead: Option<ParticipantId>,
     pub self_select: bool,
+    /// Whether the audio rooms are on (`set_audio`).
+    pub audio: bool,
     /// Staff only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_joiners: Option<LateJoiners>,
@@ -282,6 +285,7 @@ fn session_view<'a>(state: &'a Workshop, viewer: &Participant) -> SessionView<'a
         closed: s.closed,
         lead: s.lead,
         self_select: s.self_select,
+        audio: !s.audio_off,
         late_joiners: staff.then_some(s.late_joiners),
         joining_locked: staff.then_some(s.joining_locked),
         broadcasts: s

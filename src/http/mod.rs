@@ -7,6 +7,7 @@ pub mod address;
 mod admin;
 mod api;
 mod export;
+mod audio;
 mod lookup;
 mod openapi;
 pub mod origin;

@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{admin, api, lookup, projector, ws};
+use super::{admin, api, audio, lookup, projector, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -29,6 +29,7 @@ use utoipa::OpenApi;
         super::export::export,
         projector::create,
         projector::view,
+        audio::audio_rooms,
         ws::upgrade,
     ),
     modifiers(&BearerScheme, &EdgeAnswers),

@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{admin, api, export, lookup, origin, projector, web, ws, AppState};
+use super::{admin, api, audio, export, lookup, origin, projector, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             "/api/workshops/{id}/projector",
             get(projector::view).post(projector::create),
         )
+        .route("/api/workshops/{id}/audio", get(audio::audio_rooms))
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

@@ -233,6 +233,8 @@ async fn read_loop(
 ) -> u16 {
     let idle_timeout = hub.guards.limits.idle_timeout;
     let mut limiter = ConnectionLimiter::new(&hub.guards.limits);
+    // This connection's audio, opened by its first audio message.
+    let mut audio = None;
     loop {
         let next = tokio::select! {
             next = timeout(idle_timeout, stream.next()) => next,
@@ -272,7 +274,7 @@ async fn read_loop(
                 continue;
             }
         };
-        let parsed = protocol::parse_command(&text);
+        let parsed = protocol::parse_message(&text);
         if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
             crate::metrics::rate_limited("commands");
             let id = match &parsed {
@@ -292,7 +294,11 @@ async fn read_loop(
             continue;
         }
         match parsed {
-            Ok((id, command)) => {
+            Ok((id, protocol::ClientMessage::Audio(message))) => {
+                let on = crate::audio::on_message;
+                on(hub, &mut audio, workshop, participant, outbox, id, message).await;
+            }
+            Ok((id, protocol::ClientMessage::Command(command))) => {
                 let msg = Msg::Command {
                     from: participant,
                     id,

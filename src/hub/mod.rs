@@ -110,6 +110,8 @@ pub struct Hub {
     pub guards: limits::Guards,
     /// Set when several nodes share the database (`--redis`).
     cluster: Option<Arc<Cluster>>,
+    /// Set when the server drives a Janus for audio (`--janus-url`).
+    audio: std::sync::OnceLock<Arc<crate::audio::Audio>>,
 }
 
 impl Hub {
@@ -149,7 +151,17 @@ impl Hub {
             tasks: TaskTracker::new(),
             guards: limits::Guards::new(limits),
             cluster,
+            audio: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Turns audio on; before any workshop is loaded, so every actor gets its hook.
+    pub fn enable_audio(&self, audio: Arc<crate::audio::Audio>) {
+        let _set_once = self.audio.set(audio);
+    }
+
+    pub fn audio(&self) -> Option<&Arc<crate::audio::Audio>> {
+        self.audio.get()
     }
 
     pub fn cluster(&self) -> Option<&Arc<Cluster>> {
@@ -226,6 +238,7 @@ impl Hub {
             loaded,
             &self.tasks,
             self.cluster.clone(),
+            crate::audio::AudioHook::new(self.audio(), id),
         )
     }
 

@@ -150,6 +150,8 @@ pub enum Msg {
         by: ParticipantId,
         reply: oneshot::Sender<Result<(), HubError>>,
     },
+    /// Run a read-only look at the state between commits (the audio service's).
+    Inspect(Box<dyn FnOnce(&Workshop) + Send>),
 }
 
 /// What `Msg::Describe` answers.
@@ -271,6 +273,7 @@ pub struct WorkshopActor {
     presence: Presence,
     /// Commands decided in the batch being committed: (type, outcome), for the metrics.
     decided: Vec<(&'static str, &'static str)>,
+    audio: crate::audio::AudioHook,
 }
 
 impl WorkshopActor {
@@ -281,6 +284,7 @@ impl WorkshopActor {
         loaded: LoadedWorkshop,
         tasks: &tokio_util::task::TaskTracker,
         cluster: Option<Arc<Cluster>>,
+        audio: crate::audio::AudioHook,
     ) -> Result<WorkshopHandle, HubError> {
         let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
         let mut actor = WorkshopActor {
@@ -301,6 +305,7 @@ impl WorkshopActor {
             inbox,
             presence: Presence::default(),
             decided: Vec::new(),
+            audio,
         };
         actor.replay(loaded.events, loaded.commands)?;
         tasks.spawn(actor.run());

@@ -192,6 +192,7 @@ start(render, {
   },
 }).then((app) => {
   if (!app) return;
+  import('./audio.js').then((audio) => audio.mountAudio(app));
   wireGroupForm(app);
   $('#help-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

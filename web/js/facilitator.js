@@ -144,6 +144,7 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   // focus on what it just drew.
   app.render = (a) => { a.workspaceAgain = true; draw(a); };
   onCockpit(() => app.render(app));
+  import('./audio.js').then((audio) => audio.mountAudio(app));
   const send = (c) => app.conn.send(c);
   $('#chime').addEventListener('click', () => { localStorage.setItem('cabildo.chime', chimeOn() ? 'off' : 'on'); app.render(app); });
   $('#projector-open').addEventListener('click', () => openProjector(app.session, (kind, text) => notice(text, () => text, kind, 'projector')));

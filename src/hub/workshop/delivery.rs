@@ -59,6 +59,7 @@ impl WorkshopActor {
         for d in deliveries {
             self.deliver(d, pending);
         }
+        self.audio.after_commit(&self.state);
     }
 
     pub(super) fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending]) {

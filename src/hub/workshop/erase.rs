@@ -45,6 +45,7 @@ impl WorkshopActor {
                 for msg in rest {
                     refuse(msg, HubError::not_found());
                 }
+                self.audio.erased();
                 tracing::info!(workshop = %id, "workshop erased");
                 let _caller_may_be_gone = reply.send(Ok(()));
                 false
@@ -92,6 +93,6 @@ pub(super) fn refuse(msg: Msg, error: HubError) {
         Msg::Unsubscribe { done, .. } => {
             let _caller_may_be_gone = done.send(());
         }
-        Msg::Tick | Msg::Notify { .. } => {}
+        Msg::Tick | Msg::Notify { .. } | Msg::Inspect(_) => {}
     }
 }

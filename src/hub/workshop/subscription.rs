@@ -130,6 +130,7 @@ impl WorkshopActor {
                     });
                 let _caller_may_be_gone = reply.send(info);
             }
+            Msg::Inspect(look) => look(&self.state),
             // Handled in `handle` before the commit; never deferred to here.
             Msg::Command { .. }
             | Msg::Join { .. }
