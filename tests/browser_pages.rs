@@ -205,3 +205,74 @@ async fn every_page_in_every_language_at_1280_and_320_px() {
         }
     }
 }
+
+/// `GET /api/admin/workshops` (no browser): newest first, counts of what is not removed,
+/// the join codes; no token is 401, another token 403.
+#[tokio::test]
+async fn the_admin_list_counts_each_workshop_and_needs_the_admin_token() {
+    let server = TestServer::start().await;
+    let old = server.create_workshop(json!({"title": "First"})).await;
+    let w = server
+        .create_workshop(json!({"title": "Second", "rooms": ["North", "South"]}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    server.delegate(&w, "Bruno", "BR").await;
+    let carla = server.delegate(&w, "Carla", "AR").await;
+    server.facilitator(&w, "Fran").await;
+    org.ok(json!({"type": "remove_participant", "participant": carla.id}))
+        .await;
+    org.ok(json!({"type": "move_participant", "participant": ana.id, "room": w.rooms[0]}))
+        .await;
+    posted(&mut org, &w.rooms[0], "One national digital ID").await;
+    org.ok(json!({"type": "close_workshop"})).await;
+
+    let list = |token: Option<&str>| {
+        let mut rq = server.http.get(server.url("/api/admin/workshops"));
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        rq.send()
+    };
+    let r = list(Some(ADMIN_TOKEN)).await.expect("list");
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.expect("json");
+    // Newest first (two workshops made in the same millisecond may come in either order).
+    assert_eq!(body.as_array().expect("a list").len(), 2);
+    assert!(body[0]["created"].as_i64() >= body[1]["created"].as_i64());
+    let e = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e["id"] == w.id.as_str())
+        .expect("the second workshop");
+    let first = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e["id"] == old.id.as_str())
+        .expect("the first workshop");
+    assert_eq!(first["title"], "First");
+    assert_eq!(first["closed"], false);
+    assert_eq!(e["id"], w.id.as_str());
+    assert_eq!(e["closed"], true);
+    assert_eq!(e["delegates"], 2, "the removed one is not counted: {e}");
+    assert_eq!(e["facilitators"], 1);
+    assert_eq!(e["countries"], 2);
+    assert_eq!(e["rooms"], 2);
+    assert_eq!(e["cards"], 1);
+    assert_eq!(e["conclusions"], 0);
+    assert_eq!(e["delegate_code"], w.delegate_code.as_str());
+    assert_eq!(e["facilitator_code"], w.facilitator_code.as_str());
+    assert!(e["created"].as_i64().expect("created") > 0);
+    assert!(
+        !body.to_string().contains(&w.organizer_token),
+        "organizer tokens are not listed"
+    );
+
+    assert_eq!(list(None).await.expect("list").status(), 401);
+    assert_eq!(
+        list(Some(&w.organizer_token)).await.expect("list").status(),
+        403
+    );
+}
