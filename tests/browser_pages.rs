@@ -58,6 +58,13 @@ async fn the_organizer_finds_every_workshop_with_the_admin_token_and_carries_its
     assert_eq!(json!(shown), held);
     let welcome = server.connect(&shown).await.welcome;
     assert_eq!(welcome["you"]["role"], "organizer");
+    // The projector opens from here too, in a new tab.
+    page.wait_text("#projector-open", "Open the projector")
+        .await;
+    page.click("#projector-open").await;
+    page.wait_text("#notices", "The projector opened in a new tab.")
+        .await;
+    assert_eq!(page.client.windows().await.expect("windows").len(), 2);
     page.screenshot("organizer-home-en").await;
     page.accessible("the organizer's home").await;
 
@@ -114,8 +121,18 @@ async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served()
                 continue;
             }
             let text = std::fs::read_to_string(web.join(&m)).expect("module");
-            for part in text.split("from './").skip(1) {
-                todo.push(part.split('\'').next().expect("a name").to_string());
+            // Imports are relative to the importing module's folder (js/ or js/cockpit/).
+            let folder = m.rsplit_once('/').map_or("", |(dir, _)| dir);
+            for (prefix, up) in [("from './", false), ("from '../", true)] {
+                for part in text.split(prefix).skip(1) {
+                    let name = part.split('\'').next().expect("a name");
+                    let base = if up { "" } else { folder };
+                    todo.push(if base.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{base}/{name}")
+                    });
+                }
             }
         }
         for m in seen {
