@@ -10,6 +10,8 @@ import { ask } from './confirm.js';
 import { list, wireList } from './home.js';
 import { barChart } from './charts.js';
 import { countries as countryNames } from './countries.js';
+import { openProjector } from './cockpit/projector-link.js';
+import { loadCockpit } from './cockpit/strings.js';
 
 const FORMATS = ['md', 'html', 'docx', 'csv', 'json'];
 let session = null;
@@ -233,6 +235,7 @@ function open(s) {
 
 async function main() {
   await load();
+  await loadCockpit();
   switcher($('#lang'));
   fillForm();
   onChange(() => { fillForm(); if (session) show(); progress(); });
@@ -244,6 +247,7 @@ async function main() {
   });
   $('#lead-form').addEventListener('submit', (ev) => { ev.preventDefault(); conn.send({ type: 'set_lead', participant: $('#lead').value }); });
   $('#th-add').addEventListener('click', addTheme);
+  $('#projector-open').addEventListener('click', () => openProjector(session, (kind, text) => notice(text, kind)));
   $('#th-new').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); addTheme(); } });
   $('#themes-form').addEventListener('submit', saveThemes);
   $('#reopen-ws').addEventListener('click', () => conn.send({ type: 'reopen_workshop' }));
