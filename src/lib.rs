@@ -106,12 +106,16 @@ pub async fn run(
     }
     // Bring every workshop back to life, so that timers whose deadline passed while the
     // server was down fire now, not when someone next touches the workshop.
-    // `GET /readyz` answers 503 until this is done.
-    let loaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // `GET /readyz` answers 503 until this is done. The list is read before serving, so a
+    // server with nothing to load is ready from its first request.
+    let ids = hub.store().workshop_ids().await;
+    let loaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+        ids.as_ref().is_ok_and(Vec::is_empty),
+    ));
     let waking = hub.clone();
     let done = loaded.clone();
     tokio::spawn(async move {
-        match waking.store().workshop_ids().await {
+        match ids {
             Ok(ids) => {
                 for id in ids {
                     if let Err(e) = waking.workshop(id).await {

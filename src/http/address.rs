@@ -10,7 +10,7 @@
 //! - wrong codes (a lookup answered 404, a join answered 401): after
 //!   `--code-failure-limit` of them, the address is blocked from both endpoints for one
 //!   minute, then two, four, … up to an hour each time the budget runs out again; an hour
-//!   without a wrong code forgets the address.
+//!   without a wrong code after the last block ends forgets the address.
 //!
 //! Refusals answer `429 rate_limited` with `Retry-After`. A rate of 0 turns that limit off.
 
@@ -188,7 +188,11 @@ impl AddressLimits {
             last: now,
             blocked_until: None,
         });
-        if now.duration_since(entry.last) > FORGET_AFTER {
+        // Quiet since the last wrong code or the end of the last block, whichever is later.
+        let quiet_since = entry
+            .blocked_until
+            .map_or(entry.last, |b| b.max(entry.last));
+        if now.duration_since(quiet_since) > FORGET_AFTER {
             entry.count = 0;
             entry.strikes = 0;
         }
@@ -216,8 +220,8 @@ impl AddressLimits {
         }
         let now = Instant::now();
         self.failures.retain(|_, f| {
-            now.duration_since(f.last) <= FORGET_AFTER
-                || f.blocked_until.is_some_and(|until| until > now)
+            let quiet_since = f.blocked_until.map_or(f.last, |b| b.max(f.last));
+            now.duration_since(quiet_since) <= FORGET_AFTER
         });
     }
 }

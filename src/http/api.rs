@@ -290,27 +290,120 @@ fn themes(spec: Option<Vec<Labelled<Theme>>>) -> Vec<Theme> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkshop {
-    /// 1–200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1–200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     title: String,
     /// The main language (`en`, `es` or `pt`) [default: `en`].
+    #[schema(value_type = Option<Language>)]
     language: Option<String>,
     /// Languages participants may choose; must include `language` [default: all three].
+    #[schema(value_type = Option<Vec<Language>>, max_items = 3)]
     languages: Option<Vec<String>>,
-    /// Room names [default: Room 1 … Room 4].
+    /// Room names, 1–100 characters each [default: Room 1 … Room 4].
+    #[schema(value_type = Option<Vec<Text100>>, min_items = 1, max_items = 100)]
     rooms: Option<Vec<String>>,
-    /// Board columns [default: strengths, problems, solutions].
+    /// Board columns, with distinct keys [default: strengths, problems, solutions].
+    #[schema(value_type = Option<Vec<ColumnSpec>>, min_items = 1, max_items = 10)]
     columns: Option<Vec<Labelled<Column>>>,
-    /// Themes [default: governance, data, capabilities, innovation, services, divide].
+    /// Themes, with distinct keys [default: governance, data, capabilities, innovation,
+    /// services, divide].
+    #[schema(value_type = Option<Vec<ThemeSpec>>, max_items = 30)]
     themes: Option<Vec<Labelled<Theme>>>,
     /// [default: 5]
+    #[schema(maximum = 100)]
     votes_per_participant: Option<u32>,
     /// [default: no limit but the budget]
+    #[schema(minimum = 1, maximum = 100)]
     max_votes_per_card: Option<u32>,
     /// [default: live]
     votes_visibility: Option<VotesVisibility>,
     /// [default: false]
     delegates_can_group: Option<bool>,
+}
+
+/// A text field's schema: `max` characters at most, not only spaces (the server trims
+/// Unicode white space), no NUL.
+fn text_schema(
+    max: usize,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(TEXT_PATTERN))
+        .description(Some(description))
+        .into()
+}
+
+/// At least one character that is neither white space nor NUL, and no NUL.
+const TEXT_PATTERN: &str = r"^[^\u0000]*[^\u0000\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$";
+
+/// A label: 1–100 characters.
+#[derive(Serialize)]
+struct Text100;
+
+impl utoipa::PartialSchema for Text100 {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_schema(100, "1–100 characters, not only spaces.")
+    }
+}
+
+impl ToSchema for Text100 {}
+
+/// A hint: 1–500 characters.
+#[derive(Serialize)]
+struct Text500;
+
+impl utoipa::PartialSchema for Text500 {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_schema(500, "1–500 characters, not only spaces.")
+    }
+}
+
+impl ToSchema for Text500 {}
+
+/// A column or theme key: 1–32 characters of a-z, 0-9, `_` or `-`.
+#[derive(ToSchema, Serialize)]
+#[allow(dead_code)] // Only describes the JSON.
+#[schema(pattern = r"^[a-z0-9_-]{1,32}$")]
+struct Key(String);
+
+/// A column: a bare key (a default's key, or a new key that is also its title) or in full.
+#[derive(ToSchema, Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only describes the JSON.
+enum ColumnSpec {
+    Key(Key),
+    Full { key: Key, title: Text100 },
+}
+
+/// A theme: a bare key (a default's key, or a new key that is also its title) or in full.
+#[derive(ToSchema, Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only describes the JSON.
+enum ThemeSpec {
+    Key(Key),
+    Full {
+        key: Key,
+        title: Text100,
+        hint: Option<Text500>,
+    },
+}
+
+/// A language of the web client and of reports.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only describes the JSON (`value_type` of string fields).
+#[schema(rename_all = "lowercase")]
+enum Language {
+    En,
+    Es,
+    Pt,
 }
 
 /// A room: id and name.

@@ -165,20 +165,15 @@ fn refusal(origins: &Origins, headers: &HeaderMap) -> Option<&'static str> {
         return Some("a request carries one `Host` header");
     }
     let host = match hosts.first() {
-        Some(h) => Some(
-            h.to_str()
-                .ok()
-                .filter(|h| origins.host_allowed(h))
-                .ok_or(()),
-        ),
         None => None,
-    };
-    let host = match host {
-        Some(Err(())) => {
-            return Some("this server is not reached under that host name (see --public-origin)")
-        }
-        Some(Ok(h)) => Some(h),
-        None => None,
+        Some(h) => match h.to_str() {
+            Ok(h) if origins.host_allowed(h) => Some(h),
+            _ => {
+                return Some(
+                    "this server is not reached under that host name (see --public-origin)",
+                )
+            }
+        },
     };
     let mut given = headers.get_all(header::ORIGIN).iter();
     match (given.next(), given.next()) {

@@ -38,11 +38,11 @@ fn config() -> WebSocketConfig {
 
 /// Upgrades to the WebSocket protocol.
 #[utoipa::path(get, path = "/ws", tag = "websocket", operation_id = "websocket",
-    description = "Upgrades to a WebSocket carrying JSON text messages. The first message must be `{\"type\":\"hello\",\"token\":\"…\",\"last_seq\":N}` (last_seq optional) within 10 seconds; the server answers `welcome`. Messages are limited to 65,536 bytes (close code 1009). Close codes: 4000 bad hello, 4001 unknown token, 4002 idle, 4003 removed, 4004 workshop erased, 4008 too slow, 4012 restarting. The protocol is in docs/PROTOCOL.md.",
+    description = "Upgrades to a WebSocket carrying JSON text messages. The first message must be `{\"type\":\"hello\",\"token\":\"…\",\"last_seq\":N}` (last_seq optional) within 10 seconds (--hello-timeout); the server answers `welcome`. Messages are limited to 65,536 bytes (close code 1009). Close codes: 1002 protocol error, 1007 text that is not UTF-8, 4000 bad hello, 4001 unknown token, 4002 idle, 4003 removed, 4004 workshop erased, 4008 too slow, 4012 restarting, 4029 flooding, 4030 too many connections. The protocol is in docs/PROTOCOL.md.",
     responses(
         (status = 101, description = "Switching Protocols: the connection is now a WebSocket."),
         (status = 400, description = "`invalid`: not a WebSocket upgrade request.", body = super::api::ErrorBody),
-        (status = 403, description = "`forbidden`: the upgrade came from a foreign `Origin` (a browser page of another site; see --allowed-origins); it never becomes a WebSocket.", body = super::api::ErrorBody),
+        (status = 403, description = "`forbidden`: the upgrade came from a foreign `Origin` (a browser page of another site; see --allowed-origins), or under a host name that is not a public origin (see --public-origin); it never becomes a WebSocket.", body = super::api::ErrorBody),
     ))]
 pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Response {
     let accept = match accept_key(request.headers()) {
