@@ -2,7 +2,7 @@
 // each name), card counts per column, phase, timer, help badges, and the room's board as
 // its delegates see it (opened in the tile). Help requests also show in the tab title.
 import { $, h, fill } from '../dom.js';
-import { t, tn } from '../i18n.js';
+import { t, tn, current } from '../i18n.js';
 import { clock } from '../model.js';
 import { personLabel, roomName, confirmed } from '../common.js';
 import { ask } from '../confirm.js';
@@ -15,7 +15,23 @@ export function leads(m) { return m.me.role === 'organizer' || m.s.session.lead 
 
 export function live(m) { return m.s.rooms.filter((r) => !r.removed); }
 
+// Each person's entry, kept between draws while nothing it shows changed: with 500
+// delegates, building their move menus again on every event took most of a frame. The
+// page's own controls draw everything anew (`app.workspaceAgain`), so a question asked in
+// place (remove?) is drawn.
+const drawn = new Map(); // person id -> { sig, el }
+
 function person(app, p, places) {
+  const m = app.model;
+  const sig = [current(), places.sig, p.room, m.online.has(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
+  const kept = drawn.get(p.id);
+  if (kept && kept.sig === sig && !app.workspaceAgain) return kept.el;
+  const el = personEntry(app, p, places);
+  drawn.set(p.id, { sig, el });
+  return el;
+}
+
+function personEntry(app, p, places) {
   const m = app.model;
   const on = m.online.has(p.id);
   const move = h('select', { 'aria-label': t('facil.move_person', { name: p.name }), 'data-key': `mv-${p.id}`,
@@ -102,6 +118,7 @@ function tile(app, r, places) {
 export function renderRooms(app) {
   const m = app.model;
   const places = [['lobby', t('room.lobby')], ...live(m).map((r) => [r.id, r.name])];
+  places.sig = places.map(([id, name]) => `${id}=${name}`).join(',');
   const lobby = m.members('lobby').filter((p) => p.role !== 'organizer');
   fill($('#room-grid'),
     dropZone(app, 'lobby', h('section', { class: 'room tile lobby', 'aria-labelledby': 'rt-lobby', 'data-room': 'lobby' },
