@@ -778,3 +778,100 @@ async fn cards_are_dragged_onto_a_theme_and_into_a_group() {
     page.accessible("cards grouped by drag").await;
     page.close().await;
 }
+
+/// A benchmark, not a check (run it with `cargo test --test browser_cockpit
+/// a_large_plenary -- --ignored --nocapture`): the cockpit with 500 delegates in 25 rooms and
+/// 2,000 cards. Prints how long the first render takes (from navigation to every tile
+/// drawn) and how long the page takes to draw one event (the longest `draw` of the page
+/// while a card is posted, a delegate is moved and a vote is cast, measured inside the page
+/// around each animation frame's work).
+#[tokio::test]
+#[ignore = "a benchmark: prints the times"]
+async fn a_large_plenary_in_the_cockpit() {
+    let Some(driver) = driver().await else { return };
+    let server =
+        TestServer::start_with(&["--rate-limit", "0", "--participant-rate-limit", "0"]).await;
+    let rooms: Vec<String> = (1..=25).map(|n| format!("Room {n}")).collect();
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "rooms": rooms}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let countries = ["AR", "BR", "CL", "UY", "PE", "MX", "CO", "EC", "PY", "BO"];
+    let mut delegates = Vec::new();
+    for i in 0..500 {
+        delegates.push(
+            server
+                .delegate(&w, &format!("Delegate {i}"), countries[i % countries.len()])
+                .await,
+        );
+    }
+    org.ok(json!({"type": "assign_rooms", "strategy": "even", "scope": "lobby"}))
+        .await;
+    let columns = ["strengths", "problems", "solutions"];
+    let posts: Vec<Value> = (0..2000)
+        .map(|i| {
+            let mut c = post_card(
+                &w.rooms[i % w.rooms.len()],
+                columns[i % 3],
+                &format!("Card number {i}: a shared registry of services for every province"),
+            );
+            c["id"] = json!(format!("bench-{i}"));
+            c
+        })
+        .collect();
+    for chunk in posts.chunks(200) {
+        let answers = org.pipeline(chunk).await;
+        let refused: Vec<&Value> = answers
+            .iter()
+            .flatten()
+            .filter(|a| a["type"] != "ack")
+            .collect();
+        assert!(refused.is_empty(), "{:?}", refused.first());
+    }
+    let fran = server.facilitator(&w, "Fran").await;
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    page.goto(&server.url("/")).await;
+    let session = json!({"workshop": w.id, "token": fran.token, "participant": fran.id,
+        "role": "facilitator", "language": "en", "title": "Going Digital"});
+    page.js(
+        "localStorage.setItem(`cabildo.session.${arguments[0]}`, arguments[1]); return true;",
+        vec![json!(w.id), json!(session.to_string())],
+    )
+    .await;
+    page.goto(&server.url(&format!("/facilitator?w={}", w.id)))
+        .await;
+    let first = page
+        .until(
+            "every tile drawn",
+            "return document.querySelectorAll('#room-grid .tile').length === 26 && document.querySelectorAll('#cons [data-card]').length > 0 && performance.now();",
+            vec![],
+        )
+        .await;
+    println!("first render: {first:.0} ms after navigation (500 delegates, 2,000 cards)");
+    // The longest frame of work while events arrive.
+    page.js(
+        "window.longest = 0; const raf = window.requestAnimationFrame.bind(window);\
+         window.requestAnimationFrame = (f) => raf((t) => { const s = performance.now(); f(t); window.longest = Math.max(window.longest, performance.now() - s); });\
+         return true;",
+        vec![],
+    )
+    .await;
+    let reset = "window.longest = 0; return true;";
+    let measured = "return window.longest > 0 && window.longest;";
+    org.ok(post_card(&w.rooms[0], "strengths", "One more card"))
+        .await;
+    page.wait_text("#f-shown", "2001 of 2001").await;
+    let longest = page.until("a frame", measured, vec![]).await;
+    println!("a card posted (tiles and workspace): longest frame {longest:.1} ms");
+    page.js(reset, vec![]).await;
+    org.ok(move_to(&delegates[0].id, &w.rooms[1])).await;
+    page.until(
+        "the move drawn",
+        "return !!document.querySelector(`[data-room='${arguments[0]}'] [data-person='${arguments[1]}']`);",
+        vec![json!(w.rooms[1]), json!(delegates[0].id)],
+    )
+    .await;
+    let longest = page.until("a frame", measured, vec![]).await;
+    println!("a delegate moved (tiles only): longest frame {longest:.1} ms");
+    page.close().await;
+}

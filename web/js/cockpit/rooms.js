@@ -2,7 +2,7 @@
 // each name), card counts per column, phase, timer, help badges, and the room's board as
 // its delegates see it (opened in the tile). Help requests also show in the tab title.
 import { $, h, fill } from '../dom.js';
-import { t, tn } from '../i18n.js';
+import { t, tn, current } from '../i18n.js';
 import { clock } from '../model.js';
 import { personLabel, roomName, confirmed } from '../common.js';
 import { ask } from '../confirm.js';
@@ -15,7 +15,23 @@ export function leads(m) { return m.me.role === 'organizer' || m.s.session.lead 
 
 export function live(m) { return m.s.rooms.filter((r) => !r.removed); }
 
+// Each person's entry, kept between draws while nothing it shows changed: with 500
+// delegates, building their move menus again on every event took most of a frame. The
+// page's own controls draw everything anew (`app.workspaceAgain`), so a question asked in
+// place (remove?) is drawn.
+const drawn = new Map(); // person id -> { sig, el }
+
 function person(app, p, places) {
+  const m = app.model;
+  const sig = [current(), places.sig, p.room, m.online.has(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
+  const kept = drawn.get(p.id);
+  if (kept && kept.sig === sig && !app.workspaceAgain) return kept.el;
+  const el = personEntry(app, p, places);
+  drawn.set(p.id, { sig, el });
+  return el;
+}
+
+function personEntry(app, p, places) {
   const m = app.model;
   const on = m.online.has(p.id);
   const move = h('select', { 'aria-label': t('facil.move_person', { name: p.name }), 'data-key': `mv-${p.id}`,
@@ -77,6 +93,23 @@ function tile(app, r, places) {
   const people = m.members(r.id).filter((p) => p.role !== 'organizer');
   const online = people.filter((p) => m.online.has(p.id)).length;
   const open = opened.has(r.id);
+  // The tile is kept while nothing it shows changed (an event in one room redraws one tile).
+  const entries = people.map((p) => person(app, p, places));
+  const sig = [current(), places.sig, r.name, r.phase, r.hidden, r.open, r.capacity, left === null, help, open,
+    m.s.workshop.columns.map((c) => `${c.key}=${c.title}`).join(','),
+    cards.map((c) => `${c.id}:${c.column}:${open ? `${c.votes}:${c.text}` : ''}`).join(','),
+    entries.map((e) => e.dataset.person).join(',')].join('|');
+  const kept = tiles.get(r.id);
+  if (kept && kept.sig === sig && kept.entries.every((e, i) => e === entries[i]) && !app.workspaceAgain) return kept.el;
+  const el = tileEntry(app, r, { cards, left, help, people: entries, online, all: people.length, open });
+  tiles.set(r.id, { sig, entries, el });
+  return el;
+}
+
+const tiles = new Map(); // room id -> { sig, entries, el }
+
+function tileEntry(app, r, { cards, left, help, people, online, all, open }) {
+  const m = app.model;
   return dropZone(app, r.id, h('section', { class: `room tile${r.open ? '' : ' shut'}${help ? ' needs-help' : ''}`, 'aria-labelledby': `rt-${r.id}`, 'data-room': r.id },
     h('div', { class: 'tile-head' },
       h('h3', { id: `rt-${r.id}`, text: r.name }),
@@ -89,8 +122,8 @@ function tile(app, r, places) {
       help ? h('span', { class: 'pill alert', text: tn('n.help', help) }) : null),
     h('ul', { class: 'counts' }, m.s.workshop.columns.map((c) => h('li', {}, h('span', { text: titleIn(m, 'column', c.key) }), ' ',
       h('strong', { text: String(cards.filter((x) => x.column === c.key).length) })))),
-    h('p', { class: 'hint' }, h('span', { class: 'dot on', 'aria-hidden': 'true' }), ' ', ct('ck.online_count', { n: online, of: people.length })),
-    h('ul', { class: 'people' }, people.map((p) => person(app, p, places))),
+    h('p', { class: 'hint' }, h('span', { class: 'dot on', 'aria-hidden': 'true' }), ' ', ct('ck.online_count', { n: online, of: all })),
+    h('ul', { class: 'people' }, people),
     h('div', { class: 'row tile-actions' },
       h('button', { type: 'button', class: 'small', 'data-key': `bd-${r.id}`, 'aria-expanded': open ? 'true' : 'false', 'aria-controls': `board-${r.id}`,
         text: ct(open ? 'ck.board_hide' : 'ck.board_show'), onclick: () => { if (open) opened.delete(r.id); else opened.add(r.id); app.render(app); } }),
@@ -102,6 +135,7 @@ function tile(app, r, places) {
 export function renderRooms(app) {
   const m = app.model;
   const places = [['lobby', t('room.lobby')], ...live(m).map((r) => [r.id, r.name])];
+  places.sig = places.map(([id, name]) => `${id}=${name}`).join(',');
   const lobby = m.members('lobby').filter((p) => p.role !== 'organizer');
   fill($('#room-grid'),
     dropZone(app, 'lobby', h('section', { class: 'room tile lobby', 'aria-labelledby': 'rt-lobby', 'data-room': 'lobby' },
