@@ -5,12 +5,15 @@
 //! `totalSamplesDuration`); the speaker's microphone plays a 440 Hz tone, listeners' play
 //! silence.
 
+#[path = "common/audio_page.rs"]
+mod audio_page;
 mod common;
 #[path = "common/janus.rs"]
 mod janus;
 
+use audio_page::AudioPage;
 use common::{move_to, TestServer, NO_RATE_LIMITS};
-use janus::{AudioPage, Janus};
+use janus::Janus;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -91,7 +94,7 @@ async fn until_janus_has(
 }
 
 async fn page(
-    driver: &janus::Driver,
+    driver: &audio_page::Driver,
     server: &TestServer,
     wav: &std::path::Path,
     token: &str,
@@ -112,7 +115,7 @@ async fn until_audio_ends(p: &AudioPage, what: &str) {
     loop {
         match p.loudness(Duration::from_millis(1500)).await {
             None => return,
-            Some(l) if l < janus::SILENT => return,
+            Some(l) if l < audio_page::SILENT => return,
             Some(_) => {}
         }
         assert!(
@@ -139,9 +142,9 @@ fn voices_follow_the_people_between_rooms() {
 
         let tone = janus.dir.path().join("tone.wav");
         let silence = janus.dir.path().join("silence.wav");
-        janus::wav(&tone, 0.5, 10);
-        janus::wav(&silence, 0.0, 2);
-        let driver = janus::driver().await;
+        audio_page::wav(&tone, 0.5, 10);
+        audio_page::wav(&silence, 0.0, 2);
+        let driver = audio_page::driver().await;
         let s = page(&driver, &server, &tone, &speaker.token).await;
         let n = page(&driver, &server, &silence, &near.token).await;
         let x = page(&driver, &server, &silence, &far.token).await;
@@ -265,9 +268,9 @@ fn a_delegate_reaches_no_other_rooms_audio_and_staff_listen_in_and_mute() {
 
             let tone = janus.dir.path().join("tone.wav");
             let silence = janus.dir.path().join("silence.wav");
-            janus::wav(&tone, 0.5, 10);
-            janus::wav(&silence, 0.0, 2);
-            let driver = janus::driver().await;
+            audio_page::wav(&tone, 0.5, 10);
+            audio_page::wav(&silence, 0.0, 2);
+            let driver = audio_page::driver().await;
             let s = page(&driver, &server, &tone, &speaker.token).await;
             joined(&s, None).await;
             let org = w.organizer_token.clone();
@@ -397,9 +400,9 @@ fn janus_restarts_boards_go_on_and_audio_comes_back() {
 
             let tone = janus.dir.path().join("tone.wav");
             let silence = janus.dir.path().join("silence.wav");
-            janus::wav(&tone, 0.5, 10);
-            janus::wav(&silence, 0.0, 2);
-            let driver = janus::driver().await;
+            audio_page::wav(&tone, 0.5, 10);
+            audio_page::wav(&silence, 0.0, 2);
+            let driver = audio_page::driver().await;
             let s = page(&driver, &server, &tone, &speaker.token).await;
             let l = page(&driver, &server, &silence, &listener.token).await;
             for p in [&s, &l] {
@@ -505,9 +508,9 @@ fn the_pages_join_listen_in_mute_and_follow_a_move() {
 
             let tone = janus.dir.path().join("tone.wav");
             let silence = janus.dir.path().join("silence.wav");
-            janus::wav(&tone, 0.5, 10);
-            janus::wav(&silence, 0.0, 2);
-            let driver = janus::driver().await;
+            audio_page::wav(&tone, 0.5, 10);
+            audio_page::wav(&silence, 0.0, 2);
+            let driver = audio_page::driver().await;
             let base = server.url("");
             let d = driver.page(&tone).await;
             d.open_as(
@@ -583,9 +586,9 @@ fn audio_figures() {
         let (_fac, mut f) = common::staff(&server, &w).await;
         let tone = janus.dir.path().join("tone.wav");
         let silence = janus.dir.path().join("silence.wav");
-        janus::wav(&tone, 0.5, 10);
-        janus::wav(&silence, 0.0, 2);
-        let driver = janus::driver().await;
+        audio_page::wav(&tone, 0.5, 10);
+        audio_page::wav(&silence, 0.0, 2);
+        let driver = audio_page::driver().await;
         let pid = janus.pid().expect("janus runs");
         measure(pid, "0 participants").await;
         let mut pages = Vec::new();

@@ -227,7 +227,11 @@ impl AudioHook {
         let Some((audio, workshop)) = &self.0 else {
             return;
         };
-        for seat in audio.seats_of(*workshop) {
+        let seats = audio.seats_of(*workshop);
+        if seats.is_empty() && !audio.rooms.has_any(*workshop) {
+            return;
+        }
+        for seat in seats {
             seat.observe(state);
         }
         let gone: Vec<Place> = state

@@ -35,6 +35,11 @@ pub(super) struct Rooms {
 }
 
 impl Rooms {
+    /// Whether `workshop` has any room in Janus.
+    pub fn has_any(&self, workshop: WorkshopId) -> bool {
+        lock(&self.known).rooms.keys().any(|(w, _)| *w == workshop)
+    }
+
     /// Forgets every room (the Janus session was lost or replaced).
     pub fn forget_all(&self) {
         let mut known = lock(&self.known);
