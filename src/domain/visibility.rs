@@ -8,7 +8,7 @@
 //! state and the list of participants are workshop-wide. The server applies these functions
 //! before anything leaves it; the page never filters.
 
-use super::reports::{self, Consolidation, Support};
+use super::reports::{self, Support};
 use super::session::{Broadcast, HelpRequest, LateJoiners, Timer};
 use super::{
     Card, CardId, Conclusion, DomainError, Event, Group, GroupId, Participant, ParticipantId,
@@ -315,11 +315,10 @@ pub struct View<'a> {
     pub cards: Vec<CardView<'a>>,
     pub groups: Vec<GroupView<'a>>,
     pub session: SessionView<'a>,
-    /// Staff only: the conclusions with what supports them, and the consolidation view.
+    /// Staff only: the conclusions with what supports them. (The consolidation view is a
+    /// REST report: in a snapshot it would repeat every card's text.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conclusions: Option<Vec<ConclusionView<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consolidation: Option<Consolidation>,
 }
 
 /// A card's audit record as `card_history` answers it: the changes the live state keeps,
@@ -450,6 +449,5 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
                 })
                 .collect()
         }),
-        consolidation: staff.then(|| reports::consolidation(state)),
     }
 }
