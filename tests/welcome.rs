@@ -119,3 +119,72 @@ async fn the_demo_staff_welcome_is_proportional_to_its_cards() {
     );
     assert!(bytes <= bound, "{bytes} > {bound}");
 }
+
+#[tokio::test]
+async fn a_delegate_welcome_names_their_room_and_the_staff_and_moves_name_newcomers() {
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let (fac, mut f) = staff(&server, &w).await;
+    let (ana, _a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let (bo, _b) = seated(&server, &w, &mut f, "Bo", "BR", &w.rooms[1]).await;
+    let cy = server.delegate(&w, "Cy", "CL").await;
+    for n in 0..30 {
+        server.delegate(&w, &format!("Lobby {n}"), "PE").await;
+    }
+    let mut a = server.connect(&ana.token).await;
+    let ids = |v: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["snapshot"]["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .map(|p| p["id"].as_str().expect("id").to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let org_id = f.welcome["snapshot"]["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .find(|p| p["role"] == "organizer")
+        .expect("organizer")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut expected = vec![ana.id.clone(), fac.id.clone(), org_id];
+    expected.sort();
+    assert_eq!(
+        ids(&a.welcome),
+        expected,
+        "Ana's room, the staff and herself"
+    );
+    let rooms = a.welcome["snapshot"]["rooms"].as_array().expect("rooms");
+    assert_eq!(rooms[0]["members"], json!([ana.id]));
+    assert_eq!(rooms[1]["members"], json!([]), "Bo is not named to Ana");
+    assert_eq!(
+        a.welcome["snapshot"]["lobby"]
+            .as_array()
+            .map(|l| l.iter().filter(|x| **x != json!(fac.id)).count()),
+        Some(1),
+        "only the organizer waits where Ana can see"
+    );
+    // Staff still see everyone.
+    let org = server.connect(&w.organizer_token).await;
+    assert_eq!(ids(&org.welcome).len(), 2 + 3 + 30);
+    // Cy and Bo enter Ana's room: the events name them.
+    f.ok(move_to(&cy.id, &w.rooms[0])).await;
+    let ev = a.event_of_type("participant_moved").await;
+    assert_eq!(ev["participants"][0]["id"], cy.id.as_str());
+    assert_eq!(ev["participants"][0]["name"], "Cy");
+    assert_eq!(ev["participants"][0]["room"], w.rooms[0].as_str());
+    f.ok(json!({"type": "return_to_lobby"})).await;
+    let ev = a.event_of_type("returned_to_lobby").await;
+    let named: Vec<&str> = ev["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or(""))
+        .collect();
+    assert!(named.contains(&"Bo") && named.contains(&"Cy"), "{named:?}");
+    drop(bo);
+}

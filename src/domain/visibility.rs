@@ -369,13 +369,38 @@ fn sees_totals(state: &Workshop, viewer: &Participant, room: RoomId) -> bool {
     viewer.role.is_staff() || !secret || state.room(room).is_ok_and(|r| r.phase != Phase::Vote)
 }
 
+/// Whether `viewer` is told who `p` is in a snapshot: staff know everyone; a delegate
+/// knows themself, the staff, and the people in the same place (room or lobby). Events
+/// that bring someone into a delegate's place carry that person (`moved_in`).
+pub fn knows(viewer: &Participant, p: &Participant) -> bool {
+    viewer.role.is_staff()
+        || p.role.is_staff()
+        || p.id == viewer.id
+        || (p.room == viewer.room && !p.removed)
+}
+
+/// The participants an event brings into a place (a room or the lobby), as they are after
+/// it: what a delegate there needs to show someone they had not seen.
+pub fn moved_in<'a>(state: &'a Workshop, event: &Event) -> Vec<&'a Participant> {
+    let ids: Vec<ParticipantId> = match event {
+        Event::ParticipantMoved { participant, .. } => vec![*participant],
+        Event::RoomsAssigned { moves, .. }
+        | Event::ReturnedToLobby { moves }
+        | Event::RoomRemoved { moves, .. } => moves.iter().map(|m| m.participant).collect(),
+        _ => Vec::new(),
+    };
+    ids.iter()
+        .filter_map(|id| state.participants.get(id))
+        .collect()
+}
+
 pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
     let staff = viewer.role.is_staff();
     let members = |place: Place| {
         state
             .participants
             .values()
-            .filter(|p| p.room == place && !p.removed)
+            .filter(|p| p.room == place && !p.removed && knows(viewer, p))
             .map(|p| p.id)
             .collect::<Vec<_>>()
     };
@@ -408,6 +433,12 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
         })
         .collect();
     cards.sort_by_key(|c| c.seq);
+    // A delegate also knows who wrote the cards they see (an author may have moved on).
+    let authors: std::collections::BTreeSet<ParticipantId> = if staff {
+        Default::default()
+    } else {
+        cards.iter().map(|c| c.author).collect()
+    };
     let groups = state
         .groups
         .values()
@@ -435,7 +466,11 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
             })
             .collect(),
         lobby: members(Place::Lobby),
-        participants: state.participants.values().collect(),
+        participants: state
+            .participants
+            .values()
+            .filter(|p| knows(viewer, p) || authors.contains(&p.id))
+            .collect(),
         cards,
         groups,
         session: session_view(state, viewer),
