@@ -633,6 +633,25 @@ pub fn event_frame(seq: u64, at: i64, by: Option<ParticipantId>, body: &str) -> 
     format!(r#"{{"type":"event","seq":{seq},"at":{at},"by":{by},"event":{body}}}"#)
 }
 
+/// The `event` frame of an event that moves people, with `participants`: who they are now,
+/// for delegates whose snapshots did not name them (see `visibility::knows`).
+pub fn moving_event_frame(
+    seq: u64,
+    at: i64,
+    by: Option<ParticipantId>,
+    body: &str,
+    moved: &[&Participant],
+) -> String {
+    let mut frame = event_frame(seq, at, by, body);
+    if !moved.is_empty() {
+        frame.pop();
+        frame.push_str(r#","participants":"#);
+        frame.push_str(&json(moved));
+        frame.push('}');
+    }
+    frame
+}
+
 /// The answer to `card_history`, sent to the asker just before the command's `ack`.
 pub fn card_history_frame(id: &str, history: &domain::visibility::CardHistory) -> String {
     json(&serde_json::json!({

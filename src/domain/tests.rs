@@ -1483,9 +1483,9 @@ fn delegate_moved_mid_session_sees_new_rooms_board() {
 }
 
 #[test]
-fn everyone_sees_rooms_members_and_the_lobby() {
+fn staff_see_every_member_and_a_delegate_their_place_and_the_staff() {
     let s = Session::new();
-    for who in [s.organizer, s.ana, s.dan] {
+    for who in [s.organizer, s.facilitator] {
         let v = view(&s.w, s.who(who));
         assert_eq!(v.rooms.len(), 4);
         assert_eq!(v.rooms[0].members, vec![s.ana, s.ben]);
@@ -1495,6 +1495,22 @@ fn everyone_sees_rooms_members_and_the_lobby() {
         assert_eq!(v.participants.len(), 6);
         assert!(v.workshop.is_some());
     }
+    // Ana (room 1): her room, the staff, nobody of room 2 or of the lobby.
+    let v = view(&s.w, s.who(s.ana));
+    assert_eq!(v.rooms.len(), 4);
+    assert_eq!(v.rooms[0].members, vec![s.ana, s.ben]);
+    assert!(v.rooms[1].members.is_empty());
+    assert_eq!(v.lobby, vec![s.organizer, s.facilitator]);
+    let mut named: Vec<ParticipantId> = v.participants.iter().map(|p| p.id).collect();
+    named.sort();
+    let mut expected = vec![s.organizer, s.facilitator, s.ana, s.ben];
+    expected.sort();
+    assert_eq!(named, expected);
+    // Dan (lobby): the lobby, which holds the staff too.
+    let v = view(&s.w, s.who(s.dan));
+    assert!(v.rooms.iter().all(|r| r.members.is_empty()));
+    assert_eq!(v.lobby, vec![s.organizer, s.facilitator, s.dan]);
+    assert_eq!(v.participants.len(), 3);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! state and the list of participants are workshop-wide. The server applies these functions
 //! before anything leaves it; the page never filters.
 
-use super::reports::{self, Consolidation, Support};
+use super::reports::{self, Support};
 use super::session::{Broadcast, HelpRequest, LateJoiners, Timer};
 use super::{
     Card, CardId, Conclusion, DomainError, Event, Group, GroupId, Participant, ParticipantId,
@@ -319,11 +319,10 @@ pub struct View<'a> {
     pub cards: Vec<CardView<'a>>,
     pub groups: Vec<GroupView<'a>>,
     pub session: SessionView<'a>,
-    /// Staff only: the conclusions with what supports them, and the consolidation view.
+    /// Staff only: the conclusions with what supports them. (The consolidation view is a
+    /// REST report: in a snapshot it would repeat every card's text.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conclusions: Option<Vec<ConclusionView<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consolidation: Option<Consolidation>,
 }
 
 /// A card's audit record as `card_history` answers it: the changes the live state keeps,
@@ -374,13 +373,38 @@ fn sees_totals(state: &Workshop, viewer: &Participant, room: RoomId) -> bool {
     viewer.role.is_staff() || !secret || state.room(room).is_ok_and(|r| r.phase != Phase::Vote)
 }
 
+/// Whether `viewer` is told who `p` is in a snapshot: staff know everyone; a delegate
+/// knows themself, the staff, and the people in the same place (room or lobby). Events
+/// that bring someone into a delegate's place carry that person (`moved_in`).
+pub fn knows(viewer: &Participant, p: &Participant) -> bool {
+    viewer.role.is_staff()
+        || p.role.is_staff()
+        || p.id == viewer.id
+        || (p.room == viewer.room && !p.removed)
+}
+
+/// The participants an event brings into a place (a room or the lobby), as they are after
+/// it: what a delegate there needs to show someone they had not seen.
+pub fn moved_in<'a>(state: &'a Workshop, event: &Event) -> Vec<&'a Participant> {
+    let ids: Vec<ParticipantId> = match event {
+        Event::ParticipantMoved { participant, .. } => vec![*participant],
+        Event::RoomsAssigned { moves, .. }
+        | Event::ReturnedToLobby { moves }
+        | Event::RoomRemoved { moves, .. } => moves.iter().map(|m| m.participant).collect(),
+        _ => Vec::new(),
+    };
+    ids.iter()
+        .filter_map(|id| state.participants.get(id))
+        .collect()
+}
+
 pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
     let staff = viewer.role.is_staff();
     let members = |place: Place| {
         state
             .participants
             .values()
-            .filter(|p| p.room == place && !p.removed)
+            .filter(|p| p.room == place && !p.removed && knows(viewer, p))
             .map(|p| p.id)
             .collect::<Vec<_>>()
     };
@@ -413,6 +437,12 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
         })
         .collect();
     cards.sort_by_key(|c| c.seq);
+    // A delegate also knows who wrote the cards they see (an author may have moved on).
+    let authors: std::collections::BTreeSet<ParticipantId> = if staff {
+        Default::default()
+    } else {
+        cards.iter().map(|c| c.author).collect()
+    };
     let groups = state
         .groups
         .values()
@@ -440,7 +470,11 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
             })
             .collect(),
         lobby: members(Place::Lobby),
-        participants: state.participants.values().collect(),
+        participants: state
+            .participants
+            .values()
+            .filter(|p| knows(viewer, p) || authors.contains(&p.id))
+            .collect(),
         cards,
         groups,
         session: session_view(state, viewer),
@@ -454,6 +488,5 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
                 })
                 .collect()
         }),
-        consolidation: staff.then(|| reports::consolidation(state)),
     }
 }

@@ -45,7 +45,7 @@ use crate::domain::{
     decide, Actor, Command, Event, Participant, ParticipantId, Role, Workshop, WorkshopId,
 };
 use crate::metrics;
-use crate::protocol::{event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
+use crate::protocol::{moving_event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
 use crate::store::{
     Batch, Codes, CommandRecord, Credential, JoinRecord, LoadedWorkshop, Store, StoreError,
     StoredEvent,
@@ -351,7 +351,9 @@ impl WorkshopActor {
                 Role::Organizer => {}
             }
         }
-        let frame: Frame = event_frame(stored.seq, stored.at, stored.actor, &stored.body).into();
+        let moved = visibility::moved_in(&self.state, event);
+        let frame: Frame =
+            moving_event_frame(stored.seq, stored.at, stored.actor, &stored.body, &moved).into();
         if self.recent.len() == REPLAY_WINDOW {
             self.recent.pop_front();
         }

@@ -57,6 +57,8 @@ export class Model {
     }
     const e = f.event;
     const s = this.s;
+    // Events that move people name them, for those a delegate's snapshot left out.
+    for (const p of f.participants || []) if (!this.person(p.id)) s.participants.push({ ...p });
     const card = e.card ? this.card(e.card) : null;
     switch (e.type) {
       case 'participant_joined': s.participants.push(e.participant); s.lobby.push(e.participant.id); break;
