@@ -603,10 +603,24 @@ async fn kill_9_mid_stream_loses_no_acked_card_and_resending_everything_posts_ea
     }
     f.close().await;
 
+    // An observer (the organizer) records every card it is shown while the floods run:
+    // whatever anyone saw must have been stored before it was shown.
+    let mut observer = server.connect(&w.organizer_token).await;
+    let watching = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(v) = observer.recv().await {
+            if v["type"] == "event" && v["event"]["type"] == "card_posted" {
+                let text = v["event"]["text"].as_str().expect("text").to_string();
+                seen.push((text, seq_of(&v)));
+            }
+        }
+        seen
+    });
     let answers = Answers::default();
     let floods = flood_all(&server, &tokens, &batches, &answers).await;
     wait_for(&answers, 200).await;
     server.kill().await;
+    let seen = watching.await.expect("observer");
     for fl in floods {
         fl.await.expect("flood task");
     }
@@ -634,6 +648,13 @@ async fn kill_9_mid_stream_loses_no_acked_card_and_resending_everything_posts_ea
         cards.values().all(|c| c.len() == 1),
         "duplicates after restart"
     );
+    assert!(!seen.is_empty(), "the observer saw cards before the kill");
+    for (text, seq) in &seen {
+        let stored = cards
+            .get(text)
+            .unwrap_or_else(|| panic!("{text} was shown, then lost"));
+        assert_eq!(stored, &vec![*seq], "{text}: shown at {seq}");
+    }
     let seq_after_restart = seq_of(&welcome);
 
     let answers = Answers::default();

@@ -371,14 +371,147 @@ fn conclusion_command(pool: u128) -> impl Strategy<Value = Command> {
     ]
 }
 
-/// A command other than joining, which participants send over their socket.
+fn help_id(n: u128) -> HelpId {
+    HelpId(Uuid::from_u128(0xF000 + n))
+}
+
+/// A clock reading (ms) for the timer commands: about an hour of session time, so that
+/// timers start, warn, end (and close rooms) within a generated session.
+fn any_now() -> impl Strategy<Value = i64> {
+    (0..3_600_000i64).prop_map(|ms| 1_800_000_000_000 + ms)
+}
+
+fn any_timer_room() -> impl Strategy<Value = Option<RoomId>> {
+    prop_oneof![1 => Just(None), 3 => any_room().prop_map(Some)]
+}
+
+/// Rooms, assignment, broadcasts, timers, help, removal, the lead and closing: the
+/// commands that run the session rather than a board.
+fn session_command() -> BoxedStrategy<Command> {
+    use super::assignment::{Scope, Strategy as Assign};
+    use super::session::LateJoiners;
+    let capacity = prop::option::of(0..4u32);
+    let rooms = prop_oneof![
+        2 => ((ROOMS..ROOMS + 2).prop_map(room), any_name(), capacity.clone())
+            .prop_map(|(room, name, capacity)| Command::CreateRoom { room, name, capacity }),
+        1 => (any_room(), any_name()).prop_map(|(room, name)| Command::RenameRoom { room, name }),
+        1 => (any_room(), capacity)
+            .prop_map(|(room, capacity)| Command::SetRoomCapacity { room, capacity }),
+        1 => any_room().prop_map(|room| Command::RemoveRoom { room }),
+    ]
+    .boxed();
+    let strategy = prop_oneof![
+        Just(Assign::Even),
+        Just(Assign::Random),
+        Just(Assign::ByCountry),
+        Just(Assign::SelfSelect),
+        Just(Assign::Plan),
+    ];
+    let assignment = prop_oneof![
+        2 => (
+            strategy,
+            prop_oneof![Just(Scope::Lobby), Just(Scope::Everyone)],
+            any::<u64>(),
+            prop::collection::btree_map(any_person(), any_place(), 0..4),
+        )
+            .prop_map(|(strategy, scope, seed, plan)| Command::AssignRooms {
+                strategy,
+                scope,
+                seed,
+                plan,
+            }),
+        2 => any_room().prop_map(|room| Command::ChooseRoom { room }),
+        1 => any::<bool>().prop_map(|open| Command::SetSelfSelect { open }),
+        1 => prop_oneof![
+            Just(LateJoiners::Lobby),
+            Just(LateJoiners::Even),
+            Just(LateJoiners::ByCountry),
+        ]
+        .prop_map(|policy| Command::SetLateJoiners { policy }),
+        1 => Just(Command::ReturnToLobby),
+    ]
+    .boxed();
+    let timers = prop_oneof![
+        3 => (
+            any_timer_room(),
+            prop_oneof![1 => 0..5u32, 4 => 5..900u32],
+            prop::option::of(prop::collection::vec(0..600u32, 0..3)),
+            any::<bool>(),
+            any_now(),
+        )
+            .prop_map(|(room, seconds, warnings, close_at_end, now)| Command::StartTimer {
+                room,
+                seconds,
+                warnings,
+                close_at_end,
+                now,
+            }),
+        1 => (any_timer_room(), 0..600u32, any_now())
+            .prop_map(|(room, seconds, now)| Command::ExtendTimer { room, seconds, now }),
+        1 => (any_timer_room(), any_now()).prop_map(|(room, now)| Command::PauseTimer { room, now }),
+        1 => (any_timer_room(), any_now())
+            .prop_map(|(room, now)| Command::ResumeTimer { room, now }),
+        1 => any_timer_room().prop_map(|room| Command::CancelTimer { room }),
+        2 => any_now().prop_map(|now| Command::Tick { now }),
+    ]
+    .boxed();
+    let help = (0..3u128).prop_map(help_id);
+    let people = prop_oneof![
+        2 => (help.clone(), prop::option::of(any_text()))
+            .prop_map(|(request, text)| Command::RequestHelp { request, text }),
+        1 => help.clone().prop_map(|request| Command::AcknowledgeHelp { request }),
+        1 => help.prop_map(|request| Command::ResolveHelp { request }),
+        1 => (any_text(), prop::option::of(any_room()))
+            .prop_map(|(text, room)| Command::Broadcast { text, room }),
+        1 => any_person().prop_map(|participant| Command::RemoveParticipant { participant }),
+        1 => any_person().prop_map(|participant| Command::SetLead { participant }),
+        1 => Just(Command::CloseWorkshop),
+        1 => Just(Command::ReopenWorkshop),
+    ]
+    .boxed();
+    prop_oneof![3 => rooms, 3 => assignment, 4 => timers, 4 => people].boxed()
+}
+
+/// Whether `command` runs the session (see `session_command`).
+fn is_session(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::CreateRoom { .. }
+            | Command::RenameRoom { .. }
+            | Command::SetRoomCapacity { .. }
+            | Command::RemoveRoom { .. }
+            | Command::AssignRooms { .. }
+            | Command::ChooseRoom { .. }
+            | Command::SetSelfSelect { .. }
+            | Command::SetLateJoiners { .. }
+            | Command::ReturnToLobby
+            | Command::Broadcast { .. }
+            | Command::StartTimer { .. }
+            | Command::ExtendTimer { .. }
+            | Command::PauseTimer { .. }
+            | Command::ResumeTimer { .. }
+            | Command::CancelTimer { .. }
+            | Command::Tick { .. }
+            | Command::RequestHelp { .. }
+            | Command::AcknowledgeHelp { .. }
+            | Command::ResolveHelp { .. }
+            | Command::RemoveParticipant { .. }
+            | Command::SetLead { .. }
+            | Command::CloseWorkshop
+            | Command::ReopenWorkshop
+    )
+}
+
+/// A command other than joining, which participants send over their socket (or, for
+/// `tick`, the server's clock).
 fn any_command() -> impl Strategy<Value = Command> {
     prop_oneof![
-        20 => card_command(CARDS, any_room().boxed(), any_text().boxed()),
-        10 => facilitation_command(),
-        8 => vote_command(CARDS),
-        8 => group_command(CARDS),
-        5 => conclusion_command(CARDS),
+        20 => card_command(CARDS, any_room().boxed(), any_text().boxed()).boxed(),
+        10 => facilitation_command().boxed(),
+        8 => vote_command(CARDS).boxed(),
+        8 => group_command(CARDS).boxed(),
+        5 => conclusion_command(CARDS).boxed(),
+        12 => session_command(),
     ]
 }
 
@@ -764,17 +897,67 @@ fn check_events(before: &Workshop, actor: Actor, command: &Command, events: &[Ev
         Command::PostCard { .. } | Command::EditCard { .. } | Command::DeleteCard { .. } => {
             issuer.expect("a board command needs a participant");
         }
-        // Running the session (rooms, assignment, timers, help…) is covered by
-        // `tests_session.rs`; these sessions never generate those commands.
+        // Running the session: who may do it (PROTOCOL.md's authorisation table).
+        Command::RequestHelp { .. } | Command::ChooseRoom { .. } => {
+            let me = issuer.expect("a delegate's command needs a participant");
+            assert_eq!(me.role, Role::Delegate, "staff ran {command:?}");
+        }
+        Command::SetLead { .. } => {
+            let me = issuer.expect("setting the lead needs a participant");
+            assert_eq!(me.role, Role::Organizer, "{command:?} by a non-organizer");
+        }
+        Command::CloseWorkshop | Command::ReopenWorkshop => {
+            let me = issuer.expect("closing needs a participant");
+            assert!(
+                me.role == Role::Organizer || before.session.lead == Some(me.id),
+                "{command:?} by neither the organizer nor the lead"
+            );
+        }
+        Command::Tick { .. } => assert_eq!(actor, Actor::Server, "a participant ticked"),
+        Command::RemoveParticipant { participant } => {
+            let me = staff();
+            if before
+                .participants
+                .get(participant)
+                .is_some_and(|p| p.role.is_staff())
+            {
+                assert!(
+                    me.role == Role::Organizer || before.session.lead == Some(me.id),
+                    "a facilitator removed by a plain facilitator"
+                );
+            }
+        }
+        c if is_session(c) => {
+            staff();
+        }
         _ => {}
     }
     let most = match command {
         Command::SetPhase { room: None, .. } => before.rooms.len(),
+        // Joined, then placed at once when the late-joiner policy says so.
+        Command::Join { .. } => 2,
+        // Per room or per person: bounded by the rules `check_state` checks after them.
+        c if is_session(c) => usize::MAX,
         _ => 1,
     };
     assert!(events.len() <= most, "too many events: {events:?}");
     for e in events {
         match (command, e) {
+            (
+                Command::Join { participant, .. },
+                Event::ParticipantMoved {
+                    participant: p,
+                    from,
+                    ..
+                },
+            ) => {
+                assert_eq!(p, participant, "a join placed someone else");
+                assert_eq!(
+                    *from,
+                    Place::Lobby,
+                    "a late joiner is placed from the lobby"
+                );
+            }
             (Command::Join { participant, .. }, Event::ParticipantJoined { participant: p }) => {
                 assert_eq!(p.id, *participant);
                 assert_eq!(p.room, Place::Lobby, "joiners wait in the lobby");
@@ -1046,6 +1229,9 @@ fn check_events(before: &Workshop, actor: Actor, command: &Command, events: &[Ev
                 assert_eq!(k, conclusion);
                 assert_eq!(before.conclusion(*k).unwrap().version, *version);
             }
+            // What a session command produces is checked by `check_applied`, `check_state`
+            // and `check_views` (leaks) below and after it.
+            _ if is_session(command) => {}
             _ => panic!("{command:?} produced {e:?}"),
         }
         // (5) Nothing is ever written on a closed room's board.
@@ -1059,7 +1245,8 @@ fn check_events(before: &Workshop, actor: Actor, command: &Command, events: &[Ev
         }
         // (4) A delegate acts only on the board of the room they are in, on cards they can
         // see, on their own cards, and only when the phase table allows it.
-        if let Some(me) = issuer.filter(|me| me.role == Role::Delegate) {
+        // (A delegate's session commands, help and choosing a room, are not board work.)
+        if let Some(me) = issuer.filter(|me| me.role == Role::Delegate && !is_session(command)) {
             let Some(r) = board_room(e) else {
                 panic!("a delegate produced {e:?}");
             };
@@ -1484,6 +1671,12 @@ fn check_views(
         _ => (None, Reshape::Nobody),
     };
     for p in w.participants.values() {
+        // A removed participant's connections are closed (4003) and their token refused:
+        // no view of theirs is kept up to date from then on.
+        if p.removed {
+            clients.remove(&p.id);
+            continue;
+        }
         let client = clients.entry(p.id).or_insert_with(|| snapshot(w, p));
         if let Some(e) = e {
             if audience.is_some_and(|a| a.admits(p)) {
@@ -1640,9 +1833,18 @@ fn run_session(
     Ok(())
 }
 
+/// `PROPTEST_CASES` when set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
     #![proptest_config(Config {
-        cases: 96,
+        // PROPTEST_CASES raises it (CI runs more).
+        cases: cases(96),
         // Shrunk failures are printed; no regression files are written into the tree.
         failure_persistence: None,
         ..Config::default()
