@@ -6,8 +6,8 @@
 pub mod address;
 mod admin;
 mod api;
-mod export;
 mod audio;
+mod export;
 mod lookup;
 mod openapi;
 pub mod origin;

@@ -274,7 +274,13 @@ impl PostgresStore {
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.pool.begin().await?;
-        for table in ["commands", "credentials", "events", "joins", "projector_tokens"] {
+        for table in [
+            "commands",
+            "credentials",
+            "events",
+            "joins",
+            "projector_tokens",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = $1"))
                 .bind(&id)
                 .execute(&mut *tx)

@@ -309,7 +309,13 @@ impl SqliteStore {
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.writer.begin().await?;
-        for table in ["events", "commands", "credentials", "joins", "projector_tokens"] {
+        for table in [
+            "events",
+            "commands",
+            "credentials",
+            "joins",
+            "projector_tokens",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = ?"))
                 .bind(&id)
                 .execute(&mut *tx)
