@@ -4,8 +4,10 @@
 # CABILDO_TEST_POSTGRES_URL names, exported by .ci/setup.d/10-postgres.sh). The multi-node
 # tests (tests/cluster.rs) already ran in the main suite: they use PostgreSQL whatever the
 # backend. Left out as well, because they test no storage behaviour or test SQLite's files
-# themselves: browser and web (the pages), load (the load generator), crash (checks the
-# SQLite WAL). tests/operations.rs runs here (erasure, backup refusal, metrics, logs on
+# themselves: browser, browser_* and web (the pages), load (the load generator), crash (checks
+# the SQLite WAL), audio (it runs inside a network namespace of its own, where the
+# PostgreSQL server on the machine's loopback cannot be reached; audio is live state, not
+# stored). tests/operations.rs runs here (erasure, backup refusal, metrics, logs on
 # PostgreSQL) without its tests named `sqlite_…` (the WAL file, VACUUM INTO backups).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +19,7 @@ args=()
 for t in tests/*.rs; do
     name=$(basename "$t" .rs)
     case "$name" in
-        cluster | browser | web | load | crash) continue ;;
+        cluster | browser | browser_* | web | load | crash | audio) continue ;;
     esac
     args+=(--test "$name")
 done
