@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
-
 mod frames;
 pub use frames::*;
+
 /// Largest WebSocket message (and frame) the server reads; larger ones close with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Longest command `id` a client may choose.
