@@ -24,7 +24,7 @@ pub struct ExportQuery {
 /// `GET /api/workshops/{id}/export?format=md|html|docx|csv|json[&bom=true]`: the report,
 /// the cards as CSV or the JSON record, as a file to download.
 #[utoipa::path(get, path = "/api/workshops/{id}/export", tag = "workshops", operation_id = "exportWorkshop",
-    description = "The workshop as a file to download (`Content-Disposition: attachment`): `md`, `html` and `docx` are the report in the workshop's language, `csv` one row per visible card, `json` the complete record described by docs/export.schema.json (read back by `cabildo import`). Credentials are checked before the query. See docs/PROTOCOL.md#exports.",
+    description = "The workshop as a file to download (`Content-Disposition: attachment`): `md`, `html` and `docx` are the report in the workshop's language, `csv` one row per visible card, `json` the complete record described by docs/export.schema.json (read back by `cabildo import`). Credentials are checked before the query. See docs/protocol/rest.md#exports.",
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The workshop id."),
