@@ -159,6 +159,28 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub janus_admin_key: Option<String>,
+    /// TURN servers for the pages' audio (coturn), e.g. `turn:turn.example.org:3478?transport=udp`:
+    /// repeat the flag or give a comma-separated list. Needs `--turn-secret`.
+    #[arg(
+        long = "turn-url",
+        global = true,
+        env = "CABILDO_TURN_URL",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub turn_urls: Vec<String>,
+    /// coturn's `static-auth-secret` (`use-auth-secret`): signs the time-limited TURN
+    /// credentials handed to the pages; it never leaves the server.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_TURN_SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<String>,
+    /// How long the TURN credentials handed to a page stay valid, in seconds.
+    #[arg(long, global = true, env = "CABILDO_TURN_TTL", default_value_t = 86400)]
+    pub turn_ttl: u64,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -410,6 +432,10 @@ pub struct Config {
     /// Janus's HTTP API, for audio; `None`: no audio.
     pub janus_url: Option<String>,
     pub janus_admin_key: Option<String>,
+    /// TURN for the pages' audio: URLs, secret, credential lifetime in seconds.
+    pub turn_urls: Vec<String>,
+    pub turn_secret: Option<String>,
+    pub turn_ttl: u64,
 }
 
 impl Config {
@@ -429,6 +455,9 @@ impl Config {
             edge: args.edge.config(),
             janus_url: args.janus_url.clone().filter(|u| !u.is_empty()),
             janus_admin_key: args.janus_admin_key.clone().filter(|k| !k.is_empty()),
+            turn_urls: args.turn_urls.clone(),
+            turn_secret: args.turn_secret.clone(),
+            turn_ttl: args.turn_ttl,
         }
     }
 }

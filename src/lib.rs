@@ -78,7 +78,13 @@ pub async fn run(
         None => hub::Hub::with_limits(store.clone(), config.limits.clone(), None),
     };
     if let Some(url) = &config.janus_url {
-        hub.enable_audio(audio::Audio::start(url, config.janus_admin_key.clone())?);
+        let ttl = std::time::Duration::from_secs(config.turn_ttl);
+        let turn = audio::Turn::new(&config.turn_urls, config.turn_secret.as_deref(), ttl)?;
+        hub.enable_audio(audio::Audio::start(
+            url,
+            config.janus_admin_key.clone(),
+            turn,
+        )?);
     }
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");

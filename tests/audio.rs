@@ -1,166 +1,49 @@
 //! Voice in every room (issue 18): a real Janus and real headless Chromium pages with fake
-//! microphones, all inside a network namespace the test makes (loopback only).
+//! microphones, all inside a network namespace the test makes (loopback only). Voices
+//! follow moves, Janus restarts, TURN through a real coturn; what staff do is in
+//! `audio_staff.rs`.
 //!
 //! What a page hears is measured with `getStats()` (inbound-rtp `totalAudioEnergy` over
 //! `totalSamplesDuration`); the speaker's microphone plays a 440 Hz tone, listeners' play
 //! silence.
 
+#[path = "common/audio_kit.rs"]
+mod audio_kit;
 #[path = "common/audio_page.rs"]
 mod audio_page;
 mod common;
 #[path = "common/janus.rs"]
 mod janus;
 
-use audio_page::AudioPage;
-use common::{move_to, TestServer, NO_RATE_LIMITS};
-use janus::Janus;
+use audio_kit::{close, frames_of, joined, until_audio_ends, until_frame, Rig};
+use base64::Engine;
+use common::{move_to, TestServer};
+use hmac::Mac;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-async fn server_with(janus: &Janus) -> TestServer {
-    let url = janus.url();
-    let mut flags: Vec<&str> = NO_RATE_LIMITS.to_vec();
-    flags.extend(["--janus-url", &url, "--janus-admin-key", janus::ADMIN_KEY]);
-    TestServer::start_with(&flags).await
-}
-
-/// `GET /api/workshops/{id}/audio` with `token`: status and body.
-async fn audio_rooms(server: &TestServer, workshop: &str, token: &str) -> (u16, Value) {
-    let r = server
-        .http
-        .get(server.url(&format!("/api/workshops/{workshop}/audio")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-/// Who Janus has where: room (`lobby` or id) → sorted participant ids.
-fn by_room(body: &Value) -> BTreeMap<String, Vec<String>> {
-    body["rooms"]
-        .as_array()
-        .expect("rooms")
-        .iter()
-        .map(|r| {
-            let mut ps: Vec<String> = r["participants"]
-                .as_array()
-                .expect("participants")
-                .iter()
-                .map(|p| p.as_str().expect("id").to_string())
-                .collect();
-            ps.sort();
-            (r["room"].as_str().expect("room").to_string(), ps)
-        })
-        .collect()
-}
-
-/// Polls `GET …/audio` until Janus reports exactly `expected` (rooms not named: empty).
-async fn until_janus_has(
-    server: &TestServer,
-    workshop: &str,
-    token: &str,
-    expected: &[(&str, Vec<&str>)],
-) {
-    let deadline = tokio::time::Instant::now() + janus::WAIT;
-    loop {
-        let (status, body) = audio_rooms(server, workshop, token).await;
-        if status == 200 {
-            let got = by_room(&body);
-            let matches = got.iter().all(|(room, ps)| {
-                let want: Vec<String> = expected
-                    .iter()
-                    .find(|(r, _)| r == room)
-                    .map(|(_, ps)| {
-                        let mut v: Vec<String> = ps.iter().map(|p| p.to_string()).collect();
-                        v.sort();
-                        v
-                    })
-                    .unwrap_or_default();
-                *ps == want
-            }) && expected.iter().all(|(r, _)| got.contains_key(*r));
-            if matches {
-                return;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Janus never reported {expected:?}; last: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn page(
-    driver: &audio_page::Driver,
-    server: &TestServer,
-    wav: &std::path::Path,
-    token: &str,
-) -> AudioPage {
-    let p = driver.page(wav).await;
-    p.connect(&server.url(""), &server.ws_url(), token).await;
-    p
-}
-
-async fn joined(p: &AudioPage, room: Option<&str>) {
-    let answer = p.join(room).await;
-    assert_eq!(answer["type"], "audio_answer", "{answer}");
-}
-
-/// Waits until the page's connection is closed, or its audio plays nothing or silence.
-async fn until_audio_ends(p: &AudioPage, what: &str) {
-    let deadline = tokio::time::Instant::now() + janus::WAIT;
-    loop {
-        match p.loudness(Duration::from_millis(1500)).await {
-            None => return,
-            Some(l) if l < audio_page::SILENT => return,
-            Some(_) => {}
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "audio never ended: {what}"
-        );
-    }
-}
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[test]
 fn voices_follow_the_people_between_rooms() {
     janus::in_netns("voices_follow_the_people_between_rooms", || async {
-        let janus = Janus::start().await;
-        let server = server_with(&janus).await;
-        let w = server.workshop().await;
-        let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
-        let (_fac, mut f) = common::staff(&server, &w).await;
-        let speaker = server.delegate(&w, "Speaker", "AR").await;
-        let near = server.delegate(&w, "Near", "BR").await;
-        let far = server.delegate(&w, "Far", "CL").await;
-        f.ok(move_to(&speaker.id, &room1)).await;
-        f.ok(move_to(&near.id, &room1)).await;
-        f.ok(move_to(&far.id, &room2)).await;
+        let mut r = Rig::start().await;
+        let (room1, room2) = (r.room(0), r.room(1));
+        let speaker = r.server.delegate(&r.w, "Speaker", "AR").await;
+        let near = r.server.delegate(&r.w, "Near", "BR").await;
+        let far = r.server.delegate(&r.w, "Far", "CL").await;
+        r.f.ok(move_to(&speaker.id, &room1)).await;
+        r.f.ok(move_to(&near.id, &room1)).await;
+        r.f.ok(move_to(&far.id, &room2)).await;
 
-        let tone = janus.dir.path().join("tone.wav");
-        let silence = janus.dir.path().join("silence.wav");
-        audio_page::wav(&tone, 0.5, 10);
-        audio_page::wav(&silence, 0.0, 2);
-        let driver = audio_page::driver().await;
-        let s = page(&driver, &server, &tone, &speaker.token).await;
-        let n = page(&driver, &server, &silence, &near.token).await;
-        let x = page(&driver, &server, &silence, &far.token).await;
-        joined(&s, None).await;
-        joined(&n, None).await;
-        joined(&x, None).await;
-        let org = w.organizer_token.clone();
-        until_janus_has(
-            &server,
-            &w.id,
-            &org,
-            &[
-                (&room1, vec![&speaker.id, &near.id]),
-                (&room2, vec![&far.id]),
-            ],
-        )
+        let s = r.page(&r.tone, &speaker.token).await;
+        let n = r.page(&r.silence, &near.token).await;
+        let x = r.page(&r.silence, &far.token).await;
+        for p in [&s, &n, &x] {
+            joined(p, None).await;
+        }
+        r.until_janus_has(&[
+            (&room1, vec![&speaker.id, &near.id]),
+            (&room2, vec![&far.id]),
+        ])
         .await;
 
         // The tone of room 1 is heard in room 1, not in room 2.
@@ -170,217 +53,42 @@ fn voices_follow_the_people_between_rooms() {
 
         // Moved from room 2 to room 1, the listener hears room 1.
         let moved = Instant::now();
-        f.ok(move_to(&far.id, &room1)).await;
+        r.f.ok(move_to(&far.id, &room1)).await;
         let latency = x
             .until_heard(moved, "the moved listener hears room 1")
             .await;
         println!("MEASURED move-to-heard: {} ms", latency.as_millis());
-        until_janus_has(
-            &server,
-            &w.id,
-            &org,
-            &[(&room1, vec![&speaker.id, &near.id, &far.id])],
-        )
-        .await;
+        r.until_janus_has(&[(&room1, vec![&speaker.id, &near.id, &far.id])])
+            .await;
 
         // The speaker moves to room 2: room 1 no longer hears them, room 2 does.
-        f.ok(move_to(&speaker.id, &room2)).await;
+        r.f.ok(move_to(&speaker.id, &room2)).await;
         x.until_silent("room 1 after its speaker left").await;
         n.until_silent("room 1 after its speaker left").await;
-        until_janus_has(
-            &server,
-            &w.id,
-            &org,
-            &[
-                (&room1, vec![&near.id, &far.id]),
-                (&room2, vec![&speaker.id]),
-            ],
-        )
+        r.until_janus_has(&[
+            (&room1, vec![&near.id, &far.id]),
+            (&room2, vec![&speaker.id]),
+        ])
         .await;
 
         // Everyone back to the lobby: the plenary hears the speaker.
-        f.ok(json!({"type": "return_to_lobby"})).await;
-        until_janus_has(
-            &server,
-            &w.id,
-            &org,
-            &[("lobby", vec![&speaker.id, &near.id, &far.id])],
-        )
-        .await;
+        r.f.ok(json!({"type": "return_to_lobby"})).await;
+        r.until_janus_has(&[("lobby", vec![&speaker.id, &near.id, &far.id])])
+            .await;
         n.until_heard(Instant::now(), "the plenary hears the speaker")
             .await;
         x.until_heard(Instant::now(), "the plenary hears the speaker")
             .await;
 
         // A removed delegate's audio ends.
-        f.ok(json!({"type": "remove_participant", "participant": near.id}))
+        r.f.ok(json!({"type": "remove_participant", "participant": near.id}))
             .await;
-        until_janus_has(
-            &server,
-            &w.id,
-            &org,
-            &[("lobby", vec![&speaker.id, &far.id])],
-        )
-        .await;
+        r.until_janus_has(&[("lobby", vec![&speaker.id, &far.id])])
+            .await;
         until_audio_ends(&n, "the removed delegate").await;
         x.until_heard(Instant::now(), "the others still hear").await;
-        for p in [s, n, x] {
-            let _ = p.client.close().await;
-        }
+        close([s, n, x]).await;
     });
-}
-
-/// The frames of `kind` a page got so far.
-async fn frames_of(p: &AudioPage, kind: &str) -> Vec<Value> {
-    p.frames()
-        .await
-        .into_iter()
-        .filter(|f| f["type"] == kind)
-        .collect()
-}
-
-/// Polls until the page got a frame of `kind` matching `pred`.
-async fn until_frame(p: &AudioPage, kind: &str, what: &str, pred: impl Fn(&Value) -> bool) {
-    let deadline = tokio::time::Instant::now() + janus::WAIT;
-    while !frames_of(p, kind).await.iter().any(&pred) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never got {kind}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-#[test]
-fn a_delegate_reaches_no_other_rooms_audio_and_staff_listen_in_and_mute() {
-    janus::in_netns(
-        "a_delegate_reaches_no_other_rooms_audio_and_staff_listen_in_and_mute",
-        || async {
-            let janus = Janus::start().await;
-            let server = server_with(&janus).await;
-            let w = server.workshop().await;
-            let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
-            let (fac, mut f) = common::staff(&server, &w).await;
-            let speaker = server.delegate(&w, "Speaker", "AR").await;
-            f.ok(move_to(&speaker.id, &room1)).await;
-            let (other, mut o) =
-                common::seated(&server, &w, &mut f, "Elsewhere", "UY", &room2).await;
-
-            let tone = janus.dir.path().join("tone.wav");
-            let silence = janus.dir.path().join("silence.wav");
-            audio_page::wav(&tone, 0.5, 10);
-            audio_page::wav(&silence, 0.0, 2);
-            let driver = audio_page::driver().await;
-            let s = page(&driver, &server, &tone, &speaker.token).await;
-            joined(&s, None).await;
-            let org = w.organizer_token.clone();
-            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
-
-            // A delegate of room 2 tries every message that could reach room 1's audio.
-            let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
-            for room in [room1.as_str(), "lobby"] {
-                o.refused(
-                    json!({"type": "audio_join", "sdp": offer, "room": room}),
-                    "forbidden",
-                )
-                .await;
-            }
-            o.refused(
-                json!({"type": "audio_mute", "muted": true, "participant": speaker.id}),
-                "forbidden",
-            )
-            .await;
-            o.refused(
-                json!({"type": "audio_join", "sdp": offer, "workshop": w.id}),
-                "invalid",
-            )
-            .await;
-            let (status, _) = audio_rooms(&server, &w.id, &other.token).await;
-            assert_eq!(status, 403, "a delegate does not list the audio rooms");
-            // Watching shows only the delegate's own room: nobody of room 1.
-            let watch = o.command(json!({"type": "audio_watch"})).await;
-            assert_eq!(watch["type"], "ack", "{watch}");
-            let roster = loop {
-                let v = o.recv().await.expect("a roster");
-                if v["type"] == "audio_roster" {
-                    break v;
-                }
-            };
-            assert_eq!(roster["available"], true, "{roster}");
-            assert!(
-                !roster.to_string().contains(&speaker.id),
-                "a delegate's roster names nobody of another room: {roster}"
-            );
-            // Only the speaker is in Janus: the delegate got into no room.
-            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
-
-            // A facilitator listens in to room 1 without being moved, and hears it.
-            let l = page(&driver, &server, &silence, &fac.token).await;
-            joined(&l, Some(&room1)).await;
-            l.until_heard(Instant::now(), "the facilitator listening in")
-                .await;
-            until_janus_has(
-                &server,
-                &w.id,
-                &org,
-                &[(&room1, vec![&speaker.id, &fac.id])],
-            )
-            .await;
-            // …sees who is connected, and mutes the speaker: room 1 goes silent.
-            let watched = l.send(json!({"type": "audio_watch", "id": "watch"})).await;
-            assert_eq!(watched["type"], "ack", "{watched}");
-            let muted = l
-                .send(json!({"type": "audio_mute", "id": "mute", "muted": true, "participant": speaker.id}))
-                .await;
-            assert_eq!(muted["type"], "ack", "{muted}");
-            until_frame(&s, "audio_muted", "the speaker is told", |f| {
-                f["by"] == fac.id.as_str()
-            })
-            .await;
-            let speaker_id = speaker.id.clone();
-            until_frame(&l, "audio_roster", "the speaker shows muted", move |f| {
-                f["rooms"].as_array().is_some_and(|rooms| {
-                    rooms.iter().any(|r| {
-                        r["participants"].as_array().is_some_and(|ps| {
-                            ps.iter().any(|p| {
-                                p["participant"] == speaker_id.as_str() && p["muted"] == true
-                            })
-                        })
-                    })
-                })
-            })
-            .await;
-            l.until_silent("room 1 with its speaker muted").await;
-            // Staff may not unmute someone else.
-            let unmute = l
-                .send(json!({"type": "audio_mute", "id": "unmute", "muted": false, "participant": speaker.id}))
-                .await;
-            assert_eq!(unmute["code"], "forbidden", "{unmute}");
-            // The facilitator leaves; the delegate's own board still works meanwhile.
-            let left = l.send(json!({"type": "audio_leave", "id": "leave"})).await;
-            assert_eq!(left["type"], "ack", "{left}");
-            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
-            o.ok(common::post_card(&room2, "strengths", "still here"))
-                .await;
-
-            // The organizer turns audio off: it ends, and cannot be joined; then on again.
-            let mut org_ws = server.connect(&org).await;
-            org_ws.ok(json!({"type": "set_audio", "on": false})).await;
-            until_frame(&s, "audio_ended", "audio turned off", |f| {
-                f["reason"] == "off"
-            })
-            .await;
-            until_janus_has(&server, &w.id, &org, &[]).await;
-            let refused = s.join(None).await;
-            assert_eq!(refused["code"], "closed", "{refused}");
-            org_ws.ok(json!({"type": "set_audio", "on": true})).await;
-            joined(&s, None).await;
-            until_janus_has(&server, &w.id, &org, &[(&room1, vec![&speaker.id])]).await;
-            for p in [s, l] {
-                let _ = p.client.close().await;
-            }
-        },
-    );
 }
 
 #[test]
@@ -388,23 +96,15 @@ fn janus_restarts_boards_go_on_and_audio_comes_back() {
     janus::in_netns(
         "janus_restarts_boards_go_on_and_audio_comes_back",
         || async {
-            let mut janus = Janus::start().await;
-            let server = server_with(&janus).await;
-            let w = server.workshop().await;
-            let room1 = w.rooms[0].clone();
-            let (_fac, mut f) = common::staff(&server, &w).await;
-            let speaker = server.delegate(&w, "Speaker", "AR").await;
+            let mut r = Rig::start().await;
+            let room1 = r.room(0);
+            let speaker = r.server.delegate(&r.w, "Speaker", "AR").await;
             let (listener, mut board) =
-                common::seated(&server, &w, &mut f, "Listener", "BR", &room1).await;
-            f.ok(move_to(&speaker.id, &room1)).await;
+                common::seated(&r.server, &r.w, &mut r.f, "Listener", "BR", &room1).await;
+            r.f.ok(move_to(&speaker.id, &room1)).await;
 
-            let tone = janus.dir.path().join("tone.wav");
-            let silence = janus.dir.path().join("silence.wav");
-            audio_page::wav(&tone, 0.5, 10);
-            audio_page::wav(&silence, 0.0, 2);
-            let driver = audio_page::driver().await;
-            let s = page(&driver, &server, &tone, &speaker.token).await;
-            let l = page(&driver, &server, &silence, &listener.token).await;
+            let s = r.page(&r.tone, &speaker.token).await;
+            let l = r.page(&r.silence, &listener.token).await;
             for p in [&s, &l] {
                 let watched = p.send(json!({"type": "audio_watch", "id": "watch"})).await;
                 assert_eq!(watched["type"], "ack", "{watched}");
@@ -412,7 +112,7 @@ fn janus_restarts_boards_go_on_and_audio_comes_back() {
             }
             l.until_heard(Instant::now(), "before the restart").await;
 
-            janus.kill().await;
+            r.janus.kill().await;
             for p in [&s, &l] {
                 until_frame(p, "audio_ended", "Janus died", |f| {
                     f["reason"] == "unavailable"
@@ -423,7 +123,7 @@ fn janus_restarts_boards_go_on_and_audio_comes_back() {
                 })
                 .await;
             }
-            let (status, body) = audio_rooms(&server, &w.id, &w.organizer_token).await;
+            let (status, body) = r.audio_rooms(&r.w.organizer_token).await;
             assert_eq!(status, 503, "{body}");
             // The boards are not affected.
             board
@@ -433,9 +133,9 @@ fn janus_restarts_boards_go_on_and_audio_comes_back() {
                     "no voice, still a board",
                 ))
                 .await;
-            f.event_of_type("card_posted").await;
+            r.f.event_of_type("card_posted").await;
 
-            janus.restart().await;
+            r.janus.restart().await;
             for p in [&s, &l] {
                 // The page rejoins once the server says audio is available again.
                 let deadline = tokio::time::Instant::now() + janus::WAIT;
@@ -452,17 +152,10 @@ fn janus_restarts_boards_go_on_and_audio_comes_back() {
                 }
                 joined(p, None).await;
             }
-            until_janus_has(
-                &server,
-                &w.id,
-                &w.organizer_token,
-                &[(&room1, vec![&speaker.id, &listener.id])],
-            )
-            .await;
+            r.until_janus_has(&[(&room1, vec![&speaker.id, &listener.id])])
+                .await;
             l.until_heard(Instant::now(), "after the restart").await;
-            for p in [s, l] {
-                let _ = p.client.close().await;
-            }
+            close([s, l]).await;
         },
     );
 }
@@ -479,94 +172,150 @@ async fn without_janus_there_is_no_audio() {
         json!({"type": "audio_leave"}),
         json!({"type": "audio_mute", "muted": true}),
         json!({"type": "audio_watch"}),
+        json!({"type": "audio_announce", "on": true}),
+        json!({"type": "audio_config"}),
     ] {
         f.refused(message, "unavailable").await;
     }
-    let (status, body) = audio_rooms(&server, &w.id, &w.organizer_token).await;
-    assert_eq!(status, 404, "{body}");
+    let r = server
+        .http
+        .get(server.url(&format!("/api/workshops/{}/audio", w.id)))
+        .bearer_auth(&w.organizer_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 404);
+    let body: Value = r.json().await.expect("json");
     assert_eq!(body["code"], "not_found", "{body}");
 }
 
-/// The panels of the delegate and facilitator pages, in Spanish and Portuguese: join,
-/// listen in, see who is connected, mute someone, and follow a move.
+const TURN_SECRET: &str = "cabildo-test-turn-secret";
+
+/// What a TURN REST API credential must be: base64(HMAC-SHA1(secret, username)).
+fn expected_credential(username: &str) -> String {
+    let mut mac =
+        hmac::Hmac::<sha1::Sha1>::new_from_slice(TURN_SECRET.as_bytes()).expect("any key");
+    mac.update(username.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Checks one `ice_servers` entry handed to `participant`: the configured URL, a username
+/// `expiry:participant` expiring `ttl` seconds after it was asked for, and its credential.
+fn check_ice_server(server: &Value, participant: &str, ttl: u64, asked: u64) {
+    assert_eq!(
+        server["urls"],
+        json!([janus::TURN_URL]),
+        "the configured URL: {server}"
+    );
+    let username = server["username"].as_str().expect("username");
+    let (expiry, who) = username.split_once(':').expect("expiry:participant");
+    assert_eq!(who, participant, "{username}");
+    let expiry: u64 = expiry.parse().expect("a unix time");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    assert!(
+        (asked + ttl..=now + ttl).contains(&expiry),
+        "expires {ttl} s after it was handed out: {expiry} vs {asked}..{now}"
+    );
+    assert_eq!(
+        server["credential"].as_str(),
+        Some(expected_credential(username).as_str()),
+        "the credential is base64(HMAC-SHA1(secret, username))"
+    );
+    assert!(
+        !server.to_string().contains(TURN_SECRET),
+        "the secret never leaves the server"
+    );
+}
+
+/// TURN: the server hands each page time-limited coturn credentials (`audio_config`), the
+/// delegate page puts them into its peer connection, and a page allowed to use relays only
+/// (`iceTransportPolicy: "relay"`) hears its room through a real coturn.
 #[test]
-fn the_pages_join_listen_in_mute_and_follow_a_move() {
+fn turn_credentials_verify_and_carry_the_audio_through_coturn() {
     janus::in_netns(
-        "the_pages_join_listen_in_mute_and_follow_a_move",
+        "turn_credentials_verify_and_carry_the_audio_through_coturn",
         || async {
-            let janus = Janus::start().await;
-            let server = server_with(&janus).await;
-            let w = server.workshop().await;
-            let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
-            let room2_name = w.json["rooms"][1]["name"]
-                .as_str()
-                .expect("name")
-                .to_string();
-            let (fac, mut f) = common::staff(&server, &w).await;
-            let ana = server.delegate(&w, "Ana", "AR").await;
-            f.ok(move_to(&ana.id, &room1)).await;
+            let ttl = 600;
+            let ttl_flag = ttl.to_string();
+            let turn = janus::Coturn::start(TURN_SECRET).await;
+            let mut r = Rig::start_with(&[
+                "--turn-url",
+                janus::TURN_URL,
+                "--turn-secret",
+                TURN_SECRET,
+                "--turn-ttl",
+                &ttl_flag,
+            ])
+            .await;
+            let room1 = r.room(0);
+            let speaker = r.server.delegate(&r.w, "Speaker", "AR").await;
+            let (listener, mut l_ws) =
+                common::seated(&r.server, &r.w, &mut r.f, "Listener", "BR", &room1).await;
+            r.f.ok(move_to(&speaker.id, &room1)).await;
 
-            let tone = janus.dir.path().join("tone.wav");
-            let silence = janus.dir.path().join("silence.wav");
-            audio_page::wav(&tone, 0.5, 10);
-            audio_page::wav(&silence, 0.0, 2);
-            let driver = audio_page::driver().await;
-            let base = server.url("");
-            let d = driver.page(&tone).await;
+            // Over the WebSocket: fresh credentials for this participant.
+            let asked = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock")
+                .as_secs();
+            l_ws.send(json!({"type": "audio_config", "id": "config"}))
+                .await;
+            let config = loop {
+                let v = l_ws.recv().await.expect("an answer");
+                if v["id"] == "config" {
+                    break v;
+                }
+            };
+            assert_eq!(config["type"], "audio_config", "{config}");
+            let servers = config["ice_servers"].as_array().expect("ice_servers");
+            assert_eq!(servers.len(), 1, "{config}");
+            check_ice_server(&servers[0], &listener.id, ttl, asked);
+
+            // The speaker joins through the relay too.
+            let s = r.page(&r.tone, &speaker.token).await;
+            s.js("kit.relay = true; return true;", vec![]).await;
+            joined(&s, None).await;
+
+            // The delegate page (its own script) joins with what the server handed it; it may
+            // use relays only, so what it hears came through coturn.
+            let d = r.driver.page(&r.silence).await;
             d.open_as(
-                &base,
+                &r.server.url(""),
                 "/delegate",
-                &w.id,
-                json!({"workshop": w.id, "token": ana.token, "participant": ana.id,
-                   "role": "delegate", "language": "es", "title": "Going Digital"}),
+                &r.w.id,
+                json!({"workshop": r.w.id, "token": listener.token, "participant": listener.id,
+                   "role": "delegate", "language": "en", "title": "Going Digital"}),
             )
             .await;
+            d.js(audio_page::RELAY_ONLY, vec![]).await;
+            let asked = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock")
+                .as_secs();
             d.click("#audio-join").await;
-            d.wait_text("#audio-state", "En el audio").await;
-            let fp = driver.page(&silence).await;
-            fp.open_as(
-                &base,
-                "/facilitator",
-                &w.id,
-                json!({"workshop": w.id, "token": fac.token, "participant": fac.id,
-                   "role": "facilitator", "language": "pt", "title": "Going Digital"}),
-            )
-            .await;
-            fp.until(
-            "the room choice",
-            "const s = document.querySelector('#audio-room'); if (!s) return false; \
-             s.value = arguments[0]; s.dispatchEvent(new Event('change')); return s.value === arguments[0];",
-            vec![json!(room1)],
-        )
-        .await;
-            fp.click("#audio-join").await;
-            fp.wait_text("#audio-state", "No áudio").await;
-            until_janus_has(
-                &server,
-                &w.id,
-                &w.organizer_token,
-                &[(&room1, vec![&ana.id, &fac.id])],
-            )
-            .await;
-            let ana_entry = format!("#audio [data-participant=\"{}\"]", ana.id);
-            fp.wait_text(&ana_entry, "Ana").await;
-            fp.click(&format!("{ana_entry} button")).await;
-            d.wait_text("#audio-mute", "Activar micrófono").await;
-            fp.wait_text(&ana_entry, "🔇").await;
-
-            // Moved by a facilitator, the delegate's audio follows: the panel says where.
-            f.ok(move_to(&ana.id, &room2)).await;
-            d.wait_text("#audio-state", &room2_name).await;
-            until_janus_has(
-                &server,
-                &w.id,
-                &w.organizer_token,
-                &[(&room1, vec![&fac.id]), (&room2, vec![&ana.id])],
-            )
-            .await;
-            for p in [d, fp] {
-                let _ = p.client.close().await;
-            }
+            d.wait_text("#audio-state", "In audio").await;
+            let used = d
+                .js(
+                    "return window.peerConnections.map((pc) => pc.getConfiguration());",
+                    vec![],
+                )
+                .await;
+            let used = &used[0];
+            assert_eq!(used["iceTransportPolicy"], "relay", "{used}");
+            let servers = used["iceServers"].as_array().expect("iceServers");
+            assert_eq!(servers.len(), 1, "{used}");
+            check_ice_server(&servers[0], &listener.id, ttl, asked);
+            d.until_heard(Instant::now(), "the relayed delegate page hears its room")
+                .await;
+            assert!(
+                turn.relayed(),
+                "coturn allocated relays for the pages: {}",
+                turn.log()
+            );
+            close([s, d]).await;
         },
     );
 }
@@ -579,26 +328,18 @@ fn the_pages_join_listen_in_mute_and_follow_a_move() {
 #[ignore]
 fn audio_figures() {
     janus::in_netns("audio_figures", || async {
-        let janus = Janus::start().await;
-        let server = server_with(&janus).await;
-        let w = server.workshop().await;
-        let (room1, room2) = (w.rooms[0].clone(), w.rooms[1].clone());
-        let (_fac, mut f) = common::staff(&server, &w).await;
-        let tone = janus.dir.path().join("tone.wav");
-        let silence = janus.dir.path().join("silence.wav");
-        audio_page::wav(&tone, 0.5, 10);
-        audio_page::wav(&silence, 0.0, 2);
-        let driver = audio_page::driver().await;
-        let pid = janus.pid().expect("janus runs");
+        let mut r = Rig::start().await;
+        let (room1, room2) = (r.room(0), r.room(1));
+        let pid = r.janus.pid().expect("janus runs");
         measure(pid, "0 participants").await;
         let mut pages = Vec::new();
         let mut members = Vec::new();
         for i in 0..8 {
             let room = if i % 2 == 0 { &room1 } else { &room2 };
-            let m = server.delegate(&w, &format!("P{i}"), "AR").await;
-            f.ok(move_to(&m.id, room)).await;
-            let wav = if i == 0 { &tone } else { &silence };
-            let p = page(&driver, &server, wav, &m.token).await;
+            let m = r.server.delegate(&r.w, &format!("P{i}"), "AR").await;
+            r.f.ok(move_to(&m.id, room)).await;
+            let wav = if i == 0 { &r.tone } else { &r.silence };
+            let p = r.page(wav, &m.token).await;
             joined(&p, None).await;
             pages.push(p);
             members.push(m);
@@ -614,9 +355,9 @@ fn audio_figures() {
         let mut times = Vec::new();
         for _ in 0..5 {
             let moved = Instant::now();
-            f.ok(move_to(&listener.id, &room1)).await;
+            r.f.ok(move_to(&listener.id, &room1)).await;
             times.push(p.until_heard(moved, "after a move").await.as_millis());
-            f.ok(move_to(&listener.id, &room2)).await;
+            r.f.ok(move_to(&listener.id, &room2)).await;
             p.until_silent("back in room 2").await;
         }
         times.sort_unstable();
@@ -624,9 +365,7 @@ fn audio_figures() {
             "MEASURED move-to-heard over {} moves: {times:?} ms",
             times.len()
         );
-        for p in pages {
-            let _ = p.client.close().await;
-        }
+        close(pages).await;
     });
 }
 

@@ -19,7 +19,7 @@ args=()
 for t in tests/*.rs; do
     name=$(basename "$t" .rs)
     case "$name" in
-        cluster | browser | browser_* | web | load | crash | audio) continue ;;
+        cluster | browser | browser_* | web | load | crash | audio | audio_*) continue ;;
     esac
     args+=(--test "$name")
 done

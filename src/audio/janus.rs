@@ -264,11 +264,16 @@ impl Session {
         };
         let channel = lock(&self.handles).get(&sender).cloned();
         if let Some(channel) = channel {
-            if channel.try_send(event).is_err() {
-                tracing::debug!(
+            match channel.try_send(event) {
+                Ok(()) => {}
+                // Nobody listens to that handle's events (an announcement's relay).
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    lock(&self.handles).remove(&sender);
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => tracing::debug!(
                     handle = sender,
                     "a Janus event was dropped: its handle is busy"
-                );
+                ),
             }
         }
     }

@@ -16,12 +16,15 @@
 //! lost, every seat is told (`audio_ended`, reason `unavailable`), and a new session is
 //! opened as soon as Janus answers again; rooms are then created anew when needed.
 
+mod announce;
 mod janus;
 mod rooms;
 mod roster;
 mod seat;
+mod turn;
 
 pub use seat::{on_message, AudioConn};
+pub use turn::Turn;
 
 use crate::domain::{Place, Workshop, WorkshopId};
 use crate::hub::{Hub, HubError, Msg, WorkshopHandle};
@@ -59,6 +62,8 @@ pub struct Audio {
     /// Seats by workshop; a workshop without seats has no entry.
     seats: Mutex<HashMap<WorkshopId, HashMap<u64, Arc<Seat>>>>,
     next_seat: std::sync::atomic::AtomicU64,
+    /// TURN servers for the pages (`--turn-url`), if any.
+    turn: Option<Turn>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -67,7 +72,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Audio {
     /// The audio service for the Janus whose HTTP API is at `url`; starts its supervisor.
-    pub fn start(url: &str, admin_key: Option<String>) -> anyhow::Result<Arc<Audio>> {
+    pub fn start(
+        url: &str,
+        admin_key: Option<String>,
+        turn: Option<Turn>,
+    ) -> anyhow::Result<Arc<Audio>> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| anyhow::anyhow!("bad --janus-url {url:?}: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -85,9 +94,22 @@ impl Audio {
             rooms: rooms::Rooms::default(),
             seats: Mutex::new(HashMap::new()),
             next_seat: std::sync::atomic::AtomicU64::new(1),
+            turn,
         });
         tokio::spawn(supervise(Arc::downgrade(&audio)));
         Ok(audio)
+    }
+
+    /// The ICE servers a page of `participant` puts in its peer connection: the TURN
+    /// servers with fresh credentials, or none.
+    pub(crate) fn ice_servers(
+        &self,
+        participant: crate::domain::ParticipantId,
+    ) -> Vec<serde_json::Value> {
+        self.turn
+            .iter()
+            .map(|t| t.ice_server(participant, std::time::SystemTime::now()))
+            .collect()
     }
 
     pub(crate) fn link(&self) -> Option<Link> {
@@ -251,6 +273,19 @@ impl AudioHook {
     }
 }
 
+/// The workshop's places, each with an audio room: the lobby, then every room not removed.
+fn places(state: &Workshop) -> Vec<Place> {
+    std::iter::once(Place::Lobby)
+        .chain(
+            state
+                .rooms
+                .iter()
+                .filter(|r| !r.removed)
+                .map(|r| Place::Room(r.id)),
+        )
+        .collect()
+}
+
 /// Runs `f` on the workshop's state inside its actor, between commits; returns its result.
 async fn inspect<T: Send + 'static>(
     workshop: &WorkshopHandle,
@@ -277,16 +312,7 @@ pub async fn rooms_of(
         if me.removed {
             return None;
         }
-        let places: Vec<Place> = std::iter::once(Place::Lobby)
-            .chain(
-                state
-                    .rooms
-                    .iter()
-                    .filter(|r| !r.removed)
-                    .map(|r| Place::Room(r.id)),
-            )
-            .collect();
-        Some((me.role.is_staff(), places))
+        Some((me.role.is_staff(), places(state)))
     })
     .await?;
     let Some((staff, places)) = places else {

@@ -19,7 +19,7 @@ const NO_SUCH_ROOM: i64 = 485;
 pub(super) struct JanusRoom {
     pub id: u64,
     pub pin: String,
-    secret: String,
+    pub secret: String,
 }
 
 #[derive(Default)]
@@ -83,7 +83,9 @@ impl Rooms {
                 .as_array()
                 .map(|ps| {
                     ps.iter()
-                        .filter_map(|p| p["display"].as_str().map(str::to_string))
+                        .filter_map(|p| p["display"].as_str())
+                        .filter(|d| *d != super::announce::RELAY_DISPLAY)
+                        .map(str::to_string)
                         .collect()
                 })
                 .unwrap_or_default()),
@@ -105,6 +107,14 @@ impl Rooms {
         self.destroy_where(link, |(w, _)| *w == workshop);
     }
 
+    /// Destroys one room now (an announcement's, which nobody else uses).
+    pub async fn destroy_now(link: &Link, room: &JanusRoom) {
+        let body = json!({"request": "destroy", "room": room.id, "secret": room.secret});
+        if let Err(e) = link.session.request(link.control, body).await {
+            tracing::debug!(error = %e, "destroying an audio room failed");
+        }
+    }
+
     fn destroy_where(&self, link: Option<Link>, doomed: impl Fn(&Key) -> bool) {
         let gone: Vec<Arc<JanusRoom>> = {
             let mut known = lock(&self.known);
@@ -122,10 +132,7 @@ impl Rooms {
             // Its people move first (to the lobby), on the same peer connection.
             tokio::time::sleep(DESTROY_DELAY).await;
             for room in gone {
-                let body = json!({"request": "destroy", "room": room.id, "secret": room.secret});
-                if let Err(e) = link.session.request(link.control, body).await {
-                    tracing::debug!(error = %e, "destroying an audio room failed");
-                }
+                Rooms::destroy_now(&link, &room).await;
             }
         });
     }
@@ -133,6 +140,15 @@ impl Rooms {
 
 /// Creates a private room for `key` under a fresh random id.
 async fn create(link: &Link, key: Key) -> Result<Arc<JanusRoom>, JanusError> {
+    create_room(link, format!("cabildo {} {}", key.0, place_name(key.1))).await
+}
+
+/// Creates a private room described as `description` under a fresh random id; plain RTP
+/// participants may join it (the relays of an announcement, `announce.rs`).
+pub(super) async fn create_room(
+    link: &Link,
+    description: String,
+) -> Result<Arc<JanusRoom>, JanusError> {
     for _ in 0..5 {
         let room = JanusRoom {
             // Below 2^53, so that the id survives any JSON reader.
@@ -143,7 +159,7 @@ async fn create(link: &Link, key: Key) -> Result<Arc<JanusRoom>, JanusError> {
         let mut body = json!({
             "request": "create",
             "room": room.id,
-            "description": format!("cabildo {} {}", key.0, place_name(key.1)),
+            "description": description,
             "secret": room.secret,
             "pin": room.pin,
             "is_private": true,
@@ -152,6 +168,7 @@ async fn create(link: &Link, key: Key) -> Result<Arc<JanusRoom>, JanusError> {
             "audiolevel_event": true,
             "audio_active_packets": 25,
             "audio_level_average": 40,
+            "allow_rtp_participants": true,
         });
         if let Some(admin_key) = &link.admin_key {
             body["admin_key"] = Value::String(admin_key.clone());

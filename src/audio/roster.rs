@@ -8,6 +8,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// `joined` of a seat speaking to every place (`audio_announce`).
+const ANNOUNCING: &str = "all";
+
 /// Sends every watching seat its roster, when it changed since the last one it got.
 pub(super) fn publish(seats: &[Arc<Seat>], available: bool) {
     let mut rooms: BTreeMap<String, BTreeMap<ParticipantId, (bool, bool)>> = BTreeMap::new();
@@ -24,6 +27,13 @@ pub(super) fn publish(seats: &[Arc<Seat>], available: bool) {
             entry.1 |= st.talking;
         }
     }
+    let mut announcing: Vec<ParticipantId> = seats
+        .iter()
+        .filter(|s| s.state().announcing)
+        .map(|s| s.participant)
+        .collect();
+    announcing.sort();
+    announcing.dedup();
     for seat in seats {
         let mut st = seat.state();
         if !st.watching {
@@ -43,12 +53,16 @@ pub(super) fn publish(seats: &[Arc<Seat>], available: bool) {
                 json!({"room": room, "participants": participants})
             })
             .collect();
-        let joined = st.heard.map(place_name);
+        let joined = match st.heard {
+            _ if st.announcing => Some(ANNOUNCING.to_string()),
+            heard => heard.map(place_name),
+        };
         let frame = json!({
             "type": "audio_roster",
             "available": available && !st.closed && !st.off && st.place.is_some(),
             "joined": joined,
             "rooms": shown,
+            "announcing": announcing,
         })
         .to_string();
         if frame != st.last_roster {

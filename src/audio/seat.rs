@@ -2,6 +2,7 @@
 //! that makes Janus match it, one step at a time, so a move that arrives during a join is
 //! applied right after it.
 
+use super::announce::Broadcast;
 use super::janus::JanusError;
 use super::{inspect, lock, rooms::place_name, Audio, Link};
 use crate::domain::{ParticipantId, Place, Workshop, WorkshopId};
@@ -33,6 +34,12 @@ pub(super) struct SeatState {
     pub muted: bool,
     /// Whether the page wants `audio_roster` frames.
     pub watching: bool,
+    /// Staff: speak to every place at once (`audio_announce`), and the workshop's places
+    /// (the lobby and every room not removed), set by the workshop's actor.
+    pub announce: bool,
+    pub places: Vec<Place>,
+    /// Set by the seat's task: the announcement is live.
+    pub announcing: bool,
     /// Set by the seat's task: the room Janus has it in, and whether it is talking.
     pub heard: Option<Place>,
     pub talking: bool,
@@ -86,7 +93,10 @@ impl Seat {
                 st.listen = None;
             }
         }
-        if (st.target(), st.place) != before {
+        let places = super::places(workshop);
+        let places_changed = st.announce && st.places != places;
+        st.places = places;
+        if (st.target(), st.place) != before || places_changed {
             drop(st);
             self.wake.notify_one();
         }
@@ -113,6 +123,10 @@ enum Request {
     Mute {
         id: String,
         muted: bool,
+    },
+    Announce {
+        id: String,
+        on: bool,
     },
 }
 
@@ -216,6 +230,19 @@ pub async fn on_message(
             }
         }
         AudioCommand::AudioLeave {} => Request::Leave { id: id.clone() },
+        AudioCommand::AudioAnnounce { .. } if !staff => {
+            return refuse(
+                ErrorCode::Forbidden,
+                "only facilitators and the organizer speak to every room",
+            );
+        }
+        AudioCommand::AudioAnnounce { on } => Request::Announce { id: id.clone(), on },
+        AudioCommand::AudioConfig {} => {
+            let servers = audio.ice_servers(participant);
+            let frame = json!({"type": "audio_config", "id": id, "ice_servers": servers});
+            outbox.send(frame.to_string().into());
+            return;
+        }
         AudioCommand::AudioMute {
             muted,
             participant: None,
@@ -272,14 +299,16 @@ pub async fn on_message(
 }
 
 /// The seat's connection to Janus.
-struct Connected {
-    link: Link,
+pub(super) struct Connected {
+    pub link: Link,
     handle: u64,
     events: mpsc::Receiver<Value>,
-    room: Place,
+    pub room: Place,
     /// The AudioBridge participant id in `room`.
     janus_id: Option<u64>,
     muted: bool,
+    /// While speaking to every place: the handle is in the broadcast's room, not `room`.
+    pub broadcast: Option<Broadcast>,
 }
 
 async fn next_event(conn: &mut Option<Connected>) -> Option<Value> {
@@ -303,6 +332,7 @@ async fn run(audio: Arc<Audio>, seat: Arc<Seat>, mut requests: mpsc::Receiver<Re
                         let mut st = seat.state();
                         st.listen = listen;
                         st.joined = true;
+                        st.announce = false;
                     }
                     match join(&audio, &seat, &sdp).await {
                         Ok((connected, answer)) => {
@@ -327,6 +357,21 @@ async fn run(audio: Arc<Audio>, seat: Arc<Seat>, mut requests: mpsc::Receiver<Re
                     }
                     seat.send(json!({"type": "ack", "id": id}).to_string());
                 }
+                Some(Request::Announce { id, on }) => {
+                    if conn.is_none() {
+                        seat.send(error_frame(Some(&id), ErrorCode::Invalid, "join audio first"));
+                    } else {
+                        seat.state().announce = on;
+                        follow(&audio, &seat, &mut conn).await;
+                        let live = conn.as_ref().is_some_and(|c| c.broadcast.is_some());
+                        if live == on {
+                            seat.send(json!({"type": "ack", "id": id}).to_string());
+                        } else {
+                            let message = "the audio server could not start the announcement";
+                            seat.send(error_frame(Some(&id), ErrorCode::Unavailable, message));
+                        }
+                    }
+                }
             },
             () = seat.wake.notified() => {}
             event = next_event(&mut conn) => match event {
@@ -346,7 +391,12 @@ async fn run(audio: Arc<Audio>, seat: Arc<Seat>, mut requests: mpsc::Receiver<Re
             }
         }
         follow(&audio, &seat, &mut conn).await;
-        seat.state().heard = conn.as_ref().map(|c| c.room);
+        {
+            let announcing = conn.as_ref().is_some_and(|c| c.broadcast.is_some());
+            let mut st = seat.state();
+            st.heard = conn.as_ref().filter(|_| !announcing).map(|c| c.room);
+            st.announcing = announcing;
+        }
         audio.publish(seat.workshop);
     }
     hang_up(conn.take()).await;
@@ -366,7 +416,31 @@ async fn end(seat: &Seat, conn: &mut Option<Connected>, reason: &str) {
 async fn hang_up(conn: Option<Connected>) {
     if let Some(c) = conn {
         c.link.session.detach(c.handle).await;
+        if let Some(broadcast) = c.broadcast {
+            broadcast.close(&c.link).await;
+        }
     }
+}
+
+/// Moves the connection's handle into `room` (same peer connection).
+pub(super) async fn change_room(
+    c: &mut Connected,
+    seat: &Seat,
+    room: &super::rooms::JanusRoom,
+    muted: bool,
+) -> Result<(), JanusError> {
+    let body = json!({
+        "request": "changeroom",
+        "room": room.id,
+        "pin": room.pin,
+        "display": seat.participant.to_string(),
+        "muted": muted,
+    });
+    let (data, _) = c.link.session.call(c.handle, body, None).await?;
+    c.janus_id = data["id"].as_u64();
+    c.muted = muted;
+    seat.state().talking = false;
+    Ok(())
 }
 
 /// Makes Janus match the seat's target: moves it (`changeroom`), mutes or unmutes it, or
@@ -381,26 +455,20 @@ async fn follow(audio: &Audio, seat: &Seat, conn: &mut Option<Connected>) {
         Ok(place) => place,
         Err(reason) => return end(seat, conn, reason).await,
     };
-    if c.room != place {
+    if let Err(e) = super::announce::follow(audio, seat, c, place, muted).await {
+        tracing::warn!(error = %e, "moving a participant's audio failed");
+        return end(seat, conn, "unavailable").await;
+    }
+    if c.room != place && c.broadcast.is_none() {
         let moved = async {
             let room = audio.rooms.ensure(&c.link, (seat.workshop, place)).await?;
-            let body = json!({
-                "request": "changeroom",
-                "room": room.id,
-                "pin": room.pin,
-                "display": seat.participant.to_string(),
-                "muted": muted,
-            });
-            c.link.session.call(c.handle, body, None).await
+            change_room(c, seat, &room, muted).await
         }
         .await;
         match moved {
-            Ok((data, _)) => {
+            Ok(()) => {
                 tracing::debug!(participant = %seat.participant, to = %place_name(place), "audio moved");
                 c.room = place;
-                c.janus_id = data["id"].as_u64();
-                c.muted = muted;
-                seat.state().talking = false;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "moving a participant's audio failed");
@@ -454,6 +522,7 @@ async fn join(audio: &Audio, seat: &Seat, sdp: &str) -> Result<(Connected, Strin
         room: place,
         janus_id: None,
         muted,
+        broadcast: None,
     };
     let negotiated = async {
         let body = json!({

@@ -487,6 +487,12 @@ pub enum AudioCommand {
     },
     /// Ask for `audio_roster` frames: who is connected, muted, talking.
     AudioWatch {},
+    /// Staff: speak to every room and the lobby at once, or stop.
+    AudioAnnounce {
+        on: bool,
+    },
+    /// Ask for the ICE servers (TURN, with fresh credentials) to put in the peer connection.
+    AudioConfig {},
 }
 
 /// What a client frame after `hello` is.

@@ -117,8 +117,27 @@ impl Drop for Driver {
     }
 }
 
+/// What a page measures what it hears with (`kit.level()`), on `kit.pc`.
+macro_rules! level_kit {
+    () => {
+        r#"
+kit.level = async () => {
+  if (!kit.pc) return null;
+  const stats = await kit.pc.getStats();
+  let out = null;
+  stats.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio')
+      out = {energy: s.totalAudioEnergy || 0, duration: s.totalSamplesDuration || 0};
+  });
+  return out;
+};
+"#
+    };
+}
+
 /// What the page runs to talk audio over Cabildo's WebSocket and measure what it hears.
-const PAGE_KIT: &str = r#"
+const PAGE_KIT: &str = concat!(
+    r#"
 window.kit = {frames: [], errors: []};
 kit.connect = (url, token) => new Promise((resolve, reject) => {
   const ws = new WebSocket(url);
@@ -142,7 +161,10 @@ kit.join = async (room) => {
   if (kit.pc) kit.pc.close();
   const stream = await navigator.mediaDevices.getUserMedia({audio: {
     echoCancellation: false, noiseSuppression: false, autoGainControl: false}});
-  const pc = new RTCPeerConnection({iceServers: []});
+  // The ICE servers (TURN) come from the server; `kit.relay` allows relays only.
+  const config = await kit.send({type: 'audio_config', id: 'config-' + Math.random()});
+  const pc = new RTCPeerConnection({iceServers: config.ice_servers || [],
+    iceTransportPolicy: kit.relay ? 'relay' : 'all'});
   kit.pc = pc;
   stream.getTracks().forEach((t) => pc.addTrack(t, stream));
   pc.ontrack = (e) => {
@@ -169,18 +191,28 @@ kit.join = async (room) => {
   return answer;
 };
 kit.send = (msg) => { kit.ws.send(JSON.stringify(msg)); return kit.answer(msg.id); };
-kit.level = async () => {
-  if (!kit.pc) return null;
-  const stats = await kit.pc.getStats();
-  let out = null;
-  stats.forEach((s) => {
-    if (s.type === 'inbound-rtp' && s.kind === 'audio')
-      out = {energy: s.totalAudioEnergy || 0, duration: s.totalSamplesDuration || 0};
-  });
-  return out;
+"#,
+    level_kit!(),
+    "true;"
+);
+
+/// Run in a Cabildo page before it joins audio: its peer connections may use relays
+/// (TURN) only, are kept in `window.peerConnections`, and `kit.level()` measures the last.
+pub const RELAY_ONLY: &str = concat!(
+    r#"
+const Native = window.RTCPeerConnection;
+window.peerConnections = [];
+window.RTCPeerConnection = class extends Native {
+  constructor(config) {
+    super({...config, iceTransportPolicy: 'relay'});
+    window.peerConnections.push(this);
+  }
 };
-true;
-"#;
+window.kit = {get pc() { return window.peerConnections[window.peerConnections.length - 1]; }};
+"#,
+    level_kit!(),
+    "true;"
+);
 
 impl AudioPage {
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {

@@ -291,7 +291,87 @@ admin: {{
     .expect("http transport config");
     std::fs::write(
         dir.join("janus.plugin.audiobridge.jcfg"),
-        format!("general: {{\n    admin_key = \"{ADMIN_KEY}\"\n    events = false\n}}\n"),
+        // Plain-RTP relays of announcements bind to loopback only.
+        format!(
+            "general: {{\n    admin_key = \"{ADMIN_KEY}\"\n    events = false\n    local_ip = \"127.0.0.1\"\n}}\n"
+        ),
     )
     .expect("audiobridge config");
+}
+
+/// The TURN URL of the tests' coturn.
+pub const TURN_URL: &str = "turn:127.0.0.1:3478?transport=udp";
+
+/// A coturn on 127.0.0.1:3478 inside the test's namespace, with the TURN REST API's
+/// time-limited credentials (`use-auth-secret`) signed with `secret`.
+pub struct Coturn {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Coturn {
+    pub async fn start(secret: &str) -> Coturn {
+        let dir = tempfile::tempdir().expect("coturn dir");
+        let log = dir.path().join("turn.log");
+        let out = std::fs::File::create(&log).expect("coturn log");
+        let child = Command::new(
+            std::env::var_os("TURNSERVER").unwrap_or_else(|| "/usr/bin/turnserver".into()),
+        )
+        .args([
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            "--listening-port=3478",
+            "--min-port=49160",
+            "--max-port=49260",
+            "--use-auth-secret",
+            "--realm=cabildo.test",
+            "--allow-loopback-peers",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--fingerprint",
+            "--verbose",
+            "--simple-log",
+            "--log-file=stdout",
+        ])
+        .arg(format!("--static-auth-secret={secret}"))
+        .arg(format!(
+            "--pidfile={}",
+            dir.path().join("turn.pid").display()
+        ))
+        .stdout(Stdio::from(out.try_clone().expect("log")))
+        .stderr(Stdio::from(out))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("turnserver starts (apt-get install coturn)");
+        let turn = Coturn { child, dir };
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !turn.log().contains("127.0.0.1:3478") {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "coturn did not start: {}",
+                turn.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        turn
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("turn.log")).unwrap_or_default()
+    }
+
+    /// Whether coturn allocated a relay for someone with valid credentials.
+    pub fn relayed(&self) -> bool {
+        self.log()
+            .lines()
+            .any(|l| l.contains("ALLOCATE processed, success"))
+    }
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _already_gone = self.child.start_kill();
+    }
 }

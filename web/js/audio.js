@@ -17,7 +17,7 @@ export async function mountAudio(app) {
   const conn = app.conn;
   const m = app.model;
   const staff = () => m.me.role !== 'delegate';
-  const st = { offered: false, available: false, wanted: false, joining: false, muted: false, listen: '', heard: null, roster: [], problem: null, pc: null, mic: null };
+  const st = { offered: false, available: false, wanted: false, joining: false, muted: false, listen: '', heard: null, roster: [], announcing: [], problem: null, pc: null, mic: null };
   const player = h('audio', { autoplay: true });
   const waiting = new Map();
   const ask = (msg, then = () => {}) => {
@@ -49,7 +49,10 @@ export async function mountAudio(app) {
       Object.assign(st, { wanted: false, joining: false, problem: 'mic_denied' }); draw(); return;
     }
     hangUp();
-    const pc = st.pc = new RTCPeerConnection({ iceServers: [] });
+    // TURN servers with fresh credentials from the server (none without --turn-url).
+    const config = await new Promise((done) => { if (!ask({ type: 'audio_config' }, done)) done({}); });
+    if (!st.wanted) { st.joining = false; draw(); return; }
+    const pc = st.pc = new RTCPeerConnection({ iceServers: config.ice_servers || [] });
     setMic();
     st.mic.getAudioTracks().forEach((t) => pc.addTrack(t, st.mic));
     pc.ontrack = (e) => { player.srcObject = e.streams[0] || new MediaStream([e.track]); player.play().catch(() => {}); };
@@ -80,7 +83,9 @@ export async function mountAudio(app) {
   function onAudio(f) {
     if (f.type === 'audio_roster') {
       const back = f.available && !st.available;
-      Object.assign(st, { available: f.available, roster: f.rooms || [], heard: f.joined });
+      Object.assign(st, { available: f.available, roster: f.rooms || [], heard: f.joined, announcing: f.announcing || [] });
+      // For other panels (the cockpit's room tiles): the roster as the server sent it.
+      document.dispatchEvent(new CustomEvent('cabildo:audio-roster', { detail: f }));
       if (!f.available) hangUp();
       if (back && st.wanted && !st.pc && !st.joining) join();
     } else if (f.type === 'audio_ended') {
@@ -108,7 +113,8 @@ export async function mountAudio(app) {
     box.hidden = !st.offered;
     if (!st.offered) return;
     const on = !!st.pc;
-    const state = !st.available ? 'audio.unavailable' : st.joining ? 'audio.joining' : on && st.heard ? 'audio.in_room' : 'audio.off';
+    const all = on && st.heard === 'all';
+    const state = !st.available ? 'audio.unavailable' : st.joining ? 'audio.joining' : all ? 'audio.announcing' : on && st.heard ? 'audio.in_room' : 'audio.off';
     const controls = [];
     if (staff()) {
       const sel = h('select', { id: 'audio-room', 'data-key': 'audio-room', 'aria-label': tr('audio.listen_in') });
@@ -125,6 +131,11 @@ export async function mountAudio(app) {
     if (on) {
       controls.push(button('audio-mute', st.muted ? 'audio.unmute' : 'audio.mute', () => { st.muted = !st.muted; setMic(); ask({ type: 'audio_mute', muted: st.muted }); draw(); },
         { 'aria-pressed': String(st.muted) }));
+      if (staff()) {
+        controls.push(button('audio-announce', all ? 'audio.announce_stop' : 'audio.announce', () => ask({ type: 'audio_announce', on: !all }, (f) => {
+          st.problem = f.type === 'error' ? 'announce' : null; draw();
+        }), { 'aria-pressed': String(all) }));
+      }
       controls.push(button('audio-leave', 'audio.leave', () => { st.wanted = false; hangUp(); ask({ type: 'audio_leave' }); draw(); }));
     } else {
       controls.push(button('audio-join', 'audio.join', join, { disabled: !st.available || st.joining }));
@@ -132,7 +143,9 @@ export async function mountAudio(app) {
     fill(box,
       h('h2', { text: tr('audio.heading') }),
       h('p', { id: 'audio-state', role: 'status', text: tr(state, { room: st.heard ? roomName(m, st.heard) : '' }) }),
-      st.problem && !on ? h('p', { class: 'problem', text: tr(`audio.problem.${st.problem}`) }) : null,
+      st.problem && (!on || st.problem === 'announce') ? h('p', { class: 'problem', text: tr(`audio.problem.${st.problem}`) }) : null,
+      st.announcing.some((p) => p !== m.me.id) ? h('p', { id: 'audio-announcement', role: 'status',
+        text: tr('audio.announcement', { names: st.announcing.filter((p) => p !== m.me.id).map((p) => personLabel(m, p)).join(', ') }) }) : null,
       h('div', { class: 'actions' }, controls),
       st.roster.length ? st.roster.map((r) => h('div', { 'data-room': r.room }, h('h3', { text: roomName(m, r.room) }),
         h('ul', { class: 'people' }, r.participants.map(person)))) : h('p', { text: tr('audio.nobody') }),
