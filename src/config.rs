@@ -481,6 +481,29 @@ mod tests {
     }
 
     #[test]
+    fn turn_urls_come_from_repeated_flags_and_comma_lists() {
+        let cli = Cli::try_parse_from([
+            "cabildo",
+            "--turn-url",
+            "turn:a:3478?transport=udp,turn:a:3478?transport=tcp",
+            "--turn-url",
+            "turns:a:5349",
+            "--turn-ttl",
+            "600",
+        ])
+        .expect("valid arguments");
+        assert_eq!(
+            cli.serve.turn_urls,
+            [
+                "turn:a:3478?transport=udp",
+                "turn:a:3478?transport=tcp",
+                "turns:a:5349"
+            ]
+        );
+        assert_eq!(cli.serve.turn_ttl, 600);
+    }
+
+    #[test]
     fn db_names_a_file_or_a_postgres_url_and_the_database_url_wins_over_a_file() {
         assert_eq!(
             database(&["--db", "x.db"]),
