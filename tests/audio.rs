@@ -315,6 +315,17 @@ fn turn_credentials_verify_and_carry_the_audio_through_coturn() {
                 "coturn allocated relays for the pages: {}",
                 turn.log()
             );
+            // Neither the secret nor a credential handed out is in the server's (debug) log.
+            let log = r.server.log();
+            assert!(log.contains("audio available"), "the log is read: {log}");
+            let handed = [&config["ice_servers"][0], &servers[0]];
+            for secret in [TURN_SECRET].into_iter().chain(
+                handed
+                    .iter()
+                    .map(|s| s["credential"].as_str().expect("credential")),
+            ) {
+                assert!(!log.contains(secret), "logged: {secret}");
+            }
             close([s, d]).await;
         },
     );
