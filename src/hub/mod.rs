@@ -14,7 +14,7 @@ pub mod presence;
 pub mod workshop;
 
 use crate::auth;
-use crate::cluster::{Cluster, Incoming};
+use crate::cluster::{Cluster, Envelope, Incoming, Wire};
 use crate::domain::{DomainError, ParticipantId, Room, RoomId, Settings, Workshop, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 use crate::store::{Batch, Codes, Credential, LoadedWorkshop, Store, StoreError, StoredEvent};
@@ -25,14 +25,15 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
 pub use workshop::{
-    CodeInfo, JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle,
+    Answer, CodeInfo, Decider, JoinRequest, Joined, Msg, Query, Reply, WorkshopActor,
+    WorkshopHandle,
 };
 
-/// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
 /// In a cluster, how often each node asks PostgreSQL whether the workshops it serves moved
-/// on: the backfill for notifications lost while Redis was unreachable.
+/// on, only while Redis is unreachable (the backfill for the owners' lost notifications).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -129,12 +130,14 @@ impl Hub {
         cluster: Arc<Cluster>,
         incoming: mpsc::Receiver<Incoming>,
     ) -> Arc<Hub> {
-        let hub = Self::with_limits(store, limits, Some(cluster));
+        let hub = Self::with_limits(store, limits, Some(cluster.clone()));
         tokio::spawn(follow(
             Arc::downgrade(&hub),
             incoming,
             hub.shutdown_signal(),
         ));
+        hub.tasks
+            .spawn(leases(Arc::downgrade(&hub), cluster, hub.shutdown_signal()));
         hub
     }
 
@@ -231,6 +234,7 @@ impl Hub {
         &self,
         id: WorkshopId,
         loaded: LoadedWorkshop,
+        role: Decider,
     ) -> Result<WorkshopHandle, HubError> {
         WorkshopActor::spawn(
             id,
@@ -239,7 +243,26 @@ impl Hub {
             &self.tasks,
             self.cluster.clone(),
             crate::audio::AudioHook::new(self.audio(), id),
+            role,
         )
+    }
+
+    /// Who decides workshop `id`: on a single node, this node; in a cluster, the holder of
+    /// its lease, which this node takes if it is free or ran out.
+    async fn role(&self, id: WorkshopId) -> Result<Decider, HubError> {
+        let Some(cluster) = &self.cluster else {
+            return Ok(Decider::Owner);
+        };
+        let lease = workshop::LEASE.as_millis() as i64;
+        let (owner, _epoch) = self.store.claim(id, cluster.node(), lease).await?;
+        Ok(if owner == cluster.node() {
+            Decider::Owner
+        } else {
+            Decider::Follower {
+                owner: Some(owner),
+                heard: tokio::time::Instant::now(),
+            }
+        })
     }
 
     /// The live workshop `id`, loading it from the store if needed.
@@ -251,7 +274,8 @@ impl Hub {
             let result = cell
                 .get_or_try_init(|| async {
                     let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
-                    self.spawn_actor(id, loaded)
+                    let role = self.role(id).await?;
+                    self.spawn_actor(id, loaded, role)
                 })
                 .await
                 .cloned();
@@ -345,7 +369,16 @@ impl Hub {
             commands: Vec::new(),
             joins: Vec::new(),
         };
-        let handle = self.spawn_actor(id, loaded)?;
+        // The creating node owns the workshop; should the lease not be taken now (the
+        // database just failed), the first beat finds out who owns it.
+        let role = match self.role(id).await {
+            Ok(role) => role,
+            Err(_) => Decider::Follower {
+                owner: None,
+                heard: tokio::time::Instant::now(),
+            },
+        };
+        let handle = self.spawn_actor(id, loaded, role)?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
         crate::metrics::workshop_created();
@@ -524,8 +557,9 @@ impl Hub {
     }
 }
 
-/// In a cluster: passes the other nodes' notifications to the live actors, and polls the
-/// store every `POLL_INTERVAL` (and at once after Redis comes back) for what they missed.
+/// In a cluster: hands the other nodes' messages to the live actors (and runs the requests
+/// forwarded to this node as owner), and polls the store every `POLL_INTERVAL` while Redis
+/// is unreachable (and once each time the listener subscribes again) for what was missed.
 async fn follow(
     hub: std::sync::Weak<Hub>,
     mut incoming: mpsc::Receiver<Incoming>,
@@ -536,15 +570,16 @@ async fn follow(
     loop {
         let poll_now = tokio::select! {
             _ = shutdown.changed() => return,
-            _ = poll.tick() => true,
+            _ = poll.tick() => {
+                let Some(hub) = hub.upgrade() else { return };
+                !hub.cluster().is_some_and(|c| c.is_listening())
+            }
             note = incoming.recv() => match note {
                 None => return,
                 Some(Incoming::Subscribed) => true,
-                Some(Incoming::Commit(note)) => {
+                Some(Incoming::Message(envelope)) => {
                     let Some(hub) = hub.upgrade() else { return };
-                    if let Some(handle) = hub.live_handle(note.workshop) {
-                        handle.notify(note.rev);
-                    }
+                    hub.hear(envelope);
                     false
                 }
             },
@@ -552,6 +587,164 @@ async fn follow(
         if poll_now {
             let Some(hub) = hub.upgrade() else { return };
             hub.poll().await;
+        }
+    }
+}
+
+impl Hub {
+    /// One message from another node.
+    fn hear(self: &Arc<Hub>, envelope: Envelope) {
+        let Envelope {
+            from,
+            workshop,
+            body,
+        } = envelope;
+        let live = self.live_handle(workshop);
+        match body {
+            Wire::Commit { rev } => {
+                if let Some(handle) = live {
+                    handle.notify(rev);
+                }
+            }
+            Wire::Presence { online } => {
+                if let Some(handle) = live {
+                    handle.tell(Msg::OwnerPresence { node: from, online });
+                }
+            }
+            Wire::Here { participants } => {
+                if let Some(handle) = live {
+                    handle.tell(Msg::Here {
+                        node: from,
+                        participants,
+                    });
+                }
+            }
+            Wire::Erased => {
+                if let Some((_, cell)) = self.live.remove(&workshop) {
+                    if let Some(handle) = cell.get() {
+                        handle.tell(Msg::Erased);
+                    }
+                }
+            }
+            Wire::Outcome { req, outcome } => {
+                if let Some(handle) = live {
+                    let answer = Answer::Outcome(outcome.into());
+                    handle.tell(Msg::Answered { req, answer });
+                }
+            }
+            Wire::Joined { req, result } => {
+                if let Some(handle) = live {
+                    let answer = Answer::Joined(result.map(Into::into).map_err(Into::into));
+                    handle.tell(Msg::Answered { req, answer });
+                }
+            }
+            Wire::Command {
+                req,
+                participant,
+                id,
+                command,
+            } => {
+                let hub = self.clone();
+                tokio::spawn(async move {
+                    let (reply, answer) = oneshot::channel();
+                    let msg = Msg::Forwarded {
+                        from: participant,
+                        id,
+                        command,
+                        reply,
+                    };
+                    let outcome = match hub.workshop(workshop).await {
+                        Ok(handle) => {
+                            if handle.send(msg).await.is_err() {
+                                return;
+                            }
+                            match answer.await {
+                                Ok(outcome) => outcome,
+                                // Not the owner here: the follower asks the lease again.
+                                Err(_) => return,
+                            }
+                        }
+                        Err(e) if e.code == ErrorCode::NotFound => Outcome::Error {
+                            code: e.code,
+                            message: e.message,
+                            current_version: None,
+                        },
+                        Err(_) => return,
+                    };
+                    if let Some(cluster) = hub.cluster() {
+                        let outcome = (&outcome).into();
+                        cluster.tell(&from, workshop, Wire::Outcome { req, outcome });
+                    }
+                });
+            }
+            Wire::Join { req, request } => {
+                let hub = self.clone();
+                tokio::spawn(async move {
+                    let (reply, answer) = oneshot::channel();
+                    let joined = match hub.workshop(workshop).await {
+                        Ok(handle) => {
+                            let msg = Msg::ForwardedJoin { request, reply };
+                            if handle.send(msg).await.is_err() {
+                                return;
+                            }
+                            match answer.await {
+                                Ok(joined) => joined,
+                                Err(_) => return,
+                            }
+                        }
+                        Err(e) if e.code == ErrorCode::NotFound => Err(e),
+                        Err(_) => return,
+                    };
+                    if let Some(cluster) = hub.cluster() {
+                        let result = joined
+                            .map(|j| crate::cluster::wire::JoinedWire {
+                                participant: j.participant,
+                                token: j.token,
+                            })
+                            .map_err(|e| (&e).into());
+                        cluster.tell(&from, workshop, Wire::Joined { req, result });
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// In a cluster: renews this node's leases every `BEAT` (one statement for all of them),
+/// beats every live actor with whether its workshop's lease is still this node's, and gives
+/// every lease up when the node shuts down.
+async fn leases(
+    hub: std::sync::Weak<Hub>,
+    cluster: Arc<Cluster>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut beat = tokio::time::interval(workshop::BEAT);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let lease = workshop::LEASE.as_millis() as i64;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = beat.tick() => {}
+        }
+        let Some(hub) = hub.upgrade() else { return };
+        let owned: Option<std::collections::HashSet<WorkshopId>> =
+            match hub.store.renew(cluster.node(), lease).await {
+                Ok(owned) => Some(owned.into_iter().collect()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not renew this node's workshop leases");
+                    None
+                }
+            };
+        for entry in hub.live.iter() {
+            if let Some(handle) = entry.value().get() {
+                let lease = owned.as_ref().map(|o| o.contains(entry.key()));
+                handle.tell(Msg::Beat { lease });
+            }
+        }
+    }
+    if let Some(hub) = hub.upgrade() {
+        if let Err(e) = hub.store.release(cluster.node()).await {
+            tracing::warn!(error = %e, "could not give up this node's workshop leases");
         }
     }
 }
