@@ -59,9 +59,11 @@ impl WorkshopActor {
         for d in deliveries {
             self.deliver(d, pending);
         }
-        // Only the owner drives the workshop's audio rooms.
+        // Only the owner drives the workshop's audio rooms; other nodes move their seats.
         if self.owns() {
             self.audio.after_commit(&self.state);
+        } else {
+            self.audio.seats_follow(&self.state);
         }
     }
 

@@ -28,7 +28,11 @@ pub enum Decider {
 
 /// A request sent to the owner and not answered yet.
 pub(super) struct Forward {
+    /// When it was first sent: once it waited `FORWARD_TIMEOUT`, the follower checks the
+    /// lease at every beat until it is answered.
     sent: Instant,
+    /// When it was last sent (resent at most every `FORWARD_TIMEOUT` to the same owner).
+    resent: Instant,
     what: Forwarding,
 }
 
@@ -127,6 +131,7 @@ impl WorkshopActor {
             metrics::command_forwarded();
             let forward = Forward {
                 sent: Instant::now(),
+                resent: Instant::now(),
                 what,
             };
             self.send_forward(req, &forward);
@@ -190,13 +195,13 @@ impl WorkshopActor {
                 }
                 (what, _) => {
                     // An answer of the wrong kind: keep waiting (a resend will fix it).
-                    self.own.forwarded.insert(
-                        req,
-                        Forward {
-                            sent: Instant::now(),
-                            what,
-                        },
-                    );
+                    let now = Instant::now();
+                    let forward = Forward {
+                        sent: now,
+                        resent: now,
+                        what,
+                    };
+                    self.own.forwarded.insert(req, forward);
                 }
             }
         }
@@ -227,8 +232,9 @@ impl WorkshopActor {
             Decider::Follower { .. } if lease == Some(true) => return self.take_over().await,
             Decider::Follower { .. } => {}
         }
-        let Decider::Follower { owner, heard } = &self.own.role else {
-            return true;
+        let (owner, heard) = match &self.own.role {
+            Decider::Follower { owner, heard } => (owner.clone(), *heard),
+            Decider::Owner => return true,
         };
         if !cluster.is_listening() {
             // No way to reach the owner: what waits is committed here instead.
@@ -247,6 +253,8 @@ impl WorkshopActor {
             {
                 Ok((node, _)) if node == cluster.node() => return self.take_over().await,
                 Ok((node, _)) => {
+                    // A new owner gets everything that waits; the same one, what waited long.
+                    let moved = owner.as_deref() != Some(node.as_str());
                     self.own.role = Decider::Follower {
                         owner: Some(node),
                         heard: Instant::now(),
@@ -256,7 +264,7 @@ impl WorkshopActor {
                         .own
                         .forwarded
                         .iter()
-                        .filter(|(_, f)| f.sent.elapsed() >= FORWARD_TIMEOUT)
+                        .filter(|(_, f)| moved || f.resent.elapsed() >= FORWARD_TIMEOUT)
                         .map(|(req, _)| *req)
                         .collect();
                     for req in due {
@@ -264,7 +272,7 @@ impl WorkshopActor {
                             self.send_forward(req, f);
                         }
                         if let Some(f) = self.own.forwarded.get_mut(&req) {
-                            f.sent = now;
+                            f.resent = now;
                         }
                     }
                 }
@@ -275,6 +283,21 @@ impl WorkshopActor {
         }
         self.tell_owner_here();
         true
+    }
+
+    /// Sends every request still waiting to the owner again.
+    fn resend_all(&mut self) {
+        let now = Instant::now();
+        let mut reqs: Vec<u64> = self.own.forwarded.keys().copied().collect();
+        reqs.sort_unstable();
+        for req in reqs {
+            if let Some(f) = self.own.forwarded.get(&req) {
+                self.send_forward(req, f);
+            }
+            if let Some(f) = self.own.forwarded.get_mut(&req) {
+                f.resent = now;
+            }
+        }
     }
 
     /// Becomes the owner: catches up with the log, then decides what waited for the old
@@ -389,10 +412,16 @@ impl WorkshopActor {
         if self.owns() {
             return; // another node thinks it owns the workshop: the lease will decide
         }
+        let moved =
+            !matches!(&self.own.role, Decider::Follower { owner: Some(o), .. } if *o == node);
         self.own.role = Decider::Follower {
             owner: Some(node),
             heard: Instant::now(),
         };
+        if moved {
+            // A new owner (it took over): what waited for the old one goes to it now.
+            self.resend_all();
+        }
         let before: HashSet<ParticipantId> = self.own.mirror.iter().copied().collect();
         let after: HashSet<ParticipantId> = online.iter().copied().collect();
         self.own.mirror = online;
