@@ -25,6 +25,8 @@ pub const RATE_LIMITED: &str = "cabildo_rate_limited_total";
 pub const FLOOD_CLOSES: &str = "cabildo_flood_closes_total";
 pub const CONNECTIONS_REFUSED: &str = "cabildo_connections_refused_total";
 pub const EXPORTS_IN_FLIGHT: &str = "cabildo_exports_in_flight";
+pub const FORWARDED: &str = "cabildo_forwarded_commands_total";
+pub const TAKEOVERS: &str = "cabildo_workshop_takeovers_total";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -104,6 +106,14 @@ fn describe() {
     describe_gauge!(
         EXPORTS_IN_FLIGHT,
         "Exports being rendered or sent (at most --max-exports)."
+    );
+    describe_counter!(
+        FORWARDED,
+        "Commands and joins this node forwarded to the workshop's owner node (cluster)."
+    );
+    describe_counter!(
+        TAKEOVERS,
+        "Workshops this node took over after their owner node went silent (cluster)."
     );
     describe_counter!(
         RATE_LIMITED,
@@ -197,4 +207,14 @@ pub fn connection_refused() {
 /// An export started (`+1`) or finished (`-1`).
 pub fn exports_in_flight(delta: f64) {
     gauge!(EXPORTS_IN_FLIGHT).increment(delta);
+}
+
+/// A command or join forwarded to the workshop's owner node.
+pub fn command_forwarded() {
+    counter!(FORWARDED).increment(1);
+}
+
+/// A workshop taken over from a silent owner node.
+pub fn takeover() {
+    counter!(TAKEOVERS).increment(1);
 }

@@ -265,6 +265,16 @@ impl AudioHook {
         audio.rooms.destroy_places(audio.link(), *workshop, &gone);
     }
 
+    /// On a node that does not own the workshop (several nodes): only this node's seats
+    /// learn where their participants are; the owner alone creates and destroys rooms.
+    pub fn seats_follow(&self, state: &Workshop) {
+        if let Some((audio, workshop)) = &self.0 {
+            for seat in audio.seats_of(*workshop) {
+                seat.observe(state);
+            }
+        }
+    }
+
     /// The workshop was erased: its audio rooms go (its connections are closed already).
     pub fn erased(&self) {
         if let Some((audio, workshop)) = &self.0 {

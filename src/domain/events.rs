@@ -260,7 +260,7 @@ pub enum Event {
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     Join {
         participant: ParticipantId,

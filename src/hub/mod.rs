@@ -10,6 +10,7 @@ mod audiences;
 pub mod connection;
 pub mod limits;
 pub mod outbox;
+mod peers;
 pub mod presence;
 pub mod workshop;
 
@@ -25,14 +26,15 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, OnceCell};
 use tokio_util::task::TaskTracker;
 pub use workshop::{
-    CodeInfo, JoinRequest, Joined, Msg, Query, Reply, WorkshopActor, WorkshopHandle,
+    Answer, CodeInfo, Decider, JoinRequest, Joined, Msg, Query, Reply, WorkshopActor,
+    WorkshopHandle,
 };
 
-/// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
 /// In a cluster, how often each node asks PostgreSQL whether the workshops it serves moved
-/// on: the backfill for notifications lost while Redis was unreachable.
+/// on, only while Redis is unreachable (the backfill for the owners' lost notifications).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Server time: ms since the Unix epoch. The one clock of the hub (the domain has none).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -129,10 +131,15 @@ impl Hub {
         cluster: Arc<Cluster>,
         incoming: mpsc::Receiver<Incoming>,
     ) -> Arc<Hub> {
-        let hub = Self::with_limits(store, limits, Some(cluster));
-        tokio::spawn(follow(
+        let hub = Self::with_limits(store, limits, Some(cluster.clone()));
+        tokio::spawn(peers::follow(
             Arc::downgrade(&hub),
             incoming,
+            hub.shutdown_signal(),
+        ));
+        hub.tasks.spawn(peers::leases(
+            Arc::downgrade(&hub),
+            cluster,
             hub.shutdown_signal(),
         ));
         hub
@@ -169,28 +176,8 @@ impl Hub {
     }
 
     /// The handle of workshop `id` if it is live on this node.
-    fn live_handle(&self, id: WorkshopId) -> Option<WorkshopHandle> {
+    pub(crate) fn live_handle(&self, id: WorkshopId) -> Option<WorkshopHandle> {
         self.live.get(&id).and_then(|cell| cell.get().cloned())
-    }
-
-    /// Asks the store how far every live workshop is, and tells the actors.
-    async fn poll(&self) {
-        let ids: Vec<WorkshopId> = self.live.iter().map(|e| *e.key()).collect();
-        if ids.is_empty() {
-            return;
-        }
-        match self.store.revs(&ids).await {
-            Ok(revs) => {
-                for (id, rev) in revs {
-                    if let Some(handle) = self.live_handle(id) {
-                        handle.notify(rev);
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not poll the database for other nodes' commits")
-            }
-        }
     }
 
     pub fn store(&self) -> &Store {
@@ -231,6 +218,7 @@ impl Hub {
         &self,
         id: WorkshopId,
         loaded: LoadedWorkshop,
+        role: Decider,
     ) -> Result<WorkshopHandle, HubError> {
         WorkshopActor::spawn(
             id,
@@ -239,7 +227,26 @@ impl Hub {
             &self.tasks,
             self.cluster.clone(),
             crate::audio::AudioHook::new(self.audio(), id),
+            role,
         )
+    }
+
+    /// Who decides workshop `id`: on a single node, this node; in a cluster, the holder of
+    /// its lease, which this node takes if it is free or ran out.
+    async fn role(&self, id: WorkshopId) -> Result<Decider, HubError> {
+        let Some(cluster) = &self.cluster else {
+            return Ok(Decider::Owner);
+        };
+        let lease = workshop::LEASE.as_millis() as i64;
+        let (owner, _epoch) = self.store.claim(id, cluster.node(), lease).await?;
+        Ok(if owner == cluster.node() {
+            Decider::Owner
+        } else {
+            Decider::Follower {
+                owner: Some(owner),
+                heard: tokio::time::Instant::now(),
+            }
+        })
     }
 
     /// The live workshop `id`, loading it from the store if needed.
@@ -251,7 +258,8 @@ impl Hub {
             let result = cell
                 .get_or_try_init(|| async {
                     let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
-                    self.spawn_actor(id, loaded)
+                    let role = self.role(id).await?;
+                    self.spawn_actor(id, loaded, role)
                 })
                 .await
                 .cloned();
@@ -345,7 +353,16 @@ impl Hub {
             commands: Vec::new(),
             joins: Vec::new(),
         };
-        let handle = self.spawn_actor(id, loaded)?;
+        // The creating node owns the workshop; should the lease not be taken now (the
+        // database just failed), the first beat finds out who owns it.
+        let role = match self.role(id).await {
+            Ok(role) => role,
+            Err(_) => Decider::Follower {
+                owner: None,
+                heard: tokio::time::Instant::now(),
+            },
+        };
+        let handle = self.spawn_actor(id, loaded, role)?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
         crate::metrics::workshop_created();
@@ -521,38 +538,6 @@ impl Hub {
             })
             .await?;
         rx.await.map_err(|_| HubError::unavailable())
-    }
-}
-
-/// In a cluster: passes the other nodes' notifications to the live actors, and polls the
-/// store every `POLL_INTERVAL` (and at once after Redis comes back) for what they missed.
-async fn follow(
-    hub: std::sync::Weak<Hub>,
-    mut incoming: mpsc::Receiver<Incoming>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut poll = tokio::time::interval(POLL_INTERVAL);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let poll_now = tokio::select! {
-            _ = shutdown.changed() => return,
-            _ = poll.tick() => true,
-            note = incoming.recv() => match note {
-                None => return,
-                Some(Incoming::Subscribed) => true,
-                Some(Incoming::Commit(note)) => {
-                    let Some(hub) = hub.upgrade() else { return };
-                    if let Some(handle) = hub.live_handle(note.workshop) {
-                        handle.notify(note.rev);
-                    }
-                    false
-                }
-            },
-        };
-        if poll_now {
-            let Some(hub) = hub.upgrade() else { return };
-            hub.poll().await;
-        }
     }
 }
 

@@ -5,12 +5,13 @@
 //! commit), and only then acks, fans out and registers new subscribers. No lock guards the
 //! state: only this task touches it.
 //!
-//! In a cluster (several nodes on one PostgreSQL database), another node may hold an actor
-//! of the same workshop. The store's compare-and-set on the workshop's commit number (`rev`)
-//! decides which commit goes first; the loser catches up (applies and fans out what the
-//! winner committed) and decides its batch again. Notifications from other nodes make the
-//! actor catch up between batches, and before a `hello`, a report or an export it always
-//! does, so a participant who joined elsewhere is known.
+//! In a cluster (several nodes on one PostgreSQL database), other nodes may hold an actor of
+//! the same workshop, but only the owner's (`forward.rs`) decides and commits: the others
+//! forward their commands to it and catch up on its commits. The store's compare-and-set on
+//! the workshop's commit number (`rev`) stays the safety net: should two actors commit for
+//! a moment (a takeover, Redis down), the loser catches up (applies and fans out what the
+//! winner committed) and decides its batch again. Before a `hello`, a report or an export
+//! the actor always catches up, so a participant who joined elsewhere is known.
 //!
 //! Architecture invariant: nothing leaves the actor before the store said it is durable.
 //!
@@ -23,11 +24,15 @@
 //! | `workshop/delivery.rs` | applying a committed event and fanning it out (`apply_and_fan_out`: the one place every committed event, local or from another node, passes through), queueing frames, kicks, presence |
 //! | `workshop/subscription.rs` | read-only messages: `hello` and its welcome, reports, exports, code lookups |
 //! | `workshop/erase.rs` | erasing the workshop |
+//! | `workshop/forward.rs` | ownership in a cluster: forwarding to the owner, presence across nodes, taking over |
 
 mod commit;
 mod delivery;
 mod erase;
+mod forward;
 mod subscription;
+
+pub use forward::{Answer, Decider, BEAT, LEASE};
 
 use commit::fail_all;
 use delivery::{answer, snapshot_reason};
@@ -82,7 +87,7 @@ pub enum Reply {
 }
 
 /// A request to join, already past the REST layer's parsing.
-#[derive(Clone)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JoinRequest {
     pub code: String,
     pub name: String,
@@ -152,6 +157,36 @@ pub enum Msg {
     },
     /// Run a read-only look at the state between commits (the audio service's).
     Inspect(Box<dyn FnOnce(&Workshop) + Send>),
+    /// A command a follower node forwarded to this node, the owner (dropped unanswered
+    /// when this node does not own the workshop: the follower then asks the lease again).
+    Forwarded {
+        from: ParticipantId,
+        id: String,
+        command: Command,
+        reply: oneshot::Sender<Outcome>,
+    },
+    /// A join a follower node forwarded to this node, the owner.
+    ForwardedJoin {
+        request: JoinRequest,
+        reply: oneshot::Sender<Result<Joined, HubError>>,
+    },
+    /// The owner's answer to request `req` this follower forwarded.
+    Answered { req: u64, answer: Answer },
+    /// Follower node `node` has these participants connected (for the owner's presence).
+    Here {
+        node: String,
+        participants: Vec<ParticipantId>,
+    },
+    /// The owner `node`'s presence list (for a follower).
+    OwnerPresence {
+        node: String,
+        online: Vec<ParticipantId>,
+    },
+    /// Once a second in a cluster. `lease`: whether this node's lease renewal included the
+    /// workshop (`None`: the renewal failed).
+    Beat { lease: Option<bool> },
+    /// Another node erased the workshop: close the connections with `close::ERASED`, stop.
+    Erased,
 }
 
 /// What `Msg::Describe` answers.
@@ -190,7 +225,13 @@ impl WorkshopHandle {
     /// Tells the actor the workshop reached commit `rev` elsewhere. Never waits: a busy
     /// actor misses it and the next poll tells it again.
     pub fn notify(&self, rev: u64) {
-        let _dropped_when_full = self.tx.try_send(Msg::Notify { rev });
+        self.tell(Msg::Notify { rev });
+    }
+
+    /// Sends without waiting; a full inbox drops the message (what the cluster sends is
+    /// sent again or covered by a resend).
+    pub fn tell(&self, msg: Msg) {
+        let _dropped_when_full = self.tx.try_send(msg);
     }
 }
 
@@ -274,6 +315,8 @@ pub struct WorkshopActor {
     /// Commands decided in the batch being committed: (type, outcome), for the metrics.
     decided: Vec<(&'static str, &'static str)>,
     audio: crate::audio::AudioHook,
+    /// Who decides this workshop, and what waits for the owner's answer.
+    own: forward::Ownership,
 }
 
 impl WorkshopActor {
@@ -285,6 +328,7 @@ impl WorkshopActor {
         tasks: &tokio_util::task::TaskTracker,
         cluster: Option<Arc<Cluster>>,
         audio: crate::audio::AudioHook,
+        role: Decider,
     ) -> Result<WorkshopHandle, HubError> {
         let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
         let mut actor = WorkshopActor {
@@ -306,6 +350,7 @@ impl WorkshopActor {
             presence: Presence::default(),
             decided: Vec::new(),
             audio,
+            own: forward::Ownership::new(role),
         };
         actor.replay(loaded.events, loaded.commands)?;
         tasks.spawn(actor.run());
@@ -389,14 +434,17 @@ impl WorkshopActor {
     /// When the actor must act without a message: a timer warning or ending, or a
     /// participant's presence grace period running out.
     fn next_wake(&self) -> Option<Instant> {
-        let timer = timers::next_due(&self.state).map(|due| {
-            // At least a short pause, so a clock that cannot make progress (a failing
-            // store) never spins.
-            let wait = u64::try_from(due - now_ms())
-                .unwrap_or(0)
-                .max(MIN_CLOCK_WAIT_MS);
-            Instant::now() + Duration::from_millis(wait)
-        });
+        // Timers are the owner's: followers never tick.
+        let timer = timers::next_due(&self.state)
+            .filter(|_| self.owns())
+            .map(|due| {
+                // At least a short pause, so a clock that cannot make progress (a failing
+                // store) never spins.
+                let wait = u64::try_from(due - now_ms())
+                    .unwrap_or(0)
+                    .max(MIN_CLOCK_WAIT_MS);
+                Instant::now() + Duration::from_millis(wait)
+            });
         [timer, self.presence.next_deadline()]
             .into_iter()
             .flatten()
@@ -407,7 +455,7 @@ impl WorkshopActor {
         for p in self.presence.gone(Instant::now()) {
             self.announce_presence(p, false);
         }
-        let due = timers::next_due(&self.state).is_some_and(|d| d <= now_ms());
+        let due = self.owns() && timers::next_due(&self.state).is_some_and(|d| d <= now_ms());
         if !due {
             return true;
         }
@@ -422,6 +470,9 @@ impl WorkshopActor {
         let mut notified = 0;
         let mut msgs = msgs.into_iter();
         let mut erase = None;
+        let mut answers = Vec::new();
+        let mut beat = None;
+        let mut erased_elsewhere = false;
         for msg in msgs.by_ref() {
             match msg {
                 Msg::Command {
@@ -440,6 +491,32 @@ impl WorkshopActor {
                     reply: Some(reply),
                 }),
                 Msg::Tick => pending.push(Pending::Tick),
+                Msg::Forwarded {
+                    from,
+                    id,
+                    command,
+                    reply,
+                } if self.owns() => pending.push(Pending::Command {
+                    from,
+                    id,
+                    command,
+                    reply: Some(Reply::Direct(reply)),
+                }),
+                Msg::ForwardedJoin { request, reply } if self.owns() => {
+                    pending.push(Pending::Join {
+                        request,
+                        reply: Some(reply),
+                    })
+                }
+                Msg::Forwarded { .. } | Msg::ForwardedJoin { .. } => {}
+                Msg::Answered { req, answer } => answers.push((req, answer)),
+                Msg::Here { node, participants } => self.here(node, participants),
+                Msg::OwnerPresence { node, online } => self.owner_presence(node, online),
+                Msg::Beat { lease } => beat = Some(lease),
+                Msg::Erased => {
+                    erased_elsewhere = true;
+                    break;
+                }
                 Msg::Notify { rev } => notified = notified.max(rev),
                 Msg::Erase { by, reply } => match self.may_erase(by) {
                     // What came before is committed first; what comes after is refused.
@@ -468,11 +545,26 @@ impl WorkshopActor {
                 }
             }
         }
+        if self.forwarding() {
+            self.forward(&mut pending);
+        }
         if !pending.is_empty() && !self.commit(&mut pending).await {
+            return false;
+        }
+        if !answers.is_empty() && self.answered(answers).await == Progress::Broken {
             return false;
         }
         for msg in later {
             self.subscription(msg, fresh || !must_be_fresh);
+        }
+        if let Some(lease) = beat {
+            if !self.beat(lease).await {
+                return false;
+            }
+        }
+        if erased_elsewhere {
+            self.close_erased(msgs.collect());
+            return false;
         }
         match erase {
             Some(reply) => self.erase(reply, msgs.collect()).await,

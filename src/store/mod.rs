@@ -316,6 +316,36 @@ impl Store {
         }
     }
 
+    /// Takes (or renews) the lease of `workshop` for `node` if it is free, ran out or is
+    /// `node`'s; returns the owner now and its epoch. SQLite: one node owns everything.
+    pub async fn claim(
+        &self,
+        workshop: WorkshopId,
+        node: &str,
+        lease_ms: i64,
+    ) -> Result<(String, u64), StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok((node.to_string(), 1)),
+            Store::Postgres(s) => timed("claim", s.claim(workshop, node, lease_ms)).await,
+        }
+    }
+
+    /// Renews every lease `node` holds; returns the workshops it still owns.
+    pub async fn renew(&self, node: &str, lease_ms: i64) -> Result<Vec<WorkshopId>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(Vec::new()),
+            Store::Postgres(s) => timed("renew", s.renew(node, lease_ms)).await,
+        }
+    }
+
+    /// Gives up every lease `node` holds.
+    pub async fn release(&self, node: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(s) => s.release(node).await,
+        }
+    }
+
     /// Loads a workshop's codes, whole event log and command outcomes; `None` if unknown.
     pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
         match self {

@@ -280,6 +280,7 @@ impl PostgresStore {
             "events",
             "joins",
             "projector_tokens",
+            "workshop_owners",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = $1"))
                 .bind(&id)
@@ -294,6 +295,65 @@ impl PostgresStore {
             > 0;
         tx.commit().await?;
         Ok(existed)
+    }
+
+    /// Takes the lease of `workshop` for `node` when nobody holds it, it ran out, or `node`
+    /// holds it already (then it is renewed); returns who owns the workshop now and since
+    /// which takeover (`epoch`).
+    pub async fn claim(
+        &self,
+        workshop: WorkshopId,
+        node: &str,
+        lease_ms: i64,
+    ) -> Result<(String, u64), StoreError> {
+        let row = sqlx::query(
+            "WITH taken AS (
+                INSERT INTO workshop_owners (workshop_id, node, epoch, lease_until)
+                VALUES ($1, $2, 1, clock_timestamp() + $3 * interval '1 millisecond')
+                ON CONFLICT (workshop_id) DO UPDATE
+                    SET node = EXCLUDED.node,
+                        epoch = workshop_owners.epoch
+                            + CASE WHEN workshop_owners.node = EXCLUDED.node THEN 0 ELSE 1 END,
+                        lease_until = EXCLUDED.lease_until
+                    WHERE workshop_owners.node = EXCLUDED.node
+                       OR workshop_owners.lease_until < clock_timestamp()
+                RETURNING node, epoch
+            )
+            SELECT node, epoch FROM taken
+            UNION ALL
+            SELECT node, epoch FROM workshop_owners
+                WHERE workshop_id = $1 AND NOT EXISTS (SELECT 1 FROM taken)",
+        )
+        .bind(workshop.to_string())
+        .bind(node)
+        .bind(lease_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get::<i64, _>(1)? as u64))
+    }
+
+    /// Renews every lease `node` holds, in one statement; returns those workshops.
+    pub async fn renew(&self, node: &str, lease_ms: i64) -> Result<Vec<WorkshopId>, StoreError> {
+        sqlx::query(
+            "UPDATE workshop_owners SET lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+             WHERE node = $1 RETURNING workshop_id",
+        )
+        .bind(node)
+        .bind(lease_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|row| parse_id(&row.try_get::<String, _>(0)?))
+        .collect()
+    }
+
+    /// Gives up every lease `node` holds (a clean shutdown).
+    pub async fn release(&self, node: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM workshop_owners WHERE node = $1")
+            .bind(node)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

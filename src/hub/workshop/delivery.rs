@@ -59,7 +59,12 @@ impl WorkshopActor {
         for d in deliveries {
             self.deliver(d, pending);
         }
-        self.audio.after_commit(&self.state);
+        // Only the owner drives the workshop's audio rooms; other nodes move their seats.
+        if self.owns() {
+            self.audio.after_commit(&self.state);
+        } else {
+            self.audio.seats_follow(&self.state);
+        }
     }
 
     pub(super) fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending]) {
@@ -132,8 +137,20 @@ impl WorkshopActor {
         }
     }
 
-    /// Tells every connection that `p` came online or went offline (not an event: no seq).
+    /// `p` came online or went offline. The owner tells every connection here and every
+    /// other node; a follower tells the owner who is connected here instead (the owner
+    /// decides, and its list comes back to `owner_presence`).
     pub(super) fn announce_presence(&mut self, p: ParticipantId, online: bool) {
+        if !self.owns() {
+            self.tell_owner_here();
+            return;
+        }
+        self.send_presence(p, online);
+        self.publish_presence();
+    }
+
+    /// Tells every connection here that `p` came online or went offline (not an event: no seq).
+    pub(super) fn send_presence(&mut self, p: ParticipantId, online: bool) {
         let frame: Frame =
             serde_json::json!({"type": "presence", "participant": p, "online": online})
                 .to_string()
@@ -153,6 +170,9 @@ impl WorkshopActor {
         self.audiences = None;
         if let Some(sub) = self.subscribers.remove(&conn) {
             self.presence.depart(sub.participant, Instant::now());
+            if !self.owns() {
+                self.tell_owner_here();
+            }
         }
     }
 }

@@ -33,19 +33,10 @@ impl WorkshopActor {
         let id = self.state.id;
         match self.store.erase_workshop(id).await {
             Ok(_) => {
-                self.audiences = None;
-                for (_, sub) in self.subscribers.drain() {
-                    sub.outbox.kick().close_with(crate::protocol::close::ERASED);
+                if let Some(cluster) = &self.cluster {
+                    cluster.broadcast(id, crate::cluster::Wire::Erased);
                 }
-                self.inbox.close();
-                let mut rest = rest;
-                while let Ok(msg) = self.inbox.try_recv() {
-                    rest.push(msg);
-                }
-                for msg in rest {
-                    refuse(msg, HubError::not_found());
-                }
-                self.audio.erased();
+                self.close_erased(rest);
                 tracing::info!(workshop = %id, "workshop erased");
                 let _caller_may_be_gone = reply.send(Ok(()));
                 false
@@ -58,6 +49,50 @@ impl WorkshopActor {
                 let _caller_may_be_gone = reply.send(Err(HubError::unavailable()));
                 true
             }
+        }
+    }
+}
+
+impl WorkshopActor {
+    /// The workshop is gone (erased here or on another node): closes its connections with
+    /// `close::ERASED` and refuses whatever waits, `rest` first. The actor stops after.
+    pub(super) fn close_erased(&mut self, rest: Vec<Msg>) {
+        self.audiences = None;
+        for (_, sub) in self.subscribers.drain() {
+            sub.outbox.kick().close_with(crate::protocol::close::ERASED);
+        }
+        self.inbox.close();
+        let mut rest = rest;
+        while let Ok(msg) = self.inbox.try_recv() {
+            rest.push(msg);
+        }
+        for msg in rest {
+            refuse(msg, HubError::not_found());
+        }
+        for forward in self.forwarded_as_pending() {
+            if let Pending::Command {
+                id,
+                reply: Some(reply),
+                ..
+            } = forward
+            {
+                let gone = HubError::not_found();
+                let outcome = Outcome::Error {
+                    code: gone.code,
+                    message: gone.message,
+                    current_version: None,
+                };
+                answer(&id, Some(reply), outcome);
+            } else if let Pending::Join {
+                reply: Some(reply), ..
+            } = forward
+            {
+                let _caller_may_be_gone = reply.send(Err(HubError::not_found()));
+            }
+        }
+        // Only the owner drives the workshop's audio rooms.
+        if self.owns() {
+            self.audio.erased();
         }
     }
 }
@@ -93,6 +128,17 @@ pub(super) fn refuse(msg: Msg, error: HubError) {
         Msg::Unsubscribe { done, .. } => {
             let _caller_may_be_gone = done.send(());
         }
-        Msg::Tick | Msg::Notify { .. } | Msg::Inspect(_) => {}
+        Msg::ForwardedJoin { reply, .. } => {
+            let _caller_may_be_gone = reply.send(Err(error));
+        }
+        Msg::Forwarded { .. }
+        | Msg::Answered { .. }
+        | Msg::Here { .. }
+        | Msg::OwnerPresence { .. }
+        | Msg::Beat { .. }
+        | Msg::Erased
+        | Msg::Tick
+        | Msg::Notify { .. }
+        | Msg::Inspect(_) => {}
     }
 }

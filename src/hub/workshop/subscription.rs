@@ -136,7 +136,14 @@ impl WorkshopActor {
             | Msg::Join { .. }
             | Msg::Tick
             | Msg::Notify { .. }
-            | Msg::Erase { .. } => {}
+            | Msg::Erase { .. }
+            | Msg::Forwarded { .. }
+            | Msg::ForwardedJoin { .. }
+            | Msg::Answered { .. }
+            | Msg::Here { .. }
+            | Msg::OwnerPresence { .. }
+            | Msg::Beat { .. }
+            | Msg::Erased => {}
         }
     }
 
@@ -147,7 +154,7 @@ impl WorkshopActor {
             ServerFrame::Welcome {
                 seq,
                 you: me,
-                online: self.presence.online(),
+                online: self.online(),
                 resumed: false,
                 reason: Some(reason),
                 snapshot: Some(visibility::view(&self.state, me)),
@@ -176,7 +183,7 @@ impl WorkshopActor {
         ServerFrame::Welcome {
             seq,
             you: me,
-            online: self.presence.online(),
+            online: self.online(),
             resumed: true,
             reason: None,
             snapshot: None,

@@ -1,12 +1,20 @@
-//! Notifications between nodes: Redis pub/sub, used only to say "workshop W is at commit R".
+//! Several nodes on one PostgreSQL database, talking through Redis pub/sub.
 //!
-//! Redis carries no data and decides nothing. PostgreSQL decides every commit (see
-//! `store::postgres`); a notification only tells the other nodes to catch up now rather than
-//! at their next poll. A lost notification (Redis restarting, a full queue) costs latency,
-//! never correctness: every node also polls PostgreSQL for the revs of the workshops it
-//! serves, and catching up always loads everything after what the node has.
+//! Each workshop has one owner node at a time (a lease in PostgreSQL: `Store::claim`); the
+//! owner alone decides and commits its commands. The other nodes that serve participants of
+//! the workshop (followers) forward their commands and joins to the owner on its channel
+//! and get the outcome back on their own (see `wire.rs` for every message). The owner
+//! announces each commit, the workshop's presence and an erase to every node.
+//!
+//! Redis decides nothing: PostgreSQL holds the leases and its compare-and-set on the
+//! workshop's commit number stays the safety net (two owners for a moment only retry). A
+//! lost message costs latency, never correctness: a follower resends a request that got no
+//! answer (command ids make that safe), and while Redis is unreachable every node commits
+//! its own participants' commands and polls PostgreSQL instead (`hub::follow`).
 //!
 //! Both loops reconnect on their own, with a growing pause (up to `MAX_BACKOFF`).
+
+pub mod wire;
 
 use crate::domain::WorkshopId;
 use futures_util::StreamExt;
@@ -15,49 +23,41 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+pub use wire::{Envelope, Wire};
 
-/// The one channel every node publishes to and listens on.
-pub const CHANNEL: &str = "cabildo:commits";
 /// Longest pause between two attempts to reach Redis.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// A connection attempt or a publish taking longer than this counts as failed.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
-/// Notifications waiting to be published; more are dropped (the poll covers them).
+/// Messages waiting to be published; more are dropped (resends and polls cover them).
 const QUEUE: usize = 4096;
-
-/// A commit another node made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Note {
-    pub workshop: WorkshopId,
-    pub rev: u64,
-}
 
 /// What the listening loop hands to the hub.
 #[derive(Debug)]
 pub enum Incoming {
-    /// Another node committed to a workshop.
-    Commit(Note),
-    /// The listener (re)subscribed: notifications may have been missed while it was away.
+    /// Another node said something about a workshop.
+    Message(Envelope),
+    /// The listener (re)subscribed: messages may have been missed while it was away.
     Subscribed,
 }
 
 pub struct Cluster {
-    /// This node's random name, so it can skip its own notifications.
+    /// This node's random name: its channel, and its name in the owners' table.
     node: String,
-    publish: mpsc::Sender<Note>,
+    publish: mpsc::Sender<(String, String)>,
     listening: Arc<AtomicBool>,
 }
 
 impl Cluster {
     /// Checks the URL and starts the publishing and listening loops. Redis need not be up
-    /// yet: the loops keep trying. Returns the notifications from other nodes.
+    /// yet: the loops keep trying. Returns the messages from other nodes.
     pub fn start(url: &str) -> Result<(Arc<Cluster>, mpsc::Receiver<Incoming>), redis::RedisError> {
         let client = redis::Client::open(url)?;
         let node = uuid::Uuid::new_v4().simple().to_string();
         let (publish, outgoing) = mpsc::channel(QUEUE);
         let (incoming_tx, incoming) = mpsc::channel(QUEUE);
         let listening = Arc::new(AtomicBool::new(false));
-        tokio::spawn(publisher(client.clone(), node.clone(), outgoing));
+        tokio::spawn(publisher(client.clone(), outgoing));
         tokio::spawn(listener(
             client,
             node.clone(),
@@ -74,12 +74,33 @@ impl Cluster {
         ))
     }
 
-    /// Tells the other nodes that `workshop` is at commit `rev` (never waits).
-    pub fn notify(&self, workshop: WorkshopId, rev: u64) {
-        let _dropped_when_full = self.publish.try_send(Note { workshop, rev });
+    /// Tells every other node `body` about `workshop` (never waits).
+    pub fn broadcast(&self, workshop: WorkshopId, body: Wire) {
+        self.send(wire::BROADCAST.to_string(), workshop, body);
     }
 
-    /// Whether this node currently hears the other nodes' notifications.
+    /// Tells node `to` `body` about `workshop` (never waits).
+    pub fn tell(&self, to: &str, workshop: WorkshopId, body: Wire) {
+        self.send(wire::node_channel(to), workshop, body);
+    }
+
+    fn send(&self, channel: String, workshop: WorkshopId, body: Wire) {
+        let envelope = Envelope {
+            from: self.node.clone(),
+            workshop,
+            body,
+        };
+        if let Some(payload) = wire::encode(&envelope) {
+            let _dropped_when_full = self.publish.try_send((channel, payload));
+        }
+    }
+
+    /// Tells the other nodes that `workshop` is at commit `rev` (never waits).
+    pub fn notify(&self, workshop: WorkshopId, rev: u64) {
+        self.broadcast(workshop, Wire::Commit { rev });
+    }
+
+    /// Whether this node currently hears the other nodes.
     pub fn is_listening(&self) -> bool {
         self.listening.load(Ordering::Relaxed)
     }
@@ -87,22 +108,6 @@ impl Cluster {
     pub fn node(&self) -> &str {
         &self.node
     }
-}
-
-/// `node workshop rev`, space-separated.
-fn encode(node: &str, note: Note) -> String {
-    format!("{node} {} {}", note.workshop, note.rev)
-}
-
-fn decode(payload: &str) -> Option<(&str, Note)> {
-    let mut parts = payload.split(' ');
-    let node = parts.next()?;
-    let workshop = parts.next()?.parse().ok()?;
-    let rev = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((node, Note { workshop, rev }))
 }
 
 /// A pause that doubles after each failure, up to `MAX_BACKOFF`, and resets on success.
@@ -148,7 +153,7 @@ async fn within<T>(
     }
 }
 
-async fn publisher(client: redis::Client, node: String, mut outgoing: mpsc::Receiver<Note>) {
+async fn publisher(client: redis::Client, mut outgoing: mpsc::Receiver<(String, String)>) {
     let mut backoff = Backoff::new();
     loop {
         let mut conn = match within(client.get_multiplexed_async_connection()).await {
@@ -160,13 +165,13 @@ async fn publisher(client: redis::Client, node: String, mut outgoing: mpsc::Rece
         };
         backoff.succeeded("publishing");
         loop {
-            let Some(note) = outgoing.recv().await else {
+            let Some((channel, payload)) = outgoing.recv().await else {
                 return;
             };
             let published = within(
                 redis::cmd("PUBLISH")
-                    .arg(CHANNEL)
-                    .arg(encode(&node, note))
+                    .arg(channel)
+                    .arg(payload)
                     .query_async::<i64>(&mut conn),
             )
             .await;
@@ -193,7 +198,8 @@ async fn listener(
                 continue;
             }
         };
-        if let Err(e) = within(pubsub.subscribe(CHANNEL)).await {
+        let channels = [wire::BROADCAST.to_string(), wire::node_channel(&node)];
+        if let Err(e) = within(pubsub.subscribe(&channels)).await {
             backoff.failed("listening", e).await;
             continue;
         }
@@ -207,13 +213,13 @@ async fn listener(
             let Ok(payload) = msg.get_payload::<String>() else {
                 continue;
             };
-            match decode(&payload) {
-                Some((from, _)) if from == node => {}
-                Some((_, note)) => {
-                    // A full queue drops the notification; the poll catches up instead.
-                    let _dropped_when_full = incoming.try_send(Incoming::Commit(note));
+            match wire::decode(&payload) {
+                Some(envelope) if envelope.from == node => {}
+                Some(envelope) => {
+                    // A full queue drops the message; resends and catch-ups cover it.
+                    let _dropped_when_full = incoming.try_send(Incoming::Message(envelope));
                 }
-                None => tracing::warn!("ignoring a malformed notification on {CHANNEL}"),
+                None => tracing::warn!("ignoring a malformed message from another node"),
             }
         }
         listening.store(false, Ordering::Relaxed);
@@ -223,24 +229,5 @@ async fn listener(
         backoff
             .failed("listening", "the subscription connection closed".into())
             .await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notifications_round_trip_and_garbage_is_refused() {
-        let note = Note {
-            workshop: WorkshopId::random(),
-            rev: 42,
-        };
-        let payload = encode("n1", note);
-        assert_eq!(decode(&payload), Some(("n1", note)));
-        assert_eq!(decode("n1"), None);
-        assert_eq!(decode("n1 not-a-uuid 3"), None);
-        assert_eq!(decode(&format!("n1 {} x", note.workshop)), None);
-        assert_eq!(decode(&format!("{payload} extra")), None);
     }
 }
