@@ -487,6 +487,7 @@ async fn the_organizer_creates_a_workshop_and_exports_it() {
         .await;
 
     page.type_into("#admin", ADMIN_TOKEN).await;
+    page.click("#more-options summary").await;
     page.type_into("#budget", "3").await;
     page.type_into("#per-card", "2").await;
     page.select("#visibility", "after_vote").await;

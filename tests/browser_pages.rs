@@ -83,9 +83,142 @@ async fn the_organizer_finds_every_workshop_with_the_admin_token_and_carries_its
     phone.close().await;
 }
 
+/// The organizer's own session token, as the page stored it.
+async fn organizer_token(page: &browser::Page) -> String {
+    page.js(
+        "const k = Object.keys(localStorage).find((k) => k.startsWith('cabildo.session.')); return JSON.parse(localStorage.getItem(k)).token;",
+        vec![],
+    )
+    .await
+    .as_str()
+    .expect("a token")
+    .to_string()
+}
+
+/// The `field` of each object in `list`.
+fn names(list: &serde_json::Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|x| x[field].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Creating a workshop asks for the title, the language and the number of rooms; every
+/// other field the API takes waits, with its default, under "More options" (folded). In
+/// en, es and pt at 1280 and 320 px; then two workshops are made, checked on the server.
+#[tokio::test]
+async fn creating_a_workshop_takes_a_title_a_language_and_a_number_of_rooms() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    for lang in ["en", "es", "pt"] {
+        for (width, height) in [LAPTOP, PHONE] {
+            let page = driver.page(width, height).await;
+            page.goto(&server.url(&format!("/organizer?lang={lang}")))
+                .await;
+            page.until("the form translated", "return document.querySelector('#room-count') && document.documentElement.lang === arguments[0] && document.querySelector('#rooms').value;", vec![json!(lang)]).await;
+            let shown = page
+                .js(
+                    "return [...document.querySelectorAll('#create input, #create select, #create textarea')].filter((e) => e.checkVisibility()).map((e) => e.id);",
+                    vec![],
+                )
+                .await;
+            assert_eq!(
+                shown,
+                json!(["admin", "title", "language", "room-count"]),
+                "{lang}"
+            );
+            page.fits_the_width().await;
+            page.accessible("the create form").await;
+            page.screenshot(&format!("organizer-create-{width}px-{lang}"))
+                .await;
+            page.click("#more-options summary").await;
+            let more = page
+                .js(
+                    "return [...document.querySelectorAll('#more-options input, #more-options select, #more-options textarea')].filter((e) => e.checkVisibility()).map((e) => e.id);",
+                    vec![],
+                )
+                .await;
+            assert_eq!(
+                more,
+                json!([
+                    "lg-en",
+                    "lg-es",
+                    "lg-pt",
+                    "rooms",
+                    "columns",
+                    "themes",
+                    "budget",
+                    "per-card",
+                    "visibility",
+                    "can-group"
+                ]),
+                "{lang}"
+            );
+            page.fits_the_width().await;
+            page.accessible("the create form's options").await;
+            page.screenshot(&format!("organizer-create-more-{width}px-{lang}"))
+                .await;
+            page.close().await;
+        }
+    }
+
+    // Title, language, six rooms, and go: defaults for the rest.
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    page.goto(&server.url("/organizer?lang=en")).await;
+    page.type_into("#admin", ADMIN_TOKEN).await;
+    page.type_into("#title", "Going Digital").await;
+    page.select("#language", "es").await;
+    page.type_into("#room-count", "6").await;
+    page.click("#create-button").await;
+    page.wait_text("#ws-title", "Going Digital").await;
+    let snapshot = server.connect(&organizer_token(&page).await).await.welcome["snapshot"].clone();
+    assert_eq!(snapshot["workshop"]["language"], "es");
+    assert_eq!(snapshot["workshop"]["languages"], json!(["en", "es", "pt"]));
+    assert_eq!(snapshot["workshop"]["votes_per_participant"], 5);
+    assert_eq!(
+        names(&snapshot["rooms"], "name"),
+        ["Room 1", "Room 2", "Room 3", "Room 4", "Room 5", "Room 6"]
+    );
+    page.close().await;
+
+    // Under "More options": languages offered, room names (their number follows), columns.
+    let page = driver.page(PHONE.0, PHONE.1).await;
+    page.goto(&server.url("/organizer?lang=pt")).await;
+    page.type_into("#admin", ADMIN_TOKEN).await;
+    page.type_into("#title", "Governo digital").await;
+    page.select("#language", "pt").await;
+    page.click("#more-options summary").await;
+    page.click("#lg-es").await;
+    page.type_into("#rooms", "Norte\nSul\nCentro").await;
+    assert_eq!(
+        page.js(
+            "return document.querySelector('#room-count').value;",
+            vec![]
+        )
+        .await,
+        "3"
+    );
+    page.type_into("#columns", "Forças\nIdeias").await;
+    page.click("#create-button").await;
+    page.wait_text("#ws-title", "Governo digital").await;
+    let snapshot = server.connect(&organizer_token(&page).await).await.welcome["snapshot"].clone();
+    assert_eq!(snapshot["workshop"]["languages"], json!(["en", "pt"]));
+    assert_eq!(
+        names(&snapshot["rooms"], "name"),
+        ["Norte", "Sul", "Centro"]
+    );
+    assert_eq!(
+        names(&snapshot["workshop"]["columns"], "title"),
+        ["Forças", "Ideias"]
+    );
+    page.close().await;
+}
+
 #[tokio::test]
 async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served() {
     let server = TestServer::start().await;
+    let mut versions = std::collections::BTreeSet::new();
     for (page, address) in [
         ("delegate.html", "/delegate?w=x&lang=pt"),
         ("index.html", "/?lang=pt"),
@@ -101,15 +234,38 @@ async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served()
             .to_str()
             .expect("a Link header")
             .to_string();
+        let html = r.text().await.expect("html");
+        // Every address of the page is under one version (a hash of the web files), and
+        // the translation preloaded is under it too.
+        let version = html
+            .split("\"/static/v/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .expect("a versioned address")
+            .to_string();
+        assert_eq!(
+            html.matches("\"/static/").count(),
+            html.matches("\"/static/v/").count(),
+            "{page}: an address without the version"
+        );
+        assert_eq!(
+            html.matches("\"/static/v/").count(),
+            html.matches(&format!("\"/static/v/{version}/")).count(),
+            "{page}: two versions"
+        );
         assert!(
-            link.contains("</static/i18n/pt.json>; rel=preload; as=fetch"),
+            link.contains(&format!(
+                "</static/v/{version}/i18n/pt.json>; rel=preload; as=fetch"
+            )),
             "{address}: {link}"
         );
-        let html = r.text().await.expect("html");
+        versions.insert(version.clone());
         // Every module the page imports, transitively, is preloaded.
         let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/js");
         let main = html
-            .split("<script type=\"module\" src=\"/static/js/")
+            .split(&format!(
+                "<script type=\"module\" src=\"/static/v/{version}/js/"
+            ))
             .nth(1)
             .and_then(|s| s.split('"').next())
             .expect("the page's module")
@@ -138,12 +294,41 @@ async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served()
         for m in seen {
             assert!(
                 html.contains(&format!(
-                    "<link rel=\"modulepreload\" href=\"/static/js/{m}\">"
+                    "<link rel=\"modulepreload\" href=\"/static/v/{version}/js/{m}\">"
                 )),
                 "{page} does not preload {m}"
             );
         }
     }
+    // Versioned files are kept a year without asking again; the same file at its plain
+    // address, or under a version that is not this build's, is revalidated.
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    let version = versions.pop_first().expect("a version");
+    for (path, cache) in [
+        (
+            format!("/static/v/{version}/js/conn.js"),
+            "public, max-age=31536000, immutable",
+        ),
+        ("/static/js/conn.js".to_string(), "no-cache"),
+        ("/static/v/0123456789ab/js/conn.js".to_string(), "no-cache"),
+    ] {
+        let r = server
+            .http
+            .get(server.url(&path))
+            .send()
+            .await
+            .expect("file");
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["cache-control"], cache, "{path}");
+        assert!(r.text().await.expect("body").contains("last_seq"), "{path}");
+    }
+    let missing = server
+        .http
+        .get(server.url(&format!("/static/v/{version}/js/nothing.js")))
+        .send()
+        .await
+        .expect("404");
+    assert_eq!(missing.status(), 404);
     // The browser's language when the address names none.
     let r = server
         .http
@@ -155,7 +340,7 @@ async fn pages_preload_their_modules_and_translation_and_the_favicon_is_served()
     assert!(r.headers()["link"]
         .to_str()
         .expect("link")
-        .contains("/static/i18n/es.json"));
+        .contains(&format!("/static/v/{version}/i18n/es.json")));
     let icon = server
         .http
         .get(server.url("/favicon.ico"))

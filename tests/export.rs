@@ -657,3 +657,74 @@ async fn a_closed_session_with_removals_round_trips_through_import_as_final() {
     assert!(ok, "{out}{err}");
     assert_eq!(std::fs::read(&again).expect("written"), rest);
 }
+
+/// A room whose delegates posted and voted there, then all moved to another room, lists
+/// them as having taken part, each with the room they are in now; that room lists them as
+/// moved from it; a room nobody used still says so. In Markdown, HTML and DOCX.
+#[tokio::test]
+async fn a_room_whose_people_moved_lists_who_took_part_in_it() {
+    let server = TestServer::start().await;
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "language": "en"}))
+        .await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    let bruno = server.delegate(&w, "Bruno", "BR").await;
+    for who in [&ana, &bruno] {
+        org.ok(move_to(&who.id, &w.rooms[0])).await;
+    }
+    let mut ana_ws = server.connect(&ana.token).await;
+    ana_ws
+        .ok(json!({"type": "post_card", "room": w.rooms[0], "column": "strengths", "text": "Open data"}))
+        .await;
+    let card = ana_ws.event_of_type("card_posted").await["event"]["card"].clone();
+    org.ok(json!({"type": "set_phase", "room": w.rooms[0], "phase": "vote"}))
+        .await;
+    let mut bruno_ws = server.connect(&bruno.token).await;
+    bruno_ws.ok(json!({"type": "vote", "card": card})).await;
+    for who in [&ana, &bruno] {
+        org.ok(move_to(&who.id, &w.rooms[1])).await;
+    }
+    let export = |format: &'static str| {
+        let url = server.url(&format!("/api/workshops/{}/export?format={format}", w.id));
+        let token = w.organizer_token.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("export");
+            assert_eq!(r.status(), 200, "{format}");
+            r.bytes().await.expect("body").to_vec()
+        }
+    };
+    let md = String::from_utf8(export("md").await).expect("utf-8");
+    let html = String::from_utf8(export("html").await).expect("utf-8");
+    let docx = docx_part(&export("docx").await, "word/document.xml");
+    for (format, text, heading) in [("md", &md, "#### "), ("html", &html, "<h4>")] {
+        let section = |room: &str| {
+            text.split(heading)
+                .find(|s| s.starts_with(room))
+                .unwrap_or_else(|| panic!("{format}: no section {room}"))
+                .to_string()
+        };
+        let left = section("Room 1");
+        assert!(!left.contains("Nobody took part"), "{format}: {left}");
+        assert!(
+            left.contains("Took part here, then moved"),
+            "{format}: {left}"
+        );
+        for name in ["Ana (now in Room 2)", "Bruno (now in Room 2)"] {
+            assert!(left.contains(name), "{format}: {name} in {left}");
+        }
+        let now = section("Room 2");
+        for name in ["Ana (moved from Room 1)", "Bruno (moved from Room 1)"] {
+            assert!(now.contains(name), "{format}: {name} in {now}");
+        }
+        assert!(section("Room 3").contains("Nobody took part"), "{format}");
+    }
+    assert!(docx.contains("Took part here, then moved"), "{docx}");
+    assert!(docx.contains("Ana (now in Room 2)"), "docx");
+    assert_eq!(docx.matches("Nobody took part").count(), 2, "rooms 3 and 4");
+}

@@ -351,7 +351,7 @@ async fn pages_carry_the_policy_and_files_are_cached_and_compressed() {
             .text()
             .await
             .expect("body")
-            .contains("<script type=\"module\" src=\"/static/js/"));
+            .contains("<script type=\"module\" src=\"/static/v/"));
     }
 
     let url = server.url("/static/js/conn.js");

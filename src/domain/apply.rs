@@ -310,7 +310,7 @@ impl Workshop {
             Event::CodeRotated { .. } => {}
             Event::LateJoinersSet { policy } => s.late_joiners = *policy,
             Event::AudioSet { on } => s.audio_off = !*on,
-            Event::BroadcastSent { text, room, by } => {
+            Event::BroadcastSent { text, room, by, at } => {
                 if s.broadcasts.len() == session::BROADCASTS_KEPT {
                     s.broadcasts.remove(0);
                 }
@@ -319,6 +319,7 @@ impl Workshop {
                     text: text.clone(),
                     room: *room,
                     by: *by,
+                    at: *at,
                 });
             }
             Event::TimerStarted {

@@ -197,6 +197,10 @@ pub enum Event {
         text: String,
         room: Option<RoomId>,
         by: ParticipantId,
+        /// When it was sent, server time in ms since the Unix epoch (`None` in logs written
+        /// before broadcasts carried their time).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
     },
     /// `deadline` is server time, ms since the Unix epoch.
     TimerStarted {
@@ -402,6 +406,7 @@ pub enum Command {
     Broadcast {
         text: String,
         room: Option<RoomId>,
+        now: i64,
     },
     StartTimer {
         room: Option<RoomId>,

@@ -512,8 +512,8 @@ pub fn decide(
             assignment::set_late_joiners(state, issuer(state, actor)?, *policy)
         }
         Command::ReturnToLobby => assignment::return_to_lobby(state, issuer(state, actor)?),
-        Command::Broadcast { text, room } => {
-            session::broadcast(state, issuer(state, actor)?, text, *room)
+        Command::Broadcast { text, room, now } => {
+            session::broadcast(state, issuer(state, actor)?, text, *room, *now)
         }
         Command::StartTimer {
             room,

@@ -462,7 +462,7 @@ fn session_command() -> BoxedStrategy<Command> {
         1 => help.clone().prop_map(|request| Command::AcknowledgeHelp { request }),
         1 => help.prop_map(|request| Command::ResolveHelp { request }),
         1 => (any_text(), prop::option::of(any_room()))
-            .prop_map(|(text, room)| Command::Broadcast { text, room }),
+            .prop_map(|(text, room)| Command::Broadcast { text, room, now: 0 }),
         1 => any_person().prop_map(|participant| Command::RemoveParticipant { participant }),
         1 => any_person().prop_map(|participant| Command::SetLead { participant }),
         1 => Just(Command::CloseWorkshop),

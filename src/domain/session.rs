@@ -74,6 +74,8 @@ pub struct Broadcast {
     /// `None`: to every room and the lobby.
     pub room: Option<RoomId>,
     pub by: ParticipantId,
+    /// When it was sent (ms since the Unix epoch); `None` if its event predates the time.
+    pub at: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +205,7 @@ pub(super) fn broadcast(
     me: &Participant,
     text: &str,
     room: Option<RoomId>,
+    now: i64,
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, "broadcast")?;
     let text = clean_text("text", text, limits::CARD_TEXT_MAX)?;
@@ -213,6 +216,7 @@ pub(super) fn broadcast(
         text,
         room,
         by: me.id,
+        at: Some(now),
     }])
 }
 

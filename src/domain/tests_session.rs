@@ -116,6 +116,7 @@ fn broadcast(text: &str, room: Option<RoomId>) -> Command {
     Command::Broadcast {
         text: text.into(),
         room,
+        now: T0,
     }
 }
 
@@ -1181,15 +1182,40 @@ fn only_staff_broadcast() {
         s.w.session
             .broadcasts
             .iter()
-            .map(|b| (b.text.as_str(), b.room, b.by))
+            .map(|b| (b.text.as_str(), b.room, b.by, b.at))
             .collect();
     assert_eq!(
         kept,
         vec![
-            ("Welcome", None, s.organizer),
-            ("Ten minutes left", Some(s.rooms[1]), s.helper)
+            ("Welcome", None, s.organizer, Some(T0)),
+            ("Ten minutes left", Some(s.rooms[1]), s.helper, Some(T0))
         ]
     );
+}
+
+#[test]
+fn a_broadcast_keeps_its_time_and_a_logged_one_without_time_reads_as_none() {
+    let mut s = Live::new(1);
+    let sent = s
+        .decide(
+            s.lead,
+            Command::Broadcast {
+                text: "Coffee".into(),
+                room: None,
+                now: T0 + 5_000,
+            },
+        )
+        .unwrap();
+    s.apply(sent);
+    assert_eq!(s.w.session.broadcasts[0].at, Some(T0 + 5_000));
+    let old: Event = serde_json::from_str(&format!(
+        r#"{{"type":"broadcast_sent","text":"Old","room":null,"by":"{}"}}"#,
+        s.lead
+    ))
+    .unwrap();
+    s.apply(vec![old]);
+    let last = s.w.session.broadcasts.last().unwrap();
+    assert_eq!((last.text.as_str(), last.at), ("Old", None));
 }
 
 #[test]
@@ -2057,6 +2083,7 @@ fn session_events_reach_their_audiences() {
                 text: "x".into(),
                 room: None,
                 by: s.lead,
+                at: Some(T0),
             },
             Audience::Everyone,
         ),
@@ -2065,6 +2092,7 @@ fn session_events_reach_their_audiences() {
                 text: "x".into(),
                 room: Some(room),
                 by: s.lead,
+                at: Some(T0),
             },
             Audience::Room(room),
         ),

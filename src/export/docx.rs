@@ -361,9 +361,12 @@ fn write_report(b: &mut Body, r: &Report) {
     for room in &r.rooms {
         b.heading(3, &room.name);
         b.muted(&format!("{}: {}", l.phase, room.status));
-        if room.facilitators.is_empty() && room.delegations.is_empty() {
+        if room.facilitators.is_empty() && room.delegations.is_empty() && room.moved_on.is_empty() {
             b.muted(l.nobody);
             continue;
+        }
+        if !room.moved_on.is_empty() {
+            b.labelled(&format!("{}:", l.moved_on), &joined(&room.moved_on));
         }
         if !room.facilitators.is_empty() {
             b.labelled(&format!("{}:", l.facilitators), &joined(&room.facilitators));

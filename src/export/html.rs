@@ -262,10 +262,18 @@ fn participation(out: &mut String, r: &Report) -> std::fmt::Result {
             l.phase,
             escape(&room.status)
         )?;
-        if room.facilitators.is_empty() && room.delegations.is_empty() {
+        if room.facilitators.is_empty() && room.delegations.is_empty() && room.moved_on.is_empty() {
             writeln!(out, "<p class=\"empty\">{}</p>", l.nobody)?;
-        } else {
+        } else if !room.facilitators.is_empty() || !room.delegations.is_empty() {
             people(out, r, &room.facilitators, &room.delegations)?;
+        }
+        if !room.moved_on.is_empty() {
+            writeln!(
+                out,
+                "<p class=\"moved-on\"><strong>{}:</strong> {}</p>",
+                l.moved_on,
+                joined(&room.moved_on)
+            )?;
         }
     }
     if !r.unplaced.is_empty() {

@@ -83,7 +83,7 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     for room in &r.rooms {
         writeln!(out, "#### {}\n", escape(&room.name))?;
         writeln!(out, "*{}: {}*\n", l.phase, room.status)?;
-        if room.facilitators.is_empty() && room.delegations.is_empty() {
+        if room.facilitators.is_empty() && room.delegations.is_empty() && room.moved_on.is_empty() {
             writeln!(out, "{}\n", l.nobody)?;
             continue;
         }
@@ -103,6 +103,9 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
                 d.names.len(),
                 joined(&d.names)
             )?;
+        }
+        if !room.moved_on.is_empty() {
+            writeln!(out, "- *{}:* {}", l.moved_on, joined(&room.moved_on))?;
         }
         writeln!(out)?;
     }

@@ -255,6 +255,10 @@ pub(crate) struct Labels {
     pub unplaced: &'static str,
     /// Beside a delegate listed in one room who also posted in others: "moved from".
     pub moved_from: &'static str,
+    /// Before the delegates who took part in a room and then moved to another.
+    pub moved_on: &'static str,
+    /// Beside one of them: "now in" the room they are in.
+    pub now_in: &'static str,
     pub nobody: &'static str,
     pub conclusions: &'static str,
     pub no_conclusions: &'static str,
@@ -328,6 +332,8 @@ static EN: Labels = Labels {
     facilitators: "Facilitators",
     unplaced: "Not placed in a room",
     moved_from: "moved from",
+    moved_on: "Took part here, then moved",
+    now_in: "now in",
     nobody: "Nobody took part in this room.",
     conclusions: "Conclusions",
     no_conclusions: "No conclusions have been written yet.",
@@ -397,6 +403,8 @@ static ES: Labels = Labels {
     facilitators: "Facilitadores",
     unplaced: "Sin sala asignada",
     moved_from: "vino de",
+    moved_on: "Participaron aquí y luego cambiaron de sala",
+    now_in: "ahora en",
     nobody: "Nadie participó en esta sala.",
     conclusions: "Conclusiones",
     no_conclusions: "Todavía no se han redactado conclusiones.",
@@ -473,6 +481,8 @@ static PT: Labels = Labels {
     facilitators: "Facilitadores",
     unplaced: "Sem sala atribuída",
     moved_from: "veio de",
+    moved_on: "Participaram aqui e depois mudaram de sala",
+    now_in: "agora em",
     nobody: "Ninguém participou desta sala.",
     conclusions: "Conclusões",
     no_conclusions: "Ainda não foram redigidas conclusões.",

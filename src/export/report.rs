@@ -40,6 +40,9 @@ pub(super) struct RoomPeople {
     pub status: String,
     pub facilitators: Vec<String>,
     pub delegations: Vec<Delegation>,
+    /// Delegates who took part here (posted or voted) but are listed in another room (or
+    /// none): each named with the room they are in now.
+    pub moved_on: Vec<String>,
 }
 
 /// The delegates of one country in one place.
@@ -289,7 +292,8 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
 
     // Each delegate is listed once: in the room they are in now, else the last room they
     // posted in (so sending everyone back to the lobby at the end does not empty the
-    // report); the other rooms they posted in are named beside them, as moved from.
+    // report); the other rooms they took part in (posted or voted) are named beside them,
+    // as moved from, and those rooms name them too, as moved on to where they are now.
     let mut last_posted: HashMap<crate::domain::ParticipantId, crate::domain::RoomId> =
         HashMap::new();
     let mut posted_in: BTreeSet<(crate::domain::ParticipantId, crate::domain::RoomId)> =
@@ -297,6 +301,11 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
     for c in &cards {
         last_posted.insert(c.author, c.room);
         posted_in.insert((c.author, c.room));
+    }
+    for c in &cards {
+        for voter in state.votes.get(&c.id).into_iter().flat_map(|v| v.keys()) {
+            posted_in.insert((*voter, c.room));
+        }
     }
     let listed_in = |p: &crate::domain::Participant| match p.room {
         Place::Room(r) => Some(r),
@@ -332,11 +341,28 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
                 .collect();
             let people: Vec<&crate::domain::Participant> =
                 delegates.iter().copied().filter(here).collect();
+            let mut moved_on: Vec<(String, String)> = delegates
+                .iter()
+                .filter(|p| !here(p) && posted_in.contains(&(p.id, room.id)))
+                .map(|p| {
+                    let now = listed_in(p)
+                        .and_then(|r| state.rooms.iter().find(|x| x.id == r))
+                        .map(|r| printable(&r.name));
+                    let name = printable(&p.name);
+                    let shown = match now {
+                        Some(now) => format!("{name} ({} {now})", names.labels.now_in),
+                        None => name,
+                    };
+                    (sort_key(&shown), shown)
+                })
+                .collect();
+            moved_on.sort();
             RoomPeople {
                 name: printable(&room.name),
                 status: names.room_status(room),
                 facilitators: staff,
                 delegations: delegations(&names, &people, &moved),
+                moved_on: moved_on.into_iter().map(|(_, shown)| shown).collect(),
             }
         })
         .collect();

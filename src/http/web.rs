@@ -5,6 +5,12 @@
 //! from this origin only; no inline script or style). Every file carries an `ETag` (a hash
 //! of its bytes) and `Cache-Control: no-cache`, so a browser keeps it and revalidates with
 //! `If-None-Match` (answered `304 Not Modified`); the router compresses them.
+//!
+//! Pages name their files under `/static/v/{VERSION}/` (the server rewrites the pages'
+//! `"/static/` addresses), where `VERSION` is a hash of every web file: those answers are
+//! cached for a year without revalidation (`immutable`), so a returning browser asks for
+//! nothing but the page, and a new build changes every address. Modules import each other by
+//! relative paths, so a versioned module's imports are versioned too.
 
 use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -26,7 +32,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 const QR_MAX_BYTES: usize = 300;
 
 struct Asset {
-    body: &'static [u8],
+    body: axum::body::Bytes,
     mime: &'static str,
     etag: HeaderValue,
 }
@@ -50,25 +56,59 @@ fn etag_of(bytes: &[u8]) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
-static ASSETS: LazyLock<HashMap<String, Asset>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
+fn web_files() -> Vec<(String, &'static [u8])> {
+    let mut out = Vec::new();
     let mut dirs = vec![&WEB];
     while let Some(dir) = dirs.pop() {
         for file in dir.files() {
             let path = file.path().to_string_lossy().replace('\\', "/");
-            let asset = Asset {
-                body: file.contents(),
-                mime: mime(&path),
-                etag: etag_of(file.contents()),
-            };
-            map.insert(path, asset);
+            out.push((path, file.contents()));
         }
         dirs.extend(dir.dirs());
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A hash of every web file (path and bytes): the version in `/static/v/{VERSION}/`.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let mut hash = Sha256::new();
+    for (path, body) in web_files() {
+        hash.update(path.as_bytes());
+        hash.update([0]);
+        hash.update((body.len() as u64).to_le_bytes());
+        hash.update(body);
+    }
+    hex::encode(hash.finalize())[..12].to_string()
+});
+
+/// A page with its `"/static/` addresses versioned.
+fn versioned_page(body: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(body)
+        .replace("\"/static/", &format!("\"/static/v/{}/", *VERSION))
+        .into_bytes()
+}
+
+static ASSETS: LazyLock<HashMap<String, Asset>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for (path, contents) in web_files() {
+        let mime = mime(&path);
+        let body = if mime.starts_with("text/html") {
+            axum::body::Bytes::from(versioned_page(contents))
+        } else {
+            axum::body::Bytes::from_static(contents)
+        };
+        let etag = etag_of(&body);
+        map.insert(path, Asset { body, mime, etag });
     }
     map
 });
 
 fn serve(path: &str, headers: &HeaderMap) -> Response {
+    serve_cached(path, headers, "no-cache")
+}
+
+fn serve_cached(path: &str, headers: &HeaderMap, cache: &'static str) -> Response {
     let Some(asset) = ASSETS.get(path) else {
         return (
             StatusCode::NOT_FOUND,
@@ -85,13 +125,13 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     } else {
         (
             [(header::CONTENT_TYPE, HeaderValue::from_static(asset.mime))],
-            asset.body,
+            asset.body.clone(),
         )
             .into_response()
     };
     let h = response.headers_mut();
     h.insert(header::ETAG, asset.etag.clone());
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if asset.mime.starts_with("text/html") {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -160,7 +200,8 @@ fn page_language(query: &PageQuery, headers: &HeaderMap) -> &'static str {
 fn serve_preloaded(path: &str, query: &PageQuery, headers: &HeaderMap) -> Response {
     let mut response = serve(path, headers);
     let link = format!(
-        "</static/i18n/{}.json>; rel=preload; as=fetch; crossorigin=anonymous",
+        "</static/v/{}/i18n/{}.json>; rel=preload; as=fetch; crossorigin=anonymous",
+        *VERSION,
         page_language(query, headers)
     );
     if let Ok(value) = HeaderValue::from_str(&link) {
@@ -192,10 +233,20 @@ pub async fn organizer_page(Query(query): Query<PageQuery>, headers: HeaderMap) 
 }
 
 /// `/static/{*path}`: scripts, styles and translations. Pages are served only at their
-/// own addresses, so that each carries its policy.
+/// own addresses, so that each carries its policy. Under `v/{VERSION}/` a file is cached
+/// for a year; under an older version it is today's file, revalidated.
 pub async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     if path.ends_with(".html") {
         return serve("", &headers);
+    }
+    if let Some((version, rest)) = path
+        .strip_prefix("v/")
+        .and_then(|versioned| versioned.split_once('/'))
+    {
+        if version == VERSION.as_str() {
+            return serve_cached(rest, &headers, "public, max-age=31536000, immutable");
+        }
+        return serve(rest, &headers);
     }
     serve(&path, &headers)
 }

@@ -429,7 +429,7 @@ impl ClientCommand {
             ClientCommand::SetLateJoiners { policy } => C::SetLateJoiners { policy },
             ClientCommand::SetAudio { on } => C::SetAudio { on },
             ClientCommand::ReturnToLobby {} => C::ReturnToLobby,
-            ClientCommand::Broadcast { text, room } => C::Broadcast { text, room },
+            ClientCommand::Broadcast { text, room } => C::Broadcast { text, room, now },
             ClientCommand::StartTimer {
                 room,
                 seconds,

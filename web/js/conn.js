@@ -46,14 +46,20 @@ export class Conn {
 
   start() {
     this.stopped = false;
+    // The socket early.js opened while the page loaded (same token, no seq yet), if open.
+    const early = globalThis.cabildoEarly;
+    globalThis.cabildoEarly = null;
+    const adopt = early && !early.closed && early.token === this.token && this.seq === null;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/ws`);
+    const ws = adopt ? early.ws : new WebSocket(`${proto}//${location.host}/ws`);
     this.ws = ws;
-    ws.onopen = () => {
-      const hello = { type: 'hello', token: this.token };
-      if (this.seq !== null) hello.last_seq = this.seq;
-      ws.send(JSON.stringify(hello));
-    };
+    if (!adopt) {
+      ws.onopen = () => {
+        const hello = { type: 'hello', token: this.token };
+        if (this.seq !== null) hello.last_seq = this.seq;
+        ws.send(JSON.stringify(hello));
+      };
+    }
     ws.onmessage = (m) => this.frame(JSON.parse(m.data));
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -62,6 +68,7 @@ export class Conn {
       if (FATAL[e.code]) { this.stopped = true; this.on.fatal(FATAL[e.code]); return; }
       if (!this.stopped) this.later();
     };
+    if (adopt) for (const data of early.frames) this.frame(JSON.parse(data));
   }
 
   later() {

@@ -17,7 +17,8 @@ export function pick(wanted) {
 
 export async function load(wanted) {
   const l = pick(wanted);
-  const r = await fetch(`/static/i18n/${l}.json`);
+  // Beside this module: under the page's versioned address when it has one (preloaded).
+  const r = await fetch(new URL(`../i18n/${l}.json`, import.meta.url));
   dict = await r.json();
   lang = l;
   localStorage.setItem('cabildo.lang', l);

@@ -53,9 +53,22 @@ function fillForm() {
     cb.checked = !box.children.length || checked.has(l);
     return h('label', { for: `lg-${l}` }, cb, ` ${t(`lang.${l}`)}`);
   }));
-  for (const [id, key] of [['#rooms', 'org.default_rooms'], ['#columns', 'org.default_columns'], ['#themes', 'org.default_themes']]) {
+  for (const [id, key] of [['#columns', 'org.default_columns'], ['#themes', 'org.default_themes']]) {
     if (!$(id).dataset.touched) $(id).value = t(key).split('|').join('\n');
   }
+  roomNames();
+}
+
+// The number of rooms names them "Room 1" … "Room n" until the names are edited (under
+// "More options"); edited names set the number.
+const DEFAULT_ROOMS = 4;
+function roomCount() {
+  const n = Math.trunc(Number($('#room-count').value));
+  return n >= 1 && n <= 100 ? n : DEFAULT_ROOMS;
+}
+function roomNames() {
+  if ($('#rooms').dataset.touched) return;
+  $('#rooms').value = Array.from({ length: roomCount() }, (_, i) => t('org.room_name', { n: i + 1 })).join('\n');
 }
 
 async function create(ev) {
@@ -66,9 +79,12 @@ async function create(ev) {
   const body = { title: $('#title').value, language, languages, votes_per_participant: Number($('#budget').value),
     votes_visibility: $('#visibility').value, delegates_can_group: $('#can-group').checked };
   if ($('#per-card').value) body.max_votes_per_card = Number($('#per-card').value);
-  // Lists left as suggested go as the server's defaults (their titles are then translated
-  // in reports); edited lists go as typed.
-  if ($('#rooms').dataset.touched) body.rooms = lines('#rooms');
+  // Rooms go as named in the form ("Sala 1" … in Spanish), not as the server's English
+  // defaults: a room's name is shown as given.
+  body.rooms = lines('#rooms');
+  if (!body.rooms.length) delete body.rooms;
+  // Columns and themes left as suggested go as the server's defaults (their titles are
+  // then translated for each reader and in reports); edited lists go as typed.
   if ($('#columns').dataset.touched) body.columns = labelled(lines('#columns'));
   if ($('#themes').dataset.touched) body.themes = labelled(lines('#themes'));
   $('#create-button').disabled = true;
@@ -240,6 +256,8 @@ async function main() {
   fillForm();
   onChange(() => { fillForm(); if (session) show(); progress(); });
   for (const id of ['#rooms', '#columns', '#themes']) $(id).addEventListener('input', () => { $(id).dataset.touched = '1'; });
+  $('#room-count').addEventListener('input', roomNames);
+  $('#rooms').addEventListener('input', () => { const n = lines('#rooms').length; if (n) $('#room-count').value = n; });
   $('#create').addEventListener('submit', create);
   $('#erase').addEventListener('submit', erase);
   $('#close-ws').addEventListener('click', async () => {
