@@ -14,20 +14,6 @@ use common::{move_to, TestServer, NO_RATE_LIMITS};
 use janus::Janus;
 use serde_json::{json, Value};
 
-/// A delegate's page, connected, its microphone playing `wav`, joined to audio.
-async fn on_audio(
-    driver: &audio_page::Driver,
-    server: &TestServer,
-    wav: &std::path::Path,
-    token: &str,
-) -> AudioPage {
-    let p = driver.page(wav).await;
-    p.connect(&server.url(""), &server.ws_url(), token).await;
-    let answer = p.join(None).await;
-    assert_eq!(answer["type"], "audio_answer", "{answer}");
-    p
-}
-
 /// The audio state the cockpit `page` shows for `person` (`None`: no microphone shown).
 const MIC: &str = "const li = document.querySelector(`#room-grid [data-person='${arguments[0]}']`); \
      const mic = li && li.querySelector('.mic'); return !!li && (mic ? mic.dataset.audio : 'none');";
@@ -88,8 +74,20 @@ fn the_tiles_show_who_is_on_audio_muted_or_speaking() {
             until_mic(&cockpit, &speaker.id, "none").await;
 
             // The speaker talks (a tone), Quiet mutes, Away never joins audio.
-            let s = on_audio(&driver, &server, &tone, &speaker.token).await;
-            let q = on_audio(&driver, &server, &silence, &quiet.token).await;
+            let mut pages = Vec::new();
+            for (wav, who) in [(&tone, &speaker), (&silence, &quiet)] {
+                let p = driver.page(wav).await;
+                p.connect(&server.url(""), &server.ws_url(), &who.token)
+                    .await;
+                let answer = p.join(None).await;
+                assert_eq!(
+                    answer["type"], "audio_answer",
+                    "{} joined: {answer}",
+                    who.id
+                );
+                pages.push(p);
+            }
+            let q = &pages[1];
             let muted = q
                 .send(json!({"type": "audio_mute", "id": "mute", "muted": true}))
                 .await;
@@ -122,7 +120,8 @@ fn the_tiles_show_who_is_on_audio_muted_or_speaking() {
                 )
                 .await;
             assert_eq!(away_mic, Value::String("none".into()));
-            for p in [s, q, cockpit] {
+            pages.push(cockpit);
+            for p in pages {
                 let _ = p.client.close().await;
             }
         },

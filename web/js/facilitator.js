@@ -125,13 +125,20 @@ onChange(() => { workspace = true; });
 const applyEvent = Model.prototype.event;
 Model.prototype.event = function noted(f) { if (WORKSPACE.test(f.event.type)) workspace = true; return applyEvent.call(this, f); };
 
-// Many events in one frame (a burst from 500 delegates) are drawn once.
-let queued = false;
+// An event is drawn at once when nothing was drawn since the last animation frame (it shows
+// in the coming frame); the events that follow it before that frame (a burst from 500
+// delegates) are drawn together, once, in it.
+let queued = false; // events wait for the next frame
+let recent = false; // drawn since the last frame
 function render(app) {
-  if (queued) return;
-  queued = true;
+  if (recent) { queued = true; return; }
+  recent = true;
   // A tab in the background gets no animation frames: its title must still count help.
-  (document.hidden ? (f) => setTimeout(f, 100) : requestAnimationFrame)(() => { queued = false; draw(app); });
+  (document.hidden ? (f) => setTimeout(f, 100) : requestAnimationFrame)(() => {
+    recent = false;
+    if (queued) { queued = false; render(app); }
+  });
+  draw(app);
 }
 
 makeGroupForm($('#gm-box'), h('label', { for: 'gm-theme', 'data-i18n': 'facil.group_theme' }), h('select', { id: 'gm-theme' }),
