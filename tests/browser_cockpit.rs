@@ -821,3 +821,23 @@ async fn cards_are_dragged_onto_a_theme_and_into_a_group() {
     page.accessible("cards grouped by drag").await;
     page.close().await;
 }
+
+#[tokio::test]
+async fn a_language_chosen_in_the_header_redraws_the_tiles_in_it() {
+    let Some(driver) = driver().await else { return };
+    let server = TestServer::start().await;
+    let (w, _org, _cards) = plenary(&server).await;
+    let fran = server.facilitator(&w, "Fran").await;
+    let page = cockpit(&driver, &server, &w, &fran, "en", LAPTOP).await;
+    let tile = format!("[data-room='{}']", w.rooms[0]);
+    page.wait_text(&format!("{tile} .hint"), "Online: 0 of 1")
+        .await;
+    page.select("#lang", "es").await;
+    // The page's strings and the cockpit's own (loaded after them) both reach the tiles.
+    page.wait_text(&format!("{tile} .pill"), "Consolidar").await;
+    page.wait_text(&format!("{tile} .hint"), "Conectados: 0 de 1")
+        .await;
+    page.wait_text(&format!("[data-key='bd-{}']", w.rooms[0]), "Ver el tablero")
+        .await;
+    page.close().await;
+}

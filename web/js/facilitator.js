@@ -4,14 +4,14 @@
 // (cockpit/consolidate.js), and a link to the projector view. Events are applied to the
 // model at once and drawn at most once per frame.
 import { $, h, fill, options } from './dom.js';
-import { t, errorText, pick, onChange, current } from './i18n.js';
+import { t, errorText, pick, onChange } from './i18n.js';
 import { clock, Model } from './model.js';
 import { start, roomName, notice, confirmed, chosen, makeGroupForm, groupForm, wireGroupForm, loadSession } from './common.js';
 import { ask } from './confirm.js';
 import { openProjector } from './cockpit/projector-link.js';
 import { readVoices } from './cockpit/voice.js';
 import { setText } from './cockpit/keyed.js';
-import { ct, loadCockpit, onCockpit, titleIn } from './cockpit/strings.js';
+import { ct, loadCockpit, onCockpit, titleIn, drawnIn } from './cockpit/strings.js';
 import { renderRooms, renderHelp, live, leads, chimeOn } from './cockpit/rooms.js';
 import { cited, picked, renderFilters, renderConsolidation, renderPicks, renderConclusions, conclusionRefused, conclusionSaved, themeChoices } from './cockpit/consolidate.js';
 
@@ -56,7 +56,7 @@ function strategyFields() {
 // groups, themes, the session's settings, the language).
 let toolbarShown = null;
 function toolbarSig(m) {
-  return [current(), drawn, m.s.workshop.title, m.s.session.closed, m.s.session.lead, m.s.session.self_select, m.s.session.late_joiners,
+  return [drawnIn(), drawn, m.s.workshop.title, m.s.session.closed, m.s.session.lead, m.s.session.self_select, m.s.session.late_joiners,
     m.s.workshop.columns.map((c) => `${c.key}=${c.title}`).join(','), m.s.workshop.themes.map((x) => `${x.key}=${x.title}`).join(','),
     m.s.rooms.map((r) => `${r.id}=${r.name}=${r.capacity}=${r.open}=${r.phase}=${r.removed}`).join(','),
     m.s.groups.map((g) => `${g.id}=${g.name}=${g.room}=${g.theme}`).join(','), m.me.role].join('|');

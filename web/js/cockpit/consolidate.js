@@ -3,11 +3,11 @@
 // CITE separately (a card grouped is not cited by the next conclusion, defect 10 of #17);
 // conclusions with their live support (rooms, countries, votes) shown as they are written.
 import { $, h, fill, options } from '../dom.js';
-import { t, tn, current } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { Kept, place, setOptions, setText, keepFocus } from './keyed.js';
 import { roomName, confirmed } from '../common.js';
 import { barChart } from '../charts.js';
-import { ct, titleIn } from './strings.js';
+import { ct, titleIn, drawnIn } from './strings.js';
 
 export const cited = new Set();
 export const picked = new Set();
@@ -56,7 +56,7 @@ let cAsked = null; // the card whose deletion is being asked, or that is being c
 
 function cardSig(m, c) {
   const author = m.person(c.author);
-  return [current(), c.text, c.votes, c.theme, c.group, c.hidden, c.room, roomName(m, c.room), c.column, author && author.country,
+  return [drawnIn(), c.text, c.votes, c.theme, c.group, c.hidden, c.room, roomName(m, c.room), c.column, author && author.country,
     cEdit && cEdit.id === c.id, m.s.groups.filter((g) => g.room === c.room).map((g) => `${g.id}=${g.name}`).join(','),
     m.s.workshop.themes.map((x) => `${x.key}=${x.title}`).join(','), m.s.workshop.columns.map((x) => `${x.key}=${x.title}`).join(',')].join('|');
 }
@@ -166,7 +166,7 @@ export function renderConsolidation(app) {
     const els = shown.map(([k, list]) => {
       const b = blockOf(app, by, k);
       setText(b.head, `${label(k)} (${list.length})`);
-      const chartSig = by === 'group' && k ? `${current()}|${label(k)}|${votes(list)}` : null;
+      const chartSig = by === 'group' && k ? `${drawnIn()}|${label(k)}|${votes(list)}` : null;
       if (chartSig !== b.chartSig) {
         if (b.chart) b.chart.remove();
         b.chart = chartSig ? barChart([{ name: label(k), value: votes(list), label: tn('n.votes', votes(list)) }]) : null;
@@ -270,7 +270,7 @@ function conclusionView(app, k) {
 let conclusionsShown = null;
 export function renderConclusions(app) {
   const m = app.model;
-  const sig = JSON.stringify([current(), m.s.conclusions, kEdit && [kEdit.id, kEdit.conflict], kNotRemoved, m.s.workshop.themes,
+  const sig = JSON.stringify([drawnIn(), m.s.conclusions, kEdit && [kEdit.id, kEdit.conflict], kNotRemoved, m.s.workshop.themes,
     m.s.conclusions.map((k) => k.cards.map((id) => { const c = m.card(id); return c && [c.text, c.votes, c.hidden, roomName(m, c.room), (m.person(c.author) || {}).country]; }))]);
   if (!app.redrawConclusions && sig === conclusionsShown) return;
   conclusionsShown = sig;

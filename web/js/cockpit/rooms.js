@@ -3,11 +3,11 @@
 // its delegates see it (opened in the tile). Help requests also show in the tab title.
 import { $, h, fill } from '../dom.js';
 import { Kept, place, setClass, setText, keepFocus } from './keyed.js';
-import { t, tn, current } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { clock } from '../model.js';
 import { personLabel, roomName, confirmed } from '../common.js';
 import { ask } from '../confirm.js';
-import { ct, ctn, titleIn } from './strings.js';
+import { ct, ctn, titleIn, drawnIn } from './strings.js';
 import { voiceOf, micBadge } from './voice.js';
 
 const opened = new Set(); // rooms whose board is shown in their tile
@@ -25,7 +25,7 @@ let asked = null; // the person whose removal is being asked (their entry is dra
 
 function person(app, p, places) {
   const m = app.model;
-  const sig = [current(), places.sig, p.room, m.online.has(p.id), voiceOf(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
+  const sig = [drawnIn(), places.sig, p.room, m.online.has(p.id), voiceOf(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
   return people.get(p.id, sig, () => personEntry(app, p, places));
 }
 
@@ -111,7 +111,7 @@ function tileOf(app, id) {
 function tile(app, r, { cards, help, people: members }, places) {
   const m = app.model;
   const x = tileOf(app, r.id);
-  const lang = current();
+  const lang = drawnIn();
   const left = m.left(r.id);
   const online = members.filter((p) => m.online.has(p.id)).length;
   const open = opened.has(r.id);
@@ -164,8 +164,8 @@ export function renderRooms(app) {
     setClass(lobby.el, 'room tile lobby');
     place(lobby.list, waiting.map((p) => person(app, p, places)));
     place(lobby.el, [
-      lobby.parts.get('head', [current(), waiting.length].join('|'), () => h('h3', { id: 'rt-lobby', text: `${t('room.lobby')} (${waiting.length})` })),
-      waiting.length ? lobby.list : lobby.parts.get('empty', current(), () => h('p', { class: 'hint', text: ct('ck.lobby_empty') })),
+      lobby.parts.get('head', [drawnIn(), waiting.length].join('|'), () => h('h3', { id: 'rt-lobby', text: `${t('room.lobby')} (${waiting.length})` })),
+      waiting.length ? lobby.list : lobby.parts.get('empty', drawnIn(), () => h('p', { class: 'hint', text: ct('ck.lobby_empty') })),
     ]);
     place(grid, [lobby.el, ...rooms.map((r) => tile(app, r, by.get(r.id), places))]);
   });
@@ -211,7 +211,7 @@ export function renderHelp(app) {
   const bell = $('#chime');
   bell.setAttribute('aria-pressed', chimeOn() ? 'true' : 'false');
   const lines = open.map((x) => [x, `${personLabel(m, x.participant)} · ${roomName(m, x.room)} · ${x.text || t('help.no_text')} · ${t(`help.${x.status}`)}`]);
-  const sig = [current(), ...lines.map(([x, line]) => `${x.id}:${x.status}:${line}`)].join('|');
+  const sig = [drawnIn(), ...lines.map(([x, line]) => `${x.id}:${x.status}:${line}`)].join('|');
   if (helpShown === sig) return;
   helpShown = sig;
   fill($('#help'), lines.map(([x, line]) => h('li', { class: x.status },
