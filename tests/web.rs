@@ -221,8 +221,10 @@ fn scripts_of(page: &str) -> BTreeSet<PathBuf> {
         for import in quoted_after(&read(&path), "from './", '\'') {
             todo.push(dir.join(import));
         }
+        // `../x.js` from js/cockpit/ is js/x.js (counted once, like the same module imported
+        // from js/).
         for import in quoted_after(&read(&path), "from '../", '\'') {
-            todo.push(dir.join("..").join(import));
+            todo.push(dir.parent().expect("a folder").join(import));
         }
     }
     seen

@@ -9,7 +9,9 @@ import { clock, Model } from './model.js';
 import { start, roomName, notice, confirmed, chosen, makeGroupForm, groupForm, wireGroupForm, loadSession } from './common.js';
 import { ask } from './confirm.js';
 import { openProjector } from './cockpit/projector-link.js';
-import { ct, loadCockpit, onCockpit, titleIn } from './cockpit/strings.js';
+import { readVoices } from './cockpit/voice.js';
+import { setText } from './cockpit/keyed.js';
+import { ct, loadCockpit, onCockpit, titleIn, drawnIn } from './cockpit/strings.js';
 import { renderRooms, renderHelp, live, leads, chimeOn } from './cockpit/rooms.js';
 import { cited, picked, renderFilters, renderConsolidation, renderPicks, renderConclusions, conclusionRefused, conclusionSaved, themeChoices } from './cockpit/consolidate.js';
 
@@ -50,9 +52,18 @@ function strategyFields() {
   $('#a-seed-box').hidden = s !== 'random';
 }
 
-function draw(app) {
+// The toolbar's menus and forms are filled again only when what they offer changed (rooms,
+// groups, themes, the session's settings, the language).
+let toolbarShown = null;
+function toolbarSig(m) {
+  return [drawnIn(), drawn, m.s.workshop.title, m.s.session.closed, m.s.session.lead, m.s.session.self_select, m.s.session.late_joiners,
+    m.s.workshop.columns.map((c) => `${c.key}=${c.title}`).join(','), m.s.workshop.themes.map((x) => `${x.key}=${x.title}`).join(','),
+    m.s.rooms.map((r) => `${r.id}=${r.name}=${r.capacity}=${r.open}=${r.phase}=${r.removed}`).join(','),
+    m.s.groups.map((g) => `${g.id}=${g.name}=${g.room}=${g.theme}`).join(','), m.me.role].join('|');
+}
+
+function drawToolbar(app) {
   const m = app.model;
-  if (!m.s) return;
   $('#w-title').textContent = m.s.workshop.title;
   options($('#scope'), [['', t('facil.all_rooms')], ...live(m).map((r) => [r.id, r.name])]);
   options($('#p-phase'), PHASES.map((p) => [p, t(`phase.${p}`)]));
@@ -72,12 +83,30 @@ function draw(app) {
   $('#reopen-ws').hidden = !may || !m.s.session.closed;
   if (m.s.session.closed) notice(t('workshop.closed'), () => t('workshop.closed'), 'info', 'closed');
   renderManage(app);
+}
+
+// Draws what changed: the toolbar when what it offers changed, the help requests, the tiles
+// (in place, see cockpit/rooms.js) and, after events that touch cards (or when `all`), the
+// consolidation workspace (cards kept by key, see cockpit/consolidate.js).
+function draw(app, all = false) {
+  const m = app.model;
+  if (!m.s) return;
+  const sig = toolbarSig(m);
+  if (all || sig !== toolbarShown) { toolbarShown = sig; drawToolbar(app); }
+  // The page's own controls may ask or edit in place among the conclusions: drawn anew.
+  if (all) app.redrawConclusions = true;
   renderHelp(app);
   renderRooms(app);
-  if (!workspace && !app.workspaceAgain) return;
+  if (!workspace && !all) return;
   workspace = false;
-  app.workspaceAgain = false;
-  renderFilters(m);
+  // The first time, the workspace waits until the tiles are on screen (a cheap first render).
+  if (!workspaceShown) { workspaceShown = true; requestAnimationFrame(() => setTimeout(() => drawWorkspace(app))); return; }
+  drawWorkspace(app);
+}
+
+let workspaceShown = false;
+function drawWorkspace(app) {
+  renderFilters(app.model);
   renderConsolidation(app);
   renderPicks(app);
   renderConclusions(app);
@@ -96,13 +125,20 @@ onChange(() => { workspace = true; });
 const applyEvent = Model.prototype.event;
 Model.prototype.event = function noted(f) { if (WORKSPACE.test(f.event.type)) workspace = true; return applyEvent.call(this, f); };
 
-// Many events in one frame (a burst from 500 delegates) are drawn once.
-let queued = false;
+// An event is drawn at once when nothing was drawn since the last animation frame (it shows
+// in the coming frame); the events that follow it before that frame (a burst from 500
+// delegates) are drawn together, once, in it.
+let queued = false; // events wait for the next frame
+let recent = false; // drawn since the last frame
 function render(app) {
-  if (queued) return;
-  queued = true;
+  if (recent) { queued = true; return; }
+  recent = true;
   // A tab in the background gets no animation frames: its title must still count help.
-  (document.hidden ? (f) => setTimeout(f, 100) : requestAnimationFrame)(() => { queued = false; draw(app); });
+  (document.hidden ? (f) => setTimeout(f, 100) : requestAnimationFrame)(() => {
+    recent = false;
+    if (queued) { queued = false; render(app); }
+  });
+  draw(app);
 }
 
 makeGroupForm($('#gm-box'), h('label', { for: 'gm-theme', 'data-i18n': 'facil.group_theme' }), h('select', { id: 'gm-theme' }),
@@ -119,8 +155,8 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   tick: (app) => {
     for (const el of document.querySelectorAll('[data-timer]')) {
       const left = app.model.left(el.dataset.timer);
-      el.hidden = left === null;
-      if (left !== null) el.textContent = t('timer.left', { time: clock(left) });
+      if (el.hidden !== (left === null)) el.hidden = left === null;
+      if (left !== null) setText(el, t('timer.left', { time: clock(left) }));
     }
   },
   refused: (app, f) => {
@@ -142,9 +178,10 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   // they do not touch it (see WORKSPACE).
   // Drawn at once, not in the next frame: a control that asks or edits in place puts the
   // focus on what it just drew.
-  app.render = (a) => { a.workspaceAgain = true; draw(a); };
+  app.render = (a) => draw(a, true);
   onCockpit(() => app.render(app));
-  import('./audio.js').then((audio) => audio.mountAudio(app));
+  // The audio panel, then the tiles' microphones, which read the panel's roster frames.
+  import('./audio.js').then((audio) => audio.mountAudio(app)).then(() => readVoices(app.conn, () => render(app)));
   const send = (c) => app.conn.send(c);
   $('#chime').addEventListener('click', () => { localStorage.setItem('cabildo.chime', chimeOn() ? 'off' : 'on'); app.render(app); });
   $('#projector-open').addEventListener('click', () => openProjector(app.session, (kind, text) => notice(text, () => text, kind, 'projector')));

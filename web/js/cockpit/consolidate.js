@@ -4,9 +4,10 @@
 // conclusions with their live support (rooms, countries, votes) shown as they are written.
 import { $, h, fill, options } from '../dom.js';
 import { t, tn } from '../i18n.js';
+import { Kept, place, setOptions, setText, keepFocus } from './keyed.js';
 import { roomName, confirmed } from '../common.js';
 import { barChart } from '../charts.js';
-import { ct, titleIn } from './strings.js';
+import { ct, titleIn, drawnIn } from './strings.js';
 
 export const cited = new Set();
 export const picked = new Set();
@@ -48,6 +49,18 @@ function toggle(app, set, prefix, c, label) {
   return h('label', { class: `mark ${prefix}`, for: `${prefix}-${c.id}` }, box, h('span', { text: label }));
 }
 
+// Each card's entry is kept while nothing it shows changed (keyed.js): an event redraws the
+// entries of the cards it touched, and moves the others only when their order changed.
+const entries = new Kept(); // card id -> li
+let cAsked = null; // the card whose deletion is being asked, or that is being corrected
+
+function cardSig(m, c) {
+  const author = m.person(c.author);
+  return [drawnIn(), c.text, c.votes, c.theme, c.group, c.hidden, c.room, roomName(m, c.room), c.column, author && author.country,
+    cEdit && cEdit.id === c.id, m.s.groups.filter((g) => g.room === c.room).map((g) => `${g.id}=${g.name}`).join(','),
+    m.s.workshop.themes.map((x) => `${x.key}=${x.title}`).join(','), m.s.workshop.columns.map((x) => `${x.key}=${x.title}`).join(',')].join('|');
+}
+
 function cardEntry(app, c) {
   const m = app.model;
   const author = m.person(c.author);
@@ -59,7 +72,7 @@ function cardEntry(app, c) {
   const moderate = h('button', { type: 'button', class: c.hidden ? 'small' : 'small danger', 'data-key': `hide-${c.id}`,
     text: t(c.hidden ? 'facil.show_card' : 'facil.hide_card'),
     onclick: () => app.conn.send({ type: c.hidden ? 'show_card' : 'hide_card', card: c.id }) });
-  const redraw = () => app.render(app);
+  const redraw = () => { entries.forget(c.id); if (cAsked) entries.forget(cAsked); cAsked = c.id; app.render(app); };
   let fix = h('button', { type: 'button', class: 'small', 'data-key': `ce-${c.id}`, text: t('card.edit'), onclick: () => { cEdit = { id: c.id, draft: c.text }; redraw(); } });
   if (cEdit && cEdit.id === c.id) {
     const area = h('textarea', { 'aria-label': t('card.edit_label'), 'data-key': `ct-${c.id}`, maxlength: 1000, oninput: (ev) => { cEdit.draft = ev.target.value; } });
@@ -82,10 +95,10 @@ function cardEntry(app, c) {
 // The filters' menus, filled from the workshop (choices kept while offered).
 export function renderFilters(m) {
   const all = ['', ct('ck.all')];
-  options($('#f-room'), [all, ...m.s.rooms.filter((r) => !r.removed).map((r) => [r.id, r.name])]);
-  options($('#f-column'), [all, ...m.s.workshop.columns.map((c) => [c.key, titleIn(m, 'column', c.key)])]);
-  options($('#f-theme'), [all, ['-', t('facil.untagged')], ...m.s.workshop.themes.map((x) => [x.key, titleIn(m, 'theme', x.key)])]);
-  options($('#f-sort'), [['votes', ct('ck.sort_votes')], ['time', ct('ck.sort_time')]]);
+  setOptions($('#f-room'), [all, ...m.s.rooms.filter((r) => !r.removed).map((r) => [r.id, r.name])]);
+  setOptions($('#f-column'), [all, ...m.s.workshop.columns.map((c) => [c.key, titleIn(m, 'column', c.key)])]);
+  setOptions($('#f-theme'), [all, ['-', t('facil.untagged')], ...m.s.workshop.themes.map((x) => [x.key, titleIn(m, 'theme', x.key)])]);
+  setOptions($('#f-sort'), [['votes', ct('ck.sort_votes')], ['time', ct('ck.sort_time')]]);
 }
 
 function filtered(m) {
@@ -117,6 +130,21 @@ function dropCards(app, by, k, el) {
   return el;
 }
 
+// The blocks (a theme or a group each) are kept by key too; only their heading, chart and
+// cards change in place.
+const blocks = new Map(); // `${by}:${key}` -> { el, head, chart, list }
+
+function blockOf(app, by, k) {
+  const id = `${by}:${k || ''}`;
+  let b = blocks.get(id);
+  if (!b) {
+    b = { head: h('h4'), chart: null, chartSig: null, list: h('ul', { class: 'cards' }) };
+    b.el = dropCards(app, by, k, h('section', { class: 'block', 'data-block': k || '' }, b.head, b.list));
+    blocks.set(id, b);
+  }
+  return b;
+}
+
 export function renderConsolidation(app) {
   const m = app.model;
   const by = $('#by').value || 'theme';
@@ -125,18 +153,45 @@ export function renderConsolidation(app) {
   const order = by === 'group' ? [...m.s.groups.map((g) => g.id), null] : [...m.s.workshop.themes.map((x) => x.key), null];
   const all = filtered(m);
   const cards = all.slice(0, limit);
-  $('#f-shown').textContent = ct('ck.shown', { n: all.length, total: m.s.cards.length });
+  setText($('#f-shown'), ct('ck.shown', { n: all.length, total: m.s.cards.length }));
   // Every theme or group is a block, empty ones too (cards can be dropped on them).
-  const blocks = order.map((k) => [k, cards.filter((c) => (key(c) || null) === k)]).filter(([k, list]) => list.length || k !== null);
+  const grouped = new Map(order.map((k) => [k, []]));
+  for (const c of cards) { const k = key(c) || null; if (grouped.has(k)) grouped.get(k).push(c); }
+  const shown = [...grouped].filter(([k, list]) => list.length || k !== null);
   const votes = (list) => list.reduce((n, c) => n + (c.votes || 0), 0);
   const more = all.length - cards.length;
-  fill($('#cons'), blocks.map(([k, list]) => dropCards(app, by, k, h('section', { class: 'block', 'data-block': k || '' },
-    h('h4', { text: `${label(k)} (${list.length})` }),
-    by === 'group' && k ? barChart([{ name: label(k), value: votes(list), label: tn('n.votes', votes(list)) }]) : null,
-    h('ul', { class: 'cards' }, list.map((c) => cardEntry(app, c)))))),
-  more > 0 ? h('button', { type: 'button', 'data-key': 'cons-more', text: ct('ck.more', { n: Math.min(PAGE, more) }),
-    onclick: () => { limit += PAGE; renderConsolidation(app); } }) : null);
+  entries.keep(new Set(m.s.cards.map((c) => c.id)));
+  const box = $('#cons');
+  keepFocus(box, () => {
+    const els = shown.map(([k, list]) => {
+      const b = blockOf(app, by, k);
+      setText(b.head, `${label(k)} (${list.length})`);
+      const chartSig = by === 'group' && k ? `${drawnIn()}|${label(k)}|${votes(list)}` : null;
+      if (chartSig !== b.chartSig) {
+        if (b.chart) b.chart.remove();
+        b.chart = chartSig ? barChart([{ name: label(k), value: votes(list), label: tn('n.votes', votes(list)) }]) : null;
+        if (b.chart) b.head.after(b.chart);
+        b.chartSig = chartSig;
+      }
+      place(b.list, list.map((c) => {
+        const el = entries.get(c.id, cardSig(m, c), () => cardEntry(app, c));
+        for (const [set, prefix] of [[picked, 'pick'], [cited, 'cite']]) {
+          const box = el.querySelector(`#${prefix}-${CSS.escape(c.id)}`);
+          if (box && box.checked !== set.has(c.id)) box.checked = set.has(c.id);
+        }
+        return el;
+      }));
+      return b.el;
+    });
+    if (more > 0) {
+      if (!moreButton) moreButton = h('button', { type: 'button', 'data-key': 'cons-more', onclick: () => { limit += PAGE; renderConsolidation(app); } });
+      setText(moreButton, ct('ck.more', { n: Math.min(PAGE, more) }));
+      els.push(moreButton);
+    }
+    place(box, els);
+  });
 }
+let moreButton = null;
 
 // What the cited cards bring a conclusion: rooms, countries, votes.
 function supportOf(m, ids) {
@@ -211,8 +266,16 @@ function conclusionView(app, k) {
   return h('li', { class: 'conclusion', 'data-conclusion': k.id }, kids);
 }
 
+// Drawn again when the conclusions, the cards they cite or their editing state changed.
+let conclusionsShown = null;
 export function renderConclusions(app) {
-  fill($('#k-list'), app.model.s.conclusions.map((k) => conclusionView(app, k)));
+  const m = app.model;
+  const sig = JSON.stringify([drawnIn(), m.s.conclusions, kEdit && [kEdit.id, kEdit.conflict], kNotRemoved, m.s.workshop.themes,
+    m.s.conclusions.map((k) => k.cards.map((id) => { const c = m.card(id); return c && [c.text, c.votes, c.hidden, roomName(m, c.room), (m.person(c.author) || {}).country]; }))]);
+  if (!app.redrawConclusions && sig === conclusionsShown) return;
+  conclusionsShown = sig;
+  app.redrawConclusions = false;
+  fill($('#k-list'), m.s.conclusions.map((k) => conclusionView(app, k)));
 }
 
 // A refused edit or removal of a conclusion: shown in place. Returns whether it was one.

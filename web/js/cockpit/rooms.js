@@ -2,11 +2,13 @@
 // each name), card counts per column, phase, timer, help badges, and the room's board as
 // its delegates see it (opened in the tile). Help requests also show in the tab title.
 import { $, h, fill } from '../dom.js';
-import { t, tn, current } from '../i18n.js';
+import { Kept, place, setClass, setText, keepFocus } from './keyed.js';
+import { t, tn } from '../i18n.js';
 import { clock } from '../model.js';
 import { personLabel, roomName, confirmed } from '../common.js';
 import { ask } from '../confirm.js';
-import { ct, ctn, titleIn } from './strings.js';
+import { ct, ctn, titleIn, drawnIn } from './strings.js';
+import { voiceOf, micBadge } from './voice.js';
 
 const opened = new Set(); // rooms whose board is shown in their tile
 
@@ -15,40 +17,46 @@ export function leads(m) { return m.me.role === 'organizer' || m.s.session.lead 
 
 export function live(m) { return m.s.rooms.filter((r) => !r.removed); }
 
-// Each person's entry, kept between draws while nothing it shows changed: with 500
-// delegates, building their move menus again on every event took most of a frame. The
-// page's own controls draw everything anew (`app.workspaceAgain`), so a question asked in
-// place (remove?) is drawn.
-const drawn = new Map(); // person id -> { sig, el }
+// Each person's entry is kept while nothing it shows changed (see keyed.js). Its move menu
+// gets its choices when it is used (focus, a click or a tap): 500 menus of every room each
+// were most of the page's elements.
+const people = new Kept(); // person id -> li
+let asked = null; // the person whose removal is being asked (their entry is drawn again)
 
 function person(app, p, places) {
   const m = app.model;
-  const sig = [current(), places.sig, p.room, m.online.has(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
-  const kept = drawn.get(p.id);
-  if (kept && kept.sig === sig && !app.workspaceAgain) return kept.el;
-  const el = personEntry(app, p, places);
-  drawn.set(p.id, { sig, el });
-  return el;
+  const sig = [drawnIn(), places.sig, p.room, m.online.has(p.id), voiceOf(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
+  return people.get(p.id, sig, () => personEntry(app, p, places));
+}
+
+function label(p) { return p.country ? `${p.name} (${p.country})` : p.name; }
+
+function moveMenu(app, p, places) {
+  const sel = h('select', { 'aria-label': t('facil.move_person', { name: p.name }), 'data-key': `mv-${p.id}`,
+    onchange: (ev) => { if (ev.target.value) app.conn.send({ type: 'move_participant', participant: p.id, room: ev.target.value }); } },
+  h('option', { value: '', text: t('facil.move_to') }));
+  const offer = () => { if (sel.options.length === 1) sel.append(...places.filter(([id]) => id !== p.room).map(([id, name]) => h('option', { value: id, text: name }))); };
+  for (const on of ['focus', 'pointerdown', 'mousedown', 'keydown']) sel.addEventListener(on, offer);
+  return sel;
 }
 
 function personEntry(app, p, places) {
   const m = app.model;
   const on = m.online.has(p.id);
-  const move = h('select', { 'aria-label': t('facil.move_person', { name: p.name }), 'data-key': `mv-${p.id}`,
-    onchange: (ev) => { if (ev.target.value) app.conn.send({ type: 'move_participant', participant: p.id, room: ev.target.value }); } },
-  h('option', { value: '', text: t('facil.move_to') }),
-  places.filter(([id]) => id !== p.room).map(([id, name]) => h('option', { value: id, text: name })));
   const staff = p.role !== 'delegate';
+  // Asking "remove?" in place: this entry and the one asked before are drawn again.
+  const redraw = () => { people.forget(p.id); if (asked) people.forget(asked); asked = p.id; app.render(app); };
   return h('li', { draggable: 'true', class: on ? 'on' : 'off', 'data-person': p.id,
     ondragstart: (ev) => { ev.dataTransfer.setData('text/plain', p.id); ev.dataTransfer.effectAllowed = 'move'; } },
   h('span', { class: 'dot', 'aria-hidden': 'true' }),
-  h('span', { class: 'who', text: personLabel(m, p.id) }),
+  h('span', { class: 'who', text: label(p) }),
+  voiceOf(p.id) ? micBadge(voiceOf(p.id)) : null,
   staff ? h('span', { class: 'pill staff', text: t(m.s.session.lead === p.id ? 'role.lead' : 'role.facilitator') }) : null,
-  h('span', { class: 'sr-only', text: t(on ? 'people.online' : 'people.offline') }), move,
+  h('span', { class: 'sr-only', text: t(on ? 'people.online' : 'people.offline') }), moveMenu(app, p, places),
   m.me.role === 'organizer' && p.role === 'facilitator' && m.s.session.lead !== p.id
     ? h('button', { type: 'button', class: 'small', 'data-key': `lead-${p.id}`, text: t('facil.make_lead'), 'aria-label': t('facil.lead_name', { name: p.name }),
       onclick: () => app.conn.send({ type: 'set_lead', participant: p.id }) }) : null,
-  p.id !== m.me.id && (p.role === 'delegate' || leads(m)) ? confirmed(() => app.render(app), `rm-${p.id}`,
+  p.id !== m.me.id && (p.role === 'delegate' || leads(m)) ? confirmed(redraw, `rm-${p.id}`,
     { label: t('facil.remove'), aria: t('facil.remove_person', { name: p.name }), ask: t('facil.remove_q', { name: p.name }) },
     () => app.conn.send({ type: 'remove_participant', participant: p.id })) : null);
 }
@@ -85,63 +93,82 @@ function closeRoom(app, r) {
     .then((yes) => { if (yes) app.conn.send({ type: 'close_room', room: r.id }); });
 }
 
-function tile(app, r, places) {
-  const m = app.model;
-  const cards = m.s.cards.filter((c) => c.room === r.id && !c.hidden);
-  const left = m.left(r.id);
-  const help = m.s.session.help.filter((x) => x.room === r.id && x.status !== 'resolved').length;
-  const people = m.members(r.id).filter((p) => p.role !== 'organizer');
-  const online = people.filter((p) => m.online.has(p.id)).length;
-  const open = opened.has(r.id);
-  // The tile is kept while nothing it shows changed (an event in one room redraws one tile).
-  const entries = people.map((p) => person(app, p, places));
-  const sig = [current(), places.sig, r.name, r.phase, r.hidden, r.open, r.capacity, left === null, help, open,
-    m.s.workshop.columns.map((c) => `${c.key}=${c.title}`).join(','),
-    cards.map((c) => `${c.id}:${c.column}:${open ? `${c.votes}:${c.text}` : ''}`).join(','),
-    entries.map((e) => e.dataset.person).join(',')].join('|');
-  const kept = tiles.get(r.id);
-  if (kept && kept.sig === sig && kept.entries.every((e, i) => e === entries[i]) && !app.workspaceAgain) return kept.el;
-  const el = tileEntry(app, r, { cards, left, help, people: entries, online, all: people.length, open });
-  tiles.set(r.id, { sig, entries, el });
-  return el;
+// A tile: its section is made once per room; each of its parts (head, pills, counts, who is
+// online, people, actions, board) is built again only when what it shows changed, and the
+// people's entries are put in place one by one (an event in one room touches one tile).
+const tiles = new Map(); // place id -> { el, parts: Kept, list: ul.people }
+
+function tileOf(app, id) {
+  let x = tiles.get(id);
+  if (!x) {
+    x = { el: dropZone(app, id, h('section', { 'aria-labelledby': `rt-${id}`, 'data-room': id })), parts: new Kept(),
+      list: h('ul', { class: 'people' }) };
+    tiles.set(id, x);
+  }
+  return x;
 }
 
-const tiles = new Map(); // room id -> { sig, entries, el }
-
-function tileEntry(app, r, { cards, left, help, people, online, all, open }) {
+function tile(app, r, { cards, help, people: members }, places) {
   const m = app.model;
-  return dropZone(app, r.id, h('section', { class: `room tile${r.open ? '' : ' shut'}${help ? ' needs-help' : ''}`, 'aria-labelledby': `rt-${r.id}`, 'data-room': r.id },
-    h('div', { class: 'tile-head' },
+  const x = tileOf(app, r.id);
+  const lang = drawnIn();
+  const left = m.left(r.id);
+  const online = members.filter((p) => m.online.has(p.id)).length;
+  const open = opened.has(r.id);
+  const counts = m.s.workshop.columns.map((c) => [c, cards.filter((y) => y.column === c.key).length]);
+  setClass(x.el, `room tile${r.open ? '' : ' shut'}${help ? ' needs-help' : ''}`);
+  place(x.list, members.map((p) => person(app, p, places)));
+  place(x.el, [
+    x.parts.get('head', [lang, r.name, help].join('|'), () => h('div', { class: 'tile-head' },
       h('h3', { id: `rt-${r.id}`, text: r.name }),
-      help ? h('span', { class: 'badge', text: String(help), 'aria-hidden': 'true' }) : null),
-    h('p', { class: 'meta' },
+      help ? h('span', { class: 'badge', text: String(help), 'aria-hidden': 'true' }) : null)),
+    x.parts.get('meta', [lang, r.phase, r.hidden, r.open, r.capacity, left === null, help].join('|'), () => h('p', { class: 'meta' },
       h('span', { class: `pill phase-${r.phase}`, text: t(`phase.${r.phase}`) + (r.hidden ? ` (${t('facil.hidden')})` : '') }),
       r.open ? null : h('span', { class: 'pill alert', text: t('room.closed') }),
       r.capacity ? h('span', { class: 'pill', text: t('facil.cap', { n: r.capacity }) }) : null,
       h('span', { class: 'pill timer', 'data-timer': r.id, hidden: left === null, text: left === null ? '' : t('timer.left', { time: clock(left) }) }),
-      help ? h('span', { class: 'pill alert', text: tn('n.help', help) }) : null),
-    h('ul', { class: 'counts' }, m.s.workshop.columns.map((c) => h('li', {}, h('span', { text: titleIn(m, 'column', c.key) }), ' ',
-      h('strong', { text: String(cards.filter((x) => x.column === c.key).length) })))),
-    h('p', { class: 'hint' }, h('span', { class: 'dot on', 'aria-hidden': 'true' }), ' ', ct('ck.online_count', { n: online, of: all })),
-    h('ul', { class: 'people' }, people),
-    h('div', { class: 'row tile-actions' },
+      help ? h('span', { class: 'pill alert', text: tn('n.help', help) }) : null)),
+    x.parts.get('counts', [lang, ...counts.map(([c, n]) => `${c.key}=${c.title}=${n}`)].join('|'), () => h('ul', { class: 'counts' },
+      counts.map(([c, n]) => h('li', {}, h('span', { text: titleIn(m, 'column', c.key) }), ' ', h('strong', { text: String(n) }))))),
+    x.parts.get('online', [lang, online, members.length].join('|'), () => h('p', { class: 'hint' },
+      h('span', { class: 'dot on', 'aria-hidden': 'true' }), ' ', ct('ck.online_count', { n: online, of: members.length }))),
+    x.list,
+    x.parts.get('actions', [lang, open, r.open].join('|'), () => h('div', { class: 'row tile-actions' },
       h('button', { type: 'button', class: 'small', 'data-key': `bd-${r.id}`, 'aria-expanded': open ? 'true' : 'false', 'aria-controls': `board-${r.id}`,
-        text: ct(open ? 'ck.board_hide' : 'ck.board_show'), onclick: () => { if (open) opened.delete(r.id); else opened.add(r.id); app.render(app); } }),
+        text: ct(open ? 'ck.board_hide' : 'ck.board_show'), onclick: () => { if (opened.has(r.id)) opened.delete(r.id); else opened.add(r.id); app.render(app); } }),
       h('button', { type: 'button', class: r.open ? 'small danger' : 'small', 'data-key': `oc-${r.id}`, text: t(r.open ? 'facil.close_room' : 'facil.open_room'),
-        onclick: () => closeRoom(app, r) })),
-    open ? board(m, r, cards) : null));
+        onclick: () => closeRoom(app, m.room(r.id)) }))),
+    open ? x.parts.get('board', [lang, r.phase, ...m.s.workshop.columns.map((c) => `${c.key}=${c.title}`), ...cards.map((c) => `${c.id}:${c.column}:${c.votes}:${c.text}`)].join('|'),
+      () => board(m, r, cards)) : null,
+  ].filter(Boolean));
+  return x.el;
 }
 
+// The tiles, drawn in place: one pass over the people, cards and help requests sorts them by
+// room; each tile then changes only where what it shows changed.
 export function renderRooms(app) {
   const m = app.model;
-  const places = [['lobby', t('room.lobby')], ...live(m).map((r) => [r.id, r.name])];
+  const grid = $('#room-grid');
+  const rooms = live(m);
+  const places = [['lobby', t('room.lobby')], ...rooms.map((r) => [r.id, r.name])];
   places.sig = places.map(([id, name]) => `${id}=${name}`).join(',');
-  const lobby = m.members('lobby').filter((p) => p.role !== 'organizer');
-  fill($('#room-grid'),
-    dropZone(app, 'lobby', h('section', { class: 'room tile lobby', 'aria-labelledby': 'rt-lobby', 'data-room': 'lobby' },
-      h('h3', { id: 'rt-lobby', text: `${t('room.lobby')} (${lobby.length})` }),
-      lobby.length ? h('ul', { class: 'people' }, lobby.map((p) => person(app, p, places))) : h('p', { class: 'hint', text: ct('ck.lobby_empty') }))),
-    live(m).map((r) => tile(app, r, places)));
+  const by = new Map([['lobby', { cards: [], help: 0, people: [] }], ...rooms.map((r) => [r.id, { cards: [], help: 0, people: [] }])]);
+  for (const p of m.s.participants) if (!p.removed && p.role !== 'organizer' && by.has(p.room)) by.get(p.room).people.push(p);
+  for (const c of m.s.cards) if (!c.hidden && by.has(c.room)) by.get(c.room).cards.push(c);
+  for (const x of m.s.session.help) if (x.status !== 'resolved' && by.has(x.room)) by.get(x.room).help += 1;
+  people.keep(new Set(m.s.participants.map((p) => p.id)));
+  for (const id of tiles.keys()) if (!by.has(id)) tiles.delete(id);
+  keepFocus(grid, () => {
+    const lobby = tileOf(app, 'lobby');
+    const { people: waiting } = by.get('lobby');
+    setClass(lobby.el, 'room tile lobby');
+    place(lobby.list, waiting.map((p) => person(app, p, places)));
+    place(lobby.el, [
+      lobby.parts.get('head', [drawnIn(), waiting.length].join('|'), () => h('h3', { id: 'rt-lobby', text: `${t('room.lobby')} (${waiting.length})` })),
+      waiting.length ? lobby.list : lobby.parts.get('empty', drawnIn(), () => h('p', { class: 'hint', text: ct('ck.lobby_empty') })),
+    ]);
+    place(grid, [lobby.el, ...rooms.map((r) => tile(app, r, by.get(r.id), places))]);
+  });
 }
 
 // A short two-note chime (Web Audio, nothing loaded) when a new help request arrives, if the
@@ -165,6 +192,8 @@ function chime() {
   setTimeout(() => ctx.close(), 1000);
 }
 
+let helpShown = null; // what the list of help requests shows
+
 // Open help requests: listed, counted in the header and in the tab title.
 export function renderHelp(app) {
   const m = app.model;
@@ -172,16 +201,21 @@ export function renderHelp(app) {
   $('#help-box').hidden = !open.length;
   const waiting = open.filter((x) => x.status === 'open').length;
   $('#help-count').hidden = !open.length;
-  $('#help-count').textContent = ctn('ck.help_open', open.length);
-  document.title = open.length ? `(${open.length}) ${m.s.workshop.title} · ${t('facil.page_title')}` : `${m.s.workshop.title} · ${t('facil.page_title')}`;
+  setText($('#help-count'), ctn('ck.help_open', open.length));
+  const title = open.length ? `(${open.length}) ${m.s.workshop.title} · ${t('facil.page_title')}` : `${m.s.workshop.title} · ${t('facil.page_title')}`;
+  if (document.title !== title) document.title = title;
   app.helpWaiting = waiting;
   const ids = new Set(open.map((x) => x.id));
   if (heard && chimeOn() && [...ids].some((id) => !heard.has(id))) chime();
   heard = ids;
   const bell = $('#chime');
   bell.setAttribute('aria-pressed', chimeOn() ? 'true' : 'false');
-  fill($('#help'), open.map((x) => h('li', { class: x.status },
-    h('span', { text: `${personLabel(m, x.participant)} · ${roomName(m, x.room)} · ${x.text || t('help.no_text')} · ${t(`help.${x.status}`)}` }),
+  const lines = open.map((x) => [x, `${personLabel(m, x.participant)} · ${roomName(m, x.room)} · ${x.text || t('help.no_text')} · ${t(`help.${x.status}`)}`]);
+  const sig = [drawnIn(), ...lines.map(([x, line]) => `${x.id}:${x.status}:${line}`)].join('|');
+  if (helpShown === sig) return;
+  helpShown = sig;
+  fill($('#help'), lines.map(([x, line]) => h('li', { class: x.status },
+    h('span', { text: line }),
     x.status === 'open' ? h('button', { type: 'button', class: 'small primary', 'data-key': `ha-${x.id}`, text: t('facil.help_ack'), onclick: () => app.conn.send({ type: 'acknowledge_help', request: x.id }) }) : null,
     h('button', { type: 'button', class: 'small', 'data-key': `hr-${x.id}`, text: t('facil.help_resolve'), onclick: () => app.conn.send({ type: 'resolve_help', request: x.id }) }))));
 }

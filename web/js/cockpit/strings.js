@@ -16,6 +16,10 @@ export async function loadCockpit(lang = current()) {
   for (const f of listeners) f(lang);
 }
 
+// The languages of the page's and the cockpit's strings now: part of every kept entry's
+// signature (cockpit/keyed.js), so that both are drawn again when either arrives.
+export const drawnIn = () => `${current()}/${loaded}`;
+
 // Called when the cockpit's strings are in (first load and each language change).
 export const onCockpit = (f) => listeners.push(f);
 
