@@ -23,10 +23,12 @@
 //! | `workshop/delivery.rs` | applying a committed event and fanning it out (`apply_and_fan_out`: the one place every committed event, local or from another node, passes through), queueing frames, kicks, presence |
 //! | `workshop/subscription.rs` | read-only messages: `hello` and its welcome, reports, exports, code lookups |
 //! | `workshop/erase.rs` | erasing the workshop |
+//! | `workshop/roster.rs` | joining with a roster person's personal link |
 
 mod commit;
 mod delivery;
 mod erase;
+mod roster;
 mod subscription;
 
 use commit::fail_all;
@@ -90,6 +92,9 @@ pub struct JoinRequest {
     pub language: String,
     /// A retry with the same key gets the same participant and token (issue 21, item 9).
     pub idempotency_key: Option<String>,
+    /// A roster person's personal link instead of a code: name, country and role come
+    /// from the roster (`code`, `name` and `country` are not used).
+    pub personal_link: Option<String>,
 }
 
 /// A participant who just joined, with the token they must keep.
