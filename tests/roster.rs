@@ -36,12 +36,26 @@ async fn call(
 
 async fn add(server: &TestServer, w: &Workshop, body: Value) -> (u16, Value) {
     let path = format!("/api/workshops/{}/roster", w.id);
-    call(server, reqwest::Method::POST, &path, Some(&w.organizer_token), Some(body)).await
+    call(
+        server,
+        reqwest::Method::POST,
+        &path,
+        Some(&w.organizer_token),
+        Some(body),
+    )
+    .await
 }
 
 async fn roster(server: &TestServer, w: &Workshop) -> Value {
     let path = format!("/api/workshops/{}/roster", w.id);
-    let (status, v) = call(server, reqwest::Method::GET, &path, Some(&w.organizer_token), None).await;
+    let (status, v) = call(
+        server,
+        reqwest::Method::GET,
+        &path,
+        Some(&w.organizer_token),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{v}");
     v
 }
@@ -112,7 +126,11 @@ async fn a_csv_roster_is_imported_and_each_link_joins_as_the_person_in_their_roo
     assert_eq!(joined["country"], "BR");
     assert_eq!(joined["role"], "delegate");
     assert_eq!(joined["participant_id"], ana["id"]);
-    assert_eq!(joined["room"], w.rooms[1].as_str(), "placed in the preferred room");
+    assert_eq!(
+        joined["room"],
+        w.rooms[1].as_str(),
+        "placed in the preferred room"
+    );
     let token = joined["token"].as_str().expect("token");
     let c = server.connect(token).await;
     assert_eq!(c.welcome["you"]["name"], "Ana Souza");
@@ -166,10 +184,19 @@ async fn a_pasted_table_and_people_added_one_by_one_join_the_roster() {
     assert_eq!(r["people"].as_array().map(Vec::len), Some(2));
     let lucia = person(&r, "Lucía Díaz");
     assert_eq!(lucia["country"], "CL");
-    assert_eq!(lucia["room"], w.rooms[0].as_str(), "room names match without case");
+    assert_eq!(
+        lucia["room"],
+        w.rooms[0].as_str(),
+        "room names match without case"
+    );
     assert_eq!(person(&r, "Rui Costa")["head"], true);
     // Adding the same person again is a duplicate of the roster.
-    let (status, dup) = add(&server, &w, json!({"people": [{"name": "rui  costa", "country": "PT"}]})).await;
+    let (status, dup) = add(
+        &server,
+        &w,
+        json!({"people": [{"name": "rui  costa", "country": "PT"}]}),
+    )
+    .await;
     assert_eq!(status, 400, "{dup}");
     assert_eq!(dup["rows"][0]["error"], "duplicate", "{dup}");
 }
@@ -192,7 +219,12 @@ Eve,CL,delegate,Kitchen\n";
         .as_array()
         .expect("rows")
         .iter()
-        .map(|e| (e["row"].as_u64().expect("row"), e["error"].as_str().expect("error").to_string()))
+        .map(|e| {
+            (
+                e["row"].as_u64().expect("row"),
+                e["error"].as_str().expect("error").to_string(),
+            )
+        })
         .collect();
     let want: Vec<(u64, String)> = [
         (3, "unknown_country"),
@@ -223,7 +255,10 @@ Eve,CL,delegate,Kitchen\n";
     assert_eq!(status, 413, "{v}");
     assert_eq!(v["code"], "too_large");
     assert_eq!(v["rows"][0]["error"], "too_many_rows");
-    assert_eq!(roster(&server, &w).await["people"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        roster(&server, &w).await["people"].as_array().map(Vec::len),
+        Some(0)
+    );
 }
 
 #[tokio::test]
@@ -235,17 +270,34 @@ async fn a_revoked_link_stops_working_and_a_new_one_replaces_it() {
     let id = added["links"][0]["id"].as_str().expect("id").to_string();
     let (status, joined) = join_with(&server, &w, &link).await;
     assert_eq!(status, 201, "{joined}");
-    let mut ana = server.connect(joined["token"].as_str().expect("token")).await;
-    ana.ok(json!({"type": "post_card", "room": w.rooms[1], "column": "strengths", "text": "Fibre"}))
+    let mut ana = server
+        .connect(joined["token"].as_str().expect("token"))
         .await;
+    ana.ok(
+        json!({"type": "post_card", "room": w.rooms[1], "column": "strengths", "text": "Fibre"}),
+    )
+    .await;
 
     let path = format!("/api/workshops/{}/roster/{id}/link", w.id);
-    let (status, _) = call(&server, reqwest::Method::DELETE, &path, Some(&w.organizer_token), None).await;
+    let (status, _) = call(
+        &server,
+        reqwest::Method::DELETE,
+        &path,
+        Some(&w.organizer_token),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, v) = join_with(&server, &w, &link).await;
     assert_eq!(status, 403, "{v}");
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("revoked")), "{v}");
-    assert_eq!(person(&roster(&server, &w).await, "Ana Souza")["link"], "revoked");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("revoked")),
+        "{v}"
+    );
+    assert_eq!(
+        person(&roster(&server, &w).await, "Ana Souza")["link"],
+        "revoked"
+    );
 
     // Her card stays.
     let org = server.connect(&w.organizer_token).await;
@@ -253,7 +305,14 @@ async fn a_revoked_link_stops_working_and_a_new_one_replaces_it() {
     assert!(cards.contains("Fibre"), "{cards}");
 
     // Re-sending issues a new link; the revoked one still opens nothing.
-    let (status, fresh) = call(&server, reqwest::Method::POST, &path, Some(&w.organizer_token), None).await;
+    let (status, fresh) = call(
+        &server,
+        reqwest::Method::POST,
+        &path,
+        Some(&w.organizer_token),
+        None,
+    )
+    .await;
     assert_eq!(status, 201, "{fresh}");
     let new_link = fresh["link"].as_str().expect("link");
     assert_ne!(new_link, link);
@@ -272,7 +331,14 @@ async fn the_shared_codes_can_be_turned_off_while_personal_links_work() {
     let w = workshop(&server).await;
     let (_, added) = add(&server, &w, json!({"table": CSV})).await;
     let path = format!("/api/workshops/{}/roster/shared_codes", w.id);
-    let (status, v) = call(&server, reqwest::Method::PUT, &path, Some(&w.organizer_token), Some(json!({"open": false}))).await;
+    let (status, v) = call(
+        &server,
+        reqwest::Method::PUT,
+        &path,
+        Some(&w.organizer_token),
+        Some(json!({"open": false})),
+    )
+    .await;
     assert_eq!(status, 204, "{v}");
     assert_eq!(roster(&server, &w).await["shared_codes"], false);
     let (status, v) = server
@@ -288,12 +354,21 @@ async fn the_shared_codes_can_be_turned_off_while_personal_links_work() {
 
     // `lock_joining` locks the links too.
     let mut org = server.connect(&w.organizer_token).await;
-    org.ok(json!({"type": "lock_joining", "locked": true})).await;
+    org.ok(json!({"type": "lock_joining", "locked": true}))
+        .await;
     let (status, v) = join_with(&server, &w, link_of(&added, "Marta Gil")).await;
     assert_eq!(status, 409, "{v}");
-    org.ok(json!({"type": "lock_joining", "locked": false})).await;
+    org.ok(json!({"type": "lock_joining", "locked": false}))
+        .await;
 
-    let (status, _) = call(&server, reqwest::Method::PUT, &path, Some(&w.organizer_token), Some(json!({"open": true}))).await;
+    let (status, _) = call(
+        &server,
+        reqwest::Method::PUT,
+        &path,
+        Some(&w.organizer_token),
+        Some(json!({"open": true})),
+    )
+    .await;
     assert_eq!(status, 204);
     server.delegate(&w, "Walk In", "AR").await;
 }
@@ -310,8 +385,16 @@ async fn only_the_organizer_manages_the_roster_and_delegates_never_see_it() {
     let base = format!("/api/workshops/{}/roster", w.id);
     let routes = [
         (reqwest::Method::GET, base.clone(), None),
-        (reqwest::Method::POST, base.clone(), Some(json!({"people": [{"name": "X Y", "country": "AR"}]}))),
-        (reqwest::Method::PUT, format!("{base}/shared_codes"), Some(json!({"open": false}))),
+        (
+            reqwest::Method::POST,
+            base.clone(),
+            Some(json!({"people": [{"name": "X Y", "country": "AR"}]})),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("{base}/shared_codes"),
+            Some(json!({"open": false})),
+        ),
         (reqwest::Method::POST, format!("{base}/{id}/link"), None),
         (reqwest::Method::DELETE, format!("{base}/{id}/link"), None),
     ];
@@ -319,7 +402,11 @@ async fn only_the_organizer_manages_the_roster_and_delegates_never_see_it() {
         for (who, token, want) in [
             ("facilitator", Some(fac.token.as_str()), 403),
             ("delegate", Some(del.token.as_str()), 403),
-            ("another workshop's organizer", Some(other.organizer_token.as_str()), 403),
+            (
+                "another workshop's organizer",
+                Some(other.organizer_token.as_str()),
+                403,
+            ),
             ("nobody", None, 401),
         ] {
             let (status, v) = call(&server, method.clone(), path, token, body.clone()).await;
@@ -339,19 +426,32 @@ async fn only_the_organizer_manages_the_roster_and_delegates_never_see_it() {
     let r = roster(&server, &w).await;
     assert_eq!(r["people"].as_array().map(Vec::len), Some(3));
     assert_eq!(r["shared_codes"], true);
-    assert!(r["people"].as_array().expect("people").iter().all(|p| p["link"] == "active"));
+    assert!(r["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .all(|p| p["link"] == "active"));
 
     // Roster events go to staff only: a delegate's next event after an import is the
     // broadcast sent after it (an ordering barrier), while a facilitator sees the import.
     let mut d = server.connect(&del.token).await;
     let mut f = server.connect(&fac.token).await;
-    let (status, _) = add(&server, &w, json!({"people": [{"name": "Late Comer", "country": "UY"}]})).await;
+    let (status, _) = add(
+        &server,
+        &w,
+        json!({"people": [{"name": "Late Comer", "country": "UY"}]}),
+    )
+    .await;
     assert_eq!(status, 201);
     let mut org = server.connect(&w.organizer_token).await;
-    org.ok(json!({"type": "broadcast", "text": "barrier"})).await;
+    org.ok(json!({"type": "broadcast", "text": "barrier"}))
+        .await;
     let next = d.next_event().await;
     assert_eq!(next["event"]["type"], "broadcast_sent", "{next}");
     let next = f.next_event().await;
     assert_eq!(next["event"]["type"], "roster_added", "{next}");
-    assert!(!next.to_string().contains(link_of(&added, "Ana Souza")), "no raw link in events");
+    assert!(
+        !next.to_string().contains(link_of(&added, "Ana Souza")),
+        "no raw link in events"
+    );
 }

@@ -105,7 +105,12 @@ pub struct RowError {
     pub message: String,
 }
 
-fn row_error(row: usize, column: Option<&'static str>, error: &'static str, message: String) -> RowError {
+fn row_error(
+    row: usize,
+    column: Option<&'static str>,
+    error: &'static str,
+    message: String,
+) -> RowError {
     RowError {
         row,
         column,
@@ -118,7 +123,10 @@ fn row_error(row: usize, column: Option<&'static str>, error: &'static str, mess
 const COLUMNS: [(&str, &[&str]); 6] = [
     ("name", &["name", "full name", "nombre", "nome"]),
     ("country", &["country", "país", "pais"]),
-    ("email", &["email", "e-mail", "mail", "correo", "correo electrónico"]),
+    (
+        "email",
+        &["email", "e-mail", "mail", "correo", "correo electrónico"],
+    ),
     ("role", &["role", "rol", "papel", "função", "funcao"]),
     (
         "room",
@@ -173,7 +181,10 @@ pub fn parse_table(text: &str) -> Result<Vec<RawRow>, Vec<RowError>> {
     let mut index = [None; 6];
     for (i, title) in header.iter().enumerate() {
         let title = title.trim().to_lowercase();
-        if let Some(c) = COLUMNS.iter().position(|(_, names)| names.contains(&title.as_str())) {
+        if let Some(c) = COLUMNS
+            .iter()
+            .position(|(_, names)| names.contains(&title.as_str()))
+        {
             index[c].get_or_insert(i);
         }
     }
@@ -199,7 +210,12 @@ pub fn parse_table(text: &str) -> Result<Vec<RawRow>, Vec<RowError>> {
             Ok(r) => r,
             Err(e) => {
                 let row = e.position().map_or(0, |p| p.line() as usize);
-                errors.push(row_error(row, None, "unreadable", format!("this line cannot be read: {e}")));
+                errors.push(row_error(
+                    row,
+                    None,
+                    "unreadable",
+                    format!("this line cannot be read: {e}"),
+                ));
                 continue;
             }
         };
@@ -287,13 +303,21 @@ pub fn check_row(
                 r,
                 Some("role"),
                 "bad_role",
-                format!("role {:?} is neither \"delegate\" nor \"facilitator\"", raw.role.trim()),
+                format!(
+                    "role {:?} is neither \"delegate\" nor \"facilitator\"",
+                    raw.role.trim()
+                ),
             ));
             Role::Delegate
         }
     };
     let name = if raw.name.trim().is_empty() {
-        errors.push(row_error(r, Some("name"), "missing_name", "the name is missing".into()));
+        errors.push(row_error(
+            r,
+            Some("name"),
+            "missing_name",
+            "the name is missing".into(),
+        ));
         None
     } else {
         match clean_name(&raw.name, role) {
@@ -315,24 +339,31 @@ pub fn check_row(
             None
         }
         "" => None,
-        c => match clean_country(c) {
-            Ok(c) => Some(c),
-            Err(_) => {
-                errors.push(row_error(
+        c => {
+            match clean_country(c) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    errors.push(row_error(
                     r,
                     Some("country"),
                     "unknown_country",
                     format!("unknown country {c:?}: use a two-letter ISO 3166-1 code such as \"AR\""),
                 ));
-                None
+                    None
+                }
             }
-        },
+        }
     };
     let email = match raw.email.trim() {
         "" => None,
         e if e.chars().count() <= EMAIL_MAX && plausible_email(e) => Some(e.to_string()),
         e => {
-            errors.push(row_error(r, Some("email"), "bad_email", format!("{e:?} is not an e-mail address")));
+            errors.push(row_error(
+                r,
+                Some("email"),
+                "bad_email",
+                format!("{e:?} is not an e-mail address"),
+            ));
             None
         }
     };
@@ -364,7 +395,10 @@ pub fn check_row(
             r,
             Some("head"),
             "bad_head",
-            format!("head of delegation {:?} is neither yes nor no", raw.head.trim()),
+            format!(
+                "head of delegation {:?} is neither yes nor no",
+                raw.head.trim()
+            ),
         ));
         false
     });
@@ -387,7 +421,12 @@ pub fn check_row(
 /// Two roster entries are the same person when they share an e-mail address, or a name
 /// (case and spacing aside) and a country.
 fn same_person(a: &RosterPerson, b: &RosterPerson) -> bool {
-    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let fold = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let email = match (&a.email, &b.email) {
         (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
         _ => false,
@@ -487,11 +526,15 @@ pub(super) fn import(
             Err(e) => errors.extend(e),
         }
         if state.participants.contains_key(&p.id) || state.roster.person(p.id).is_ok() {
-            return Err(DomainError::Invalid("that person id is already used".into()));
+            return Err(DomainError::Invalid(
+                "that person id is already used".into(),
+            ));
         }
         let hex = |h: &str| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
         if p.link_hash.as_deref().is_some_and(|h| !hex(h)) {
-            return Err(DomainError::Invalid("a link hash is 64 hex characters".into()));
+            return Err(DomainError::Invalid(
+                "a link hash is 64 hex characters".into(),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -569,14 +612,8 @@ pub(super) fn join(
             "this personal link was revoked; ask the organizer for a new one".into(),
         ));
     }
-    let mut events = super::rooms::join(
-        state,
-        p.id,
-        &p.name,
-        p.country.as_deref(),
-        language,
-        p.role,
-    )?;
+    let mut events =
+        super::rooms::join(state, p.id, &p.name, p.country.as_deref(), language, p.role)?;
     let preferred = p.room.filter(|r| state.live_room(*r).is_ok());
     if let Some(room) = preferred {
         events.retain(|e| !matches!(e, Event::ParticipantMoved { .. }));

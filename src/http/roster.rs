@@ -10,7 +10,7 @@ use super::address::ClientAddr;
 use super::api::{required_bearer, workshop_id, ApiError, Body, ErrorBody};
 use super::AppState;
 use crate::auth;
-use crate::domain::roster::{self, RawRow, RowError, RosterPerson};
+use crate::domain::roster::{self, RawRow, RosterPerson, RowError};
 use crate::domain::{Command, ParticipantId, Place, Role, RoomId, Workshop, WorkshopId};
 use crate::hub::{HubError, JoinRequest, WorkshopHandle};
 use crate::protocol::{ErrorCode, Outcome};
@@ -65,6 +65,16 @@ pub struct RosterView {
     /// Whether the shared join codes still let people in (walk-ins).
     shared_codes: bool,
     people: Vec<PersonView>,
+    /// The rooms people can be placed in (for the preferred-room column).
+    rooms: Vec<RoomChoice>,
+}
+
+/// A room a roster person can prefer.
+#[derive(Serialize, ToSchema)]
+pub struct RoomChoice {
+    #[schema(value_type = String)]
+    id: RoomId,
+    name: String,
 }
 
 fn view(state: &Workshop) -> RosterView {
@@ -96,6 +106,15 @@ fn view(state: &Workshop) -> RosterView {
     RosterView {
         shared_codes: !state.roster.codes_off,
         people,
+        rooms: state
+            .rooms
+            .iter()
+            .filter(|r| !r.removed)
+            .map(|r| RoomChoice {
+                id: r.id,
+                name: r.name.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -169,8 +188,19 @@ fn row_errors(rows: Vec<RowError>) -> Response {
     } else {
         (StatusCode::BAD_REQUEST, ErrorCode::Invalid)
     };
-    let message = format!("the roster has {} problem(s); nothing was added", rows.len());
-    (status, Json(RosterErrors { code, message, rows })).into_response()
+    let message = format!(
+        "the roster has {} problem(s); nothing was added",
+        rows.len()
+    );
+    (
+        status,
+        Json(RosterErrors {
+            code,
+            message,
+            rows,
+        }),
+    )
+        .into_response()
 }
 
 /// The organizer's handle, id and a copy of the workshop; anyone else is refused.
@@ -348,7 +378,16 @@ pub async fn reissue(
     let person = person_id(&snapshot, &person)?;
     let link = auth::new_token();
     let link_hash = auth::hash_token(&link);
-    run(&state, &handle, me, Command::IssueRosterLink { person: person.id, link_hash }).await?;
+    run(
+        &state,
+        &handle,
+        me,
+        Command::IssueRosterLink {
+            person: person.id,
+            link_hash,
+        },
+    )
+    .await?;
     let body = IssuedLink {
         id: person.id,
         name: person.name.clone(),
@@ -416,7 +455,13 @@ pub async fn shared_codes(
 ) -> Result<Response, ApiError> {
     let (handle, me, _) = organizer(&state, &headers, &id).await?;
     let Body(body) = body?;
-    run(&state, &handle, me, Command::SetSharedCodes { open: body.open }).await?;
+    run(
+        &state,
+        &handle,
+        me,
+        Command::SetSharedCodes { open: body.open },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
