@@ -455,3 +455,84 @@ async fn only_the_organizer_manages_the_roster_and_delegates_never_see_it() {
         "no raw link in events"
     );
 }
+
+#[tokio::test]
+async fn the_json_record_and_cabildo_import_round_trip_the_roster_without_links() {
+    let server = TestServer::start().await;
+    let w = workshop(&server).await;
+    let (_, added) = add(&server, &w, json!({"table": CSV})).await;
+    let link = link_of(&added, "Ana Souza").to_string();
+    let (status, _) = join_with(&server, &w, &link).await;
+    assert_eq!(status, 201);
+    let codes = format!("/api/workshops/{}/roster/shared_codes", w.id);
+    let (status, _) = call(
+        &server,
+        reqwest::Method::PUT,
+        &codes,
+        Some(&w.organizer_token),
+        Some(json!({"open": false})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let export = |server: &TestServer, token: String| {
+        let url = server.url(&format!("/api/workshops/{}/export?format=json", w.id));
+        let http = server.http.clone();
+        async move {
+            let r = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status(), 200);
+            r.bytes().await.expect("body").to_vec()
+        }
+    };
+    let record = export(&server, w.organizer_token.clone()).await;
+    let text = String::from_utf8(record.clone()).expect("utf-8");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        v["roster"]["people"].as_array().map(Vec::len),
+        Some(3),
+        "{v}"
+    );
+    assert_eq!(v["roster"]["shared_codes_off"], true);
+    assert_eq!(v["roster"]["people"][0]["room"], w.rooms[1].as_str());
+    assert!(!text.contains(&link), "no raw link in the record");
+    assert!(!text.contains("link_hash"), "no link hash in the record");
+
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("record.json");
+    std::fs::write(&file, &record).expect("written");
+    let mut fresh = TestServer::start().await;
+    assert!(fresh.terminate().await.success());
+    let db = fresh.db_path();
+    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
+    assert!(ok, "{out}{err}");
+    let token = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("organizer token:"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("an organizer token")
+        .to_string();
+    fresh.restart().await;
+    assert_eq!(
+        export(&fresh, token.clone()).await,
+        record,
+        "the same record again"
+    );
+    // The imported roster has no links until the organizer issues new ones.
+    let w2 = Workshop {
+        organizer_token: token,
+        ..w
+    };
+    let r = roster(&fresh, &w2).await;
+    assert_eq!(r["shared_codes"], false);
+    assert_eq!(person(&r, "Ana Souza")["joined"], true);
+    assert_eq!(person(&r, "Pérez, Juan")["link"], "none");
+    let (status, v) = join_with(&fresh, &w2, &link).await;
+    assert_eq!(
+        status, 401,
+        "the old link does not travel with the record: {v}"
+    );
+}
