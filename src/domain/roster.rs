@@ -304,3 +304,6 @@ impl Workshop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

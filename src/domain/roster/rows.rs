@@ -85,7 +85,12 @@ const COLUMNS: [(&str, &[&str]); 6] = [
 /// Reads a roster table: CSV with `,` or `;`, or tab-separated text pasted from a
 /// spreadsheet (the header line decides). The header names the columns, in any order.
 pub fn parse_table(text: &str) -> Result<Vec<RawRow>, Vec<RowError>> {
-    let text = text.trim_start_matches('\u{feff}');
+    // Line ends as Windows and old Macs write them count as lines too (for row numbers).
+    let text = text
+        .trim_start_matches('\u{feff}')
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
+    let text = text.as_str();
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = [b'\t', b';', b',']
         .into_iter()
@@ -146,7 +151,7 @@ pub fn parse_table(text: &str) -> Result<Vec<RawRow>, Vec<RowError>> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let row = e.position().map_or(0, |p| p.line() as usize);
+                let row = e.position().map_or(0, |p| line_at(text, p.byte()));
                 errors.push(row_error(
                     row,
                     None,
@@ -162,7 +167,7 @@ pub fn parse_table(text: &str) -> Result<Vec<RawRow>, Vec<RowError>> {
         if rows.len() == ROSTER_MAX {
             return Err(vec![too_many()]);
         }
-        let row = record.position().map_or(0, |p| p.line() as usize);
+        let row = record.position().map_or(0, |p| line_at(text, p.byte()));
         let field = |c: usize| {
             index[c]
                 .and_then(|i| record.get(i))
@@ -184,6 +189,21 @@ pub fn parse_table(text: &str) -> Result<Vec<RawRow>, Vec<RowError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The line number (from 1) of the first thing that is not a line end at `byte` or after:
+/// where a record starts, skipped blank lines aside.
+fn line_at(text: &str, byte: u64) -> usize {
+    let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+    let skipped = text.as_bytes()[start..]
+        .iter()
+        .take_while(|b| **b == b'\n')
+        .count();
+    text.as_bytes()[..start + skipped]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 pub(super) fn too_many() -> RowError {
