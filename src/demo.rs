@@ -131,6 +131,7 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
                     country: p.country.clone(),
                     language: p.language.clone(),
                     idempotency_key: None,
+                    personal_link: None,
                 },
             )
             .await

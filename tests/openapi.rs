@@ -352,6 +352,67 @@ async fn every_endpoint_answers_as_the_document_says() {
     assert_eq!(unchanged.status(), 304);
     c.check("get", projector, unchanged).await;
 
+    // The roster (tests/roster.rs tests it in depth).
+    let roster = format!("/api/workshops/{}/roster", w.id);
+    let path = "/api/workshops/{id}/roster";
+    for token in [
+        None,
+        Some(delegate_token.as_str()),
+        Some(w.organizer_token.as_str()),
+    ] {
+        let mut rq = get(&roster);
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("get", path, rq.send().await.unwrap()).await;
+    }
+    let add = |table: &str| {
+        http.post(server.url(&roster))
+            .bearer_auth(&w.organizer_token)
+            .json(&json!({ "table": table }))
+    };
+    let bad = add("name,country,role\nAna,XX,delegate\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    c.check("post", path, bad).await;
+    let added = c
+        .check(
+            "post",
+            path,
+            add("name,country,role\nAna,BR,delegate\n")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    let person = added["links"][0]["id"].as_str().unwrap().to_string();
+    let link = added["links"][0]["link"].as_str().unwrap().to_string();
+    let join_path = "/api/workshops/{id}/roster/join";
+    for l in ["0123456789abcdef", link.as_str()] {
+        let rq = http
+            .post(server.url(&format!("{roster}/join")))
+            .json(&json!({ "link": l }));
+        c.check("post", join_path, rq.send().await.unwrap()).await;
+    }
+    let link_path = "/api/workshops/{id}/roster/{person}/link";
+    let person_url = server.url(&format!("{roster}/{person}/link"));
+    for token in [delegate_token.as_str(), w.organizer_token.as_str()] {
+        let rq = http.post(&person_url).bearer_auth(token);
+        c.check("post", link_path, rq.send().await.unwrap()).await;
+        let rq = http.delete(&person_url).bearer_auth(token);
+        c.check("delete", link_path, rq.send().await.unwrap()).await;
+    }
+    let codes_path = "/api/workshops/{id}/roster/shared_codes";
+    for body in [json!({"open": "no"}), json!({"open": true})] {
+        let rq = http
+            .put(server.url(&format!("{roster}/shared_codes")))
+            .bearer_auth(&w.organizer_token)
+            .json(&body);
+        c.check("put", codes_path, rq.send().await.unwrap()).await;
+    }
+
     // Erasing, last.
     let erase = "/api/workshops/{id}";
     let from_elsewhere = http

@@ -308,6 +308,10 @@ impl Workshop {
             Event::JoiningLocked { locked } => s.joining_locked = *locked,
             // The code lives in the store; the actor follows it (`hub::workshop`).
             Event::CodeRotated { .. } => {}
+            Event::RosterAdded { .. }
+            | Event::RosterLinkIssued { .. }
+            | Event::RosterLinkRevoked { .. }
+            | Event::SharedCodesSet { .. } => self.apply_roster(event),
             Event::LateJoinersSet { policy } => s.late_joiners = *policy,
             Event::AudioSet { on } => s.audio_off = !*on,
             Event::BroadcastSent { text, room, by, at } => {

@@ -261,6 +261,23 @@ pub enum Event {
     LeadSet {
         participant: ParticipantId,
     },
+    /// The organizer added people to the roster (a whole import is one event). Staff only.
+    RosterAdded {
+        people: Vec<super::roster::RosterPerson>,
+    },
+    /// A roster person got a new personal link; the one before stops working. Staff only.
+    RosterLinkIssued {
+        person: ParticipantId,
+        link_hash: String,
+    },
+    /// A roster person's personal link was revoked. Staff only.
+    RosterLinkRevoked {
+        person: ParticipantId,
+    },
+    /// The organizer turned the shared join codes on or off. Staff only.
+    SharedCodesSet {
+        open: bool,
+    },
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
@@ -465,6 +482,25 @@ pub enum Command {
     CardHistory {
         card: CardId,
     },
+    /// A roster person arrives with their personal link (issued by the server only).
+    JoinFromRoster {
+        person: ParticipantId,
+        language: String,
+    },
+    /// REST only (`/api/workshops/{id}/roster`): the organizer adds people.
+    ImportRoster {
+        people: Vec<super::roster::RosterPerson>,
+    },
+    IssueRosterLink {
+        person: ParticipantId,
+        link_hash: String,
+    },
+    RevokeRosterLink {
+        person: ParticipantId,
+    },
+    SetSharedCodes {
+        open: bool,
+    },
 }
 
 impl Command {
@@ -522,6 +558,11 @@ impl Command {
             Command::CardHistory { .. } => "card_history",
             Command::LockJoining { .. } => "lock_joining",
             Command::RotateCode { .. } => "rotate_code",
+            Command::JoinFromRoster { .. } => "join_from_roster",
+            Command::ImportRoster { .. } => "import_roster",
+            Command::IssueRosterLink { .. } => "issue_roster_link",
+            Command::RevokeRosterLink { .. } => "revoke_roster_link",
+            Command::SetSharedCodes { .. } => "set_shared_codes",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod names;
 pub mod phase;
 pub mod reports;
 mod rooms;
+pub mod roster;
 pub mod session;
 pub mod settings;
 pub mod timers;
@@ -225,6 +226,8 @@ pub struct Workshop {
     /// In the organizer's order; the order within a theme is the order here.
     pub conclusions: Vec<Conclusion>,
     pub session: Session,
+    /// The people expected, registered before the workshop (`roster.rs`).
+    pub roster: roster::Roster,
     /// The `seq` of the last applied event.
     pub seq: u64,
     /// How many changes of each card `history` keeps: `HISTORY_KEPT` live, unbounded when
@@ -245,6 +248,7 @@ impl Workshop {
             votes: BTreeMap::new(),
             conclusions: Vec::new(),
             session: Session::default(),
+            roster: roster::Roster::default(),
             seq: 0,
             history_kept: HISTORY_KEPT,
         }
@@ -386,6 +390,7 @@ pub fn decide(
                     "only the join endpoint adds participants".into(),
                 ));
             }
+            roster::codes_open(state)?;
             rooms::join(
                 state,
                 *participant,
@@ -574,6 +579,22 @@ pub fn decide(
         }
         Command::RotateCode { role, code } => {
             access::rotate_code(state, issuer(state, actor)?, *role, code)
+        }
+        Command::JoinFromRoster { person, language } => match actor {
+            Actor::Server => roster::join(state, *person, language),
+            Actor::Participant(_) => Err(DomainError::Forbidden(
+                "only the personal-link endpoint adds roster people".into(),
+            )),
+        },
+        Command::ImportRoster { people } => roster::import(state, issuer(state, actor)?, people),
+        Command::IssueRosterLink { person, link_hash } => {
+            roster::issue_link(state, issuer(state, actor)?, *person, link_hash)
+        }
+        Command::RevokeRosterLink { person } => {
+            roster::revoke_link(state, issuer(state, actor)?, *person)
+        }
+        Command::SetSharedCodes { open } => {
+            roster::set_shared_codes(state, issuer(state, actor)?, *open)
         }
         Command::CardHistory { card } => {
             visibility::card_history(state, issuer(state, actor)?, *card).map(|_| Vec::new())

@@ -110,7 +110,11 @@ impl Audience {
             | Event::LeadSet { .. } => Audience::Everyone,
             Event::LateJoinersSet { .. }
             | Event::JoiningLocked { .. }
-            | Event::CodeRotated { .. } => Audience::Staff,
+            | Event::CodeRotated { .. }
+            | Event::RosterAdded { .. }
+            | Event::RosterLinkIssued { .. }
+            | Event::RosterLinkRevoked { .. }
+            | Event::SharedCodesSet { .. } => Audience::Staff,
             Event::BroadcastSent { room, .. } => room.map_or(Audience::Everyone, Audience::Room),
             Event::TimerStarted { room, .. }
             | Event::TimerExtended { room, .. }

@@ -116,6 +116,27 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
         organizer: organizer.id,
     };
     b.push(created);
+    // The roster first: joined roster people are participants with the roster's ids.
+    if !record.roster.people.is_empty() {
+        let people = record
+            .roster
+            .people
+            .iter()
+            .map(|p| crate::domain::roster::RosterPerson {
+                id: p.id,
+                name: p.name.clone(),
+                country: p.country.clone(),
+                email: p.email.clone(),
+                role: p.role,
+                room: p.room,
+                head: p.head,
+                link_hash: None,
+                link_revoked: false,
+            })
+            .collect();
+        let events = b.decide(&Command::ImportRoster { people }, "roster")?;
+        b.push(events);
+    }
 
     for p in record.participants.iter().filter(|p| p.id != organizer.id) {
         let command = Command::Join {
@@ -379,6 +400,10 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
         let events = b.decide(&command, &format!("participant {}", p.id))?;
         b.push(events);
     }
+    if record.roster.shared_codes_off {
+        let events = b.decide(&Command::SetSharedCodes { open: false }, "roster")?;
+        b.push(events);
+    }
     if record.workshop.status == json::Status::Final {
         let events = b.decide(&Command::CloseWorkshop, "the workshop")?;
         b.push(events);
@@ -417,6 +442,11 @@ fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
         .or_else(|| list("votes", &rebuilt.votes, &record.votes))
         .or_else(|| list("conclusions", &rebuilt.conclusions, &record.conclusions))
         .or_else(|| list("moderation", &rebuilt.moderation, &record.moderation))
+        .or_else(|| list("roster", &rebuilt.roster.people, &record.roster.people))
+        .or_else(|| {
+            (rebuilt.roster.shared_codes_off != record.roster.shared_codes_off)
+                .then(|| "`roster.shared_codes_off`".into())
+        })
 }
 
 #[cfg(test)]

@@ -40,6 +40,40 @@ pub struct Record {
     pub conclusions: Vec<ConclusionRecord>,
     /// Every edit, hide and show of a card by anyone, in the order they happened.
     pub moderation: Vec<ModerationRecord>,
+    /// The roster, without personal links (an imported roster's links are issued anew).
+    /// Left out while empty.
+    #[serde(default, skip_serializing_if = "RosterRecord::is_empty")]
+    pub roster: RosterRecord,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterRecord {
+    /// The organizer turned the shared join codes off (only personal links let people in).
+    #[serde(default)]
+    pub shared_codes_off: bool,
+    /// In the organizer's order.
+    #[serde(default)]
+    pub people: Vec<RosterPersonRecord>,
+}
+
+impl RosterRecord {
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty() && !self.shared_codes_off
+    }
+}
+
+/// One roster person; `id` is also their participant id once they joined.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterPersonRecord {
+    pub id: ParticipantId,
+    pub name: String,
+    pub country: Option<String>,
+    pub email: Option<String>,
+    pub role: crate::domain::Role,
+    pub room: Option<RoomId>,
+    pub head: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +213,23 @@ pub fn record(state: &Workshop) -> Result<Record, ExportError> {
         },
         rooms: state.rooms.clone(),
         participants: state.participants.values().cloned().collect(),
+        roster: RosterRecord {
+            shared_codes_off: state.roster.codes_off,
+            people: state
+                .roster
+                .people
+                .iter()
+                .map(|p| RosterPersonRecord {
+                    id: p.id,
+                    name: p.name.clone(),
+                    country: p.country.clone(),
+                    email: p.email.clone(),
+                    role: p.role,
+                    room: p.room,
+                    head: p.head,
+                })
+                .collect(),
+        },
         cards: cards
             .iter()
             .map(|c| CardRecord {

@@ -65,7 +65,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON body whose every problem (too large, malformed, wrong field) is an `ApiError`.
-pub struct Body<T>(T);
+pub struct Body<T>(pub(super) T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
@@ -591,6 +591,7 @@ pub async fn join(
                 country: body.country,
                 language: body.language.unwrap_or_else(|| "en".into()),
                 idempotency_key: body.idempotency_key,
+                personal_link: None,
             },
         )
         .await

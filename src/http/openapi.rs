@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{admin, api, audio, lookup, projector, ws};
+use super::{admin, api, audio, lookup, projector, roster, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -31,10 +31,12 @@ use utoipa::OpenApi;
         projector::view,
         audio::audio_rooms,
         ws::upgrade,
+        roster::list, roster::add, roster::reissue, roster::revoke, roster::shared_codes, roster::join,
     ),
     modifiers(&BearerScheme, &EdgeAnswers),
     tags(
         (name = "workshops", description = "Creating, joining, exporting and erasing workshops."),
+        (name = "roster", description = "The people expected before the workshop, and their personal links."),
         (name = "reports", description = "Staff reports derived from a workshop's current state."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
         (name = "websocket", description = "The live protocol (docs/PROTOCOL.md)."),

@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             get(projector::view).post(projector::create),
         )
         .route("/api/workshops/{id}/audio", get(audio::audio_rooms))
+        .merge(super::roster::routes())
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

@@ -25,11 +25,13 @@
 //! | `workshop/subscription.rs` | read-only messages: `hello` and its welcome, reports, exports, code lookups |
 //! | `workshop/erase.rs` | erasing the workshop |
 //! | `workshop/forward.rs` | ownership in a cluster: forwarding to the owner, presence across nodes, taking over |
+//! | `workshop/roster.rs` | joining with a roster person's personal link |
 
 mod commit;
 mod delivery;
 mod erase;
 mod forward;
+mod roster;
 mod subscription;
 
 pub use forward::{Answer, Decider, BEAT, LEASE};
@@ -95,6 +97,9 @@ pub struct JoinRequest {
     pub language: String,
     /// A retry with the same key gets the same participant and token (issue 21, item 9).
     pub idempotency_key: Option<String>,
+    /// A roster person's personal link instead of a code: name, country and role come
+    /// from the roster (`code`, `name` and `country` are not used).
+    pub personal_link: Option<String>,
 }
 
 /// A participant who just joined, with the token they must keep.

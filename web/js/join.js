@@ -70,6 +70,7 @@ async function main() {
   $('#country-search').addEventListener('input', fillCountries);
   $('#code-form').addEventListener('submit', (ev) => { ev.preventDefault(); lookup($('#code').value.trim()); });
   $('#join-form').addEventListener('submit', join);
+  if (await import('./roster-link.js').then((r) => r.personalLink())) return;
   const m = location.pathname.match(/^\/j\/([^/]+)/);
   if (m) { $('#code').value = decodeURIComponent(m[1]); lookup($('#code').value); }
 }

@@ -129,6 +129,7 @@ function show() {
   $('#token-copy').onclick = async () => {
     try { await navigator.clipboard.writeText(session.token); notice(t('home.token_copied')); } catch { $('#org-token').hidden = false; }
   };
+  import('./roster.js').then((r) => r.mountRoster(session));
   fill($('#exports'), FORMATS.map((f) => h('button', { type: 'button', 'data-format': f, text: t(`org.format_${f}`), onclick: () => download(f) })));
   if (!conn) connect();
 }

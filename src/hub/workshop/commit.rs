@@ -235,6 +235,9 @@ impl WorkshopActor {
         batch: &mut Batch,
         deliveries: &mut Vec<Delivery>,
     ) -> Result<Joined, HubError> {
+        if let Some(link) = &request.personal_link {
+            return self.join_by_link(link, request.language, now, batch, deliveries);
+        }
         let code = auth::normalize_code(&request.code);
         let role = if auth::secrets_match(&code, &self.codes.delegate) {
             Role::Delegate
