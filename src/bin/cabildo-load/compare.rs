@@ -155,7 +155,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
         let _ = write!(out, " {t} ÷ {} |", args.reference);
     }
     out.push('\n');
-    let _ = writeln!(out, "|{}", "---|".repeat(1 + 2 * targets.len() - 1));
+    let _ = writeln!(out, "|{}", "---|".repeat(2 * targets.len()));
     type Figure<'a> = (String, Box<dyn Fn(&Rounds) -> (String, f64) + 'a>);
     let rows: Vec<Figure> = vec![
         (
