@@ -1,14 +1,16 @@
 //! `cabildo-load`: the load generator. It speaks the real protocol to a Cabildo server (or
-//! to `cabildo-baseline`), runs one scenario and reports what it measured, with every
+//! the baseline's subset to `cabildo-baseline` and the peers in `bench/peers/`), runs one scenario and reports what it measured, with every
 //! delivery checked against what was acknowledged. See docs/BENCHMARKS.md.
 //!
 //! ```text
 //! cabildo-load run --url http://127.0.0.1:8080 --admin-token T --scenario steady \
 //!     --workshops 30 --rooms 10 --members 30 --rates 0.5,1,2 --duration 20 --server-pid PID
 //! cabildo-load merge --out all.json shard0.json shard1.json
+//! cabildo-load compare --rate 0.667 cabildo-1.json bun-1.json …
 //! ```
 
 mod client;
+mod compare;
 mod report;
 mod setup;
 
@@ -26,7 +28,7 @@ use tokio::sync::watch;
 #[derive(Parser, Debug)]
 #[command(
     name = "cabildo-load",
-    about = "Load generator for Cabildo and its raw baseline"
+    about = "Load generator for Cabildo, its raw baseline and its peers"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +46,8 @@ enum Cmd {
         out: PathBuf,
         files: Vec<PathBuf>,
     },
+    /// Print the side-by-side table of several servers' `steady` reports (bench/compare.sh).
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
@@ -52,6 +56,22 @@ enum Target {
     Cabildo,
     /// `cabildo-baseline`: made-up tokens, no REST.
     Baseline,
+    /// `bench/peers/bun-hub.js` (Bun.serve pub/sub): the baseline's protocol.
+    Bun,
+    /// `bench/peers/node-ws-hub.js` (Node.js and `ws`): the baseline's protocol.
+    NodeWs,
+}
+
+impl Target {
+    /// The name in reports, as given on the command line.
+    fn name(self) -> &'static str {
+        match self {
+            Target::Cabildo => "cabildo",
+            Target::Baseline => "baseline",
+            Target::Bun => "bun",
+            Target::NodeWs => "node-ws",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
@@ -167,6 +187,7 @@ fn main() -> anyhow::Result<()> {
             std::fs::write(&out, serde_json::to_string_pretty(&merged)?)?;
             Ok(())
         }
+        Cmd::Compare(args) => compare::run(&args),
     }
 }
 
@@ -236,7 +257,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     let mut report = Report {
-        target: format!("{:?}", args.target).to_lowercase(),
+        target: args.target.name().to_string(),
         scenario: format!("{:?}", args.scenario).to_lowercase(),
         shards: vec![args.shard.clone()],
         machine: report::machine(),
@@ -260,7 +281,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             )
             .await?
         }
-        Target::Baseline => setup::baseline(&mine, args.rooms, args.members),
+        Target::Baseline | Target::Bun | Target::NodeWs => {
+            setup::baseline(&mine, args.rooms, args.members)
+        }
     };
     report.setup_s = started.elapsed().as_secs_f64();
     barrier.wait("joined").await?;
