@@ -25,6 +25,7 @@ pub const RATE_LIMITED: &str = "cabildo_rate_limited_total";
 pub const FLOOD_CLOSES: &str = "cabildo_flood_closes_total";
 pub const CONNECTIONS_REFUSED: &str = "cabildo_connections_refused_total";
 pub const EXPORTS_IN_FLIGHT: &str = "cabildo_exports_in_flight";
+pub const INBOX_FULL: &str = "cabildo_inbox_full_total";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -57,6 +58,7 @@ pub fn handle() -> &'static PrometheusHandle {
             COMMIT_FAILURES,
             FLOOD_CLOSES,
             CONNECTIONS_REFUSED,
+            INBOX_FULL,
         ] {
             counter!(name).absolute(0);
         }
@@ -104,6 +106,10 @@ fn describe() {
     describe_gauge!(
         EXPORTS_IN_FLIGHT,
         "Exports being rendered or sent (at most --max-exports)."
+    );
+    describe_counter!(
+        INBOX_FULL,
+        "Messages (commands, joins, hellos, reports) that found their workshop's inbox full and waited for room."
     );
     describe_counter!(
         RATE_LIMITED,
@@ -197,4 +203,10 @@ pub fn connection_refused() {
 /// An export started (`+1`) or finished (`-1`).
 pub fn exports_in_flight(delta: f64) {
     gauge!(EXPORTS_IN_FLIGHT).increment(delta);
+}
+
+/// A message found its workshop's inbox full (`--workshop-inbox`) and waits for room: the
+/// connection that sent it reads nothing more from its socket meanwhile.
+pub fn inbox_full() {
+    counter!(INBOX_FULL).increment(1);
 }

@@ -239,6 +239,7 @@ impl Hub {
             &self.tasks,
             self.cluster.clone(),
             crate::audio::AudioHook::new(self.audio(), id),
+            self.guards.limits.inbox_capacity,
         )
     }
 
