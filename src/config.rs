@@ -385,6 +385,16 @@ pub struct LimitArgs {
         value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     pub write_timeout: u64,
+    /// Messages one workshop's inbox holds; a connection that finds it full waits
+    /// (back-pressure), counted by `cabildo_inbox_full_total`.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_WORKSHOP_INBOX",
+        default_value_t = 4096,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000)
+    )]
+    pub workshop_inbox: u64,
 }
 
 impl LimitArgs {
@@ -400,6 +410,7 @@ impl LimitArgs {
             idle_timeout: Duration::from_secs(self.idle_timeout),
             hello_timeout: Duration::from_secs(self.hello_timeout),
             write_timeout: Duration::from_secs(self.write_timeout),
+            inbox_capacity: usize::try_from(self.workshop_inbox).unwrap_or(usize::MAX),
         }
     }
 }

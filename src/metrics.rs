@@ -27,6 +27,7 @@ pub const CONNECTIONS_REFUSED: &str = "cabildo_connections_refused_total";
 pub const EXPORTS_IN_FLIGHT: &str = "cabildo_exports_in_flight";
 pub const FORWARDED: &str = "cabildo_forwarded_commands_total";
 pub const TAKEOVERS: &str = "cabildo_workshop_takeovers_total";
+pub const INBOX_FULL: &str = "cabildo_inbox_full_total";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -59,6 +60,7 @@ pub fn handle() -> &'static PrometheusHandle {
             COMMIT_FAILURES,
             FLOOD_CLOSES,
             CONNECTIONS_REFUSED,
+            INBOX_FULL,
         ] {
             counter!(name).absolute(0);
         }
@@ -114,6 +116,10 @@ fn describe() {
     describe_counter!(
         TAKEOVERS,
         "Workshops this node took over after their owner node went silent (cluster)."
+    );
+    describe_counter!(
+        INBOX_FULL,
+        "Messages (commands, joins, hellos, reports) that found their workshop's inbox full and waited for room."
     );
     describe_counter!(
         RATE_LIMITED,
@@ -217,4 +223,10 @@ pub fn command_forwarded() {
 /// A workshop taken over from a silent owner node.
 pub fn takeover() {
     counter!(TAKEOVERS).increment(1);
+}
+
+/// A message found its workshop's inbox full (`--workshop-inbox`) and waits for room: the
+/// connection that sent it reads nothing more from its socket meanwhile.
+pub fn inbox_full() {
+    counter!(INBOX_FULL).increment(1);
 }

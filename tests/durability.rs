@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------
 // Idempotent retry
@@ -676,6 +677,52 @@ async fn kill_9_mid_stream_loses_no_acked_card_and_resending_everything_posts_ea
     let final_cards = cards_by_text(&server.connect(&w.organizer_token).await.welcome);
     assert_eq!(final_cards.len(), total);
     assert!(final_cards.values().all(|c| c.len() == 1), "duplicates");
+}
+
+/// "Stored before anyone sees it", with no luck involved: the database's write lock is held
+/// from outside, so a delegate's post is stuck in its group commit. Once the actor is
+/// provably inside that commit (its 1-message inbox is full behind it, counted by
+/// `cabildo_inbox_full_total`), the server is killed with `-9`. Nothing of the stuck posts
+/// was stored, and neither the observer connected all along nor the poster was shown any
+/// of them (every frame each received before its socket closed is read).
+#[tokio::test]
+async fn posts_stuck_in_their_commit_at_a_kill_9_were_shown_to_nobody() {
+    let mut flags = NO_RATE_LIMITS.to_vec();
+    flags.extend(["--workshop-inbox", "1"]);
+    let mut server = TestServer::start_with(&flags).await;
+    let (w, mut f) = session(&server).await;
+    let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
+    let mut observer = server.connect(&w.organizer_token).await;
+    let lock = server.db.hold_writes().await;
+    // The first is taken into the stuck commit, the second fills the inbox, the third
+    // finds it full.
+    for i in 0..3 {
+        let post = post_card(&w.rooms[0], "strengths", &format!("stuck {i}"));
+        a.send(with_id(post, &format!("stuck-{i}"))).await;
+    }
+    let stuck = tokio::time::timeout(Duration::from_secs(5), async {
+        while value(&scrape(&server).await, "cabildo_inbox_full_total") < 1.0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    server.kill().await;
+    lock.release().await;
+    stuck.expect("the commit was stuck with the inbox full behind it");
+
+    let stored = server.db.stored_event_types(&w.id).await;
+    assert!(!stored.iter().any(|t| t == "card_posted"), "{stored:?}");
+    for (who, client) in [("observer", &mut observer), ("poster", &mut a)] {
+        let mut frames = Vec::new();
+        while let Some(v) = client.next_frame_within(WAIT).await {
+            frames.push(v);
+        }
+        let shown: Vec<&Value> = frames
+            .iter()
+            .filter(|v| v.to_string().contains("stuck"))
+            .collect();
+        assert!(shown.is_empty(), "the {who} was shown {shown:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

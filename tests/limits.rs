@@ -1,7 +1,8 @@
 //! Flood control and liveness over real sockets: command rate limits per connection and per
 //! participant answered `rate_limited` (and the same id works later), the close for
-//! sustained abuse (4029), the cap on connections per participant (4030), and the
-//! heartbeat that closes dead connections (4002) but keeps quiet, live ones.
+//! sustained abuse (4029), the cap on connections per participant (4030), the
+//! heartbeat that closes dead connections (4002) but keeps quiet, live ones, and the
+//! workshop inbox's back-pressure (`--workshop-inbox`).
 
 mod common;
 use common::*;
@@ -255,8 +256,11 @@ async fn the_default_limits_let_a_burst_of_100_through_and_refuse_a_flood() {
     let (acked, limited) = tally(&answers);
     assert!(acked.len() >= 100, "{}", acked.len());
     assert!(!limited.is_empty());
-    // Fewer than 200 refusals: the connection is still open.
-    a.drain().await;
+    // Fewer than 200 refusals: the connection is still open. An ordering barrier, not a
+    // quiet window: a broadcast sent after the flood reaches it.
+    let (_org, mut f) = staff(&server, &w).await;
+    let after = barrier(&mut f).await;
+    a.until_seq(after).await;
     assert_eq!(a.closed_with, None);
 }
 
@@ -349,4 +353,74 @@ async fn a_silent_dead_connection_is_closed_with_4002_while_a_quiet_live_one_sta
         live.event_of_type("broadcast_sent").await["event"]["text"],
         "still there?"
     );
+}
+
+/// The workshop inbox of the back-pressure test: the actor's batch (1 or 2 messages) and
+/// 2 waiting make the fifth command at the latest find it full.
+const SMALL_INBOX: &str = "2";
+
+/// Inbox back-pressure. With a 2-message workshop inbox and the database's write lock held
+/// from outside (as a stuck disk would hold the commit), pipelined commands fill the inbox
+/// behind the actor's blocked commit; the connection then waits for room, counted once by
+/// `cabildo_inbox_full_total` (it reads nothing more, so nothing more is counted), instead of
+/// refusing or dropping anything. Once the store moves, every command is acknowledged, in
+/// order, and stored.
+#[tokio::test]
+async fn a_full_workshop_inbox_makes_the_connection_wait_and_loses_nothing() {
+    const COMMANDS: usize = 20;
+    let mut flags = NO_RATE_LIMITS.to_vec();
+    flags.extend(["--workshop-inbox", SMALL_INBOX]);
+    let server = TestServer::start_with(&flags).await;
+    let w = server.workshop().await;
+    let (_fac, mut f) = staff(&server, &w).await;
+    let full = |m: &std::collections::HashMap<String, f64>| value(m, "cabildo_inbox_full_total");
+    assert_eq!(full(&scrape(&server).await), 0.0);
+
+    let lock = server.db.hold_writes().await;
+    let ids: Vec<String> = (0..COMMANDS).map(|i| format!("bp-{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        f.send(json!({"type": "broadcast", "id": id, "text": format!("message {i}")}))
+            .await;
+    }
+    // Polled for, not slept on; well within the SQLite writer's 10 s busy timeout.
+    let waited = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let n = full(&scrape(&server).await);
+            if n > 0.0 {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // Read again before letting the store go: the waiting reader adds nothing.
+    let still = full(&scrape(&server).await);
+    lock.release().await;
+    let waited = waited.expect("the connection never found the workshop's inbox full");
+    assert_eq!(
+        (waited, still),
+        (1.0, 1.0),
+        "one reader waits, once, while the actor is stuck"
+    );
+
+    let mut answers = std::collections::HashMap::new();
+    while answers.len() < COMMANDS {
+        let v = f.recv().await.expect("every command is answered");
+        if v["type"] == "ack" || v["type"] == "error" {
+            answers.insert(v["id"].as_str().expect("answer id").to_string(), v);
+        }
+    }
+    let seqs: Vec<u64> = ids
+        .iter()
+        .map(|id| {
+            let a = &answers[id];
+            assert_eq!(a["type"], "ack", "{a}");
+            a["seq"].as_u64().expect("ack seq")
+        })
+        .collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "in order: {seqs:?}");
+    let stored = server.db.stored_event_types(&w.id).await;
+    let broadcasts = stored.iter().filter(|t| *t == "broadcast_sent").count();
+    assert_eq!(broadcasts, COMMANDS, "{stored:?}");
+    assert!(full(&scrape(&server).await) >= 1.0);
 }

@@ -1,6 +1,7 @@
 //! Flood control and liveness settings for connections: command rate limits (per
 //! connection and per participant, with `governor`), the close for sustained abuse, the
-//! number of connections one participant may hold, and the ping/idle timers.
+//! number of connections one participant may hold, the ping/idle timers, and the size of a
+//! workshop's inbox.
 //!
 //! A command refused by a rate limit is answered `rate_limited` and never reaches the
 //! workshop, so nothing is recorded under its `id`: resending it later with the same `id`
@@ -41,6 +42,10 @@ pub struct Limits {
     pub hello_timeout: Duration,
     /// Time one write (a piece of a frame, or the flush after a burst) may take.
     pub write_timeout: Duration,
+    /// Messages a workshop actor's inbox holds; a connection (or REST request) that finds it
+    /// full waits for room (back-pressure: the connection stops reading its socket), counted
+    /// by `cabildo_inbox_full_total`.
+    pub inbox_capacity: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +61,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             hello_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
+            inbox_capacity: super::workshop::INBOX_CAPACITY,
         }
     }
 }

@@ -228,6 +228,7 @@ impl Hub {
             self.cluster.clone(),
             crate::audio::AudioHook::new(self.audio(), id),
             role,
+            self.guards.limits.inbox_capacity,
         )
     }
 

@@ -70,7 +70,8 @@ pub const REPLAY_WINDOW: usize = 10_000;
 const MIN_CLOCK_WAIT_MS: u64 = 20;
 /// Most inbox messages handled in one group commit.
 const MAX_BATCH: usize = 512;
-/// Inbox capacity: senders wait (back-pressure) when the actor is this far behind.
+/// Inbox capacity by default (`--workshop-inbox`): senders wait (back-pressure) when the
+/// actor is this far behind.
 pub const INBOX_CAPACITY: usize = 4096;
 /// How often a batch is decided again after losing the race to another node before its
 /// senders are told `unavailable`.
@@ -219,7 +220,15 @@ pub struct WorkshopHandle {
 }
 
 impl WorkshopHandle {
+    /// Queues `msg`; when the inbox is full, counts it (`cabildo_inbox_full_total`) and
+    /// waits for room.
     pub async fn send(&self, msg: Msg) -> Result<(), HubError> {
+        let msg = match self.tx.try_send(msg) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Full(msg)) => msg,
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(HubError::unavailable()),
+        };
+        metrics::inbox_full();
         self.tx.send(msg).await.map_err(|_| HubError::unavailable())
     }
 
@@ -334,8 +343,9 @@ impl WorkshopActor {
         cluster: Option<Arc<Cluster>>,
         audio: crate::audio::AudioHook,
         role: Decider,
+        inbox_capacity: usize,
     ) -> Result<WorkshopHandle, HubError> {
-        let (tx, inbox) = mpsc::channel(INBOX_CAPACITY);
+        let (tx, inbox) = mpsc::channel(inbox_capacity.max(1));
         let mut actor = WorkshopActor {
             state: Workshop::empty(id),
             rev: loaded.rev,

@@ -190,6 +190,62 @@ impl TestDb {
     }
 }
 
+/// The database's write lock, held by the test from outside the server as a stuck disk would
+/// hold its commits (`TestDb::hold_writes`). The server's reads go on; its writes wait
+/// until `release`. SQLite's writer gives up after its 10 s busy timeout: release sooner.
+pub enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriteLock {
+    /// Lets the server's writes through (the test's transaction wrote nothing).
+    pub async fn release(self) {
+        match self {
+            WriteLock::Sqlite(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("release");
+                c.close().await.expect("close");
+            }
+            WriteLock::Postgres(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("release");
+                c.close().await.expect("close");
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// Takes the write lock: SQLite `BEGIN IMMEDIATE` (the WAL's one writer), PostgreSQL an
+    /// `EXCLUSIVE` lock on `events`, which every commit of events needs.
+    pub async fn hold_writes(&self) -> WriteLock {
+        if self.is_postgres() {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query("BEGIN").execute(&mut c).await.expect("begin");
+            sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
+                .execute(&mut c)
+                .await
+                .expect("lock events");
+            WriteLock::Postgres(c)
+        } else {
+            let url = format!("sqlite://{}", self.url);
+            let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open");
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut c)
+                .await
+                .expect("take the write lock");
+            WriteLock::Sqlite(c)
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((admin, name)) = self.postgres.take() else {
