@@ -355,7 +355,19 @@ async fn tokens_are_never_written_to_the_log() {
     .expect("send");
     assert_eq!(raw_close_code(&mut ws).await, Some(4001));
     drop((b, o));
-    tokio::time::sleep(QUIET).await;
+    // The three connections closed here (the resumed one, Bruno's and the organizer's)
+    // have logged "disconnected", the last line a connection writes, so nothing more
+    // about them can come (Seated's own two stay open).
+    let ended = |log: &str| log.lines().filter(|l| l.contains(" disconnected")).count() >= 3;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ended(&s.server.log()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connections never logged their end: {}",
+            s.server.log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     let log = s.server.log();
     assert!(log.contains("connected"), "debug logging is on: {log}");

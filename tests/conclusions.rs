@@ -66,7 +66,10 @@ async fn conclusions_reach_staff_only() {
         o.event_of_type("conclusion_removed").await["event"]["conclusion"],
         id.as_str()
     );
-    let heard = ana.drain().await;
+    // Ordering barrier: a broadcast after every conclusion command must reach Ana, and
+    // nothing about conclusions may come before it.
+    let seq = barrier(&mut f).await;
+    let heard = ana.until_seq(seq).await;
     assert!(
         heard.iter().all(|v| !v["event"]["type"]
             .as_str()
