@@ -222,13 +222,15 @@ impl Hub {
     ) -> Result<WorkshopHandle, HubError> {
         WorkshopActor::spawn(
             id,
-            self.store.clone(),
             loaded,
             &self.tasks,
-            self.cluster.clone(),
-            crate::audio::AudioHook::new(self.audio(), id),
-            role,
-            self.guards.limits.inbox_capacity,
+            workshop::ActorSetup {
+                store: self.store.clone(),
+                cluster: self.cluster.clone(),
+                audio: crate::audio::AudioHook::new(self.audio(), id),
+                role,
+                inbox_capacity: self.guards.limits.inbox_capacity,
+            },
         )
     }
 

@@ -333,18 +333,32 @@ pub struct WorkshopActor {
     own: forward::Ownership,
 }
 
+/// What a new actor is given besides its stored log.
+pub struct ActorSetup {
+    pub store: Store,
+    pub cluster: Option<Arc<Cluster>>,
+    pub audio: crate::audio::AudioHook,
+    /// Who decides the workshop: this node, or the owner it forwards to.
+    pub role: Decider,
+    /// Messages its inbox holds before senders wait (`--workshop-inbox`).
+    pub inbox_capacity: usize,
+}
+
 impl WorkshopActor {
     /// Rebuilds a workshop from its stored log and spawns its actor.
     pub fn spawn(
         id: WorkshopId,
-        store: Store,
         loaded: LoadedWorkshop,
         tasks: &tokio_util::task::TaskTracker,
-        cluster: Option<Arc<Cluster>>,
-        audio: crate::audio::AudioHook,
-        role: Decider,
-        inbox_capacity: usize,
+        setup: ActorSetup,
     ) -> Result<WorkshopHandle, HubError> {
+        let ActorSetup {
+            store,
+            cluster,
+            audio,
+            role,
+            inbox_capacity,
+        } = setup;
         let (tx, inbox) = mpsc::channel(inbox_capacity.max(1));
         let mut actor = WorkshopActor {
             state: Workshop::empty(id),
