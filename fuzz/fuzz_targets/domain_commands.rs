@@ -253,6 +253,7 @@ fn command(u: &mut Unstructured, now: i64) -> Result<Command> {
         37 => Command::Broadcast {
             text: text(u)?,
             room: maybe_room(u)?,
+            now,
         },
         38 => Command::StartTimer {
             room: maybe_room(u)?,
