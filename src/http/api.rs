@@ -581,26 +581,32 @@ pub async fn join(
     if body.code.len() > 64 {
         return Err(wrong_code());
     }
-    let joined = state
-        .hub
-        .join(
-            id,
-            JoinRequest {
-                code: body.code,
-                name: body.name,
-                country: body.country,
-                language: body.language.unwrap_or_else(|| "en".into()),
-                idempotency_key: body.idempotency_key,
-                personal_link: None,
-            },
-        )
-        .await
-        .map_err(|e| {
-            if e.code == ErrorCode::Unauthorized {
-                state.addresses.failed(client);
-            }
-            ApiError(e)
-        })?;
+    let request = JoinRequest {
+        code: body.code,
+        name: body.name,
+        country: body.country,
+        language: body.language.unwrap_or_else(|| "en".into()),
+        idempotency_key: body.idempotency_key,
+        personal_link: None,
+    };
+    join_and_answer(&state, client, id, request).await
+}
+
+/// Hands a join to the workshop and answers 201 with the participant and their token; a
+/// refused code or link counts against the client's address. Shared by the code join and
+/// the personal-link join (`roster.rs`).
+pub(super) async fn join_and_answer(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    id: WorkshopId,
+    request: JoinRequest,
+) -> Result<Response, ApiError> {
+    let joined = state.hub.join(id, request).await.map_err(|e| {
+        if e.code == ErrorCode::Unauthorized {
+            state.addresses.failed(client);
+        }
+        ApiError(e)
+    })?;
     let p = joined.participant;
     let body = Joined {
         participant_id: p.id,

@@ -477,29 +477,13 @@ pub struct LinkJoin {
     language: Option<String>,
 }
 
-/// A roster person who just joined, with the token to keep (shown only once).
-#[derive(Serialize, ToSchema)]
-pub struct LinkJoined {
-    participant_id: ParticipantId,
-    /// The participant's bearer token; stored only as a hash.
-    token: String,
-    role: Role,
-    workshop_id: WorkshopId,
-    name: String,
-    country: Option<String>,
-    language: String,
-    /// `lobby` or the id of the room the participant is in.
-    #[schema(value_type = String)]
-    room: Place,
-}
-
 /// Joins as a roster person, with their personal link.
 #[utoipa::path(post, path = "/api/workshops/{id}/roster/join", tag = "roster", operation_id = "joinWithLink",
     description = "Joins as the roster person the link belongs to: name, country and role come from the roster, and they go to their preferred room if they have one. Opening the link again (another device) answers a new token for the same participant. Works when the shared codes are off; not when joining is locked.",
     params(("id" = String, Path, description = PARAM_ID)),
     request_body = LinkJoin,
     responses(
-        (status = 201, description = "Joined.", body = LinkJoined),
+        (status = 201, description = "Joined.", body = super::api::Joined),
         (status = 400, description = "`invalid`: malformed body or language.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: the link opens nothing in this workshop (or its participant was removed).", body = ErrorBody),
         (status = 403, description = "`forbidden`: the link was revoked.", body = ErrorBody),
@@ -534,22 +518,5 @@ pub async fn join(
         idempotency_key: None,
         personal_link: Some(body.link),
     };
-    let joined = state.hub.join(id, request).await.map_err(|e| {
-        if e.code == ErrorCode::Unauthorized {
-            state.addresses.failed(client);
-        }
-        ApiError::from(e)
-    })?;
-    let p = joined.participant;
-    let body = LinkJoined {
-        participant_id: p.id,
-        token: joined.token,
-        role: p.role,
-        workshop_id: id,
-        name: p.name,
-        country: p.country,
-        language: p.language,
-        room: p.room,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    super::api::join_and_answer(&state, client, id, request).await
 }
