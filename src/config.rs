@@ -89,6 +89,10 @@ pub struct ExportArgs {
     /// [default: today, UTC].
     #[arg(long, value_parser = crate::offline::parse_date)]
     pub date: Option<crate::export::Date>,
+    /// An ISO 3166-1 alpha-2 code: write that country's national brief instead of the
+    /// whole workshop [default file name: e.g. AR-going-digital-2026-11-27.md].
+    #[arg(long, value_parser = crate::offline::parse_country)]
+    pub country: Option<String>,
 }
 
 /// `cabildo import`: the record to load.

@@ -10,7 +10,7 @@
 use crate::auth;
 use crate::config::{BackupArgs, EraseArgs, ExportArgs, ImportArgs};
 use crate::domain::{Event, Workshop, WorkshopId};
-use crate::export::{self, import, Date, Format, Options};
+use crate::export::{self, brief, brief_render, history, import, json, Date, Format, Options};
 use crate::store::{
     Batch, Codes, Credential, Database, SqliteStore, Store, StoreError, StoredEvent,
 };
@@ -52,14 +52,17 @@ pub async fn export(db: &Database, args: &ExportArgs) -> anyhow::Result<()> {
         .date
         .unwrap_or_else(|| Date::of(std::time::SystemTime::now()));
     let format = args.format;
-    let bytes = export::render(
-        &state,
-        format,
-        &Options {
-            date,
-            bom: args.bom,
-        },
-    )?;
+    let options = Options {
+        date,
+        bom: args.bom,
+    };
+    let bytes = match args.country.as_deref() {
+        None if format == Format::Json => {
+            json::render_with_history(&state, logged_history(&loaded.events)?)?
+        }
+        None => export::render(&state, format, &options)?,
+        Some(country) => brief_render::render(&state, country, format, &options)?,
+    };
     match args.out.as_deref() {
         Some(p) if p == Path::new("-") => {
             let mut stdout = std::io::stdout().lock();
@@ -68,7 +71,10 @@ pub async fn export(db: &Database, args: &ExportArgs) -> anyhow::Result<()> {
         }
         out => {
             let path = out.map_or_else(
-                || export::filename(&state, format, date).into(),
+                || match args.country.as_deref() {
+                    None => export::filename(&state, format, date).into(),
+                    Some(c) => brief_render::filename(&state, c, format, date).into(),
+                },
                 Path::to_path_buf,
             );
             std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
@@ -76,6 +82,19 @@ pub async fn export(db: &Database, args: &ExportArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The session history of a stored log (`export::history`).
+pub fn logged_history(events: &[StoredEvent]) -> anyhow::Result<Vec<history::HistoryEntry>> {
+    let mut parsed = Vec::with_capacity(events.len());
+    for stored in events {
+        let event: Event = serde_json::from_str(&stored.body)
+            .with_context(|| format!("event {} is unreadable", stored.seq))?;
+        parsed.push((stored.at, stored.actor, event));
+    }
+    Ok(history::from_log(
+        parsed.iter().map(|(at, by, event)| (*at, *by, event)),
+    ))
 }
 
 /// `cabildo import --db PATH|URL --file FILE`.
@@ -114,11 +133,13 @@ async fn write(store: &Store, imported: &import::Imported) -> anyhow::Result<(Co
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let mut batch = Batch::default();
-    for (i, event) in imported.events.iter().enumerate() {
+    for (i, (event, logged)) in imported.events.iter().zip(&imported.logged).enumerate() {
+        // History events keep when they happened and who caused them.
+        let (at, actor) = logged.unwrap_or((at, None));
         batch.events.push(StoredEvent {
             seq: i as u64 + 1,
             at,
-            actor: None,
+            actor,
             body: serde_json::to_string(event)?,
         });
     }
@@ -198,6 +219,11 @@ fn workshop_id(raw: &str) -> anyhow::Result<WorkshopId> {
 /// Parses `--format`.
 pub fn parse_format(s: &str) -> Result<Format, String> {
     Format::parse(s).ok_or_else(|| format!("must be one of {}", Format::keys()))
+}
+
+/// Parses `--country`: a known ISO 3166-1 alpha-2 code, any case.
+pub fn parse_country(s: &str) -> Result<String, String> {
+    brief::country_code(s).map_err(|e| e.to_string())
 }
 
 /// Parses `--date`.

@@ -12,6 +12,7 @@
 //! file: anything the events cannot reproduce (a derived field edited by hand, an
 //! impossible history) is refused rather than imported differently.
 
+use super::history::{self, is_history};
 use super::json::{self, Record, SCHEMA_VERSION};
 use crate::domain::settings::{clean_text, limits};
 use crate::domain::{
@@ -35,6 +36,10 @@ pub struct Imported {
     pub workshop: WorkshopId,
     pub organizer: ParticipantId,
     pub events: Vec<Event>,
+    /// Beside each of `events`: when it happened and who caused it, for the events of the
+    /// record's history (`history.rs`); `None` for the events the import itself makes,
+    /// which are stored with the import's time and no actor.
+    pub logged: Vec<Option<(i64, Option<ParticipantId>)>>,
     pub state: Workshop,
 }
 
@@ -62,14 +67,22 @@ fn invalid(what: impl Into<String>) -> ImportError {
 struct Builder {
     state: Workshop,
     events: Vec<Event>,
+    logged: Vec<Option<(i64, Option<ParticipantId>)>>,
     organizer: ParticipantId,
+    /// The record carries its history: the history's events are written as recorded, and
+    /// the events of those kinds that the rebuilding steps would make are left out.
+    with_history: bool,
 }
 
 impl Builder {
     fn push(&mut self, events: Vec<Event>) {
         for event in events {
+            if self.with_history && is_history(&event) {
+                continue;
+            }
             self.state.apply(self.state.seq + 1, &event);
             self.events.push(event);
+            self.logged.push(None);
         }
     }
 
@@ -113,7 +126,9 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
     let mut b = Builder {
         state: Workshop::empty(id),
         events: Vec::new(),
+        logged: Vec::new(),
         organizer: organizer.id,
+        with_history: record.history.is_some(),
     };
     b.push(created);
     // The roster first: joined roster people are participants with the roster's ids.
@@ -150,7 +165,9 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
             .map_err(|e| invalid(format!("participant {}: {e}", p.id)))?;
         b.push(events);
     }
-    for p in &record.participants {
+    // Without a history, everyone is placed where they are now; with one, its moves do it.
+    let with_history = b.with_history;
+    for p in record.participants.iter().filter(|_| !with_history) {
         if p.room != Place::Lobby {
             let events = b.decide(
                 &Command::MoveParticipant {
@@ -373,7 +390,7 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
             )?;
             b.push(events);
         }
-        if !r.open {
+        if !r.open && !b.with_history {
             let events = b.decide(&Command::CloseRoom { room: r.id }, &what)?;
             b.push(events);
         }
@@ -386,30 +403,49 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
             b.push(events);
         }
     }
-    // Removals come last: a removed room's board and a removed participant's cards were
-    // written before they went.
-    for r in record.rooms.iter().filter(|r| r.removed) {
-        let events = b.decide(
-            &Command::RemoveRoom { room: r.id },
-            &format!("room {}", r.id),
-        )?;
-        b.push(events);
-    }
-    for p in record.participants.iter().filter(|p| p.removed) {
-        let command = Command::RemoveParticipant { participant: p.id };
-        let events = b.decide(&command, &format!("participant {}", p.id))?;
-        b.push(events);
-    }
-    if record.roster.shared_codes_off {
-        let events = b.decide(&Command::SetSharedCodes { open: false }, "roster")?;
-        b.push(events);
-    }
-    if record.workshop.status == json::Status::Final {
-        let events = b.decide(&Command::CloseWorkshop, "the workshop")?;
-        b.push(events);
+    if let Some(history) = &record.history {
+        // The session as it happened: moves, removals, closing and reopening included.
+        if record.roster.shared_codes_off {
+            let events = b.decide(&Command::SetSharedCodes { open: false }, "roster")?;
+            b.push(events);
+        }
+        for (n, entry) in history.iter().enumerate() {
+            b.history(entry, n)?;
+        }
+    } else {
+        // Removals come last: a removed room's board and a removed participant's cards
+        // were written before they went.
+        for r in record.rooms.iter().filter(|r| r.removed) {
+            let events = b.decide(
+                &Command::RemoveRoom { room: r.id },
+                &format!("room {}", r.id),
+            )?;
+            b.push(events);
+        }
+        for p in record.participants.iter().filter(|p| p.removed) {
+            let command = Command::RemoveParticipant { participant: p.id };
+            let events = b.decide(&command, &format!("participant {}", p.id))?;
+            b.push(events);
+        }
+        if record.roster.shared_codes_off {
+            let events = b.decide(&Command::SetSharedCodes { open: false }, "roster")?;
+            b.push(events);
+        }
+        if record.workshop.status == json::Status::Final {
+            let events = b.decide(&Command::CloseWorkshop, "the workshop")?;
+            b.push(events);
+        }
     }
 
-    let rebuilt = json::record(&b.state).map_err(|e| invalid(e.to_string()))?;
+    let mut rebuilt = json::record(&b.state).map_err(|e| invalid(e.to_string()))?;
+    if record.history.is_some() {
+        rebuilt.history = Some(history::from_log(
+            b.events
+                .iter()
+                .zip(&b.logged)
+                .filter_map(|(event, logged)| logged.map(|(at, by)| (at, by, event))),
+        ));
+    }
     if let Some(difference) = first_difference(&rebuilt, record) {
         return Err(invalid(format!(
             "{difference} does not match what the rest of the record implies"
@@ -419,6 +455,7 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
         workshop: id,
         organizer: organizer.id,
         events: b.events,
+        logged: b.logged,
         state: b.state,
     })
 }
@@ -447,7 +484,14 @@ fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
             (rebuilt.roster.shared_codes_off != record.roster.shared_codes_off)
                 .then(|| "`roster.shared_codes_off`".into())
         })
+        .or_else(|| match (&rebuilt.history, &record.history) {
+            (Some(a), Some(b)) => list("history", a, b),
+            _ => None,
+        })
 }
+
+#[path = "import/history.rs"]
+mod replay;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@
 //! state always gives the same bytes, and a workshop imported from a record exports that
 //! record again, byte for byte, although its event log was rewritten.
 
+use super::history::HistoryEntry;
 use super::ExportError;
 use crate::domain::reports::{group_votes, support};
 use crate::domain::{
@@ -44,6 +45,12 @@ pub struct Record {
     /// Left out while empty.
     #[serde(default, skip_serializing_if = "RosterRecord::is_empty")]
     pub roster: RosterRecord,
+    /// The session's history, read from the event log (`history.rs`): broadcasts, help
+    /// requests, timers, moves, removals, closing and reopening, in order, each with its
+    /// time and actor. Absent from records made without the log (and from files written
+    /// before it was added); `import.rs` then rebuilds only where everyone is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -301,13 +308,29 @@ pub fn record(state: &Workshop) -> Result<Record, ExportError> {
             })
             .collect(),
         moderation: moderation.into_iter().map(|(_, m)| m).collect(),
+        history: None,
     })
 }
 
 /// The record of `state` as pretty-printed JSON, ending with a line break.
 pub fn render(state: &Workshop) -> Result<Vec<u8>, ExportError> {
-    let mut out = serde_json::to_vec_pretty(&record(state)?)
-        .map_err(|e| ExportError::Write(e.to_string()))?;
+    to_json(&record(state)?)
+}
+
+/// The record of `state` with the session's `history` (from the log `state` was folded
+/// from, `history::from_log`), as `render` writes it.
+pub fn render_with_history(
+    state: &Workshop,
+    history: Vec<HistoryEntry>,
+) -> Result<Vec<u8>, ExportError> {
+    let mut r = record(state)?;
+    r.history = Some(history);
+    to_json(&r)
+}
+
+fn to_json(record: &Record) -> Result<Vec<u8>, ExportError> {
+    let mut out =
+        serde_json::to_vec_pretty(record).map_err(|e| ExportError::Write(e.to_string()))?;
     out.push(b'\n');
     Ok(out)
 }

@@ -12,10 +12,13 @@
 //! escaped for HTML and XML, backslash-escaped in Markdown, neutralised against spreadsheet
 //! formulas in CSV.
 
+pub mod brief;
+pub mod brief_render;
 mod countries;
 pub mod csv;
 mod date;
 pub mod docx;
+pub mod history;
 pub mod html;
 pub mod import;
 pub mod json;

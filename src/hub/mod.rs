@@ -523,6 +523,30 @@ impl Hub {
         Ok(Box::new(full))
     }
 
+    /// The session history of `live` (`export::history`), read from its log up to
+    /// `live.seq`, for the JSON record of an export.
+    pub async fn export_history(
+        &self,
+        live: &Workshop,
+    ) -> Result<Vec<crate::export::history::HistoryEntry>, HubError> {
+        let loaded = self
+            .store
+            .load(live.id)
+            .await?
+            .ok_or_else(HubError::not_found)?;
+        let mut logged = Vec::new();
+        for stored in loaded.events.iter().take_while(|e| e.seq <= live.seq) {
+            let event: crate::domain::Event = serde_json::from_str(&stored.body).map_err(|e| {
+                tracing::error!(workshop = %live.id, seq = stored.seq, error = %e, "unreadable event in the log");
+                HubError::unavailable()
+            })?;
+            logged.push((stored.at, stored.actor, event));
+        }
+        Ok(crate::export::history::from_log(
+            logged.iter().map(|(at, by, event)| (*at, *by, event)),
+        ))
+    }
+
     /// Runs one command in-process, as `participant`, and waits for its outcome.
     pub async fn execute(
         &self,
