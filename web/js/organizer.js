@@ -12,6 +12,7 @@ import { barChart } from './charts.js';
 import { countries as countryNames } from './countries.js';
 import { openProjector } from './cockpit/projector-link.js';
 import { loadCockpit } from './cockpit/strings.js';
+import { mountBriefs, updateBriefs } from './briefs.js';
 
 const FORMATS = ['md', 'html', 'docx', 'csv', 'json'];
 let session = null;
@@ -131,6 +132,7 @@ function show() {
   };
   import('./roster.js').then((r) => r.mountRoster(session));
   fill($('#exports'), FORMATS.map((f) => h('button', { type: 'button', 'data-format': f, text: t(`org.format_${f}`), onclick: () => download(f) })));
+  mountBriefs(session).then(() => updateBriefs(model));
   if (!conn) connect();
 }
 
@@ -150,6 +152,7 @@ async function download(format) {
 function progress() {
   const m = model;
   if (!m.s) return;
+  updateBriefs(m);
   const delegates = m.s.participants.filter((p) => p.role === 'delegate' && !p.removed);
   const countries = new Set(delegates.map((p) => p.country));
   $('#totals').textContent = t('org.totals', { delegates: tn('n.delegates', delegates.length), countries: tn('n.countries', countries.size), cards: tn('n.cards', m.s.cards.length), conclusions: tn('n.conclusions', (m.s.conclusions || []).length) });
