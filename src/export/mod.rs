@@ -14,6 +14,8 @@
 
 pub mod brief;
 pub mod brief_render;
+#[cfg(test)]
+mod brief_tests;
 mod countries;
 pub mod csv;
 mod date;

@@ -116,3 +116,7 @@ impl Builder {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;
