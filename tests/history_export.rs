@@ -6,6 +6,9 @@
 //! record without a history still imports.
 
 mod common;
+#[path = "export/support.rs"]
+#[allow(dead_code)]
+mod support;
 
 use common::*;
 use serde_json::{json, Value};
@@ -226,5 +229,38 @@ async fn a_record_without_a_history_still_imports() {
     assert_eq!(
         types,
         ["participant_moved", "room_closed", "workshop_closed"]
+    );
+}
+
+#[tokio::test]
+async fn the_reference_workshop_round_trips_with_its_history() {
+    // The demo's placements (the fixture's rooms) are its history; tests/export.rs checks
+    // the byte-for-byte round trip of this same record through the server as well.
+    let d = support::demo().await;
+    let rest = d.export("json").await;
+    let record: Value = serde_json::from_slice(&rest).expect("json");
+    let history = record["history"].as_array().expect("a history");
+    let placed = record["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .filter(|p| p["room"] != "lobby")
+        .count();
+    let moves: usize = history
+        .iter()
+        .map(|h| match h["event"]["type"].as_str() {
+            Some("participant_moved") => 1,
+            Some("rooms_assigned") => h["event"]["moves"].as_array().map_or(0, Vec::len),
+            _ => 0,
+        })
+        .sum();
+    assert!(
+        placed > 50 && moves >= placed,
+        "{moves} moves for {placed} placed"
+    );
+    let again = import_and_export(&rest, &d.id).await;
+    assert_eq!(
+        String::from_utf8_lossy(&again),
+        String::from_utf8_lossy(&rest)
     );
 }
