@@ -368,25 +368,31 @@ async fn the_zip_holds_every_countrys_brief_one_file_each() {
     assert!(zip.by_index(0).expect("entry").name().ends_with(".html"));
 }
 
-#[tokio::test]
-async fn cli_export_of_a_country_brief_matches_the_download() {
-    let d = demo().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let out = dir.path().join("brief.md");
-    let (ok, stdout, stderr) = cabildo(&[
+/// `cabildo export --db <the demo's> --workshop <id> --format md --country <country>` and
+/// `extra`: (success, stdout, stderr).
+async fn cli_brief(d: &Demo, country: &str, extra: &[&str]) -> (bool, String, String) {
+    let db = d.server.db_path();
+    let mut args = vec![
         "export",
         "--db",
-        path(&d.server.db_path()),
+        path(&db),
         "--workshop",
         &d.id,
         "--format",
         "md",
         "--country",
-        "ar",
-        "--out",
-        path(&out),
-    ])
-    .await;
+        country,
+    ];
+    args.extend_from_slice(extra);
+    cabildo(&args).await
+}
+
+#[tokio::test]
+async fn cli_export_of_a_country_brief_matches_the_download() {
+    let d = demo().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("brief.md");
+    let (ok, stdout, stderr) = cli_brief(&d, "ar", &["--out", path(&out)]).await;
     assert!(ok, "{stdout}{stderr}");
     let rest = d
         .get("format=md&country=AR", Some(&d.organizer))
@@ -396,34 +402,10 @@ async fn cli_export_of_a_country_brief_matches_the_download() {
         .expect("brief");
     assert_eq!(std::fs::read_to_string(&out).expect("written"), rest);
 
-    let (ok, stdout, stderr) = cabildo(&[
-        "export",
-        "--db",
-        path(&d.server.db_path()),
-        "--workshop",
-        &d.id,
-        "--format",
-        "md",
-        "--country",
-        "XX",
-    ])
-    .await;
+    let (ok, stdout, stderr) = cli_brief(&d, "XX", &[]).await;
     assert!(!ok, "{stdout}");
     assert!(stderr.contains("country code"), "{stderr}");
-    let (ok, stdout, stderr) = cabildo(&[
-        "export",
-        "--db",
-        path(&d.server.db_path()),
-        "--workshop",
-        &d.id,
-        "--format",
-        "md",
-        "--country",
-        "JP",
-        "--out",
-        "-",
-    ])
-    .await;
+    let (ok, stdout, stderr) = cli_brief(&d, "JP", &["--out", "-"]).await;
     assert!(!ok, "{stdout}");
     assert!(stderr.contains("no delegate of JP"), "{stderr}");
 }

@@ -322,8 +322,9 @@ impl Lang {
         }
     }
 
-    pub(crate) fn parse(code: &str) -> Lang {
-        match code {
+    /// The language `brief` is written in.
+    pub(crate) fn of_brief(brief: &Brief) -> Lang {
+        match brief.language {
             "es" => Lang::Es,
             "pt" => Lang::Pt,
             _ => Lang::En,

@@ -126,7 +126,7 @@ fn status(lang: Lang, c: &BriefConclusion) -> &'static str {
 }
 
 fn markdown(b: &Brief) -> Result<String, std::fmt::Error> {
-    let lang = Lang::parse(b.language);
+    let lang = Lang::of_brief(b);
     let (l, bl) = (lang.labels(), lang.brief_labels());
     let mut out = String::with_capacity(8 * 1024);
     writeln!(out, "# {}: {}\n", bl.brief, md_escape(&b.country_name))?;
@@ -225,7 +225,7 @@ h3 { font-size: 1.1rem; color: #1f4e79; margin-top: 1.5rem; }
 "#;
 
 fn html(b: &Brief) -> Result<String, std::fmt::Error> {
-    let lang = Lang::parse(b.language);
+    let lang = Lang::of_brief(b);
     let (l, bl) = (lang.labels(), lang.brief_labels());
     let e = html_escape;
     let mut out = String::with_capacity(16 * 1024);
@@ -359,7 +359,7 @@ pub const CSV_HEADER: [&str; 10] = [
 ];
 
 fn csv(b: &Brief, bom: bool) -> Result<Vec<u8>, ExportError> {
-    let lang = Lang::parse(b.language);
+    let lang = Lang::of_brief(b);
     let mut out = Vec::with_capacity(8 * 1024);
     if bom {
         out.extend_from_slice("\u{FEFF}".as_bytes());
@@ -414,7 +414,7 @@ fn csv(b: &Brief, bom: bool) -> Result<Vec<u8>, ExportError> {
 
 fn docx(b: &Brief) -> Result<Vec<u8>, ExportError> {
     use docx_rs::{Docx, Paragraph, Run};
-    let lang = Lang::parse(b.language);
+    let lang = Lang::of_brief(b);
     let (l, bl) = (lang.labels(), lang.brief_labels());
     let heading = |text: &str, size: usize| {
         Paragraph::new().add_run(Run::new().bold().size(size).color("1F4E79").add_text(text))
