@@ -338,3 +338,248 @@ async fn the_review_endpoint_needs_a_participant_and_a_review() {
     let (status, v) = review(&server, &other, Some(&ana.token)).await;
     assert_eq!(status, 403, "{v}");
 }
+
+/// `GET /api/workshops/{id}/export?format=…` with the organizer's token.
+async fn export(server: &TestServer, w: &Workshop, format: &str) -> Vec<u8> {
+    let r = server
+        .http
+        .get(server.url(&format!("/api/workshops/{}/export?format={format}", w.id)))
+        .bearer_auth(&w.organizer_token)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(r.status(), 200, "{format}");
+    r.bytes().await.expect("body").to_vec()
+}
+
+fn docx_text(docx: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip");
+    let mut s = String::new();
+    zip.by_name("word/document.xml")
+        .expect("the document")
+        .read_to_string(&mut s)
+        .expect("utf-8 xml");
+    s
+}
+
+/// Every export format and the projector show the record of a closed review: who
+/// endorsed, who reserved and why, who commented (with the reply), who did not answer;
+/// the JSON record round-trips through `cabildo import`.
+#[tokio::test]
+async fn every_export_and_the_projector_show_the_endorsement_record() {
+    let server = TestServer::start().await;
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "language": "en"}))
+        .await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    let ben = server.delegate(&w, "Ben", "BR").await;
+    let cho = server.delegate(&w, "Cho", "CL").await;
+    let _dan = server.delegate(&w, "Dan", "PE").await;
+    let mut org = server.connect(&w.organizer_token).await;
+    let c1 = conclusion(&mut org, "Shared fibre for every region").await;
+    let c2 = conclusion(&mut org, "Digital skills for civil servants").await;
+    org.ok(open(now_ms() + 3_600_000, "all")).await;
+    org.ok(
+        json!({"type": "revise_conclusion", "conclusion": c2, "version": 1,
+        "text": "Digital skills for all civil servants"}),
+    )
+    .await;
+    let mut a = server.connect(&ana.token).await;
+    a.ok(answer(&c1, 1, "endorse", None)).await;
+    a.ok(answer(&c2, 2, "endorse", None)).await;
+    let mut b = server.connect(&ben.token).await;
+    b.ok(answer(&c1, 1, "reserve", Some("Only with public funding")))
+        .await;
+    let mut c = server.connect(&cho.token).await;
+    c.ok(answer(&c1, 1, "comment", Some("Add rural areas")))
+        .await;
+    org.ok(
+        json!({"type": "reply_review", "conclusion": c1, "country": "CL",
+        "text": "Rural areas are in the annex"}),
+    )
+    .await;
+    org.ok(json!({"type": "close_review"})).await;
+
+    let md = String::from_utf8(export(&server, &w, "md").await).expect("utf-8");
+    for needle in [
+        "## Review by delegations",
+        "Closed: these are the final conclusions",
+        "- **Endorsed by:** Argentina",
+        "  - Brazil (Ben): Only with public funding",
+        "  - Chile (Cho): Add rural areas",
+        "    - *Reply:* Rural areas are in the annex",
+        "- **No answer from:** Peru",
+        "- **No answer from:** Brazil, Chile, Peru",
+    ] {
+        assert!(md.contains(needle), "{needle} in {md}");
+    }
+    let html = String::from_utf8(export(&server, &w, "html").await).expect("utf-8");
+    for needle in [
+        "<section class=\"part\" id=\"review\">",
+        "<a href=\"#review\">Review by delegations</a>",
+        "<li>Brazil (Ben): Only with public funding</li>",
+        "<em>Reply:</em> Rural areas are in the annex",
+        "<dt>No answer from</dt><dd>Peru</dd>",
+    ] {
+        assert!(html.contains(needle), "{needle} in {html}");
+    }
+    let docx = docx_text(&export(&server, &w, "docx").await);
+    for needle in [
+        "Review by delegations",
+        "Brazil (Ben): Only with public funding",
+        "Rural areas are in the annex",
+    ] {
+        assert!(docx.contains(needle), "{needle} in the docx");
+    }
+    let csv = export(&server, &w, "csv").await;
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_slice())
+        .records()
+        .map(|r| r.expect("a record").iter().map(str::to_string).collect())
+        .collect();
+    let header = rows
+        .iter()
+        .position(|r| r[0] == "number" && r[1] == "conclusion_id")
+        .expect("the review table");
+    let review_rows: Vec<(String, String, String, String)> = rows[header + 1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[4].clone(), r[5].clone(), r[6].clone()))
+        .collect();
+    let row = |n: &str, country: &str, answer: &str, text: &str| {
+        (
+            n.to_string(),
+            country.to_string(),
+            answer.to_string(),
+            text.to_string(),
+        )
+    };
+    assert_eq!(
+        review_rows,
+        [
+            row("1", "AR", "endorsed", ""),
+            row("1", "BR", "reserved", "Only with public funding"),
+            row("1", "CL", "commented", "Add rural areas"),
+            row("1", "PE", "none", ""),
+            row("2", "AR", "endorsed", ""),
+            row("2", "BR", "none", ""),
+            row("2", "CL", "none", ""),
+            row("2", "PE", "none", ""),
+        ]
+    );
+
+    // The projector.
+    let r = server
+        .http
+        .post(server.url(&format!("/api/workshops/{}/projector", w.id)))
+        .bearer_auth(&w.organizer_token)
+        .send()
+        .await
+        .expect("projector link");
+    let link: Value = r.json().await.expect("json");
+    let view: Value = server
+        .http
+        .get(server.url(&format!("/api/workshops/{}/projector", w.id)))
+        .bearer_auth(link["token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("projector view")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["review"]["closed"], true, "{view}");
+    let first = &view["conclusions"][0]["review"];
+    assert_eq!(first["endorsed"], json!(["AR"]));
+    assert_eq!(
+        first["reserved"],
+        json!([{"country": "BR", "text": "Only with public funding"}])
+    );
+    assert_eq!(first["commented"], json!(["CL"]));
+    assert_eq!(first["unanswered"], json!(["PE"]));
+
+    // JSON, and back through `cabildo import`.
+    let record = export(&server, &w, "json").await;
+    let v: Value = serde_json::from_slice(&record).expect("json");
+    assert_eq!(v["review"]["closed"], true);
+    assert_eq!(v["review"]["answers"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        v["review"]["revisions"][0]["previous_text"],
+        "Digital skills for civil servants"
+    );
+    assert_eq!(
+        v["review"]["answers"][3]["reply"]["text"],
+        "Rural areas are in the annex"
+    );
+    let schema: Value =
+        serde_json::from_str(include_str!("../docs/export.schema.json")).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("record.json");
+    std::fs::write(&file, &record).expect("written");
+    let mut fresh = TestServer::start().await;
+    assert!(fresh.terminate().await.success());
+    let db = fresh.db_path();
+    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
+    assert!(ok, "{out}{err}");
+    let again = dir.path().join("again.json");
+    let (ok, out, err) = cabildo(&[
+        "export",
+        "--db",
+        path(&db),
+        "--workshop",
+        &w.id,
+        "--format",
+        "json",
+        "--out",
+        path(&again),
+    ])
+    .await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(std::fs::read(&again).expect("written"), record);
+}
+
+/// The value after `label` in the demo's printed lines.
+fn after<'a>(lines: &'a [String], label: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l.trim_start().starts_with(label))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no {label:?} line in {lines:#?}"))
+}
+
+/// `cabildo demo` ships with a review in progress: Argentina endorsed every conclusion,
+/// Bolivia endorsed the first with a reservation, Brazil commented on the second and got
+/// a reply; the other countries have not answered.
+#[tokio::test]
+async fn the_demo_ships_with_a_review_in_progress() {
+    let (server, printed) = TestServer::start_demo().await;
+    let id = after(&printed, "workshop id:");
+    let token = after(&printed, "organizer token:");
+    let r = server
+        .http
+        .get(server.url(&format!("/api/workshops/{id}/review")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["closed"], false);
+    assert!(v["deadline"].as_i64().unwrap_or_default() > now_ms());
+    let conclusions = v["conclusions"].as_array().expect("conclusions");
+    assert_eq!(conclusions.len(), 6);
+    for c in conclusions {
+        let answered: Vec<String> = ["endorsed", "reserved", "commented"]
+            .iter()
+            .flat_map(|k| countries(&c[*k]))
+            .collect();
+        assert!(answered.contains(&"AR".to_string()), "{c}");
+        assert!(!countries(&c["unanswered"]).is_empty(), "{c}");
+    }
+    assert_eq!(countries(&conclusions[0]["reserved"]), ["BO"]);
+    assert_eq!(countries(&conclusions[1]["commented"]), ["BR"]);
+    assert!(conclusions[1]["commented"][0]["reply"]["text"].is_string());
+}

@@ -47,7 +47,7 @@ fn check_cards(state: &Workshop, cards: &[CardId]) -> Result<Vec<CardId>, Domain
     Ok(unique)
 }
 
-fn current(
+pub(super) fn current(
     state: &Workshop,
     conclusion: ConclusionId,
     version: u64,

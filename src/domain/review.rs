@@ -285,16 +285,7 @@ pub(super) fn revise(
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, "revise conclusions")?;
     open_review_of(state)?;
-    let c = state.conclusion(conclusion)?;
-    if c.version != version {
-        return Err(DomainError::Conflict {
-            message: format!(
-                "this conclusion changed meanwhile: your revision is based on version {version}, it is at version {}",
-                c.version
-            ),
-            current: c.version,
-        });
-    }
+    let c = super::conclusions::current(state, conclusion, version)?;
     let text = clean_text("text", text, super::settings::limits::CONCLUSION_TEXT_MAX)?;
     if text == c.text {
         return Ok(vec![]);
