@@ -6,6 +6,7 @@
 //! Every step goes through the same hub calls and domain rules as live traffic. The fixture
 //! is compiled into the binary, so a copied binary needs no other file.
 
+use crate::domain::review::{AnswerKind, AnswerRule};
 use crate::domain::settings::limits;
 use crate::domain::{CardId, Column, Command, ConclusionId, ParticipantId, Place, Settings, Theme};
 use crate::hub::{Hub, JoinRequest, NewWorkshop};
@@ -200,6 +201,7 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
             run(format!("demo-tag-{}", card.key), command, organizer).await?;
         }
     }
+    let mut conclusion_ids: Vec<ConclusionId> = Vec::new();
     for (n, conclusion) in fx.conclusions.iter().enumerate() {
         let cards = conclusion
             .cards
@@ -211,13 +213,65 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
                     .ok_or_else(|| anyhow!("card {k}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let id = ConclusionId::random();
+        conclusion_ids.push(id);
         let command = Command::AddConclusion {
-            conclusion: ConclusionId::random(),
+            conclusion: id,
             theme: conclusion.theme.clone(),
             text: conclusion.text.clone(),
             cards,
         };
         run(format!("demo-conclusion-{n}"), command, organizer).await?;
+    }
+
+    // A review by delegations in progress (`docs/protocol/review.md`), open for a week:
+    // Argentina endorsed everything, Bolivia endorsed with a reservation, Brazil commented
+    // and was answered; the other countries have not answered yet.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let command = Command::OpenReview {
+        deadline: now + 7 * 24 * 3600 * 1000,
+        rule: AnswerRule::All,
+        now,
+    };
+    run("demo-review-open".into(), command, organizer).await?;
+    let delegate = |key: &str| {
+        ids.get(key)
+            .copied()
+            .ok_or_else(|| anyhow!("the demo's review needs delegate {key}"))
+    };
+    let answer =
+        |conclusion: ConclusionId, answer: AnswerKind, text: Option<&str>| Command::AnswerReview {
+            conclusion,
+            version: 1,
+            answer,
+            text: text.map(str::to_string),
+            now,
+        };
+    for (n, id) in conclusion_ids.iter().enumerate() {
+        let command = answer(*id, AnswerKind::Endorse, None);
+        run(format!("demo-review-ar-{n}"), command, delegate("ar-1")?).await?;
+    }
+    if let [first, second, ..] = conclusion_ids.as_slice() {
+        let reserve = answer(
+            *first,
+            AnswerKind::Reserve,
+            Some("Endorsed, provided connectivity targets include rural municipalities."),
+        );
+        run("demo-review-bo".into(), reserve, delegate("bo-1")?).await?;
+        let comment = answer(
+            *second,
+            AnswerKind::Comment,
+            Some("Could the text name the regional data-sharing agreements?"),
+        );
+        run("demo-review-br".into(), comment, delegate("br-1")?).await?;
+        let reply = Command::ReplyReview {
+            conclusion: *second,
+            country: "BR".into(),
+            text: "Yes: the next revision names them.".into(),
+        };
+        run("demo-review-reply".into(), reply, organizer).await?;
     }
 
     println!();

@@ -49,6 +49,10 @@ enum Setup {
     PausedTimer,
     /// The workshop closed by the organizer.
     Closed,
+    /// A review of the conclusions open (`docs/protocol/review.md`).
+    Review,
+    /// A review open, and the delegate of room A commented on the conclusion.
+    Commented,
 }
 
 /// The ids of one fresh workshop's targets.
@@ -301,7 +305,41 @@ fn cases() -> Vec<Case> {
             ORGANIZER,
             |t| json!({"participant": t.facilitator})
         ),
+        case!(
+            "open_review",
+            S::None,
+            STAFF,
+            |_t| json!({"deadline": review_deadline(), "rule": "all"})
+        ),
+        case!(
+            "answer_review",
+            S::Review,
+            DELEGATES,
+            |t| json!({"conclusion": t.conclusion, "version": 1, "answer": "endorse"})
+        ),
+        case!(
+            "reply_review",
+            S::Commented,
+            STAFF,
+            |t| json!({"conclusion": t.conclusion, "country": "AR", "text": "Thanks"})
+        ),
+        case!(
+            "revise_conclusion",
+            S::Review,
+            STAFF,
+            |t| json!({"conclusion": t.conclusion, "version": 1, "text": "Open data first."})
+        ),
+        case!("close_review", S::Review, STAFF, |_t| json!({})),
     ]
+}
+
+/// A review deadline an hour from now, in ms since the Unix epoch.
+fn review_deadline() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    now + 3_600_000
 }
 
 fn command(case: &Case, t: &Targets) -> Value {
@@ -413,6 +451,15 @@ async fn prepare(f: &mut Fixture, setup: Setup) {
         }
         Setup::Closed => {
             org.ok(json!({"type": "close_workshop"})).await;
+        }
+        Setup::Review | Setup::Commented => {
+            org.ok(json!({"type": "open_review", "deadline": review_deadline()}))
+                .await;
+            if setup == Setup::Commented {
+                let comment = json!({"type": "answer_review", "conclusion": t.conclusion,
+                    "version": 1, "answer": "comment", "text": "Which data?"});
+                f.delegate_here.ok(comment).await;
+            }
         }
     }
 }

@@ -288,6 +288,34 @@ async fn every_endpoint_answers_as_the_document_says() {
         c.check("get", export, rq.send().await.unwrap()).await;
     }
 
+    // The review by delegations: before one is opened (404), then open.
+    let review = "/api/workshops/{id}/review";
+    for id in [w.id.as_str(), unknown] {
+        for token in callers {
+            let mut rq = get(&format!("/api/workshops/{id}/review"));
+            if let Some(t) = token {
+                rq = rq.bearer_auth(t);
+            }
+            c.check("get", review, rq.send().await.unwrap()).await;
+        }
+    }
+    {
+        let mut org = server.connect(&w.organizer_token).await;
+        org.ok(json!({"type": "add_conclusion", "theme": "data", "text": "Open data."}))
+            .await;
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+            + 3_600_000;
+        org.ok(json!({"type": "open_review", "deadline": deadline}))
+            .await;
+    }
+    for token in [delegate_token.as_str(), w.organizer_token.as_str()] {
+        let rq = get(&format!("/api/workshops/{}/review", w.id)).bearer_auth(token);
+        c.check("get", review, rq.send().await.unwrap()).await;
+    }
+
     // The projector link, made by every kind of caller, and its view.
     let projector = "/api/workshops/{id}/projector";
     let make_link = |id: &str, token: Option<&str>| {

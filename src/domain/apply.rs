@@ -312,6 +312,11 @@ impl Workshop {
             | Event::RosterLinkIssued { .. }
             | Event::RosterLinkRevoked { .. }
             | Event::SharedCodesSet { .. } => self.apply_roster(event),
+            Event::ReviewOpened { .. }
+            | Event::ReviewAnswered { .. }
+            | Event::ReviewReplied { .. }
+            | Event::ConclusionRevised { .. }
+            | Event::ReviewClosed => self.apply_review(seq, event),
             Event::LateJoinersSet { policy } => s.late_joiners = *policy,
             Event::AudioSet { on } => s.audio_off = !*on,
             Event::BroadcastSent { text, room, by, at } => {

@@ -47,7 +47,7 @@ fn check_cards(state: &Workshop, cards: &[CardId]) -> Result<Vec<CardId>, Domain
     Ok(unique)
 }
 
-fn current(
+pub(super) fn current(
     state: &Workshop,
     conclusion: ConclusionId,
     version: u64,
@@ -74,6 +74,7 @@ pub(super) fn add(
     cards: &[CardId],
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, "write conclusions")?;
+    super::review::require_editable(state)?;
     let theme = check_theme(state, theme)?;
     let text = clean_text("text", text, limits::CONCLUSION_TEXT_MAX)?;
     let cards = check_cards(state, cards)?;
@@ -104,6 +105,7 @@ pub(super) fn edit(
     changes: Changes<'_>,
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, "edit conclusions")?;
+    super::review::require_editable(state)?;
     let c = current(state, conclusion, version)?;
     let theme = match changes.theme {
         Some(t) => check_theme(state, t)?,
@@ -138,6 +140,7 @@ pub(super) fn reorder(
     position: usize,
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, "reorder conclusions")?;
+    super::review::require_editable(state)?;
     let c = state.conclusion(conclusion)?;
     let siblings: Vec<ConclusionId> = state
         .conclusions
@@ -167,6 +170,7 @@ pub(super) fn remove(
     version: u64,
 ) -> Result<Vec<Event>, DomainError> {
     require_staff(me, "remove conclusions")?;
+    super::review::require_editable(state)?;
     current(state, conclusion, version)?;
     Ok(vec![Event::ConclusionRemoved { conclusion }])
 }

@@ -278,6 +278,39 @@ pub enum Event {
     SharedCodesSet {
         open: bool,
     },
+    /// Staff opened the review of the conclusions, or changed its deadline or rule
+    /// (`review.rs`). Everyone.
+    ReviewOpened {
+        /// ms since the Unix epoch.
+        deadline: i64,
+        rule: super::review::AnswerRule,
+    },
+    /// A delegate answered for their country; it replaces the country's earlier answer.
+    ReviewAnswered {
+        conclusion: ConclusionId,
+        version: u64,
+        country: String,
+        by: ParticipantId,
+        answer: super::review::AnswerKind,
+        text: Option<String>,
+    },
+    /// A facilitator replied to a country's comment or reservation.
+    ReviewReplied {
+        conclusion: ConclusionId,
+        country: String,
+        text: String,
+        by: ParticipantId,
+    },
+    /// A facilitator revised a conclusion under review: its answers start again.
+    ConclusionRevised {
+        conclusion: ConclusionId,
+        version: u64,
+        previous_text: String,
+        text: String,
+        by: ParticipantId,
+    },
+    /// The review is closed: the conclusions are final, with their record.
+    ReviewClosed,
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
@@ -501,6 +534,29 @@ pub enum Command {
     SetSharedCodes {
         open: bool,
     },
+    OpenReview {
+        deadline: i64,
+        rule: super::review::AnswerRule,
+        now: i64,
+    },
+    AnswerReview {
+        conclusion: ConclusionId,
+        version: u64,
+        answer: super::review::AnswerKind,
+        text: Option<String>,
+        now: i64,
+    },
+    ReplyReview {
+        conclusion: ConclusionId,
+        country: String,
+        text: String,
+    },
+    ReviseConclusion {
+        conclusion: ConclusionId,
+        version: u64,
+        text: String,
+    },
+    CloseReview,
 }
 
 impl Command {
@@ -563,6 +619,11 @@ impl Command {
             Command::IssueRosterLink { .. } => "issue_roster_link",
             Command::RevokeRosterLink { .. } => "revoke_roster_link",
             Command::SetSharedCodes { .. } => "set_shared_codes",
+            Command::OpenReview { .. } => "open_review",
+            Command::AnswerReview { .. } => "answer_review",
+            Command::ReplyReview { .. } => "reply_review",
+            Command::ReviseConclusion { .. } => "revise_conclusion",
+            Command::CloseReview => "close_review",
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod names;
 pub mod phase;
 pub mod reports;
+pub mod review;
 mod rooms;
 pub mod roster;
 pub mod session;
@@ -228,6 +229,8 @@ pub struct Workshop {
     pub session: Session,
     /// The people expected, registered before the workshop (`roster.rs`).
     pub roster: roster::Roster,
+    /// The review of the conclusions by delegations, once opened (`review.rs`).
+    pub review: Option<review::Review>,
     /// The `seq` of the last applied event.
     pub seq: u64,
     /// How many changes of each card `history` keeps: `HISTORY_KEPT` live, unbounded when
@@ -249,6 +252,7 @@ impl Workshop {
             conclusions: Vec::new(),
             session: Session::default(),
             roster: roster::Roster::default(),
+            review: None,
             seq: 0,
             history_kept: HISTORY_KEPT,
         }
@@ -599,6 +603,37 @@ pub fn decide(
         Command::CardHistory { card } => {
             visibility::card_history(state, issuer(state, actor)?, *card).map(|_| Vec::new())
         }
+        Command::OpenReview {
+            deadline,
+            rule,
+            now,
+        } => review::open(state, issuer(state, actor)?, *deadline, *rule, *now),
+        Command::AnswerReview {
+            conclusion,
+            version,
+            answer,
+            text,
+            now,
+        } => review::answer(
+            state,
+            issuer(state, actor)?,
+            *conclusion,
+            *version,
+            *answer,
+            text.as_deref(),
+            *now,
+        ),
+        Command::ReplyReview {
+            conclusion,
+            country,
+            text,
+        } => review::reply(state, issuer(state, actor)?, *conclusion, country, text),
+        Command::ReviseConclusion {
+            conclusion,
+            version,
+            text,
+        } => review::revise(state, issuer(state, actor)?, *conclusion, *version, text),
+        Command::CloseReview => review::close(state, issuer(state, actor)?),
     }
 }
 

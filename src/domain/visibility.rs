@@ -115,6 +115,12 @@ impl Audience {
             | Event::RosterLinkIssued { .. }
             | Event::RosterLinkRevoked { .. }
             | Event::SharedCodesSet { .. } => Audience::Staff,
+            // The review is open among delegations (`review.rs`).
+            Event::ReviewOpened { .. }
+            | Event::ReviewAnswered { .. }
+            | Event::ReviewReplied { .. }
+            | Event::ConclusionRevised { .. }
+            | Event::ReviewClosed => Audience::Everyone,
             Event::BroadcastSent { room, .. } => room.map_or(Audience::Everyone, Audience::Room),
             Event::TimerStarted { room, .. }
             | Event::TimerExtended { room, .. }

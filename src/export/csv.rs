@@ -112,10 +112,30 @@ pub fn render(state: &Workshop, bom: bool) -> Result<Vec<u8>, ExportError> {
             }
         }
     }
+    // The review's endorsement record, after an empty line, with its own header row and
+    // as many columns (`docs/protocol/review.md`).
     writer
         .flush()
         .map_err(|e| ExportError::Write(e.to_string()))?;
     drop(writer);
+    let review = super::review::csv_rows(state);
+    if !review.is_empty() {
+        out.extend_from_slice(b"\r\n");
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::NonNumeric)
+            .from_writer(&mut out);
+        writer
+            .write_record(super::review::CSV_HEADER)
+            .map_err(fail)?;
+        for row in review {
+            let row: Vec<String> = row.iter().map(|c| neutralise(c)).collect();
+            writer.write_record(&row).map_err(fail)?;
+        }
+        writer
+            .flush()
+            .map_err(|e| ExportError::Write(e.to_string()))?;
+    }
     Ok(out)
 }
 

@@ -518,4 +518,19 @@ fn write_report(b: &mut Body, r: &Report) {
             );
         }
     }
+    if let Some(review) = &r.review {
+        write_review(b, review);
+    }
+}
+
+/// The review by delegations: its status, then each conclusion's endorsement record.
+fn write_review(b: &mut Body, s: &super::review::ReviewSection) {
+    b.part(s.labels.heading);
+    b.muted(&s.status);
+    for c in &s.conclusions {
+        b.heading(3, &format!("{}. {}", c.number, c.text));
+        for (label, text) in super::review::plain_lines(c, s.labels) {
+            b.labelled(&label, &text);
+        }
+    }
 }

@@ -139,12 +139,22 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     ] {
         writeln!(out, "<li><a href=\"#{id}\">{name}</a></li>")?;
     }
+    if let Some(review) = &r.review {
+        writeln!(
+            out,
+            "<li><a href=\"#review\">{}</a></li>",
+            review.labels.heading
+        )?;
+    }
     writeln!(out, "</ol>\n</nav>\n<main>")?;
 
     participation(out, r)?;
     conclusions(out, r)?;
     boards(out, r)?;
     overview(out, r)?;
+    if let Some(review) = &r.review {
+        super::review::html(out, review)?;
+    }
     writeln!(out, "</main>\n</body>\n</html>")
 }
 

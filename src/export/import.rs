@@ -377,6 +377,10 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
         }
     }
 
+    if let Some(review) = &record.review {
+        review_events(&mut b, review)?;
+    }
+
     for r in &record.rooms {
         let what = format!("room {}", r.id);
         if r.phase != Phase::default() || r.hidden {
@@ -460,6 +464,67 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
     })
 }
 
+/// The review's events, written directly (like votes): who answered and replied is in the
+/// record, and the deadline may be past. Revisions first (each one restarts its
+/// conclusion's answers), then the answers with their replies, then the close. The
+/// comparison of the rebuilt record with the file checks the rest.
+fn review_events(b: &mut Builder, review: &json::ReviewRecord) -> Result<(), ImportError> {
+    use crate::domain::review::REVIEW_TEXT_MAX;
+    let text = |what: &str, t: &str, max: usize| {
+        clean_text("text", t, max).map_err(|e| invalid(format!("{what}: {e}")))
+    };
+    b.push(vec![Event::ReviewOpened {
+        deadline: review.deadline,
+        rule: review.rule,
+    }]);
+    for (n, v) in review.revisions.iter().enumerate() {
+        let what = format!("review revision {}", n + 1);
+        b.participant(v.by, &what)?;
+        b.state
+            .conclusion(v.conclusion)
+            .map_err(|e| invalid(format!("{what}: {e}")))?;
+        b.push(vec![Event::ConclusionRevised {
+            conclusion: v.conclusion,
+            version: v.version,
+            previous_text: text(&what, &v.previous_text, limits::CONCLUSION_TEXT_MAX)?,
+            text: text(&what, &v.text, limits::CONCLUSION_TEXT_MAX)?,
+            by: v.by,
+        }]);
+    }
+    for (n, a) in review.answers.iter().enumerate() {
+        let what = format!("review answer {}", n + 1);
+        b.participant(a.by, &what)?;
+        b.state
+            .conclusion(a.conclusion)
+            .map_err(|e| invalid(format!("{what}: {e}")))?;
+        let answer_text = match &a.text {
+            Some(t) => Some(text(&what, t, REVIEW_TEXT_MAX)?),
+            None => None,
+        };
+        b.push(vec![Event::ReviewAnswered {
+            conclusion: a.conclusion,
+            version: a.version,
+            country: a.country.clone(),
+            by: a.by,
+            answer: a.answer,
+            text: answer_text,
+        }]);
+        if let Some(reply) = &a.reply {
+            b.participant(reply.by, &what)?;
+            b.push(vec![Event::ReviewReplied {
+                conclusion: a.conclusion,
+                country: a.country.clone(),
+                text: text(&what, &reply.text, REVIEW_TEXT_MAX)?,
+                by: reply.by,
+            }]);
+        }
+    }
+    if review.closed {
+        b.push(vec![Event::ReviewClosed]);
+    }
+    Ok(())
+}
+
 /// Names the first part of `record` that differs from `rebuilt`, if any.
 fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
     fn list<T: PartialEq>(name: &str, a: &[T], b: &[T]) -> Option<String> {
@@ -488,6 +553,7 @@ fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
             (Some(a), Some(b)) => list("history", a, b),
             _ => None,
         })
+        .or_else(|| (rebuilt.review != record.review).then(|| "`review`".into()))
 }
 
 #[path = "import/history.rs"]

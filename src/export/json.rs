@@ -51,6 +51,103 @@ pub struct Record {
     /// before it was added); `import.rs` then rebuilds only where everyone is now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
+    /// The review of the conclusions by delegations (`docs/protocol/review.md`). Left out
+    /// while no review was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewRecord>,
+}
+
+/// The review: its deadline and rule, whether it is closed, every country's current answer
+/// (in the order they were given) and every revision (in the order they were made).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRecord {
+    /// ms since the Unix epoch.
+    pub deadline: i64,
+    pub rule: crate::domain::review::AnswerRule,
+    pub closed: bool,
+    pub answers: Vec<ReviewAnswerRecord>,
+    pub revisions: Vec<ReviewRevisionRecord>,
+}
+
+/// A country's current answer on one conclusion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewAnswerRecord {
+    pub conclusion: ConclusionId,
+    pub country: String,
+    pub answer: crate::domain::review::AnswerKind,
+    pub text: Option<String>,
+    /// The delegate who gave it.
+    pub by: ParticipantId,
+    /// The conclusion's version it answers.
+    pub version: u64,
+    pub reply: Option<ReviewReplyRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewReplyRecord {
+    pub text: String,
+    pub by: ParticipantId,
+}
+
+/// A revision of a conclusion's text during the review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRevisionRecord {
+    pub conclusion: ConclusionId,
+    /// The version the revision made.
+    pub version: u64,
+    pub previous_text: String,
+    pub text: String,
+    pub by: ParticipantId,
+}
+
+/// The review part of the record of `state`.
+fn review_record(state: &Workshop) -> Option<ReviewRecord> {
+    let r = state.review.as_ref()?;
+    let mut answers: Vec<(u64, ReviewAnswerRecord)> = r
+        .answers
+        .iter()
+        .flat_map(|(conclusion, by_country)| {
+            by_country.iter().map(|(country, a)| {
+                (
+                    a.seq,
+                    ReviewAnswerRecord {
+                        conclusion: *conclusion,
+                        country: country.clone(),
+                        answer: a.kind,
+                        text: a.text.clone(),
+                        by: a.by,
+                        version: a.version,
+                        reply: a.reply.as_ref().map(|r| ReviewReplyRecord {
+                            text: r.text.clone(),
+                            by: r.by,
+                        }),
+                    },
+                )
+            })
+        })
+        .collect();
+    answers.sort_by_key(|(seq, _)| *seq);
+    Some(ReviewRecord {
+        deadline: r.deadline,
+        rule: r.rule,
+        closed: r.closed,
+        answers: answers.into_iter().map(|(_, a)| a).collect(),
+        revisions: r
+            .revisions
+            .iter()
+            .map(|v| ReviewRevisionRecord {
+                conclusion: v.conclusion,
+                version: v.version,
+                previous_text: v.previous_text.clone(),
+                text: v.text.clone(),
+                by: v.by,
+            })
+            .collect(),
+    })
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,6 +406,7 @@ pub fn record(state: &Workshop) -> Result<Record, ExportError> {
             .collect(),
         moderation: moderation.into_iter().map(|(_, m)| m).collect(),
         history: None,
+        review: review_record(state),
     })
 }
 

@@ -249,6 +249,9 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
         }
         writeln!(out)?;
     }
+    if let Some(review) = &r.review {
+        super::review::markdown(out, review)?;
+    }
     Ok(())
 }
 

@@ -28,6 +28,7 @@ pub mod markdown;
 #[cfg(test)]
 mod render_tests;
 mod report;
+mod review;
 #[cfg(test)]
 mod sample;
 

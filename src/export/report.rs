@@ -27,6 +27,8 @@ pub(super) struct Report {
     pub cited: Vec<CitedCard>,
     pub boards: Vec<Board>,
     pub overview: Vec<CountryView>,
+    /// The review by delegations, when one was opened (`review.rs`).
+    pub review: Option<super::review::ReviewSection>,
 }
 
 pub(super) struct CountryCount {
@@ -579,6 +581,7 @@ pub(super) fn build(state: &Workshop, date: Date) -> Report {
         cited,
         boards,
         overview,
+        review: super::review::build(state),
     }
 }
 

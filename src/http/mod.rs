@@ -12,6 +12,7 @@ mod lookup;
 mod openapi;
 pub mod origin;
 mod projector;
+mod review;
 mod roster;
 mod router;
 pub mod serve;

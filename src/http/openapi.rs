@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         audio::audio_rooms,
         ws::upgrade,
         roster::list, roster::add, roster::reissue, roster::revoke, roster::shared_codes, roster::join,
+        super::review::review,
     ),
     modifiers(&BearerScheme, &EdgeAnswers),
     tags(

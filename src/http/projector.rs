@@ -109,6 +109,53 @@ pub struct ProjectorConclusion {
     rooms: Vec<Share>,
     /// Countries of the delegates who wrote them, sorted by code.
     countries: Vec<Share>,
+    /// Its endorsement record, once a review by delegations was opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review: Option<ProjectorRecord>,
+}
+
+/// A conclusion's endorsement record on the projector: countries (ISO codes) only.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectorRecord {
+    endorsed: Vec<String>,
+    /// Each with the reservation's text.
+    reserved: Vec<ProjectorRemark>,
+    commented: Vec<String>,
+    unanswered: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectorRemark {
+    country: String,
+    text: String,
+}
+
+/// The review by delegations, as the projector shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectorReview {
+    /// ms since the Unix epoch.
+    deadline: i64,
+    /// Closed: the conclusions are final.
+    closed: bool,
+}
+
+fn projector_record(rec: crate::domain::review::ConclusionRecord) -> ProjectorRecord {
+    let countries = |list: &[crate::domain::review::CountryAnswer]| {
+        list.iter().map(|a| a.country.clone()).collect()
+    };
+    ProjectorRecord {
+        endorsed: countries(&rec.endorsed),
+        reserved: rec
+            .reserved
+            .iter()
+            .map(|a| ProjectorRemark {
+                country: a.country.clone(),
+                text: a.text.clone().unwrap_or_default(),
+            })
+            .collect(),
+        commented: countries(&rec.commented),
+        unanswered: rec.unanswered,
+    }
 }
 
 /// What the projector shows.
@@ -124,6 +171,9 @@ pub struct ProjectorView {
     rooms: Vec<ProjectorRoom>,
     /// In the organizer's order.
     conclusions: Vec<ProjectorConclusion>,
+    /// Once a review by delegations was opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review: Option<ProjectorReview>,
 }
 
 fn hub_error(code: ErrorCode, message: &str) -> ApiError {
@@ -337,7 +387,7 @@ pub fn build(state: &Workshop) -> ProjectorView {
         title: title.to_string(),
         default: defaults.get(key).is_some_and(|d| d == title),
     };
-    let conclusions = state
+    let mut conclusions: Vec<ProjectorConclusion> = state
         .conclusions
         .iter()
         .map(|k| {
@@ -378,9 +428,16 @@ pub fn build(state: &Workshop) -> ProjectorView {
                 cards: support.cards,
                 rooms,
                 countries,
+                review: None,
             }
         })
         .collect();
+    for (c, rec) in conclusions
+        .iter_mut()
+        .zip(crate::domain::review::record(state))
+    {
+        c.review = Some(projector_record(rec));
+    }
     ProjectorView {
         title: settings.map(|s| s.title.clone()).unwrap_or_default(),
         language: settings.map(|s| s.language.clone()).unwrap_or_default(),
@@ -408,5 +465,9 @@ pub fn build(state: &Workshop) -> ProjectorView {
             .map(|r| room_view(state, r, after_vote))
             .collect(),
         conclusions,
+        review: state.review.as_ref().map(|r| ProjectorReview {
+            deadline: r.deadline,
+            closed: r.closed,
+        }),
     }
 }

@@ -214,6 +214,12 @@ pub async fn delegate_page(Query(query): Query<PageQuery>, headers: HeaderMap) -
     serve_preloaded("delegate.html", &query, &headers)
 }
 
+/// `/review`: the light page where delegations review the conclusions (with the token the
+/// delegate already has).
+pub async fn review_page(Query(query): Query<PageQuery>, headers: HeaderMap) -> Response {
+    serve_preloaded("review.html", &query, &headers)
+}
+
 /// `/projector`: the read-only plenary view (its token comes in the address's fragment).
 pub async fn projector_page(headers: HeaderMap) -> Response {
     serve("projector.html", &headers)

@@ -210,6 +210,8 @@ pub enum Query {
     Overview,
     /// Every room's cards by theme and column, with votes, groups and citing conclusions.
     Consolidation,
+    /// The review by delegations as the asker sees it; for every participant.
+    Review,
 }
 
 /// A handle to a live workshop actor.

@@ -321,6 +321,30 @@ pub enum ClientCommand {
     RotateCode {
         role: domain::Role,
     },
+    OpenReview {
+        /// ms since the Unix epoch.
+        deadline: i64,
+        #[serde(default)]
+        rule: domain::review::AnswerRule,
+    },
+    AnswerReview {
+        conclusion: ConclusionId,
+        version: u64,
+        answer: domain::review::AnswerKind,
+        #[serde(default)]
+        text: Option<String>,
+    },
+    ReplyReview {
+        conclusion: ConclusionId,
+        country: String,
+        text: String,
+    },
+    ReviseConclusion {
+        conclusion: ConclusionId,
+        version: u64,
+        text: String,
+    },
+    CloseReview {},
 }
 
 impl ClientCommand {
@@ -464,6 +488,42 @@ impl ClientCommand {
                 role,
                 code: crate::auth::new_code(),
             },
+            ClientCommand::OpenReview { deadline, rule } => C::OpenReview {
+                deadline,
+                rule,
+                now,
+            },
+            ClientCommand::AnswerReview {
+                conclusion,
+                version,
+                answer,
+                text,
+            } => C::AnswerReview {
+                conclusion,
+                version,
+                answer,
+                text,
+                now,
+            },
+            ClientCommand::ReplyReview {
+                conclusion,
+                country,
+                text,
+            } => C::ReplyReview {
+                conclusion,
+                country,
+                text,
+            },
+            ClientCommand::ReviseConclusion {
+                conclusion,
+                version,
+                text,
+            } => C::ReviseConclusion {
+                conclusion,
+                version,
+                text,
+            },
+            ClientCommand::CloseReview {} => C::CloseReview,
         }
     }
 }

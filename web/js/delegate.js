@@ -193,6 +193,7 @@ start(render, {
 }).then((app) => {
   if (!app) return;
   import('./audio.js').then((audio) => audio.mountAudio(app));
+  import('./review-link.js').then((r) => r.reviewLink(app, $('#phase-banner')));
   wireGroupForm(app);
   $('#help-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

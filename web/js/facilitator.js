@@ -245,6 +245,7 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   asking('#back', { title: 'ck.back_q', text: 'ck.back_text' }, () => send({ type: 'return_to_lobby' }));
   asking('#close-ws', { title: 'ck.close_q', text: 'ck.close_text' }, () => send({ type: 'close_workshop' }));
   $('#reopen-ws').addEventListener('click', () => send({ type: 'reopen_workshop' }));
+  import('./review-link.js').then((r) => r.reviewLink(app, $('nav.tabs')));
   for (const sel of ['#by', '#f-room', '#f-column', '#f-theme', '#f-votes', '#f-sort']) $(sel).addEventListener('change', () => renderConsolidation(app));
   $('#k-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -4,7 +4,7 @@
 // workshop and a projector token in its fragment (#w=…&t=…), never sent to the server
 // except as the bearer token of GET /api/workshops/{id}/projector, polled with ETag.
 import { $, h } from './dom.js';
-import { load, pick, t, switcher } from './i18n.js';
+import { load, pick, t, switcher, current } from './i18n.js';
 import { barChart } from './charts.js';
 import { ct, ctn, loadCockpit, onCockpit, labelTitle } from './cockpit/strings.js';
 
@@ -62,6 +62,28 @@ function roomSlide(r) {
     h('div', { class: 'proj-columns' }, columns)];
 }
 
+// The endorsement record of the review by delegations (docs/protocol/review.md), with the
+// review page's strings (i18n/<lang>.review.json), loaded when a review is shown.
+let rvDict = {};
+let rvLang = null;
+const rvt = (key) => rvDict[key] || key;
+function reviewStrings() {
+  const lang = current();
+  if (rvLang === lang) return;
+  rvLang = lang;
+  fetch(`/static/i18n/${lang}.review.json`).then((r) => (r.ok ? r.json() : {})).then((d) => { rvDict = d; render(); });
+}
+function endorsement(k) {
+  if (!k.review) return null;
+  reviewStrings();
+  const names = (list) => (list.length ? list.map(countryName).join(', ') : rvt('rv.none'));
+  const reserved = k.review.reserved.map((r) => `${countryName(r.country)}: ${r.text}`).join(' · ');
+  const line = (cls, key, text) => h('li', { class: cls }, h('strong', { text: `${rvt(key)}: ` }), text);
+  return h('ul', { class: 'proj-review' }, line('endorsed', 'rv.endorsed', names(k.review.endorsed)),
+    line('reserved', 'rv.reserved', reserved || rvt('rv.none')), line('commented', 'rv.commented', names(k.review.commented)),
+    line('unanswered', 'rv.unanswered', names(k.review.unanswered)));
+}
+
 function conclusionsSlide() {
   const kids = [h('h2', { text: ct('proj.conclusions') })];
   if (!view.conclusions.length) {
@@ -81,7 +103,8 @@ function conclusionsSlide() {
         k.status === 'final' ? ct('proj.final') : ct('proj.draft')].join(' · ') }),
       h('div', { class: 'support' },
         barChart(k.rooms.map((r) => ({ name: r.name, value: r.cards, label: ctn('proj.cards', r.cards) })), { caption: ct('proj.by_room'), tone: 'rooms' }),
-        barChart(k.countries.map((c) => ({ name: countryName(c.name), value: c.cards, label: ctn('proj.cards', c.cards) })), { caption: ct('proj.by_country'), tone: 'countries' }))))));
+        barChart(k.countries.map((c) => ({ name: countryName(c.name), value: c.cards, label: ctn('proj.cards', c.cards) })), { caption: ct('proj.by_country'), tone: 'countries' })),
+      endorsement(k)))));
   }
   return kids;
 }

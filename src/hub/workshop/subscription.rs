@@ -72,6 +72,18 @@ impl WorkshopActor {
                         ErrorCode::Unauthorized,
                         "unknown or removed participant",
                     )),
+                    // The review is for every participant (`domain::review::view`).
+                    Some(p) if matches!(query, Query::Review) => {
+                        match crate::domain::review::view(&self.state, p) {
+                            Some(v) => {
+                                serde_json::to_string(&v).map_err(|_| HubError::unavailable())
+                            }
+                            None => Err(HubError::new(
+                                ErrorCode::NotFound,
+                                "this workshop has no review",
+                            )),
+                        }
+                    }
                     Some(p) if p.role.is_staff() => {
                         let encoded = match query {
                             Query::Overview => {
@@ -79,6 +91,9 @@ impl WorkshopActor {
                             }
                             Query::Consolidation => {
                                 serde_json::to_string(&reports::consolidation(&self.state))
+                            }
+                            Query::Review => {
+                                serde_json::to_string(&crate::domain::review::view(&self.state, p))
                             }
                         };
                         encoded.map_err(|_| HubError::unavailable())
