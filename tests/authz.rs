@@ -49,6 +49,10 @@ enum Setup {
     PausedTimer,
     /// The workshop closed by the organizer.
     Closed,
+    /// An agenda of two segments (version 1).
+    Agenda,
+    /// An agenda of two segments, the first running (version 2).
+    AgendaRunning,
 }
 
 /// The ids of one fresh workshop's targets.
@@ -301,6 +305,20 @@ fn cases() -> Vec<Case> {
             ORGANIZER,
             |t| json!({"participant": t.facilitator})
         ),
+        case!(
+            "set_agenda",
+            S::None,
+            STAFF,
+            |_t| json!({"version": 0, "segments": [{"title": "Welcome"}]})
+        ),
+        case!("next_segment", S::Agenda, STAFF, |_t| json!({"version": 1})),
+        case!("skip_segment", S::Agenda, STAFF, |_t| json!({"version": 1})),
+        case!(
+            "extend_segment",
+            S::AgendaRunning,
+            STAFF,
+            |_t| json!({"version": 2, "minutes": 5})
+        ),
     ]
 }
 
@@ -413,6 +431,14 @@ async fn prepare(f: &mut Fixture, setup: Setup) {
         }
         Setup::Closed => {
             org.ok(json!({"type": "close_workshop"})).await;
+        }
+        Setup::Agenda | Setup::AgendaRunning => {
+            let segments = json!([{"title": "Welcome", "minutes": 5}, {"title": "Breakout"}]);
+            org.ok(json!({"type": "set_agenda", "version": 0, "segments": segments}))
+                .await;
+            if setup == Setup::AgendaRunning {
+                org.ok(json!({"type": "next_segment", "version": 1})).await;
+            }
         }
     }
 }

@@ -278,6 +278,30 @@ pub enum Event {
     SharedCodesSet {
         open: bool,
     },
+    /// The segments of the agenda from index `from` on (those not reached yet) were
+    /// replaced by `segments`, all pending.
+    AgendaSet {
+        from: usize,
+        segments: Vec<super::agenda::Plan>,
+    },
+    /// The running segment `ended` (if one ran) and segment `started` began (`None`: the
+    /// agenda is over), at `at` (ms since the Unix epoch). The started segment's moves,
+    /// phase, timer and broadcast follow in the same batch.
+    AgendaAdvanced {
+        ended: Option<usize>,
+        started: Option<usize>,
+        at: i64,
+    },
+    /// A segment not reached yet was skipped.
+    SegmentSkipped {
+        segment: usize,
+        at: i64,
+    },
+    /// The running segment got `minutes` more.
+    SegmentExtended {
+        segment: usize,
+        minutes: u32,
+    },
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
@@ -501,6 +525,25 @@ pub enum Command {
     SetSharedCodes {
         open: bool,
     },
+    /// Replaces the agenda's segments not reached yet.
+    SetAgenda {
+        version: u64,
+        segments: Vec<super::agenda::Plan>,
+    },
+    /// Ends the running segment and starts the next, with its effects.
+    NextSegment {
+        version: u64,
+        now: i64,
+    },
+    SkipSegment {
+        version: u64,
+        now: i64,
+    },
+    ExtendSegment {
+        version: u64,
+        minutes: u32,
+        now: i64,
+    },
 }
 
 impl Command {
@@ -563,6 +606,10 @@ impl Command {
             Command::IssueRosterLink { .. } => "issue_roster_link",
             Command::RevokeRosterLink { .. } => "revoke_roster_link",
             Command::SetSharedCodes { .. } => "set_shared_codes",
+            Command::SetAgenda { .. } => "set_agenda",
+            Command::NextSegment { .. } => "next_segment",
+            Command::SkipSegment { .. } => "skip_segment",
+            Command::ExtendSegment { .. } => "extend_segment",
         }
     }
 }

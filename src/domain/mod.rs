@@ -9,6 +9,7 @@
 //! arrive inside the command, chosen by the caller.
 
 mod access;
+pub mod agenda;
 mod apply;
 pub mod assignment;
 mod board;
@@ -228,6 +229,8 @@ pub struct Workshop {
     pub session: Session,
     /// The people expected, registered before the workshop (`roster.rs`).
     pub roster: roster::Roster,
+    /// The planned segments and how the workshop is running through them (`agenda.rs`).
+    pub agenda: agenda::Agenda,
     /// The `seq` of the last applied event.
     pub seq: u64,
     /// How many changes of each card `history` keeps: `HISTORY_KEPT` live, unbounded when
@@ -249,6 +252,7 @@ impl Workshop {
             conclusions: Vec::new(),
             session: Session::default(),
             roster: roster::Roster::default(),
+            agenda: agenda::Agenda::default(),
             seq: 0,
             history_kept: HISTORY_KEPT,
         }
@@ -599,6 +603,20 @@ pub fn decide(
         Command::CardHistory { card } => {
             visibility::card_history(state, issuer(state, actor)?, *card).map(|_| Vec::new())
         }
+        Command::SetAgenda { version, segments } => {
+            agenda::set(state, issuer(state, actor)?, *version, segments)
+        }
+        Command::NextSegment { version, now } => {
+            agenda::next(state, issuer(state, actor)?, *version, *now)
+        }
+        Command::SkipSegment { version, now } => {
+            agenda::skip(state, issuer(state, actor)?, *version, *now)
+        }
+        Command::ExtendSegment {
+            version,
+            minutes,
+            now,
+        } => agenda::extend(state, issuer(state, actor)?, *version, *minutes, *now),
     }
 }
 

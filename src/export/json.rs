@@ -44,6 +44,10 @@ pub struct Record {
     /// Left out while empty.
     #[serde(default, skip_serializing_if = "RosterRecord::is_empty")]
     pub roster: RosterRecord,
+    /// The agenda with what happened: each segment's plan, status, actual start and end,
+    /// and minutes added. Left out while empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agenda: Vec<crate::domain::agenda::Segment>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +234,7 @@ pub fn record(state: &Workshop) -> Result<Record, ExportError> {
                 })
                 .collect(),
         },
+        agenda: state.agenda.segments.clone(),
         cards: cards
             .iter()
             .map(|c| CardRecord {

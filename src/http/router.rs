@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/workshops/{id}/audio", get(audio::audio_rooms))
         .merge(super::roster::routes())
+        .merge(super::agenda::routes())
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

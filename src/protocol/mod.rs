@@ -321,6 +321,20 @@ pub enum ClientCommand {
     RotateCode {
         role: domain::Role,
     },
+    SetAgenda {
+        version: u64,
+        segments: Vec<domain::agenda::Plan>,
+    },
+    NextSegment {
+        version: u64,
+    },
+    SkipSegment {
+        version: u64,
+    },
+    ExtendSegment {
+        version: u64,
+        minutes: u32,
+    },
 }
 
 impl ClientCommand {
@@ -463,6 +477,14 @@ impl ClientCommand {
             ClientCommand::RotateCode { role } => C::RotateCode {
                 role,
                 code: crate::auth::new_code(),
+            },
+            ClientCommand::SetAgenda { version, segments } => C::SetAgenda { version, segments },
+            ClientCommand::NextSegment { version } => C::NextSegment { version, now },
+            ClientCommand::SkipSegment { version } => C::SkipSegment { version, now },
+            ClientCommand::ExtendSegment { version, minutes } => C::ExtendSegment {
+                version,
+                minutes,
+                now,
             },
         }
     }
