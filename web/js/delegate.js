@@ -193,6 +193,7 @@ start(render, {
 }).then((app) => {
   if (!app) return;
   import('./audio.js').then((audio) => audio.mountAudio(app));
+  import('./agenda-strip.js').then((agenda) => agenda.mountStrip(app));
   wireGroupForm(app);
   $('#help-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
