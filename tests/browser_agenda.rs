@@ -52,15 +52,22 @@ async fn titles(page: &Page) -> serde_json::Value {
     .await
 }
 
-#[tokio::test]
-async fn the_facilitator_plans_and_runs_the_agenda_and_the_delegate_follows() {
-    let Some(driver) = driver().await else { return };
+/// A server, a workshop, its facilitator Fran, Ana (a delegate, in room 1) and the
+/// organizer's connection.
+async fn workshop() -> (TestServer, Workshop, Member, Member, TestClient) {
     let server = TestServer::start().await;
     let w = server.workshop().await;
     let fac = server.facilitator(&w, "Fran").await;
     let ana = server.delegate(&w, "Ana", "AR").await;
     let mut org = server.connect(&w.organizer_token).await;
     org.ok(move_to(&ana.id, &w.rooms[0])).await;
+    (server, w, fac, ana, org)
+}
+
+#[tokio::test]
+async fn the_facilitator_plans_and_runs_the_agenda_and_the_delegate_follows() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, fac, ana, _org) = workshop().await;
     let page = driver.page(LAPTOP.0, LAPTOP.1).await;
     cockpit(&page, &server, &w, &fac, "en").await;
     page.wait_text("#agenda", "No agenda yet").await;
@@ -146,11 +153,7 @@ async fn the_facilitator_plans_and_runs_the_agenda_and_the_delegate_follows() {
 #[tokio::test]
 async fn running_late_shows_in_every_language_and_width() {
     let Some(driver) = driver().await else { return };
-    let server = TestServer::start().await;
-    let w = server.workshop().await;
-    let fac = server.facilitator(&w, "Fran").await;
-    let ana = server.delegate(&w, "Ana", "AR").await;
-    let mut org = server.connect(&w.organizer_token).await;
+    let (server, w, fac, ana, mut org) = workshop().await;
     let segments = json!([
         {"title": "Welcome", "where": "plenary", "minutes": 15, "message": "Welcome"},
         {"title": "Breakout", "where": "rooms", "phase": "brainstorm", "hidden": true, "minutes": 10},
