@@ -432,3 +432,43 @@ async fn the_json_record_and_cabildo_import_round_trip_the_agenda_and_its_progre
     assert!(!ok, "{out}{err}");
     assert!(err.contains("agenda"), "{err}");
 }
+
+#[tokio::test]
+async fn at_most_100_templates_are_saved_and_saving_a_name_again_replaces_it() {
+    use reqwest::Method;
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let path = format!("/api/workshops/{}/agenda-templates", w.id);
+    let org = Some(w.organizer_token.as_str());
+    let body = |name: String| json!({"name": name, "segments": [{"title": "Welcome"}]});
+    for i in 0..100 {
+        let (status, v) = call(
+            &server,
+            Method::POST,
+            &path,
+            org,
+            Some(body(format!("T{i:03}"))),
+        )
+        .await;
+        assert_eq!(status, 201, "{i}: {v}");
+    }
+    let (status, v) = call(&server, Method::POST, &path, org, Some(body("T100".into()))).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (413, Some("too_large")),
+        "{v}"
+    );
+    // A saved name is replaced, not added.
+    let again =
+        json!({"name": "T007", "segments": [{"title": "Vote", "where": "rooms", "phase": "vote"}]});
+    let (status, v) = call(&server, Method::POST, &path, org, Some(again)).await;
+    assert_eq!(status, 201, "{v}");
+    let (_, v) = call(&server, Method::GET, &path, org, None).await;
+    let templates = v["templates"].as_array().expect("templates");
+    assert_eq!(templates.len(), 101, "the built-in one and 100 saved");
+    let t7 = templates
+        .iter()
+        .find(|t| t["name"] == "T007")
+        .expect("T007");
+    assert_eq!(t7["segments"][0]["title"], "Vote");
+}
