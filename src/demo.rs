@@ -223,6 +223,7 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
         };
         run(format!("demo-conclusion-{n}"), command, organizer).await?;
     }
+    run_agenda(&run, organizer).await?;
 
     // A review by delegations in progress (`docs/protocol/review.md`), open for a week:
     // Argentina endorsed everything, Bolivia endorsed with a reservation, Brazil commented
@@ -293,5 +294,33 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
         "  connect: ws://{}/ws and send {{\"type\":\"hello\",\"token\":\"<token>\"}}",
         base_url.trim_start_matches("http://")
     );
+    Ok(())
+}
+
+/// The reference agenda, partly run: the opening plenary, the presentation and the hidden
+/// brainstorm are over and the reveal runs, a few minutes behind the plan, so a newcomer
+/// sees the agenda at work (the segments' times are set in the recent past).
+async fn run_agenda<F, Fut>(run: &F, organizer: ParticipantId) -> anyhow::Result<()>
+where
+    F: Fn(String, Command, ParticipantId) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let segments = crate::domain::agenda::reference();
+    let command = Command::SetAgenda {
+        version: 0,
+        segments,
+    };
+    run("demo-agenda".into(), command, organizer).await?;
+    let now = crate::hub::now_ms();
+    let minutes_ago = |m: i64| now - m * 60_000;
+    // Welcome (15 min planned) took 18, the presentation (20) took 22, the breakout (25)
+    // took 26: the reveal started 4 minutes ago, 6 minutes behind the plan.
+    for (version, started) in [(1, 70), (2, 52), (3, 30), (4, 4)] {
+        let command = Command::NextSegment {
+            version,
+            now: minutes_ago(started),
+        };
+        run(format!("demo-agenda-{version}"), command, organizer).await?;
+    }
     Ok(())
 }

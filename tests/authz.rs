@@ -53,6 +53,10 @@ enum Setup {
     Review,
     /// A review open, and the delegate of room A commented on the conclusion.
     Commented,
+    /// An agenda of two segments (version 1).
+    Agenda,
+    /// An agenda of two segments, the first running (version 2).
+    AgendaRunning,
 }
 
 /// The ids of one fresh workshop's targets.
@@ -330,6 +334,19 @@ fn cases() -> Vec<Case> {
             |t| json!({"conclusion": t.conclusion, "version": 1, "text": "Open data first."})
         ),
         case!("close_review", S::Review, STAFF, |_t| json!({})),
+            "set_agenda",
+            S::None,
+            STAFF,
+            |_t| json!({"version": 0, "segments": [{"title": "Welcome"}]})
+        ),
+        case!("next_segment", S::Agenda, STAFF, |_t| json!({"version": 1})),
+        case!("skip_segment", S::Agenda, STAFF, |_t| json!({"version": 1})),
+        case!(
+            "extend_segment",
+            S::AgendaRunning,
+            STAFF,
+            |_t| json!({"version": 2, "minutes": 5})
+        ),
     ]
 }
 
@@ -459,6 +476,12 @@ async fn prepare(f: &mut Fixture, setup: Setup) {
                 let comment = json!({"type": "answer_review", "conclusion": t.conclusion,
                     "version": 1, "answer": "comment", "text": "Which data?"});
                 f.delegate_here.ok(comment).await;
+        Setup::Agenda | Setup::AgendaRunning => {
+            let segments = json!([{"title": "Welcome", "minutes": 5}, {"title": "Breakout"}]);
+            org.ok(json!({"type": "set_agenda", "version": 0, "segments": segments}))
+                .await;
+            if setup == Setup::AgendaRunning {
+                org.ok(json!({"type": "next_segment", "version": 1})).await;
             }
         }
     }

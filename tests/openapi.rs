@@ -441,6 +441,42 @@ async fn every_endpoint_answers_as_the_document_says() {
         c.check("put", codes_path, rq.send().await.unwrap()).await;
     }
 
+    // Agenda templates (tests/agenda.rs tests them in depth).
+    let templates = format!("/api/workshops/{}/agenda-templates", w.id);
+    let path = "/api/workshops/{id}/agenda-templates";
+    for token in [
+        None,
+        Some(delegate_token.as_str()),
+        Some(w.organizer_token.as_str()),
+    ] {
+        let mut rq = get(&templates);
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("get", path, rq.send().await.unwrap()).await;
+    }
+    let segments = json!([{"title": "Welcome", "where": "plenary", "minutes": 10}]);
+    for (token, body) in [
+        (
+            delegate_token.as_str(),
+            json!({"name": "Ours", "segments": segments}),
+        ),
+        (
+            w.organizer_token.as_str(),
+            json!({"name": "", "segments": segments}),
+        ),
+        (
+            w.organizer_token.as_str(),
+            json!({"name": "Ours", "segments": segments}),
+        ),
+    ] {
+        let rq = http
+            .post(server.url(&templates))
+            .bearer_auth(token)
+            .json(&body);
+        c.check("post", path, rq.send().await.unwrap()).await;
+    }
+
     // Erasing, last.
     let erase = "/api/workshops/{id}";
     let from_elsewhere = http

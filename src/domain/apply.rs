@@ -11,6 +11,7 @@ use super::{
 impl Workshop {
     pub fn apply(&mut self, seq: u64, event: &Event) {
         self.seq = seq;
+        self.apply_agenda(event);
         match event {
             Event::WorkshopCreated {
                 workshop,

@@ -311,6 +311,30 @@ pub enum Event {
     },
     /// The review is closed: the conclusions are final, with their record.
     ReviewClosed,
+    /// The segments of the agenda from index `from` on (those not reached yet) were
+    /// replaced by `segments`, all pending.
+    AgendaSet {
+        from: usize,
+        segments: Vec<super::agenda::Plan>,
+    },
+    /// The running segment `ended` (if one ran) and segment `started` began (`None`: the
+    /// agenda is over), at `at` (ms since the Unix epoch). The started segment's moves,
+    /// phase, timer and broadcast follow in the same batch.
+    AgendaAdvanced {
+        ended: Option<usize>,
+        started: Option<usize>,
+        at: i64,
+    },
+    /// A segment not reached yet was skipped.
+    SegmentSkipped {
+        segment: usize,
+        at: i64,
+    },
+    /// The running segment got `minutes` more.
+    SegmentExtended {
+        segment: usize,
+        minutes: u32,
+    },
 }
 
 /// A request to change the workshop, already parsed and carrying any new ids.
@@ -557,6 +581,25 @@ pub enum Command {
         text: String,
     },
     CloseReview,
+    /// Replaces the agenda's segments not reached yet.
+    SetAgenda {
+        version: u64,
+        segments: Vec<super::agenda::Plan>,
+    },
+    /// Ends the running segment and starts the next, with its effects.
+    NextSegment {
+        version: u64,
+        now: i64,
+    },
+    SkipSegment {
+        version: u64,
+        now: i64,
+    },
+    ExtendSegment {
+        version: u64,
+        minutes: u32,
+        now: i64,
+    },
 }
 
 impl Command {
@@ -624,6 +667,10 @@ impl Command {
             Command::ReplyReview { .. } => "reply_review",
             Command::ReviseConclusion { .. } => "revise_conclusion",
             Command::CloseReview => "close_review",
+            Command::SetAgenda { .. } => "set_agenda",
+            Command::NextSegment { .. } => "next_segment",
+            Command::SkipSegment { .. } => "skip_segment",
+            Command::ExtendSegment { .. } => "extend_segment",
         }
     }
 }

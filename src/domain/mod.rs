@@ -9,6 +9,7 @@
 //! arrive inside the command, chosen by the caller.
 
 mod access;
+pub mod agenda;
 mod apply;
 pub mod assignment;
 mod board;
@@ -231,6 +232,8 @@ pub struct Workshop {
     pub roster: roster::Roster,
     /// The review of the conclusions by delegations, once opened (`review.rs`).
     pub review: Option<review::Review>,
+    /// The planned segments and how the workshop is running through them (`agenda.rs`).
+    pub agenda: agenda::Agenda,
     /// The `seq` of the last applied event.
     pub seq: u64,
     /// How many changes of each card `history` keeps: `HISTORY_KEPT` live, unbounded when
@@ -253,6 +256,7 @@ impl Workshop {
             session: Session::default(),
             roster: roster::Roster::default(),
             review: None,
+            agenda: agenda::Agenda::default(),
             seq: 0,
             history_kept: HISTORY_KEPT,
         }
@@ -634,6 +638,20 @@ pub fn decide(
             text,
         } => review::revise(state, issuer(state, actor)?, *conclusion, *version, text),
         Command::CloseReview => review::close(state, issuer(state, actor)?),
+        Command::SetAgenda { version, segments } => {
+            agenda::set(state, issuer(state, actor)?, *version, segments)
+        }
+        Command::NextSegment { version, now } => {
+            agenda::next(state, issuer(state, actor)?, *version, *now)
+        }
+        Command::SkipSegment { version, now } => {
+            agenda::skip(state, issuer(state, actor)?, *version, *now)
+        }
+        Command::ExtendSegment {
+            version,
+            minutes,
+            now,
+        } => agenda::extend(state, issuer(state, actor)?, *version, *minutes, *now),
     }
 }
 

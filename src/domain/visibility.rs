@@ -108,6 +108,10 @@ impl Audience {
             | Event::WorkshopReopened
             | Event::ParticipantRemoved { .. }
             | Event::LeadSet { .. } => Audience::Everyone,
+            Event::AgendaSet { .. }
+            | Event::AgendaAdvanced { .. }
+            | Event::SegmentSkipped { .. }
+            | Event::SegmentExtended { .. } => Audience::Everyone,
             Event::LateJoinersSet { .. }
             | Event::JoiningLocked { .. }
             | Event::CodeRotated { .. }
@@ -333,6 +337,8 @@ pub struct View<'a> {
     /// REST report: in a snapshot it would repeat every card's text.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conclusions: Option<Vec<ConclusionView<'a>>>,
+    /// The agenda and where the workshop is in it (everyone sees it).
+    pub agenda: &'a super::agenda::Agenda,
 }
 
 /// A card's audit record as `card_history` answers it: the changes the live state keeps,
@@ -498,5 +504,6 @@ pub fn view<'a>(state: &'a Workshop, viewer: &Participant) -> View<'a> {
                 })
                 .collect()
         }),
+        agenda: &state.agenda,
     }
 }

@@ -407,6 +407,9 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
             b.push(events);
         }
     }
+    // The agenda's own events, without the moves, phases, timers and broadcasts its steps
+    // made: the rest of the record (or its history) holds what they left.
+    b.push(agenda_events(&record.agenda)?);
     if let Some(history) = &record.history {
         // The session as it happened: moves, removals, closing and reopening included.
         if record.roster.shared_codes_off {
@@ -525,6 +528,62 @@ fn review_events(b: &mut Builder, review: &json::ReviewRecord) -> Result<(), Imp
     Ok(())
 }
 
+/// The agenda events that rebuild `segments` (plans checked as `set_agenda` checks them);
+/// a record whose progress no agenda could have made fails the final comparison.
+fn agenda_events(segments: &[crate::domain::agenda::Segment]) -> Result<Vec<Event>, ImportError> {
+    use crate::domain::agenda::{validated_plans, Status};
+    if segments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plans: Vec<_> = segments.iter().map(|s| s.plan.clone()).collect();
+    let plans = validated_plans(&plans).map_err(|e| invalid(format!("agenda: {e}")))?;
+    let mut events = vec![Event::AgendaSet {
+        from: 0,
+        segments: plans,
+    }];
+    let mut running = None;
+    for (i, s) in segments.iter().enumerate() {
+        let at = |t: Option<i64>, what: &str| {
+            t.ok_or_else(|| invalid(format!("agenda[{i}]: a {what} segment needs its time")))
+        };
+        match s.status {
+            Status::Pending => {}
+            Status::Skipped => events.push(Event::SegmentSkipped {
+                segment: i,
+                at: at(s.ended_at, "skipped")?,
+            }),
+            Status::Done | Status::Running => {
+                events.push(Event::AgendaAdvanced {
+                    ended: running,
+                    started: Some(i),
+                    at: at(s.started_at, "started")?,
+                });
+                running = Some(i);
+            }
+        }
+        if s.extended > 0 {
+            events.push(Event::SegmentExtended {
+                segment: i,
+                minutes: s.extended,
+            });
+        }
+    }
+    // The last segment that ran, ended: the agenda is over.
+    if let Some(last) = running.filter(|i| segments[*i].status == Status::Done) {
+        events.push(Event::AgendaAdvanced {
+            ended: Some(last),
+            started: None,
+            at: at_end(&segments[last], last)?,
+        });
+    }
+    Ok(events)
+}
+
+fn at_end(s: &crate::domain::agenda::Segment, i: usize) -> Result<i64, ImportError> {
+    s.ended_at
+        .ok_or_else(|| invalid(format!("agenda[{i}]: a done segment needs its end")))
+}
+
 /// Names the first part of `record` that differs from `rebuilt`, if any.
 fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
     fn list<T: PartialEq>(name: &str, a: &[T], b: &[T]) -> Option<String> {
@@ -545,6 +604,7 @@ fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
         .or_else(|| list("conclusions", &rebuilt.conclusions, &record.conclusions))
         .or_else(|| list("moderation", &rebuilt.moderation, &record.moderation))
         .or_else(|| list("roster", &rebuilt.roster.people, &record.roster.people))
+        .or_else(|| list("agenda", &rebuilt.agenda, &record.agenda))
         .or_else(|| {
             (rebuilt.roster.shared_codes_off != record.roster.shared_codes_off)
                 .then(|| "`roster.shared_codes_off`".into())

@@ -55,6 +55,10 @@ pub struct Record {
     /// while no review was opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewRecord>,
+    /// The agenda with what happened: each segment's plan, status, actual start and end,
+    /// and minutes added. Left out while empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agenda: Vec<crate::domain::agenda::Segment>,
 }
 
 /// The review: its deadline and rule, whether it is closed, every country's current answer
@@ -334,6 +338,7 @@ pub fn record(state: &Workshop) -> Result<Record, ExportError> {
                 })
                 .collect(),
         },
+        agenda: state.agenda.segments.clone(),
         cards: cards
             .iter()
             .map(|c| CardRecord {

@@ -5,6 +5,7 @@
 
 pub mod address;
 mod admin;
+mod agenda;
 mod api;
 mod audio;
 mod export;

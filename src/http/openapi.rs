@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{admin, api, audio, lookup, projector, roster, ws};
+use super::{admin, agenda, api, audio, lookup, projector, roster, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -33,11 +33,13 @@ use utoipa::OpenApi;
         ws::upgrade,
         roster::list, roster::add, roster::reissue, roster::revoke, roster::shared_codes, roster::join,
         super::review::review,
+        agenda::list, agenda::save,
     ),
     modifiers(&BearerScheme, &EdgeAnswers),
     tags(
         (name = "workshops", description = "Creating, joining, exporting and erasing workshops."),
         (name = "roster", description = "The people expected before the workshop, and their personal links."),
+        (name = "agenda", description = "Agenda templates: the reference agenda and those organizers saved."),
         (name = "reports", description = "Staff reports derived from a workshop's current state."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
         (name = "websocket", description = "The live protocol (docs/PROTOCOL.md)."),

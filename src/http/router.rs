@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workshops/{id}/audio", get(audio::audio_rooms))
         .merge(super::roster::routes())
         .route("/api/workshops/{id}/review", get(super::review::review))
+        .merge(super::agenda::routes())
         .route("/ws", get(ws::upgrade))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

@@ -345,6 +345,20 @@ pub enum ClientCommand {
         text: String,
     },
     CloseReview {},
+    SetAgenda {
+        version: u64,
+        segments: Vec<domain::agenda::Plan>,
+    },
+    NextSegment {
+        version: u64,
+    },
+    SkipSegment {
+        version: u64,
+    },
+    ExtendSegment {
+        version: u64,
+        minutes: u32,
+    },
 }
 
 impl ClientCommand {
@@ -524,6 +538,14 @@ impl ClientCommand {
                 text,
             },
             ClientCommand::CloseReview {} => C::CloseReview,
+            ClientCommand::SetAgenda { version, segments } => C::SetAgenda { version, segments },
+            ClientCommand::NextSegment { version } => C::NextSegment { version, now },
+            ClientCommand::SkipSegment { version } => C::SkipSegment { version, now },
+            ClientCommand::ExtendSegment { version, minutes } => C::ExtendSegment {
+                version,
+                minutes,
+                now,
+            },
         }
     }
 }

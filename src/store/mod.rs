@@ -408,6 +408,29 @@ impl Store {
         }
     }
 
+    /// The saved agenda templates, by name: `(name, segments JSON, created_at)`.
+    pub async fn agenda_templates(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.agenda_templates().await,
+            Store::Postgres(s) => s.agenda_templates().await,
+        }
+    }
+
+    /// Saves an agenda template (replacing one of the same name) unless `max` others are
+    /// saved already; `false`: refused, the store is full.
+    pub async fn save_agenda_template(
+        &self,
+        name: &str,
+        segments: &str,
+        at: i64,
+        max: usize,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.save_agenda_template(name, segments, at, max).await,
+            Store::Postgres(s) => s.save_agenda_template(name, segments, at, max).await,
+        }
+    }
+
     /// Checks that the database answers (for `GET /readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {

@@ -271,6 +271,47 @@ impl PostgresStore {
         id_pair(row)
     }
 
+    pub async fn agenda_templates(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT name, segments, created_at FROM agenda_templates ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn save_agenda_template(
+        &self,
+        name: &str,
+        segments: &str,
+        at: i64,
+        max: usize,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE agenda_templates IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let others: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM agenda_templates WHERE name <> $1")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?;
+        if usize::try_from(others).unwrap_or(usize::MAX) >= max {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO agenda_templates (name, segments, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET segments = excluded.segments, \
+             created_at = excluded.created_at",
+        )
+        .bind(name)
+        .bind(segments)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.pool.begin().await?;

@@ -194,6 +194,7 @@ start(render, {
   if (!app) return;
   import('./audio.js').then((audio) => audio.mountAudio(app));
   import('./review-link.js').then((r) => r.reviewLink(app, $('#phase-banner')));
+  import('./agenda-strip.js').then((agenda) => agenda.mountStrip(app));
   wireGroupForm(app);
   $('#help-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

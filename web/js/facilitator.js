@@ -182,6 +182,7 @@ loadCockpit(pick(saved && saved.language)).then(() => start(render, {
   onCockpit(() => app.render(app));
   // The audio panel, then the tiles' microphones, which read the panel's roster frames.
   import('./audio.js').then((audio) => audio.mountAudio(app)).then(() => readVoices(app.conn, () => render(app)));
+  import('./cockpit/agenda.js').then((agenda) => agenda.mountAgenda(app));
   const send = (c) => app.conn.send(c);
   $('#chime').addEventListener('click', () => { localStorage.setItem('cabildo.chime', chimeOn() ? 'off' : 'on'); app.render(app); });
   $('#projector-open').addEventListener('click', () => openProjector(app.session, (kind, text) => notice(text, () => text, kind, 'projector')));

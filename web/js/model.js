@@ -1,5 +1,7 @@
 // The participant's copy of the workshop: the snapshot, kept up to date by applying events
 // (docs/PROTOCOL.md, "Events"). Derived numbers (votes, counts) are recomputed here.
+import { applyAgenda } from './agenda-model.js';
+
 export class Model {
   constructor() { this.s = null; this.me = null; this.online = new Set(); this.offset = 0; }
 
@@ -160,6 +162,7 @@ export class Model {
       case 'workshop_closed': s.session.closed = true; break;
       case 'workshop_reopened': s.session.closed = false; break;
       case 'lead_set': s.session.lead = e.participant; break;
+      case 'agenda_set': case 'agenda_advanced': case 'segment_skipped': case 'segment_extended': applyAgenda(s, e); break;
       case 'participant_removed': {
         const p = this.person(e.participant);
         if (p) {
