@@ -334,6 +334,7 @@ fn cases() -> Vec<Case> {
             |t| json!({"conclusion": t.conclusion, "version": 1, "text": "Open data first."})
         ),
         case!("close_review", S::Review, STAFF, |_t| json!({})),
+        case!(
             "set_agenda",
             S::None,
             STAFF,
@@ -476,6 +477,8 @@ async fn prepare(f: &mut Fixture, setup: Setup) {
                 let comment = json!({"type": "answer_review", "conclusion": t.conclusion,
                     "version": 1, "answer": "comment", "text": "Which data?"});
                 f.delegate_here.ok(comment).await;
+            }
+        }
         Setup::Agenda | Setup::AgendaRunning => {
             let segments = json!([{"title": "Welcome", "minutes": 5}, {"title": "Breakout"}]);
             org.ok(json!({"type": "set_agenda", "version": 0, "segments": segments}))
