@@ -62,7 +62,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         let read_ahead = parts.read_buf;
         let tasks = hub.tasks.clone();
         tasks
-            .track_future(connection::serve(tcp, &read_ahead, hub))
+            .track_future(connection::serve(tcp, read_ahead, hub))
             .await;
     });
     let mut response = Response::new(Body::empty());

@@ -24,12 +24,13 @@ mod frames;
 mod wire;
 
 use super::limits::{ConnectionLimiter, Slot, Verdict};
-use super::outbox::{Frame, Inbox, Outbox, Side};
+use super::outbox::{Frame, Inbox, Outbox, Side, QUEUE_CAPACITY};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
 use crate::protocol::{self, close, error_frame, ErrorCode, Hello, MAX_MESSAGE_BYTES};
 use frames::Incoming;
 pub use frames::{INVALID_PAYLOAD, PROTOCOL_ERROR};
+use hyper::body::Bytes;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -87,9 +88,10 @@ impl Control {
 
 /// Serves one upgraded socket until it closes. `read_ahead`: bytes the HTTP server read
 /// past the upgrade request.
-pub async fn serve(tcp: TcpStream, read_ahead: &[u8], hub: Arc<Hub>) {
+pub async fn serve(tcp: TcpStream, read_ahead: Bytes, hub: Arc<Hub>) {
     crate::metrics::connection_opened();
-    let mut reader = Reader::new(read_ahead, MAX_MESSAGE_BYTES);
+    let mut reader = Reader::new(&read_ahead, MAX_MESSAGE_BYTES);
+    drop(read_ahead);
     let mut shutdown = hub.shutdown_signal();
     // Filled in once `hello` names the participant; never the token.
     let span = tracing::info_span!(
@@ -164,26 +166,42 @@ async fn session(
         &control,
         shutdown,
     );
-    let mut close_code = None;
-    tokio::select! {
-        end = reading => {
-            // Every command this connection sent is answered before it closes.
-            let (done, unsubscribed) = oneshot::channel();
-            if workshop.send(Msg::Unsubscribe { conn, done }).await.is_ok() {
-                let _actor_may_be_gone = unsubscribed.await;
-            }
-            outbox.kick().close_with(end);
-            close_code = outbox.kick().code();
-            let _stalled_writer = timeout(DRAIN_TIMEOUT, &mut writing).await;
-        }
+    // Biased, the writer first: see `caught_up`.
+    let close_code = tokio::select! {
+        biased;
         () = &mut writing => {
             let (done, _) = oneshot::channel();
-            let _actor_may_be_gone = workshop.send(Msg::Unsubscribe { conn, done }).await;
+            let unsubscribe = workshop.send(Msg::Unsubscribe { conn, done });
+            let _actor_may_be_gone = Box::pin(unsubscribe).await;
+            None
         }
-    }
+        end = reading => {
+            // Boxed, as the handshake: needed once, at the end.
+            Box::pin(finish(&workshop, conn, &outbox, end, writing.as_mut())).await
+        }
+    };
     let close = close_code.or_else(|| outbox.kick().code());
     tracing::info!(close, "disconnected");
     Ok(())
+}
+
+/// The reader ended with close code `end`: unsubscribes (every command this connection
+/// sent is answered before it closes), then lets the writer drain and close.
+async fn finish(
+    workshop: &WorkshopHandle,
+    conn: u64,
+    outbox: &Outbox,
+    end: u16,
+    writing: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) -> Option<u16> {
+    let (done, unsubscribed) = oneshot::channel();
+    if workshop.send(Msg::Unsubscribe { conn, done }).await.is_ok() {
+        let _actor_may_be_gone = unsubscribed.await;
+    }
+    outbox.kick().close_with(end);
+    let close_code = outbox.kick().code();
+    let _stalled_writer = timeout(DRAIN_TIMEOUT, writing).await;
+    close_code
 }
 
 /// Reads `hello`, authenticates its token and subscribes the connection. Errors: the
@@ -282,7 +300,10 @@ async fn read_loop(
     let mut audio = None;
     loop {
         let next = tokio::select! {
-            next = timeout(idle_timeout, reader.next(tcp)) => next,
+            next = async {
+                caught_up(outbox).await;
+                timeout(idle_timeout, reader.next(tcp)).await
+            } => next,
             _ = shutdown.changed() => return close::RESTARTING,
             () = outbox.kick().wait(Side::Reader) => return outbox.kick().code().unwrap_or(close::RESTARTING),
         };
@@ -322,59 +343,101 @@ async fn read_loop(
                 continue;
             }
         };
-        let parsed = protocol::parse_message(&text);
-        drop(text);
-        if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
-            crate::metrics::rate_limited("commands");
-            let id = match &parsed {
-                Ok((id, _)) => Some(id.as_str()),
-                Err(rejected) => rejected.id.as_deref(),
-            };
-            let message = format!(
-                "too many commands: retry in {} ms with the same id",
-                refused.retry_after.as_millis().max(1)
-            );
-            outbox.send(error_frame(id, ErrorCode::RateLimited, &message).into());
-            if matches!(verdict, Verdict::Close(_)) {
-                crate::metrics::flood_closed();
-                tracing::info!(%participant, "closed: flooding");
-                return close::FLOODING;
-            }
-            continue;
-        }
-        match parsed {
-            Ok((id, protocol::ClientMessage::Audio(message))) => {
-                // Boxed: rare, and a large future that would size every connection.
-                let on = crate::audio::on_message;
-                Box::pin(on(
-                    hub,
-                    &mut audio,
-                    workshop,
-                    participant,
-                    outbox,
-                    id,
-                    message,
-                ))
-                .await;
-            }
-            Ok((id, protocol::ClientMessage::Command(command))) => {
-                let msg = Msg::Command {
-                    from: participant,
-                    id,
-                    command: command.into_domain(now_ms()),
-                    reply: Reply::Socket(outbox.clone()),
-                };
-                // Boxed: the send holds a whole `Msg` while it waits for room.
-                if Box::pin(workshop.send(msg)).await.is_err() {
-                    return close::RESTARTING;
-                }
-            }
-            Err(rejected) => {
-                let frame = error_frame(rejected.id.as_deref(), rejected.code, &rejected.message);
-                outbox.send(frame.into());
-            }
+        // Boxed: a command's handling holds the parsed command (hundreds of bytes) while
+        // it waits for the actor's inbox; inline, every idle connection would keep room
+        // for it.
+        let handled = on_text(
+            hub,
+            workshop,
+            participant,
+            outbox,
+            &mut audio,
+            verdict,
+            text,
+        );
+        if let Some(code) = Box::pin(handled).await {
+            return code;
         }
     }
+}
+
+/// Frames queued for this connection, or commands it sent and not yet answered, beyond
+/// which its reader stops taking commands until the writer has caught up.
+const READ_PAUSE: usize = QUEUE_CAPACITY / 4;
+
+/// Completes once the connection's queue holds fewer than `READ_PAUSE` frames and fewer
+/// than `READ_PAUSE` of its commands wait for their answer. A client that pipelines
+/// commands faster than it reads their answers is slowed down by TCP (its commands wait
+/// in the socket) instead of filling its queue and being closed as too slow. No waker is
+/// registered: the writer runs in the same task and is polled first (`session`'s biased
+/// `select!`), so the task is polled again whenever the writer can progress (the socket
+/// became writable, or an answer arrived in an empty queue).
+fn caught_up(outbox: &Outbox) -> impl std::future::Future<Output = ()> + '_ {
+    std::future::poll_fn(move |_| {
+        let answers_owed = usize::try_from(outbox.in_flight()).unwrap_or(usize::MAX);
+        if outbox.backlog() < READ_PAUSE && answers_owed < READ_PAUSE {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+}
+
+/// Handles one text message: refused over the rates, or forwarded to the actor (or the
+/// audio rooms), or answered with an error. Returns the close code if the connection is
+/// to end.
+async fn on_text(
+    hub: &Hub,
+    workshop: &WorkshopHandle,
+    participant: ParticipantId,
+    outbox: &Outbox,
+    audio: &mut Option<crate::audio::AudioConn>,
+    verdict: Verdict,
+    text: String,
+) -> Option<u16> {
+    let parsed = protocol::parse_message(&text);
+    drop(text);
+    if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
+        crate::metrics::rate_limited("commands");
+        let id = match &parsed {
+            Ok((id, _)) => Some(id.as_str()),
+            Err(rejected) => rejected.id.as_deref(),
+        };
+        let message = format!(
+            "too many commands: retry in {} ms with the same id",
+            refused.retry_after.as_millis().max(1)
+        );
+        outbox.send(error_frame(id, ErrorCode::RateLimited, &message).into());
+        if matches!(verdict, Verdict::Close(_)) {
+            crate::metrics::flood_closed();
+            tracing::info!(%participant, "closed: flooding");
+            return Some(close::FLOODING);
+        }
+        return None;
+    }
+    match parsed {
+        Ok((id, protocol::ClientMessage::Audio(message))) => {
+            let on = crate::audio::on_message;
+            on(hub, audio, workshop, participant, outbox, id, message).await;
+        }
+        Ok((id, protocol::ClientMessage::Command(command))) => {
+            let msg = Msg::Command {
+                from: participant,
+                id,
+                command: command.into_domain(now_ms()),
+                reply: Reply::Socket(outbox.clone()),
+            };
+            outbox.command_sent();
+            if workshop.send(msg).await.is_err() {
+                return Some(close::RESTARTING);
+            }
+        }
+        Err(rejected) => {
+            let frame = error_frame(rejected.id.as_deref(), rejected.code, &rejected.message);
+            outbox.send(frame.into());
+        }
+    }
+    None
 }
 
 /// The server's keep-alive ping, empty.
@@ -429,4 +492,26 @@ async fn write_loop(
     }
     let frame = frames::close_frame(code, close_reason(code));
     let _peer_may_be_gone = wire::write_control(tcp, &frame, write_timeout).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_size<F, Fut>(_: F) -> usize
+    where
+        F: FnOnce(TcpStream, Bytes, Arc<Hub>) -> Fut,
+    {
+        std::mem::size_of::<Fut>()
+    }
+
+    /// What every connection's task keeps for its whole life: the handshake is boxed and
+    /// freed, the reader's and writer's rarely used parts are boxed, so an idle connection
+    /// holds a small task (it held 2,680 bytes with tokio-tungstenite; docs/BENCHMARKS.md).
+    #[test]
+    fn the_connection_task_stays_small() {
+        let size = task_size(serve);
+        println!("connection::serve future: {size} bytes");
+        assert!(size <= 2048, "{size} bytes");
+    }
 }

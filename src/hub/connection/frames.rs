@@ -176,10 +176,33 @@ fn unmask(payload: &mut [u8], mask: [u8; 4]) {
     }
 }
 
-/// Writes the header of an unmasked, final server frame of `opcode` carrying `len` bytes
-/// into `out`; returns its length.
-pub fn header(opcode: u8, len: usize, out: &mut [u8; MAX_HEADER]) -> usize {
-    out[0] = 0x80 | opcode;
+/// Frames longer than this are sent as a fragmented message of pieces this long.
+pub const FRAGMENT: usize = 2048;
+
+/// The pieces a text frame of `len` bytes is sent as: (first header byte, start, end).
+/// One final text frame up to `FRAGMENT` bytes; beyond, a text frame that is not final,
+/// continuations, the last one final. Pieces may split a UTF-8 character; the receiver
+/// checks the text of the whole message (RFC 6455 §5.4).
+pub fn pieces(len: usize) -> impl Iterator<Item = (u8, usize, usize)> {
+    let count = len.div_ceil(FRAGMENT).max(1);
+    (0..count).map(move |i| {
+        let start = i * FRAGMENT;
+        let end = (start + FRAGMENT).min(len);
+        let opcode = if i == 0 { 0x1 } else { 0x0 };
+        let fin = if i + 1 == count { 0x80 } else { 0 };
+        (fin | opcode, start, end)
+    })
+}
+
+/// The bytes a text frame of `len` bytes takes on the wire, headers included.
+pub fn wire_len(len: usize) -> usize {
+    pieces(len).map(|(_, s, e)| header_len(e - s) + e - s).sum()
+}
+
+/// Writes the header of an unmasked server frame (`first`: FIN and opcode) carrying
+/// `len` bytes into `out`; returns its length.
+pub fn header(first: u8, len: usize, out: &mut [u8; MAX_HEADER]) -> usize {
+    out[0] = first;
     match len {
         0..=125 => {
             out[1] = len as u8;

@@ -173,10 +173,18 @@ fn server_headers_use_the_shortest_length_form() {
         (0x10000, vec![0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]),
     ] {
         let mut out = [0u8; MAX_HEADER];
-        let n = header(0x1, len, &mut out);
+        let n = header(0x81, len, &mut out);
         assert_eq!(&out[..n], &expected[..], "{len}");
         assert_eq!(header_len(len), n);
     }
+    assert_eq!(wire_len(2048), 4 + 2048);
+    assert_eq!(wire_len(2049), 4 + 2048 + 2 + 1);
+    let split: Vec<_> = pieces(4097).collect();
+    assert_eq!(
+        split,
+        [(0x01, 0, 2048), (0x00, 2048, 4096), (0x80, 4096, 4097)]
+    );
+    assert_eq!(pieces(0).collect::<Vec<_>>(), [(0x81, 0, 0)]);
     assert_eq!(close_frame(1009, "too big"), b"\x88\x09\x03\xf1too big");
     let long = "é".repeat(100);
     let frame = close_frame(4000, &long);
