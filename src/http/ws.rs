@@ -1,40 +1,22 @@
 //! `GET /ws`: upgrades to a WebSocket sized for many small messages.
 //!
 //! The upgrade is done here rather than with axum's `WebSocketUpgrade` so that the
-//! connection gets tokio-tungstenite's own stream: its writer can then send a large frame
-//! (the `welcome` or a `snapshot`) as a fragmented message, which keeps every idle
-//! connection's write buffer small (see `hub::connection`).
+//! connection gets the raw `TcpStream` (and the bytes hyper read past the request) and
+//! speaks RFC 6455 over it itself, holding no read or write buffer while idle (see
+//! `hub::connection`).
 
 use super::api::ApiError;
 use super::AppState;
 use crate::hub::connection;
 use crate::hub::HubError;
 use crate::protocol::ErrorCode;
-use crate::protocol::MAX_MESSAGE_BYTES;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
-
-/// Socket buffer sizes: small, because a workshop sends many small frames to many idle
-/// connections (tungstenite's 128 KiB defaults cost ~90 KB per idle connection). Measured
-/// with `cabildo-load` on the raw baseline (docs/BENCHMARKS.md): 4 KiB + 8 KiB held
-/// 14.5 KB of server RSS per idle connection, 1 KiB + 1 KiB 8.8 KB. Commands are small;
-/// a longer one (up to `MAX_MESSAGE_BYTES`) still arrives, the buffer grows for it.
-const READ_BUFFER: usize = 1024;
-const WRITE_BUFFER: usize = 1024;
-
-fn config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES))
-}
 
 /// Upgrades to the WebSocket protocol.
 #[utoipa::path(get, path = "/ws", tag = "websocket", operation_id = "websocket",
@@ -67,11 +49,21 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config()))
-                .await;
+        // The server accepts plain TCP (`serve.rs`): the connection speaks WebSocket over
+        // the socket itself, with what hyper read past the request.
+        let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => parts,
+            Err(_) => {
+                tracing::error!("an upgraded connection is not a TCP socket");
+                return;
+            }
+        };
+        let tcp = parts.io.into_inner();
+        let read_ahead = parts.read_buf;
         let tasks = hub.tasks.clone();
-        tasks.track_future(connection::serve(socket, hub)).await;
+        tasks
+            .track_future(connection::serve(tcp, read_ahead, hub))
+            .await;
     });
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;

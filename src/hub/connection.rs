@@ -1,14 +1,15 @@
 //! One WebSocket connection: the `hello` handshake, the reader that forwards commands to
-//! the workshop actor, and the writer that drains the bounded outgoing queue.
+//! the workshop actor, and the writer that drains the bounded outgoing queue, in one task.
 //!
-//! The writer feeds every queued frame and flushes once per burst; each write (a piece of
-//! at most `FRAGMENT` bytes, or the flush) has `Limits::write_timeout` to finish, so a slow
-//! but steady reader gets a long frame however long it takes, and a stalled one is dropped. A frame longer than
-//! `FRAGMENT` (a `welcome` or `snapshot` of a large workshop) goes out as a fragmented
-//! message, so the socket's write buffer, which keeps the capacity of the largest piece
-//! it ever held, stays small on every idle connection. Ping/pong keeps dead connections
-//! from lingering. The connection never touches workshop state: it only parses
-//! frames, forwards commands and writes what the actor queued.
+//! The connection speaks RFC 6455 itself over the upgraded `TcpStream` (`frames.rs`: the
+//! frame parser and headers; `wire.rs`: the socket I/O), so that an idle connection holds
+//! no read or write buffer: reads go through a buffer on the worker thread's stack, and
+//! each burst of queued frames is written with one `writev` of their headers and their
+//! shared, already-encoded payloads. Each wait for the socket has `Limits::write_timeout`,
+//! so a slow but steady reader gets a long frame however long it takes, and a stalled one
+//! is dropped. Ping/pong keeps dead connections from lingering. The connection never
+//! touches workshop state: it only parses frames, forwards commands and writes what the
+//! actor queued.
 //!
 //! Flood control (`limits.rs`) happens here, before the actor: every frame counts (text,
 //! binary, ping, pong); a command over the connection's or the participant's rate is
@@ -19,52 +20,31 @@
 //! a text message that is not UTF-8, 1002 for a protocol error (an unmasked client frame,
 //! reserved bits, an unknown opcode, a stray continuation), 1009 for one too long.
 
-use super::limits::{ConnectionLimiter, Verdict};
-use super::outbox::{Frame, Inbox, Outbox, Side};
+mod frames;
+mod wire;
+
+use super::limits::{ConnectionLimiter, Slot, Verdict};
+use super::outbox::{Frame, Inbox, Outbox, Side, QUEUE_CAPACITY};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
-use crate::protocol::{self, close, error_frame, ErrorCode, Hello};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use hyper_util::rt::TokioIo;
+use crate::protocol::{self, close, error_frame, ErrorCode, Hello, MAX_MESSAGE_BYTES};
+use frames::Incoming;
+pub use frames::{INVALID_PAYLOAD, PROTOCOL_ERROR};
+use hyper::body::Bytes;
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{oneshot, watch};
+use tokio::net::TcpStream;
+use tokio::sync::{oneshot, watch, Notify};
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as WireFrame;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{self as ws, Bytes, Message, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
+use wire::{ReadError, Reader};
 
-/// RFC 6455 §7.4.1: a text message that is not valid UTF-8.
-pub const INVALID_PAYLOAD: u16 = 1007;
-/// RFC 6455 §7.4.1: a frame that breaks the protocol.
-pub const PROTOCOL_ERROR: u16 = 1002;
 /// How long a closing connection waits for its writer to drain.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// After its close frame, how long the server keeps reading (and discarding) what the
-/// client still sends, until the client's own close. Dropping a socket with unread data
-/// makes the kernel reset it, and a reset can destroy the close frame and last answers
-/// before the client reads them.
+/// client still sends, until the client's own close.
 const LINGER: Duration = Duration::from_secs(2);
-
-/// Frames longer than this are sent as a fragmented message of pieces this long.
-const FRAGMENT: usize = 2048;
-
-/// An upgraded connection.
-pub type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-type Sink = SplitSink<Socket, Message>;
-type Stream = SplitStream<Socket>;
-
-fn close_message(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code: code.into(),
-        reason: reason.into(),
-    }))
-}
 
 fn close_reason(code: u16) -> &'static str {
     match code {
@@ -84,23 +64,34 @@ fn close_reason(code: u16) -> &'static str {
     }
 }
 
-/// The close code for a read error: what the peer did wrong, or `None` when it is simply
-/// gone (reset, end of stream).
-fn read_error_code(e: &ws::Error) -> Option<u16> {
-    use ws::error::ProtocolError;
-    match e {
-        ws::Error::Capacity(_) => Some(close::MESSAGE_TOO_BIG),
-        ws::Error::Utf8(_) => Some(INVALID_PAYLOAD),
-        ws::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
-        ws::Error::Protocol(_) => Some(PROTOCOL_ERROR),
-        _ => None,
+/// What the reader asks the writer to send besides the queued frames: the pong owed for
+/// the client's last ping (RFC 6455 §5.5.3: answering the most recent one is enough).
+#[derive(Default)]
+struct Control {
+    pong: Mutex<Option<Vec<u8>>>,
+    wake: Notify,
+}
+
+impl Control {
+    fn owe_pong(&self, payload: Vec<u8>) {
+        *self.pong.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
+        self.wake.notify_one();
+    }
+
+    fn take_pong(&self) -> Option<Vec<u8>> {
+        self.pong
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 
-/// Serves one upgraded socket until it closes.
-pub async fn serve(socket: Socket, hub: Arc<Hub>) {
+/// Serves one upgraded socket until it closes. `read_ahead`: bytes the HTTP server read
+/// past the upgrade request.
+pub async fn serve(tcp: TcpStream, read_ahead: Bytes, hub: Arc<Hub>) {
     crate::metrics::connection_opened();
-    let (mut sink, mut stream) = socket.split();
+    let mut reader = Reader::new(&read_ahead, MAX_MESSAGE_BYTES);
+    drop(read_ahead);
     let mut shutdown = hub.shutdown_signal();
     // Filled in once `hello` names the participant; never the token.
     let span = tracing::info_span!(
@@ -109,62 +100,147 @@ pub async fn serve(socket: Socket, hub: Arc<Hub>) {
         workshop = tracing::field::Empty,
         participant = tracing::field::Empty,
     );
-    let ended = session(&hub, &mut sink, &mut stream, &mut shutdown)
+    let ended = session(&hub, &tcp, &mut reader, &mut shutdown)
         .instrument(span.clone())
         .await;
     if let Err(code) = ended {
-        let _peer_may_be_gone = timeout(
-            hub.guards.limits.write_timeout,
-            sink.send(close_message(code, close_reason(code))),
-        )
-        .await;
+        let frame = frames::close_frame(code, close_reason(code));
+        let _peer_may_be_gone =
+            wire::write_control(&tcp, &frame, hub.guards.limits.write_timeout).await;
         span.in_scope(|| tracing::info!(close = code, "connection refused or closed"));
     }
-    let _client_may_not_answer = timeout(LINGER, async {
-        while let Some(Ok(message)) = stream.next().await {
-            if matches!(message, Message::Close(_)) {
-                break;
-            }
-        }
-    })
-    .await;
+    reader.linger(&tcp, LINGER).await;
     crate::metrics::connection_closed();
+}
+
+/// A connection past its `hello`: subscribed to its workshop.
+struct Joined<'h> {
+    workshop: WorkshopHandle,
+    participant: ParticipantId,
+    conn: u64,
+    outbox: Outbox,
+    inbox: Inbox,
+    _slot: Slot<'h>,
 }
 
 /// Runs the handshake, then the connection. Errors are the close code to send.
 async fn session(
     hub: &Arc<Hub>,
-    sink: &mut Sink,
-    stream: &mut Stream,
+    tcp: &TcpStream,
+    reader: &mut Reader,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), u16> {
+    // Boxed: the handshake (reading `hello`, the token's look-up, which may read the
+    // store, the subscription) is a large future needed once; kept inline, it would size
+    // every connection's task for its whole life.
+    let joined = match Box::pin(handshake(hub, tcp, reader, shutdown)).await {
+        Ok(joined) => joined,
+        Err(None) => return Ok(()),
+        Err(Some(code)) => return Err(code),
+    };
+    let Joined {
+        workshop,
+        participant,
+        conn,
+        outbox,
+        inbox,
+        _slot,
+    } = joined;
+    let limits = &hub.guards.limits;
+    let control = Control::default();
+    let writing = write_loop(
+        tcp,
+        inbox,
+        &control,
+        limits.ping_interval,
+        limits.write_timeout,
+    );
+    tokio::pin!(writing);
+    let reading = read_loop(
+        hub,
+        tcp,
+        reader,
+        &workshop,
+        participant,
+        &outbox,
+        &control,
+        shutdown,
+    );
+    // Biased, the writer first: see `caught_up`.
+    let close_code = tokio::select! {
+        biased;
+        () = &mut writing => {
+            let (done, _) = oneshot::channel();
+            let unsubscribe = workshop.send(Msg::Unsubscribe { conn, done });
+            let _actor_may_be_gone = Box::pin(unsubscribe).await;
+            None
+        }
+        end = reading => {
+            // Boxed, as the handshake: needed once, at the end.
+            Box::pin(finish(&workshop, conn, &outbox, end, writing.as_mut())).await
+        }
+    };
+    let close = close_code.or_else(|| outbox.kick().code());
+    tracing::info!(close, "disconnected");
+    Ok(())
+}
+
+/// The reader ended with close code `end`: unsubscribes (every command this connection
+/// sent is answered before it closes), then lets the writer drain and close.
+async fn finish(
+    workshop: &WorkshopHandle,
+    conn: u64,
+    outbox: &Outbox,
+    end: u16,
+    writing: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+) -> Option<u16> {
+    let (done, unsubscribed) = oneshot::channel();
+    if workshop.send(Msg::Unsubscribe { conn, done }).await.is_ok() {
+        let _actor_may_be_gone = unsubscribed.await;
+    }
+    outbox.kick().close_with(end);
+    let close_code = outbox.kick().code();
+    let _stalled_writer = timeout(DRAIN_TIMEOUT, writing).await;
+    close_code
+}
+
+/// Reads `hello`, authenticates its token and subscribes the connection. Errors: the
+/// close code to send, or `None` when the client is simply gone.
+async fn handshake<'h>(
+    hub: &'h Arc<Hub>,
+    tcp: &TcpStream,
+    reader: &mut Reader,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<Joined<'h>, Option<u16>> {
     let limits = &hub.guards.limits;
     let first = tokio::select! {
-        first = timeout(limits.hello_timeout, stream.next()) => first,
-        _ = shutdown.changed() => return Err(close::RESTARTING),
+        first = timeout(limits.hello_timeout, reader.next(tcp)) => first,
+        _ = shutdown.changed() => return Err(Some(close::RESTARTING)),
     };
     let text = match first {
-        Ok(Some(Ok(Message::Text(text)))) => text,
-        Ok(Some(Err(e))) => return read_error_code(&e).map_or(Ok(()), Err),
-        Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Ok(()),
-        Ok(Some(Ok(_))) | Err(_) => return Err(close::BAD_HELLO),
+        Ok(Ok(Incoming::Text(text))) => text,
+        Ok(Err(ReadError::Code(code))) => return Err(Some(code)),
+        Ok(Err(ReadError::Gone)) => return Err(None),
+        Ok(Ok(Incoming::Close)) => return Err(Some(1000)),
+        Ok(Ok(_)) | Err(_) => return Err(Some(close::BAD_HELLO)),
     };
     let (token, last_seq) = match serde_json::from_str::<Hello>(&text) {
         Ok(Hello::Hello { token, last_seq }) => (token, last_seq),
         Err(e) => {
             let frame = error_frame(None, ErrorCode::Invalid, &format!("bad hello: {e}"));
+            let mut frames = VecDeque::from([Frame::from(frame)]);
             let _peer_may_be_gone =
-                timeout(limits.write_timeout, sink.send(Message::Text(frame.into()))).await;
-            return Err(close::BAD_HELLO);
+                wire::write_frames(tcp, &mut frames, limits.write_timeout).await;
+            return Err(Some(close::BAD_HELLO));
         }
     };
-    // Boxed: the look-up is a large future (it may read the store) needed only once; kept
-    // inline, it would size every connection's task for its whole life (3.2 KB of 4.3 KB).
-    let (workshop, participant) = Box::pin(hub.authenticate(&token)).await.map_err(refusal)?;
-    let Some(_slot) = hub.guards.connect(participant) else {
+    drop(text);
+    let refused = |e| Some(refusal(e));
+    let (workshop, participant) = hub.authenticate(&token).await.map_err(refused)?;
+    let Some(slot) = hub.guards.connect(participant) else {
         crate::metrics::flood_closed();
         tracing::info!(%participant, "refused: too many connections");
-        return Err(close::TOO_MANY_CONNECTIONS);
+        return Err(Some(close::TOO_MANY_CONNECTIONS));
     };
     let (outbox, inbox) = Outbox::new();
     let conn = hub.next_conn_id();
@@ -182,36 +258,20 @@ async fn session(
             reply,
         })
         .await
-        .map_err(refusal)?;
+        .map_err(refused)?;
     subscribed
         .await
-        .map_err(|_| close::RESTARTING)?
-        .map_err(refusal)?;
+        .map_err(|_| Some(close::RESTARTING))?
+        .map_err(refused)?;
     tracing::info!("connected");
-
-    let ping_interval = hub.guards.limits.ping_interval;
-    let mut writing = Box::pin(write_loop(sink, inbox, ping_interval, limits.write_timeout));
-    let reading = read_loop(hub, stream, &workshop, participant, &outbox, shutdown);
-    let mut close_code = None;
-    tokio::select! {
-        end = reading => {
-            // Every command this connection sent is answered before it closes.
-            let (done, unsubscribed) = oneshot::channel();
-            if workshop.send(Msg::Unsubscribe { conn, done }).await.is_ok() {
-                let _actor_may_be_gone = unsubscribed.await;
-            }
-            outbox.kick().close_with(end);
-            close_code = outbox.kick().code();
-            let _stalled_writer = timeout(DRAIN_TIMEOUT, &mut writing).await;
-        }
-        () = &mut writing => {
-            let (done, _) = oneshot::channel();
-            let _actor_may_be_gone = workshop.send(Msg::Unsubscribe { conn, done }).await;
-        }
-    }
-    let close = close_code.or_else(|| outbox.kick().code());
-    tracing::info!(close, "disconnected");
-    Ok(())
+    Ok(Joined {
+        workshop,
+        participant,
+        conn,
+        outbox,
+        inbox,
+        _slot: slot,
+    })
 }
 
 fn refusal(e: HubError) -> u16 {
@@ -223,12 +283,15 @@ fn refusal(e: HubError) -> u16 {
 
 /// Reads client frames until the client leaves, misbehaves or the server stops.
 /// Returns the close code to end the connection with.
+#[allow(clippy::too_many_arguments)]
 async fn read_loop(
     hub: &Hub,
-    stream: &mut Stream,
+    tcp: &TcpStream,
+    reader: &mut Reader,
     workshop: &WorkshopHandle,
     participant: ParticipantId,
     outbox: &Outbox,
+    control: &Control,
     shutdown: &mut watch::Receiver<bool>,
 ) -> u16 {
     let idle_timeout = hub.guards.limits.idle_timeout;
@@ -237,21 +300,24 @@ async fn read_loop(
     let mut audio = None;
     loop {
         let next = tokio::select! {
-            next = timeout(idle_timeout, stream.next()) => next,
+            next = async {
+                caught_up(outbox).await;
+                timeout(idle_timeout, reader.next(tcp)).await
+            } => next,
             _ = shutdown.changed() => return close::RESTARTING,
             () = outbox.kick().wait(Side::Reader) => return outbox.kick().code().unwrap_or(close::RESTARTING),
         };
         let message = match next {
             Err(_) => return close::IDLE,
-            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return 1000,
-            Ok(Some(Err(e))) => return read_error_code(&e).unwrap_or(1000),
-            Ok(Some(Ok(message))) => message,
+            Ok(Ok(Incoming::Close)) | Ok(Err(ReadError::Gone)) => return 1000,
+            Ok(Err(ReadError::Code(code))) => return code,
+            Ok(Ok(message)) => message,
         };
         // Every frame counts against the rates, whatever it carries.
         let verdict = limiter.check(&hub.guards, participant);
         let text = match message {
-            Message::Text(text) => text,
-            Message::Binary(_) => {
+            Incoming::Text(text) => text,
+            Incoming::Binary => {
                 if let Verdict::Pass = verdict {
                     let frame = error_frame(
                         None,
@@ -262,85 +328,157 @@ async fn read_loop(
                     continue;
                 }
                 // Refused like a command: answered `rate_limited` below.
-                Utf8Bytes::from_static("")
+                String::new()
             }
-            _ping_pong_or_raw => {
+            ping_or_pong => {
                 if let Verdict::Close(_) = verdict {
                     crate::metrics::flood_closed();
                     tracing::info!(%participant, "closed: flooding");
                     return close::FLOODING;
                 }
-                // Not answered: an error frame for each would amplify the flood.
+                if let Incoming::Ping(payload) = ping_or_pong {
+                    control.owe_pong(payload);
+                }
+                // Not answered otherwise: an error frame for each would amplify the flood.
                 continue;
             }
         };
-        let parsed = protocol::parse_message(&text);
-        if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
-            crate::metrics::rate_limited("commands");
-            let id = match &parsed {
-                Ok((id, _)) => Some(id.as_str()),
-                Err(rejected) => rejected.id.as_deref(),
-            };
-            let message = format!(
-                "too many commands: retry in {} ms with the same id",
-                refused.retry_after.as_millis().max(1)
-            );
-            outbox.send(error_frame(id, ErrorCode::RateLimited, &message).into());
-            if matches!(verdict, Verdict::Close(_)) {
-                crate::metrics::flood_closed();
-                tracing::info!(%participant, "closed: flooding");
-                return close::FLOODING;
-            }
-            continue;
-        }
-        match parsed {
-            Ok((id, protocol::ClientMessage::Audio(message))) => {
-                let on = crate::audio::on_message;
-                on(hub, &mut audio, workshop, participant, outbox, id, message).await;
-            }
-            Ok((id, protocol::ClientMessage::Command(command))) => {
-                let msg = Msg::Command {
-                    from: participant,
-                    id,
-                    command: command.into_domain(now_ms()),
-                    reply: Reply::Socket(outbox.clone()),
-                };
-                if workshop.send(msg).await.is_err() {
-                    return close::RESTARTING;
-                }
-            }
-            Err(rejected) => {
-                let frame = error_frame(rejected.id.as_deref(), rejected.code, &rejected.message);
-                outbox.send(frame.into());
-            }
+        // Boxed: a command's handling holds the parsed command (hundreds of bytes) while
+        // it waits for the actor's inbox; inline, every idle connection would keep room
+        // for it.
+        let handled = on_text(
+            hub,
+            workshop,
+            participant,
+            outbox,
+            &mut audio,
+            verdict,
+            text,
+        );
+        if let Some(code) = Box::pin(handled).await {
+            return code;
         }
     }
 }
 
-/// Writes queued frames, flushing once per burst, until kicked. Each write has
-/// `write_timeout` to finish.
+/// Frames queued for this connection, or commands it sent and not yet answered, beyond
+/// which its reader stops taking commands until the writer has caught up.
+const READ_PAUSE: usize = QUEUE_CAPACITY / 4;
+
+/// Completes once the connection's queue holds fewer than `READ_PAUSE` frames and fewer
+/// than `READ_PAUSE` of its commands wait for their answer. A client that pipelines
+/// commands faster than it reads their answers is slowed down by TCP (its commands wait
+/// in the socket) instead of filling its queue and being closed as too slow. No waker is
+/// registered: the writer runs in the same task and is polled first (`session`'s biased
+/// `select!`), so the task is polled again whenever the writer can progress (the socket
+/// became writable, or an answer arrived in an empty queue).
+fn caught_up(outbox: &Outbox) -> impl std::future::Future<Output = ()> + '_ {
+    std::future::poll_fn(move |_| {
+        let answers_owed = usize::try_from(outbox.in_flight()).unwrap_or(usize::MAX);
+        if outbox.backlog() < READ_PAUSE && answers_owed < READ_PAUSE {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+}
+
+/// Handles one text message: refused over the rates, or forwarded to the actor (or the
+/// audio rooms), or answered with an error. Returns the close code if the connection is
+/// to end.
+async fn on_text(
+    hub: &Hub,
+    workshop: &WorkshopHandle,
+    participant: ParticipantId,
+    outbox: &Outbox,
+    audio: &mut Option<crate::audio::AudioConn>,
+    verdict: Verdict,
+    text: String,
+) -> Option<u16> {
+    let parsed = protocol::parse_message(&text);
+    drop(text);
+    if let Verdict::Refuse(refused) | Verdict::Close(refused) = verdict {
+        crate::metrics::rate_limited("commands");
+        let id = match &parsed {
+            Ok((id, _)) => Some(id.as_str()),
+            Err(rejected) => rejected.id.as_deref(),
+        };
+        let message = format!(
+            "too many commands: retry in {} ms with the same id",
+            refused.retry_after.as_millis().max(1)
+        );
+        outbox.send(error_frame(id, ErrorCode::RateLimited, &message).into());
+        if matches!(verdict, Verdict::Close(_)) {
+            crate::metrics::flood_closed();
+            tracing::info!(%participant, "closed: flooding");
+            return Some(close::FLOODING);
+        }
+        return None;
+    }
+    match parsed {
+        Ok((id, protocol::ClientMessage::Audio(message))) => {
+            let on = crate::audio::on_message;
+            on(hub, audio, workshop, participant, outbox, id, message).await;
+        }
+        Ok((id, protocol::ClientMessage::Command(command))) => {
+            let msg = Msg::Command {
+                from: participant,
+                id,
+                command: command.into_domain(now_ms()),
+                reply: Reply::Socket(outbox.clone()),
+            };
+            outbox.command_sent();
+            if workshop.send(msg).await.is_err() {
+                return Some(close::RESTARTING);
+            }
+        }
+        Err(rejected) => {
+            let frame = error_frame(rejected.id.as_deref(), rejected.code, &rejected.message);
+            outbox.send(frame.into());
+        }
+    }
+    None
+}
+
+/// The server's keep-alive ping, empty.
+const PING: [u8; 2] = [0x89, 0x00];
+
+/// Writes queued frames, one `writev` per burst when the socket takes it, until kicked;
+/// then what is still queued and the close frame. Each wait for the socket has
+/// `write_timeout`.
 async fn write_loop(
-    sink: &mut Sink,
+    tcp: &TcpStream,
     inbox: Inbox,
+    control: &Control,
     ping_interval: Duration,
     write_timeout: Duration,
 ) {
-    let mut ping = tokio::time::interval(ping_interval);
-    ping.tick().await;
+    // A sleep reset after each ping rather than an `Interval`, which boxes its sleep: one
+    // allocation less per connection.
+    let ping = tokio::time::sleep(ping_interval);
+    tokio::pin!(ping);
     let mut frames = VecDeque::new();
     loop {
         let queued = tokio::select! {
             biased;
             queued = inbox.recv_all(&mut frames) => queued,
-            _ = ping.tick() => {
-                if !write(sink, Message::Ping(Default::default()), write_timeout).await { return; }
+            () = control.wake.notified() => {
+                if let Some(payload) = control.take_pong() {
+                    let pong = frames::control(0xa, &payload);
+                    if !wire::write_control(tcp, &pong, write_timeout).await { return; }
+                }
+                continue;
+            }
+            () = &mut ping => {
+                if !wire::write_control(tcp, &PING, write_timeout).await { return; }
+                ping.as_mut().reset(tokio::time::Instant::now() + ping_interval);
                 continue;
             }
         };
         if !queued {
             break;
         }
-        if !feed_burst(sink, &mut frames, write_timeout).await {
+        if !wire::write_frames(tcp, &mut frames, write_timeout).await {
             return;
         }
     }
@@ -348,67 +486,32 @@ async fn write_loop(
     // Deliver what is already queued (the last acks) before saying goodbye.
     if code != close::TOO_SLOW
         && inbox.take(&mut frames)
-        && !feed_burst(sink, &mut frames, write_timeout).await
+        && !wire::write_frames(tcp, &mut frames, write_timeout).await
     {
         return;
     }
-    let _peer_may_be_gone = timeout(
-        write_timeout,
-        sink.send(close_message(code, close_reason(code))),
-    )
-    .await;
+    let frame = frames::close_frame(code, close_reason(code));
+    let _peer_may_be_gone = wire::write_control(tcp, &frame, write_timeout).await;
 }
 
-/// Feeds every frame of `frames` (leaving it empty), then flushes once. Each write (a
-/// piece of a frame, the flush) has `write_timeout`: the timeout measures progress, not the
-/// length of the burst.
-async fn feed_burst(
-    sink: &mut Sink,
-    frames: &mut VecDeque<Frame>,
-    write_timeout: Duration,
-) -> bool {
-    while let Some(frame) = frames.pop_front() {
-        if !feed(sink, frame, write_timeout).await {
-            return false;
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_size<F, Fut>(_: F) -> usize
+    where
+        F: FnOnce(TcpStream, Bytes, Arc<Hub>) -> Fut,
+    {
+        std::mem::size_of::<Fut>()
     }
-    matches!(timeout(write_timeout, sink.flush()).await, Ok(Ok(())))
-}
 
-/// One write with its timeout: whether it finished in time.
-async fn timed_feed(sink: &mut Sink, message: Message, write_timeout: Duration) -> bool {
-    matches!(timeout(write_timeout, sink.feed(message)).await, Ok(Ok(())))
-}
-
-/// Feeds one text frame, in pieces of `FRAGMENT` bytes when it is longer: a text frame
-/// that is not final, continuation frames, the last one final. Pieces may split a UTF-8
-/// character; the receiver checks the text of the whole message (RFC 6455 §5.4).
-async fn feed(sink: &mut Sink, frame: Frame, write_timeout: Duration) -> bool {
-    if frame.len() <= FRAGMENT {
-        return timed_feed(sink, Message::Text(frame), write_timeout).await;
+    /// What every connection's task keeps for its whole life: the handshake is boxed and
+    /// freed, the reader's and writer's rarely used parts are boxed, so an idle connection
+    /// holds a small task (it held 2,680 bytes with tokio-tungstenite; docs/BENCHMARKS.md).
+    #[test]
+    fn the_connection_task_stays_small() {
+        let size = task_size(serve);
+        println!("connection::serve future: {size} bytes");
+        assert!(size <= 2048, "{size} bytes");
     }
-    let bytes = Bytes::from(frame);
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT).min(bytes.len());
-        let opcode = if start == 0 {
-            Data::Text
-        } else {
-            Data::Continue
-        };
-        let piece = WireFrame::message(
-            bytes.slice(start..end),
-            OpCode::Data(opcode),
-            end == bytes.len(),
-        );
-        if !timed_feed(sink, Message::Frame(piece), write_timeout).await {
-            return false;
-        }
-        start = end;
-    }
-    true
-}
-
-async fn write(sink: &mut Sink, message: Message, write_timeout: Duration) -> bool {
-    matches!(timeout(write_timeout, sink.send(message)).await, Ok(Ok(())))
 }

@@ -13,7 +13,7 @@
 use futures_util::task::AtomicWaker;
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use tungstenite::Utf8Bytes;
@@ -99,6 +99,8 @@ pub struct Inbox {
 struct Shared {
     queue: Mutex<Queue>,
     kick: Kick,
+    /// Commands this connection sent to its actor and not yet answered.
+    in_flight: AtomicU32,
 }
 
 #[derive(Default)]
@@ -119,6 +121,7 @@ impl Outbox {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             kick: Kick::default(),
+            in_flight: AtomicU32::new(0),
         });
         (
             Outbox {
@@ -157,6 +160,31 @@ impl Outbox {
             kick.writer.wake();
         }
         true
+    }
+}
+
+impl Outbox {
+    /// Frames queued and not yet taken by the writer.
+    pub fn backlog(&self) -> usize {
+        self.shared.queue().frames.len()
+    }
+
+    /// Counts a command sent to the actor with this outbox as its reply.
+    pub fn command_sent(&self) {
+        self.shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a command answered (its `ack` or `error` is being queued).
+    pub fn answered(&self) {
+        let _was_zero =
+            self.shared
+                .in_flight
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Commands sent and not yet answered.
+    pub fn in_flight(&self) -> u32 {
+        self.shared.in_flight.load(Ordering::Acquire)
     }
 }
 

@@ -188,6 +188,7 @@ pub(super) fn snapshot_reason(reshape: &Reshape) -> SnapshotReason {
 pub(super) fn answer(id: &str, reply: Option<Reply>, outcome: Outcome) {
     match reply {
         Some(Reply::Socket(outbox)) => {
+            outbox.answered();
             let _queued_or_kicked = outbox.send(outcome.frame(id).into());
         }
         Some(Reply::Direct(tx)) => {
