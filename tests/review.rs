@@ -583,3 +583,117 @@ async fn the_demo_ships_with_a_review_in_progress() {
     assert_eq!(countries(&conclusions[1]["commented"]), ["BR"]);
     assert!(conclusions[1]["commented"][0]["reply"]["text"].is_string());
 }
+
+/// `GET /api/workshops/{id}/export?format=…&country=…` with `token`: the body as text.
+async fn brief(server: &TestServer, w: &Workshop, token: &str, format: &str, c: &str) -> String {
+    let r = server
+        .http
+        .get(server.url(&format!(
+            "/api/workshops/{}/export?format={format}&country={c}",
+            w.id
+        )))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 200, "brief {format} {c}");
+    r.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn a_national_brief_shows_its_delegations_answer_on_each_conclusion() {
+    let server = TestServer::start().await;
+    let w = server
+        .create_workshop(json!({"title": "Going Digital", "rooms": ["Norte", "Sur"]}))
+        .await;
+    let fac = server.facilitator(&w, "Fernanda").await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    let ben = server.delegate(&w, "Ben", "BR").await;
+    let mut f = server.connect(&fac.token).await;
+    let mut cards = Vec::new();
+    for (who, text) in [
+        (&ana, "A regional fibre backbone"),
+        (&ben, "Open data portals"),
+    ] {
+        f.ok(json!({"type": "move_participant", "participant": who.id, "room": w.rooms[0]}))
+            .await;
+        let mut d = server.connect(&who.token).await;
+        d.ok(json!({"type": "post_card", "room": w.rooms[0], "column": "solutions", "text": text}))
+            .await;
+        cards.push(d.event_of_type("card_posted").await["event"]["card"].clone());
+    }
+    let mut ids = Vec::new();
+    for text in ["Build a shared fibre backbone", "Publish open data"] {
+        f.ok(
+            json!({"type": "add_conclusion", "theme": "governance", "text": text,
+            "cards": cards}),
+        )
+        .await;
+        ids.push(
+            f.event_of_type("conclusion_added").await["event"]["conclusion"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    // Before any review, the brief records nothing.
+    let md = brief(&server, &w, &fac.token, "md", "AR").await;
+    assert!(
+        md.contains("**Delegation's endorsement:** not recorded"),
+        "{md}"
+    );
+
+    f.ok(open(now_ms() + 3_600_000, "all")).await;
+    let mut a = server.connect(&ana.token).await;
+    a.ok(answer(
+        &ids[0],
+        1,
+        "reserve",
+        Some("Only with public funding"),
+    ))
+    .await;
+    f.ok(
+        json!({"type": "reply_review", "conclusion": ids[0], "country": "AR",
+        "text": "Noted in the text"}),
+    )
+    .await;
+    let mut b = server.connect(&ben.token).await;
+    b.ok(answer(&ids[0], 1, "endorse", None)).await;
+    b.ok(answer(&ids[1], 1, "endorse", None)).await;
+    // A barrier: Ben's last answer is stored, and so is everything before it.
+    f.event_of_type("review_answered").await;
+
+    let md = brief(&server, &w, &fac.token, "md", "AR").await;
+    assert!(
+        md.contains(
+            "Endorsed with a reservation: \u{201c}Only with public funding\u{201d} \
+             (answered by Ana). Reply (Fernanda): \u{201c}Noted in the text\u{201d}"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Delegation's endorsement:** no answer yet"),
+        "{md}"
+    );
+    let json: Value = serde_json::from_str(&brief(&server, &w, &fac.token, "json", "BR").await)
+        .expect("a JSON brief");
+    let lines: Vec<&str> = json["conclusions"]
+        .as_array()
+        .expect("conclusions")
+        .iter()
+        .map(|c| c["endorsement"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        lines,
+        ["Endorsed (answered by Ben)", "Endorsed (answered by Ben)"],
+        "{json}"
+    );
+
+    f.ok(json!({"type": "close_review"})).await;
+    f.event_of_type("review_closed").await;
+    let md = brief(&server, &w, &fac.token, "md", "AR").await;
+    assert!(
+        md.contains("**Delegation's endorsement:** no answer (the review is closed)"),
+        "{md}"
+    );
+}

@@ -1,7 +1,7 @@
 //! A national brief: what one country's delegation did in the workshop — its delegates and
 //! the rooms they took part in, the cards they raised by column and by theme, the
 //! conclusions their cards support (with the other countries that support them) and, per
-//! conclusion, the place for their delegation's endorsement.
+//! conclusion, their delegation's answer in the review by delegations (`domain::review`).
 //!
 //! Like the report (`report.rs`), the brief is worked out once here, in the workshop's
 //! language, with hidden cards left out; `brief_render.rs` lays it out as Markdown, HTML,
@@ -79,9 +79,8 @@ pub struct BriefConclusion {
     /// The other countries whose visible cards it cites, by name, sorted.
     pub other_countries: Vec<String>,
     /// The delegation's endorsement of this conclusion, written out in the workshop's
-    /// language; `None` while none is recorded. The review of conclusions fills it in
-    /// (`build`, where each conclusion is made); every renderer shows this one field in
-    /// its own delimited place.
+    /// language (`endorsement`); `None` while no review was opened. Every renderer shows
+    /// this one field in its own delimited place.
     pub endorsement: Option<String>,
 }
 
@@ -244,7 +243,9 @@ pub fn build(state: &Workshop, country: &str, date: Date) -> Result<Brief, Brief
         .filter(|s| !s.cards.is_empty())
         .collect();
 
-    // The conclusions their visible cards support.
+    // The conclusions their visible cards support, each with the delegation's answer in
+    // the review by delegations (when one was opened).
+    let endorsements = crate::domain::review::country_record(state, country);
     let mut conclusions = Vec::new();
     for (id, number) in &numbers {
         let Ok(k) = state.conclusion(*id) else {
@@ -280,7 +281,9 @@ pub fn build(state: &Workshop, country: &str, date: Date) -> Result<Brief, Brief
             status: k.status,
             cards: mine,
             other_countries,
-            endorsement: None,
+            endorsement: endorsements
+                .as_ref()
+                .map(|r| endorsement(state, r, k.id, labels_of(lang))),
         });
     }
 
@@ -298,6 +301,57 @@ pub fn build(state: &Workshop, country: &str, date: Date) -> Result<Brief, Brief
     })
 }
 
+fn labels_of(lang: Lang) -> &'static BriefLabels {
+    lang.brief_labels()
+}
+
+/// The delegation's answer on conclusion `id`, written out: endorsed, endorsed with a
+/// reservation or commented (with the text, who answered, and the facilitators' reply), or
+/// not answered yet. A closed review says the answer is final.
+fn endorsement(
+    state: &Workshop,
+    record: &crate::domain::review::CountryRecord,
+    id: ConclusionId,
+    l: &BriefLabels,
+) -> String {
+    use crate::domain::review::AnswerKind;
+    let answer = record
+        .conclusions
+        .iter()
+        .find(|c| c.conclusion == id)
+        .and_then(|c| c.answer.as_ref());
+    let Some(a) = answer else {
+        return if record.closed {
+            l.no_answer_closed.to_string()
+        } else {
+            l.no_answer.to_string()
+        };
+    };
+    let what = match a.answer {
+        AnswerKind::Endorse => l.endorsed,
+        AnswerKind::Reserve => l.reserved,
+        AnswerKind::Comment => l.commented,
+    };
+    let mut line = match &a.text {
+        Some(text) => format!("{what}: \u{201c}{}\u{201d}", printable(text)),
+        None => what.to_string(),
+    };
+    line.push_str(&format!(" ({} {})", l.answered_by, printable(&a.by_name)));
+    if let Some(reply) = &a.reply {
+        let by = state
+            .participants
+            .get(&reply.by)
+            .map(|p| printable(&p.name))
+            .unwrap_or_default();
+        line.push_str(&format!(
+            ". {} ({by}): \u{201c}{}\u{201d}",
+            l.reply,
+            printable(&reply.text)
+        ));
+    }
+    line
+}
+
 /// The fixed words of a brief, in one language (the report's `Labels` give the rest).
 pub(crate) struct BriefLabels {
     pub brief: &'static str,
@@ -311,6 +365,13 @@ pub(crate) struct BriefLabels {
     pub only_this_country: &'static str,
     pub endorsement: &'static str,
     pub no_endorsement: &'static str,
+    pub endorsed: &'static str,
+    pub reserved: &'static str,
+    pub commented: &'static str,
+    pub answered_by: &'static str,
+    pub reply: &'static str,
+    pub no_answer: &'static str,
+    pub no_answer_closed: &'static str,
 }
 
 impl Lang {
@@ -344,6 +405,13 @@ static BRIEF_EN: BriefLabels = BriefLabels {
     only_this_country: "no other country",
     endorsement: "Delegation's endorsement",
     no_endorsement: "not recorded",
+    endorsed: "Endorsed",
+    reserved: "Endorsed with a reservation",
+    commented: "Commented",
+    answered_by: "answered by",
+    reply: "Reply",
+    no_answer: "no answer yet",
+    no_answer_closed: "no answer (the review is closed)",
 };
 
 static BRIEF_ES: BriefLabels = BriefLabels {
@@ -358,6 +426,13 @@ static BRIEF_ES: BriefLabels = BriefLabels {
     only_this_country: "ningún otro país",
     endorsement: "Respaldo de la delegación",
     no_endorsement: "sin registrar",
+    endorsed: "Respaldada",
+    reserved: "Respaldada con una reserva",
+    commented: "Comentada",
+    answered_by: "respondió",
+    reply: "Respuesta",
+    no_answer: "todavía sin respuesta",
+    no_answer_closed: "sin respuesta (la revisión está cerrada)",
 };
 
 static BRIEF_PT: BriefLabels = BriefLabels {
@@ -372,4 +447,11 @@ static BRIEF_PT: BriefLabels = BriefLabels {
     only_this_country: "nenhum outro país",
     endorsement: "Endosso da delegação",
     no_endorsement: "não registrado",
+    endorsed: "Endossada",
+    reserved: "Endossada com uma reserva",
+    commented: "Comentada",
+    answered_by: "respondeu",
+    reply: "Resposta",
+    no_answer: "ainda sem resposta",
+    no_answer_closed: "sem resposta (a revisão está encerrada)",
 };
