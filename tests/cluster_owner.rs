@@ -344,3 +344,94 @@ async fn answer_or_closed(c: &mut TestClient, id: &str) -> Option<Value> {
         }
     }
 }
+
+#[tokio::test]
+async fn a_help_request_on_one_node_is_seen_and_handled_from_the_others() {
+    let Some((_db, _redis, nodes)) = cluster(3).await else {
+        eprintln!("skipped: needs PostgreSQL and redis-server");
+        return;
+    };
+    // Node 0 owns the workshop; the delegate asks on node 2, facilitators watch on 0 and 1.
+    let w = nodes[0].workshop().await;
+    let room = w.rooms[0].clone();
+    let (_f0, mut f0) = staff(&nodes[0], &w).await;
+    let (_f1, mut f1) = staff(&nodes[1], &w).await;
+    let (_, mut d) = seated(&nodes[2], &w, &mut f1, "Asker", "AR", &room).await;
+    d.ok(json!({"type": "request_help", "text": "stuck"})).await;
+    let asked = f1.event_of_type("help_requested").await;
+    assert_eq!(f0.event_of_type("help_requested").await, asked);
+    let request = asked["event"]["request"].clone();
+    assert_eq!(asked["event"]["text"], "stuck");
+    // Acknowledged on node 1, resolved on node 0: the asker on node 2 sees both, in order.
+    f1.ok(json!({"type": "acknowledge_help", "request": request}))
+        .await;
+    f0.ok(json!({"type": "resolve_help", "request": request}))
+        .await;
+    let acknowledged = d.event_of_type("help_acknowledged").await;
+    let resolved = d.event_of_type("help_resolved").await;
+    assert!(acknowledged["seq"].as_u64() < resolved["seq"].as_u64());
+    assert_eq!(resolved["event"]["request"], request);
+    // A facilitator connecting later to any node finds it resolved.
+    for (i, node) in nodes.iter().enumerate() {
+        let (_, late) = staff(node, &w).await;
+        let help = late.welcome["snapshot"]["session"]["help"]
+            .as_array()
+            .expect("help in the welcome")
+            .clone();
+        assert_eq!(help.len(), 1, "node {i}: {help:?}");
+        assert_eq!(help[0]["id"], request, "node {i}");
+        assert_eq!(help[0]["status"], "resolved", "node {i}");
+    }
+}
+
+/// How many times `node` ran store operation `op` (its `cabildo_store_seconds` count).
+async fn store_ops(node: &TestServer, op: &str) -> f64 {
+    metric(node, &format!("cabildo_store_seconds_count{{op=\"{op}\"}}")).await
+}
+
+#[tokio::test]
+async fn in_steady_state_no_node_polls_the_database() {
+    let Some((_db, _redis, nodes)) = cluster(3).await else {
+        eprintln!("skipped: needs PostgreSQL and redis-server");
+        return;
+    };
+    // A workshop live on every node (owned by node 0), with a delegate on each follower.
+    let w = nodes[0].workshop().await;
+    let room = w.rooms[0].clone();
+    let (_fac, mut f) = staff(&nodes[0], &w).await;
+    let mut delegates = Vec::new();
+    for (i, node) in nodes.iter().enumerate().skip(1) {
+        let (_, mut c) = seated(node, &w, &mut f, &format!("Del {i}"), "AR", &room).await;
+        c.ok(post_card(&room, "strengths", &format!("card {i}")))
+            .await;
+        delegates.push(c);
+    }
+    let polls: Vec<f64> = {
+        let mut v = Vec::new();
+        for n in &nodes {
+            v.push(store_ops(n, "poll").await);
+        }
+        v
+    };
+    // The clock: three lease renewals on every node (one per second each) pass...
+    for (i, node) in nodes.iter().enumerate() {
+        let start = store_ops(node, "renew").await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while store_ops(node, "renew").await < start + 3.0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "node {i} renews no lease"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // ...without a single poll of the database (Redis carries the commits), while the
+    // workshop keeps working through it.
+    for (i, node) in nodes.iter().enumerate() {
+        assert_eq!(store_ops(node, "poll").await, polls[i], "node {i} polled");
+    }
+    let seq = delegates[1]
+        .ok(post_card(&room, "strengths", "after the quiet"))
+        .await;
+    delegates[0].through_seq(seq).await;
+}

@@ -112,6 +112,9 @@ pub struct Hub {
     pub guards: limits::Guards,
     /// Set when several nodes share the database (`--redis`).
     cluster: Option<Arc<Cluster>>,
+    /// The workshops let go at shutdown, still reachable by the owner's answers while they
+    /// run (`Hub::released_handle`).
+    released: DashMap<WorkshopId, workshop::WeakHandle>,
     /// Set when the server drives a Janus for audio (`--janus-url`).
     audio: std::sync::OnceLock<Arc<crate::audio::Audio>>,
 }
@@ -132,11 +135,7 @@ impl Hub {
         incoming: mpsc::Receiver<Incoming>,
     ) -> Arc<Hub> {
         let hub = Self::with_limits(store, limits, Some(cluster.clone()));
-        tokio::spawn(peers::follow(
-            Arc::downgrade(&hub),
-            incoming,
-            hub.shutdown_signal(),
-        ));
+        tokio::spawn(peers::follow(Arc::downgrade(&hub), incoming));
         hub.tasks.spawn(peers::leases(
             Arc::downgrade(&hub),
             cluster,
@@ -158,6 +157,7 @@ impl Hub {
             tasks: TaskTracker::new(),
             guards: limits::Guards::new(limits),
             cluster,
+            released: DashMap::new(),
             audio: std::sync::OnceLock::new(),
         })
     }
@@ -207,6 +207,11 @@ impl Hub {
 
     /// Drops the registry's handles so that idle actors stop once connections are gone.
     pub fn release_workshops(&self) {
+        for live in self.live.iter() {
+            if let Some(handle) = live.value().get() {
+                self.released.insert(*live.key(), handle.downgrade());
+            }
+        }
         self.live.clear();
     }
 

@@ -8,16 +8,13 @@ use crate::cluster::{Cluster, Envelope, Incoming, Wire};
 /// In a cluster: hands the other nodes' messages to the live actors (and runs the requests
 /// forwarded to this node as owner), and polls the store every `POLL_INTERVAL` while Redis
 /// is unreachable (and once each time the listener subscribes again) for what was missed.
-pub(super) async fn follow(
-    hub: std::sync::Weak<Hub>,
-    mut incoming: mpsc::Receiver<Incoming>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// It goes on while the node shuts down (the owner's answers to what its closing
+/// connections sent still arrive) and stops with the hub.
+pub(super) async fn follow(hub: std::sync::Weak<Hub>, mut incoming: mpsc::Receiver<Incoming>) {
     let mut poll = tokio::time::interval(POLL_INTERVAL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let poll_now = tokio::select! {
-            _ = shutdown.changed() => return,
             _ = poll.tick() => {
                 let Some(hub) = hub.upgrade() else { return };
                 !hub.cluster().is_some_and(|c| c.is_listening())
@@ -60,6 +57,12 @@ impl Hub {
         }
     }
 
+    /// A workshop let go at shutdown whose actor still runs: it may wait for the owner's
+    /// answers to what its closing connections sent.
+    fn released_handle(&self, id: WorkshopId) -> Option<WorkshopHandle> {
+        self.released.get(&id).and_then(|weak| weak.upgrade())
+    }
+
     /// One message from another node.
     fn hear(self: &Arc<Hub>, envelope: Envelope) {
         let Envelope {
@@ -95,13 +98,13 @@ impl Hub {
                 }
             }
             Wire::Outcome { req, outcome } => {
-                if let Some(handle) = live {
+                if let Some(handle) = live.or_else(|| self.released_handle(workshop)) {
                     let answer = Answer::Outcome(outcome.into());
                     handle.tell(Msg::Answered { req, answer });
                 }
             }
             Wire::Joined { req, result } => {
-                if let Some(handle) = live {
+                if let Some(handle) = live.or_else(|| self.released_handle(workshop)) {
                     let answer = Answer::Joined(result.map(Into::into).map_err(Into::into));
                     handle.tell(Msg::Answered { req, answer });
                 }

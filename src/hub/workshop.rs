@@ -221,7 +221,27 @@ pub struct WorkshopHandle {
     tx: mpsc::Sender<Msg>,
 }
 
+/// A handle that does not keep the actor running.
+pub struct WeakHandle {
+    id: WorkshopId,
+    tx: mpsc::WeakSender<Msg>,
+}
+
+impl WeakHandle {
+    pub fn upgrade(&self) -> Option<WorkshopHandle> {
+        let tx = self.tx.upgrade()?;
+        Some(WorkshopHandle { id: self.id, tx })
+    }
+}
+
 impl WorkshopHandle {
+    pub fn downgrade(&self) -> WeakHandle {
+        WeakHandle {
+            id: self.id,
+            tx: self.tx.downgrade(),
+        }
+    }
+
     /// Queues `msg`; when the inbox is full, counts it (`cabildo_inbox_full_total`) and
     /// waits for room.
     pub async fn send(&self, msg: Msg) -> Result<(), HubError> {
@@ -476,13 +496,14 @@ impl WorkshopActor {
                     .max(MIN_CLOCK_WAIT_MS);
                 Instant::now() + Duration::from_millis(wait)
             });
-        [timer, self.presence.next_deadline()]
+        [timer, self.presence.next_deadline(), self.own.next_close()]
             .into_iter()
             .flatten()
             .min()
     }
 
     async fn on_clock(&mut self) -> bool {
+        self.own.release_closes();
         for p in self.presence.gone(Instant::now()) {
             self.announce_presence(p, false);
         }
@@ -593,6 +614,7 @@ impl WorkshopActor {
                 return false;
             }
         }
+        self.own.release_closes();
         if erased_elsewhere {
             self.close_erased(msgs.collect());
             return false;

@@ -312,7 +312,8 @@ impl Store {
         match self {
             // One writer: nothing changes behind the actors' backs.
             Store::Sqlite(_) => Ok(Vec::new()),
-            Store::Postgres(s) => s.revs(workshops).await,
+            // Timed as `poll`: its count shows whether a node polls (only while Redis is away).
+            Store::Postgres(s) => timed("poll", s.revs(workshops)).await,
         }
     }
 

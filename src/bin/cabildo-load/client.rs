@@ -75,6 +75,9 @@ impl Bits {
 /// Counters and histograms shared by every connection of this process.
 pub struct Shared {
     pub server: SocketAddr,
+    /// Other nodes of a cluster (`--spread`): connection `id` goes to
+    /// `[server, spread…][id % n]`.
+    pub spread: Vec<SocketAddr>,
     pub sources: Vec<IpAddr>,
     pub payload: usize,
     pub connected: AtomicU64,
@@ -118,6 +121,7 @@ impl Shared {
         };
         Shared {
             server,
+            spread: Vec::new(),
             sources,
             payload,
             connected: AtomicU64::new(0),
@@ -337,11 +341,16 @@ impl Conn {
     async fn connect(&mut self) -> Result<Ws, String> {
         let shared = self.shared.clone();
         let source = shared.sources[self.spec.id as usize % shared.sources.len()];
+        let node = self.spec.id as usize % (shared.spread.len() + 1);
+        let server = match node {
+            0 => shared.server,
+            n => shared.spread[n - 1],
+        };
         let socket = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
         socket
             .bind(SocketAddr::new(source, 0))
             .map_err(|e| format!("bind {source}: {e}"))?;
-        let stream = timeout(Duration::from_secs(15), socket.connect(shared.server))
+        let stream = timeout(Duration::from_secs(15), socket.connect(server))
             .await
             .map_err(|_| "tcp connect timed out".to_string())?
             .map_err(|e| format!("tcp connect: {e}"))?;
@@ -349,7 +358,7 @@ impl Conn {
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(0);
-        let url = format!("ws://{}/ws", shared.server);
+        let url = format!("ws://{server}/ws");
         let (mut ws, _) = timeout(
             Duration::from_secs(15),
             tokio_tungstenite::client_async_with_config(url, stream, Some(config)),

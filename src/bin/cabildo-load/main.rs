@@ -94,6 +94,10 @@ struct RunArgs {
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// Other nodes of a cluster (`host:port`, comma-separated): the WebSocket connections
+    /// are spread in turn over `--url` and these; setup (REST) stays on `--url`.
+    #[arg(long, value_delimiter = ',')]
+    spread: Vec<String>,
     #[arg(long, value_enum, default_value = "cabildo")]
     target: Target,
     /// The admin token that may create workshops (Cabildo only).
@@ -292,7 +296,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let sources: Vec<IpAddr> = (1..=args.sources.max(1))
         .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
         .collect();
-    let shared = Arc::new(Shared::new(server, sources, args.payload));
+    let mut shared = Shared::new(server, sources, args.payload);
+    for node in &args.spread {
+        let addr = tokio::net::lookup_host(node.as_str())
+            .await?
+            .find(SocketAddr::is_ipv4)
+            .ok_or_else(|| anyhow::anyhow!("cannot resolve {node}"))?;
+        shared.spread.push(addr);
+    }
+    let shared = Arc::new(shared);
     let (mode_tx, mode_rx) = watch::channel(Mode::Idle);
     let card_budget = args
         .card_budget
@@ -455,6 +467,7 @@ fn params(args: &RunArgs) -> BTreeMap<String, String> {
         ("inflight", args.inflight.to_string()),
         ("churn_per_min", args.churn_per_min.to_string()),
         ("url", args.url.clone()),
+        ("spread", args.spread.join(",")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

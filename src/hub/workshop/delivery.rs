@@ -127,9 +127,9 @@ impl WorkshopActor {
         self.audiences = None;
         for conn in conns {
             if let Some(sub) = self.subscribers.remove(&conn) {
-                sub.outbox
-                    .kick()
-                    .close_with(crate::protocol::close::REMOVED);
+                // On a follower, once the owner answered what `p` sent through this node.
+                let kick = forward::Close::Kick(sub.outbox, crate::protocol::close::REMOVED);
+                self.own.close_after_answers(Some(p), kick);
             }
         }
         if self.presence.forget(p) {

@@ -57,18 +57,7 @@ impl WorkshopActor {
     /// The workshop is gone (erased here or on another node): closes its connections with
     /// `close::ERASED` and refuses whatever waits, `rest` first. The actor stops after.
     pub(super) fn close_erased(&mut self, rest: Vec<Msg>) {
-        self.audiences = None;
-        for (_, sub) in self.subscribers.drain() {
-            sub.outbox.kick().close_with(crate::protocol::close::ERASED);
-        }
-        self.inbox.close();
-        let mut rest = rest;
-        while let Ok(msg) = self.inbox.try_recv() {
-            rest.push(msg);
-        }
-        for msg in rest {
-            refuse(msg, HubError::not_found());
-        }
+        // What waits for the owner is answered first: those answers come before the close.
         for forward in self.forwarded_as_pending() {
             if let Pending::Command {
                 id,
@@ -89,6 +78,18 @@ impl WorkshopActor {
             {
                 let _caller_may_be_gone = reply.send(Err(HubError::not_found()));
             }
+        }
+        self.audiences = None;
+        for (_, sub) in self.subscribers.drain() {
+            sub.outbox.kick().close_with(crate::protocol::close::ERASED);
+        }
+        self.inbox.close();
+        let mut rest = rest;
+        while let Ok(msg) = self.inbox.try_recv() {
+            rest.push(msg);
+        }
+        for msg in rest {
+            refuse(msg, HubError::not_found());
         }
         // Only the owner drives the workshop's audio rooms.
         if self.owns() {

@@ -14,6 +14,10 @@ pub const BEAT: Duration = Duration::from_secs(1);
 /// A forwarded request unanswered this long makes the follower check the lease again and
 /// resend it (to the new owner, or to itself after taking over).
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest a follower holds a connection's close for the owner's answers to the commands
+/// it forwarded for that participant: room for a takeover (`LEASE` + one `BEAT`) and a
+/// resend.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// Who decides this workshop.
 pub enum Decider {
@@ -55,6 +59,33 @@ pub enum Answer {
     Joined(Result<Joined, HubError>),
 }
 
+/// A close a follower holds until the owner answered every command it forwarded for
+/// `participant` (or `until`), so the connection's last answers come before its close
+/// frame, as on a single node.
+pub(super) struct Closing {
+    participant: ParticipantId,
+    until: Instant,
+    /// Closes when dropped.
+    _what: Close,
+}
+
+/// How a connection closes; dropping it does.
+pub(super) enum Close {
+    /// The connection's reader asked to be let go (`Msg::Unsubscribe`): dropping the
+    /// sender lets it close the socket.
+    Release { _done: oneshot::Sender<()> },
+    /// The participant was removed: its connection closes with this code.
+    Kick(Outbox, u16),
+}
+
+impl Drop for Close {
+    fn drop(&mut self) {
+        if let Close::Kick(outbox, code) = self {
+            outbox.kick().close_with(*code);
+        }
+    }
+}
+
 /// A follower's side of ownership.
 pub(super) struct Ownership {
     pub(super) role: Decider,
@@ -62,6 +93,8 @@ pub(super) struct Ownership {
     next_req: u64,
     /// The owner's presence list (what a follower shows).
     mirror: Vec<ParticipantId>,
+    /// Closes waiting for the owner's answers.
+    closing: Vec<Closing>,
 }
 
 impl Ownership {
@@ -71,7 +104,47 @@ impl Ownership {
             forwarded: HashMap::new(),
             next_req: 1,
             mirror: Vec::new(),
+            closing: Vec::new(),
         }
+    }
+
+    /// The participants with a forwarded command not answered yet.
+    fn waiting(&self) -> HashSet<ParticipantId> {
+        self.forwarded
+            .values()
+            .filter_map(|f| match &f.what {
+                Forwarding::Command { from, .. } => Some(*from),
+                Forwarding::Join { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Closes now, or once the owner answered what `participant` sent through this node.
+    pub(super) fn close_after_answers(&mut self, participant: Option<ParticipantId>, what: Close) {
+        let Some(participant) = participant.filter(|p| self.waiting().contains(p)) else {
+            return; // `what` is dropped: closes now
+        };
+        self.closing.push(Closing {
+            participant,
+            until: Instant::now() + CLOSE_WAIT,
+            _what: what,
+        });
+    }
+
+    /// Closes what no longer waits: answered, or waited `CLOSE_WAIT`.
+    pub(super) fn release_closes(&mut self) {
+        if self.closing.is_empty() {
+            return;
+        }
+        let waiting = self.waiting();
+        let now = Instant::now();
+        self.closing
+            .retain(|c| c.until > now && waiting.contains(&c.participant));
+    }
+
+    /// When the oldest held close runs out.
+    pub(super) fn next_close(&self) -> Option<Instant> {
+        self.closing.iter().map(|c| c.until).min()
     }
 }
 

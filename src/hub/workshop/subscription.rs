@@ -59,8 +59,11 @@ impl WorkshopActor {
                 let _connection_may_be_gone = reply.send(result);
             }
             Msg::Unsubscribe { conn, done } => {
+                let participant = self.subscribers.get(&conn).map(|s| s.participant);
                 self.drop_subscriber(conn);
-                let _connection_may_be_gone = done.send(());
+                // On a follower, once the owner answered what this participant sent here.
+                let release = forward::Close::Release { _done: done };
+                self.own.close_after_answers(participant, release);
             }
             Msg::Query {
                 participant,
