@@ -1,7 +1,9 @@
 //! `cabildo demo`: loads the reference workshop (Going Digital, 24 June 2020) and prints
-//! ready-to-use tokens, the way a real organizer would set it up: create the workshop, let
-//! everyone join with the codes, place delegates in their rooms, post the cards, tag them
-//! with their themes and write the draft conclusions citing them.
+//! ready-to-use tokens, the way a real organizer would set it up: create the workshop,
+//! register everyone on the roster (preferred rooms, heads of delegation, a personal link
+//! each, and three people who have not arrived yet), let everyone join with their link,
+//! post the cards, tag them with their themes, write the draft conclusions citing them, run
+//! part of the reference agenda and open a review by delegations with a few answers.
 //!
 //! Every step goes through the same hub calls and domain rules as live traffic. The fixture
 //! is compiled into the binary, so a copied binary needs no other file.
@@ -15,6 +17,9 @@ use anyhow::{anyhow, bail, Context};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+#[path = "demo/roster.rs"]
+mod roster;
 
 /// The reference workshop, as shipped in `data/`.
 pub const FIXTURE: &str = include_str!("../data/going-digital-2020.json");
@@ -111,6 +116,12 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
         .collect();
     let handle = hub.workshop(created.id).await.map_err(|e| anyhow!("{e}"))?;
 
+    // The roster, registered before the session: everyone of the fixture with their
+    // preferred room, the first delegate of each country as head of delegation, and a
+    // personal link each; plus a few registered people who have not arrived yet.
+    let links =
+        roster::register(hub, &handle, created.organizer, &fx.participants, &room_of).await?;
+
     let mut ids: HashMap<&str, ParticipantId> = HashMap::new();
     let mut tokens: Vec<(String, String, String)> = Vec::new();
     for p in &fx.participants {
@@ -118,21 +129,20 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
             ids.insert(&p.key, created.organizer);
             continue;
         }
-        let code = if p.role == "delegate" {
-            &created.codes.delegate
-        } else {
-            &created.codes.facilitator
-        };
+        // Everyone arrives with their personal link: no form, placed in their room.
+        let link = links
+            .get(p.key.as_str())
+            .ok_or_else(|| anyhow!("no personal link for {}", p.key))?;
         let joined = hub
             .join(
                 created.id,
                 JoinRequest {
-                    code: code.clone(),
-                    name: p.display_name.clone(),
-                    country: p.country.clone(),
+                    code: String::new(),
+                    name: String::new(),
+                    country: None,
                     language: p.language.clone(),
                     idempotency_key: None,
-                    personal_link: None,
+                    personal_link: Some(link.clone()),
                 },
             )
             .await
@@ -145,6 +155,9 @@ pub async fn load(hub: &Arc<Hub>, base_url: &str) -> anyhow::Result<()> {
                     .get(room.as_str())
                     .ok_or_else(|| anyhow!("room {room}"))?,
             );
+            if joined.participant.room == to {
+                continue;
+            }
             let command = Command::MoveParticipant {
                 participant: joined.participant.id,
                 to,

@@ -85,4 +85,50 @@ async fn demo_loads_the_reference_workshop_with_working_tokens() {
         .connect(token_after(&printed, "organizer token:"))
         .await;
     assert_eq!(org.welcome["you"]["role"], "organizer");
+
+    // The roster: everyone joined with their personal link and sits in the room the roster
+    // prefers; one head per country; three registered people have not arrived yet.
+    let workshop = snap["workshop"]["id"].as_str().expect("workshop id");
+    let roster: Value = server
+        .http
+        .get(server.url(&format!("/api/workshops/{workshop}/roster")))
+        .bearer_auth(token_after(&printed, "organizer token:"))
+        .send()
+        .await
+        .expect("roster")
+        .json()
+        .await
+        .expect("roster JSON");
+    let people = roster["people"].as_array().expect("people");
+    let joined: Vec<&Value> = people.iter().filter(|p| p["joined"] == true).collect();
+    let waiting: Vec<&str> = people
+        .iter()
+        .filter(|p| p["joined"] == false)
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(waiting.len(), 3, "{roster}");
+    let participants = snap["participants"].as_array().expect("participants");
+    assert_eq!(
+        joined.len(),
+        participants.len() - 1,
+        "all but the organizer"
+    );
+    for person in &joined {
+        let p = participants
+            .iter()
+            .find(|p| p["id"] == person["id"])
+            .expect("a joined roster person is a participant");
+        assert_eq!(p["name"], person["name"]);
+        if !person["room"].is_null() {
+            assert_eq!(p["room"], person["room"], "{person}");
+        }
+        assert_eq!(person["link"], "active");
+    }
+    let heads: Vec<&str> = people
+        .iter()
+        .filter(|p| p["head"] == true)
+        .map(|p| p["country"].as_str().expect("country"))
+        .collect();
+    assert_eq!(heads.len(), 15);
+    assert_eq!(heads.iter().collect::<BTreeSet<_>>().len(), 15);
 }
