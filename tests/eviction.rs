@@ -161,7 +161,7 @@ async fn an_idle_workshop_is_evicted_and_reloads_from_its_snapshot_with_the_same
 
     // A participant connects and works on as before.
     let d = server.delegate(&w, "Bruno", "BR").await;
-    let mut c = server.connect(&d.token).await;
+    let c = server.connect(&d.token).await;
     assert!(c.welcome["seq"].as_u64().unwrap() > 10, "{}", c.welcome);
     let after = export(&server, &w).await;
     assert_ne!(after, before, "the join is in the record");

@@ -209,9 +209,9 @@ pub enum Actor {
 }
 
 /// The state of one workshop, rebuilt by folding its events in order. Serde is for the
-/// store's snapshots (`hub/workshop/snapshot.rs`): a field added here needs
-/// `#[serde(default)]`, and a bump of `snapshot::VERSION` if its value derives from events
-/// an older snapshot already folded in.
+/// store's snapshots (`hub/workshop/load.rs`): a field added here needs `#[serde(default)]`,
+/// and a bump of `hub::workshop::load::VERSION` if its value derives from events an older
+/// snapshot already folded in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workshop {
     pub id: WorkshopId,

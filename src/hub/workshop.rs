@@ -351,6 +351,9 @@ pub struct WorkshopActor {
     last_active: Instant,
     /// Set once the registry dropped this actor's handle.
     evicted: bool,
+    /// Loaded from a snapshot: `recent` holds only the log's tail, not every event of the
+    /// replay window.
+    window_partial: bool,
 }
 
 /// What a new actor is given besides its stored log.
@@ -521,6 +524,9 @@ impl WorkshopActor {
             return false;
         }
         if !answers.is_empty() && self.answered(answers).await == Progress::Broken {
+            return false;
+        }
+        if self.window_partial && self.resumes_before_window(&later) && !self.widen_window().await {
             return false;
         }
         for msg in later {

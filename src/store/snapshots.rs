@@ -1,6 +1,6 @@
 //! Snapshots: the state of a workshop at one `seq`, stored so that loading a workshop reads
 //! one row and the log's tail, not the whole log. The store keeps the bytes the hub hands
-//! over (`hub/workshop/snapshot.rs` encodes and decodes them); one row per workshop, the
+//! over (`hub/workshop/load.rs` encodes and decodes them); one row per workshop, the
 //! latest. The log stays the truth: a snapshot may always be ignored (another format
 //! version, unreadable) and the log replayed instead.
 
@@ -11,7 +11,7 @@ use sqlx::Row;
 /// One stored snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
-    /// The format's version (`hub::workshop::snapshot::VERSION` when written).
+    /// The format's version (`hub::workshop::load::VERSION` when written).
     pub version: i64,
     /// The `seq` of the last event folded in.
     pub seq: u64,

@@ -153,6 +153,7 @@ impl WorkshopActor {
             evictor,
             last_active: Instant::now(),
             evicted: false,
+            window_partial: from_snapshot,
         };
         let tail = log.events.len();
         actor.replay_from(base, log.events, log.commands)?;
@@ -228,6 +229,38 @@ impl WorkshopActor {
             frame: frame.clone(),
         });
         (frame, audience, reshape)
+    }
+
+    /// Whether one of these messages is a `hello` that resumes from before the first event
+    /// the replay window holds (but within `REPLAY_WINDOW` events of now).
+    pub(super) fn resumes_before_window(&self, later: &[Msg]) -> bool {
+        let first_kept = self.recent.front().map_or(self.state.seq + 1, |r| r.seq);
+        later.iter().any(|m| match m {
+            Msg::Subscribe {
+                last_seq: Some(last),
+                ..
+            } => {
+                *last < self.state.seq
+                    && last + 1 < first_kept
+                    && self.state.seq - last <= super::REPLAY_WINDOW as u64
+            }
+            _ => false,
+        })
+    }
+
+    /// Loaded from a snapshot, the replay window holds only the log's tail: before
+    /// welcoming a `hello` that resumes from before it (`resumes_before_window`), replay
+    /// the whole log once, so the client gets exactly what it missed, as if the workshop
+    /// had never left memory. Returns `false` if the actor cannot go on.
+    pub(super) async fn widen_window(&mut self) -> bool {
+        match self.rebuild(self.state.seq).await {
+            super::Progress::Done => {
+                self.window_partial = false;
+                true
+            }
+            super::Progress::Unavailable => true,
+            super::Progress::Broken => false,
+        }
     }
 
     /// Stores a snapshot in the background when `SNAPSHOT_EVERY` events passed since the
@@ -397,5 +430,45 @@ mod tests {
         };
         assert_eq!(decode(state.id, &wrong_seq), None);
         assert_eq!(decode(WorkshopId::random(), &good), None);
+    }
+
+    /// The registry's side of eviction, driven by hand: refused while anyone else holds a
+    /// handle (a connection between its token check and its `hello`) or while a message
+    /// waits; once it is done, the next caller gets a fresh, live actor, never the stopping
+    /// one.
+    #[tokio::test]
+    async fn eviction_is_refused_while_a_handle_is_held_and_the_next_caller_gets_a_fresh_actor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Database::Sqlite(dir.path().join("db"))
+            .open()
+            .await
+            .unwrap();
+        let hub = crate::hub::Hub::new(store);
+        let created = hub
+            .create_workshop(crate::hub::NewWorkshop {
+                settings: created().settings.unwrap(),
+                rooms: vec!["A".into()],
+            })
+            .await
+            .unwrap();
+        let id = created.id;
+        let evictor = crate::hub::Evictor {
+            live: std::sync::Arc::downgrade(&hub.live),
+            id,
+            after: std::time::Duration::ZERO,
+        };
+        let held = hub.workshop(id).await.unwrap();
+        let serial = held.serial;
+        assert!(!evictor.evict(serial, || true), "a handle is held");
+        assert_eq!(hub.live_workshops(), 1);
+        drop(held);
+        assert!(!evictor.evict(serial, || false), "a message waits");
+        assert!(!evictor.evict(serial + 1, || true), "another actor's");
+        assert!(evictor.evict(serial, || true));
+        assert_eq!(hub.live_workshops(), 0);
+        let fresh = hub.workshop(id).await.unwrap();
+        assert_ne!(fresh.serial, serial);
+        assert!(!fresh.is_closed());
+        assert_eq!(hub.live_workshops(), 1);
     }
 }
