@@ -141,7 +141,8 @@ impl SqliteStore {
         let rows: Vec<String> = sqlx::query(
             "SELECT w.id FROM workshops w LEFT JOIN snapshots s ON s.workshop_id = w.id \
              WHERE s.workshop_id IS NULL OR s.version <> ? OR s.next_due IS NOT NULL \
-                OR s.seq < (SELECT max(e.seq) FROM events e WHERE e.workshop_id = w.id) \
+                OR s.seq < (SELECT e.seq FROM events e WHERE e.workshop_id = w.id \
+                            ORDER BY e.seq DESC LIMIT 1) \
              ORDER BY w.created_at",
         )
         .bind(version)
