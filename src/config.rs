@@ -399,6 +399,17 @@ pub struct LimitArgs {
         value_parser = clap::value_parser!(u64).range(1..=1_000_000)
     )]
     pub workshop_inbox: u64,
+    /// Seconds a workshop with no connection and no running timer stays in memory before
+    /// it is evicted (its state stays in the store and is loaded again on its next use);
+    /// 0 keeps every loaded workshop in memory.
+    #[arg(
+        long,
+        global = true,
+        env = "CABILDO_WORKSHOP_IDLE_EVICT",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u64).range(0..=604_800)
+    )]
+    pub workshop_idle_evict: u64,
 }
 
 impl LimitArgs {
@@ -415,6 +426,8 @@ impl LimitArgs {
             hello_timeout: Duration::from_secs(self.hello_timeout),
             write_timeout: Duration::from_secs(self.write_timeout),
             inbox_capacity: usize::try_from(self.workshop_inbox).unwrap_or(usize::MAX),
+            idle_evict: (self.workshop_idle_evict > 0)
+                .then(|| Duration::from_secs(self.workshop_idle_evict)),
         }
     }
 }

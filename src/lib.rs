@@ -110,11 +110,16 @@ pub async fn run(
     } else {
         println!("Admin token: as given by --admin-token / CABILDO_ADMIN_TOKEN");
     }
-    // Bring every workshop back to life, so that timers whose deadline passed while the
-    // server was down fire now, not when someone next touches the workshop.
-    // `GET /readyz` answers 503 until this is done. The list is read before serving, so a
-    // server with nothing to load is ready from its first request.
-    let ids = hub.store().workshop_ids().await;
+    // Bring back to life the workshops with a timer running (and those whose snapshot is
+    // missing or behind their log, which may have one), so that timers whose deadline
+    // passed while the server was down fire now, not when someone next touches the
+    // workshop. The others stay on disk until used. `GET /readyz` answers 503 until this
+    // is done. The list is read before serving, so a server with nothing to load is ready
+    // from its first request.
+    let ids = hub
+        .store()
+        .workshops_to_wake(hub::workshop::load::VERSION)
+        .await;
     let loaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
         ids.as_ref().is_ok_and(Vec::is_empty),
     ));

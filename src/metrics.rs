@@ -28,6 +28,11 @@ pub const EXPORTS_IN_FLIGHT: &str = "cabildo_exports_in_flight";
 pub const FORWARDED: &str = "cabildo_forwarded_commands_total";
 pub const TAKEOVERS: &str = "cabildo_workshop_takeovers_total";
 pub const INBOX_FULL: &str = "cabildo_inbox_full_total";
+pub const WORKSHOPS_EVICTED: &str = "cabildo_workshops_evicted_total";
+pub const WORKSHOP_LOADS: &str = "cabildo_workshop_loads_total";
+pub const WORKSHOP_LOAD_SECONDS: &str = "cabildo_workshop_load_seconds";
+pub const LOADED_EVENTS: &str = "cabildo_workshop_load_events_total";
+pub const SNAPSHOTS_WRITTEN: &str = "cabildo_snapshots_written_total";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -41,6 +46,8 @@ pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(STORE_SECONDS.into()), STORE_BUCKETS)
+            .expect("the bucket list is not empty")
+            .set_buckets_for_metric(Matcher::Full(WORKSHOP_LOAD_SECONDS.into()), STORE_BUCKETS)
             .expect("the bucket list is not empty")
             .build_recorder();
         let handle = recorder.handle();
@@ -61,6 +68,9 @@ pub fn handle() -> &'static PrometheusHandle {
             FLOOD_CLOSES,
             CONNECTIONS_REFUSED,
             INBOX_FULL,
+            WORKSHOPS_EVICTED,
+            LOADED_EVENTS,
+            SNAPSHOTS_WRITTEN,
         ] {
             counter!(name).absolute(0);
         }
@@ -120,6 +130,27 @@ fn describe() {
     describe_counter!(
         INBOX_FULL,
         "Messages (commands, joins, hellos, reports) that found their workshop's inbox full and waited for room."
+    );
+    describe_counter!(
+        WORKSHOPS_EVICTED,
+        "Workshop actors stopped after --workshop-idle-evict without connections (their state stays in the store)."
+    );
+    describe_counter!(
+        WORKSHOP_LOADS,
+        "Workshops loaded into memory, by source: snapshot (latest snapshot and the log's tail) or log (the whole log)."
+    );
+    describe_histogram!(
+        WORKSHOP_LOAD_SECONDS,
+        Unit::Seconds,
+        "Time to load a workshop into memory (read the store, decode, replay), by source."
+    );
+    describe_counter!(
+        LOADED_EVENTS,
+        "Events replayed from the log while loading workshops (the tails after their snapshots)."
+    );
+    describe_counter!(
+        SNAPSHOTS_WRITTEN,
+        "Workshop snapshots written to the store."
     );
     describe_counter!(
         RATE_LIMITED,
@@ -229,4 +260,22 @@ pub fn takeover() {
 /// connection that sent it reads nothing more from its socket meanwhile.
 pub fn inbox_full() {
     counter!(INBOX_FULL).increment(1);
+}
+
+/// A workshop actor evicted after its idle period.
+pub fn workshop_evicted() {
+    counter!(WORKSHOPS_EVICTED).increment(1);
+}
+
+/// A workshop loaded into memory: from a snapshot and the log's tail (`snapshot`) or the
+/// whole log (`log`), with how many events were replayed and how long it took.
+pub fn workshop_loaded(source: &'static str, events: usize, took: Duration) {
+    counter!(WORKSHOP_LOADS, "source" => source).increment(1);
+    counter!(LOADED_EVENTS).increment(events as u64);
+    histogram!(WORKSHOP_LOAD_SECONDS, "source" => source).record(took.as_secs_f64());
+}
+
+/// A snapshot stored.
+pub fn snapshot_written() {
+    counter!(SNAPSHOTS_WRITTEN).increment(1);
 }

@@ -210,8 +210,11 @@ pub enum Actor {
     Server,
 }
 
-/// The state of one workshop, rebuilt by folding its events in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The state of one workshop, rebuilt by folding its events in order. Serde is for the
+/// store's snapshots (`hub/workshop/load.rs`): a field added here needs `#[serde(default)]`,
+/// and a bump of `hub::workshop::load::VERSION` if its value derives from events an older
+/// snapshot already folded in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workshop {
     pub id: WorkshopId,
     /// `None` until `workshop_created` has been applied.

@@ -1830,6 +1830,19 @@ fn run_session(
     }
     prop_assert_eq!(&replayed, &live);
     prop_assert_eq!(&from_json, &live);
+    // (7) A snapshot (the state's JSON form, as the store keeps it) taken after any event,
+    // plus the events after it, rebuilds the live state exactly.
+    let mut prefix = Workshop::empty(live.id);
+    for (i, e) in log.iter().enumerate() {
+        prefix.apply(i as u64 + 1, e);
+        let stored = serde_json::to_string(&prefix).unwrap();
+        let mut resumed: Workshop = serde_json::from_str(&stored).unwrap();
+        prop_assert_eq!(&resumed, &prefix);
+        for (j, later) in log.iter().enumerate().skip(i + 1) {
+            resumed.apply(j as u64 + 1, later);
+        }
+        prop_assert_eq!(&resumed, &live);
+    }
     Ok(())
 }
 

@@ -51,7 +51,7 @@ pub struct RosterPerson {
 }
 
 /// The roster of a workshop.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roster {
     pub people: Vec<RosterPerson>,
     /// The organizer turned the shared join codes off: only personal links let people in.

@@ -125,7 +125,8 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 pub struct Readiness {
     /// Whether every check passed.
     ready: bool,
-    /// Each check: `workshops` (every stored workshop loaded since start), `writes` (the
+    /// Each check: `workshops` (the workshops start-up loads, those with a timer running or
+    /// without a usable snapshot, are loaded), `writes` (the
     /// store's last write succeeded), `database` (it answers), and `redis` when configured:
     /// `ok` or `down`.
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
@@ -138,7 +139,7 @@ pub struct Readiness {
 /// the database (and every registered check, e.g. Redis) answers; 503 naming what is down
 /// otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
-    description = "Readiness: whether every stored workshop has been loaded since start (`workshops`), the store's last write succeeded (`writes`: down while the disk is full or the database refuses writes, until a write succeeds again), and the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
+    description = "Readiness: whether the workshops start-up loads (those with a timer running, or without a usable snapshot) have been loaded (`workshops`; the others load on first use), the store's last write succeeded (`writes`: down while the disk is full or the database refuses writes, until a write succeeds again), and the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
     responses(
         (status = 200, description = "Every dependency answers.", body = Readiness),
         (status = 503, description = "Some dependency is down; `down` names it (details in the server log).", body = Readiness),

@@ -45,7 +45,7 @@ pub struct AppState {
     pub addresses: Arc<address::AddressLimits>,
     /// Exports in flight (`export.rs`).
     pub exports: Arc<tokio::sync::Semaphore>,
-    /// Whether every stored workshop has been loaded since start (`GET /readyz`).
+    /// Whether the workshops start-up loads (`Store::workshops_to_wake`) are loaded (`GET /readyz`).
     pub loaded: Arc<std::sync::atomic::AtomicBool>,
 }
 

@@ -46,6 +46,9 @@ pub struct Limits {
     /// full waits for room (back-pressure: the connection stops reading its socket), counted
     /// by `cabildo_inbox_full_total`.
     pub inbox_capacity: usize,
+    /// How long a workshop with no connection and no running timer stays in memory before
+    /// its actor stops (`--workshop-idle-evict`); `None`: never.
+    pub idle_evict: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -62,6 +65,7 @@ impl Default for Limits {
             hello_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             inbox_capacity: super::workshop::INBOX_CAPACITY,
+            idle_evict: Some(super::workshop::IDLE_EVICT),
         }
     }
 }

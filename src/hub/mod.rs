@@ -99,10 +99,40 @@ pub struct CreatedWorkshop {
     pub settings: Settings,
 }
 
+/// The live workshops by id. The `OnceCell` makes concurrent first accesses load a
+/// workshop once.
+type Registry = DashMap<WorkshopId, Arc<OnceCell<WorkshopHandle>>>;
+
+/// What lets an idle actor go (`--workshop-idle-evict`): the registry drops its handle,
+/// only while that is the one handle left and the actor's inbox is empty (checked under
+/// the registry's lock for that id), so no message can reach a stopping actor and the next
+/// caller loads a fresh one.
+pub struct Evictor {
+    live: std::sync::Weak<Registry>,
+    id: WorkshopId,
+    /// How long an actor stays idle before it goes.
+    pub after: Duration,
+}
+
+impl Evictor {
+    /// Drops the registry's handle of actor `serial` if nobody else holds one and `idle()`
+    /// (the inbox is empty); returns whether it did.
+    pub(crate) fn evict(&self, serial: u64, idle: impl FnOnce() -> bool) -> bool {
+        let Some(live) = self.live.upgrade() else {
+            return false;
+        };
+        live.remove_if(&self.id, |_, cell| {
+            Arc::strong_count(cell) == 1
+                && cell.get().is_some_and(|h| h.is_only_handle_of(serial))
+                && idle()
+        })
+        .is_some()
+    }
+}
+
 pub struct Hub {
     store: Store,
-    /// Live workshops. The `OnceCell` makes concurrent first accesses load a workshop once.
-    live: DashMap<WorkshopId, Arc<OnceCell<WorkshopHandle>>>,
+    live: Arc<Registry>,
     next_conn: AtomicU64,
     /// Flips to `true` when the server shuts down; every connection watches it.
     shutdown: watch::Sender<bool>,
@@ -151,7 +181,7 @@ impl Hub {
     ) -> Arc<Hub> {
         Arc::new(Hub {
             store,
-            live: DashMap::new(),
+            live: Arc::new(DashMap::new()),
             next_conn: AtomicU64::new(1),
             shutdown: watch::channel(false).0,
             tasks: TaskTracker::new(),
@@ -222,12 +252,17 @@ impl Hub {
     fn spawn_actor(
         &self,
         id: WorkshopId,
-        loaded: LoadedWorkshop,
+        stored: workshop::load::Stored,
         role: Decider,
     ) -> Result<WorkshopHandle, HubError> {
+        let evictor = self.guards.limits.idle_evict.map(|after| Evictor {
+            live: Arc::downgrade(&self.live),
+            id,
+            after,
+        });
         WorkshopActor::spawn(
             id,
-            loaded,
+            stored,
             &self.tasks,
             workshop::ActorSetup {
                 store: self.store.clone(),
@@ -235,6 +270,7 @@ impl Hub {
                 audio: crate::audio::AudioHook::new(self.audio(), id),
                 role,
                 inbox_capacity: self.guards.limits.inbox_capacity,
+                evictor,
             },
         )
     }
@@ -265,9 +301,11 @@ impl Hub {
             let cell = self.live.entry(id).or_default().clone();
             let result = cell
                 .get_or_try_init(|| async {
-                    let loaded = self.store.load(id).await?.ok_or_else(HubError::not_found)?;
+                    let stored = workshop::load::read(&self.store, id)
+                        .await?
+                        .ok_or_else(HubError::not_found)?;
                     let role = self.role(id).await?;
-                    self.spawn_actor(id, loaded, role)
+                    self.spawn_actor(id, stored, role)
                 })
                 .await
                 .cloned();
@@ -287,24 +325,25 @@ impl Hub {
     }
 
     /// Every stored workshop as its committed events make it, with its join codes and the
-    /// time (ms) of its first event: the admin's list (`GET /api/admin/workshops`). It reads
-    /// every workshop's events from the store: for an organizer's page, not a hot path.
+    /// time (ms) of its creation: the admin's list (`GET /api/admin/workshops`). It reads
+    /// every workshop from the store (its snapshot and the log's tail), without loading
+    /// it into an actor: for an organizer's page, not a hot path.
     pub async fn stored_workshops(&self) -> Result<Vec<StoredWorkshop>, HubError> {
         let mut out = Vec::new();
-        for id in self.store.workshop_ids().await? {
-            let Some(loaded) = self.store.load(id).await? else {
+        for (id, created) in self.store.workshop_list().await? {
+            let Some(stored) = workshop::load::read(&self.store, id).await? else {
                 continue;
             };
-            let mut state = Workshop::empty(id);
-            for stored in &loaded.events {
-                if let Ok(event) = serde_json::from_str::<crate::domain::Event>(&stored.body) {
-                    state.apply(stored.seq, &event);
+            let mut state = stored.base.unwrap_or_else(|| Workshop::empty(id));
+            for event in &stored.log.events {
+                if let Ok(parsed) = serde_json::from_str::<crate::domain::Event>(&event.body) {
+                    state.apply(event.seq, &parsed);
                 }
             }
             out.push(StoredWorkshop {
-                created: loaded.events.first().map_or(0, |e| e.at),
+                created,
                 state: Box::new(state),
-                codes: loaded.codes,
+                codes: stored.log.codes,
             });
         }
         Ok(out)
@@ -370,7 +409,7 @@ impl Hub {
                 heard: tokio::time::Instant::now(),
             },
         };
-        let handle = self.spawn_actor(id, loaded, role)?;
+        let handle = self.spawn_actor(id, workshop::load::Stored::created(loaded), role)?;
         self.live
             .insert(id, Arc::new(OnceCell::new_with(Some(handle))));
         crate::metrics::workshop_created();

@@ -23,6 +23,7 @@
 //! | `workshop/commit.rs` | deciding a batch, the group commit, catching up with other nodes |
 //! | `workshop/delivery.rs` | applying a committed event and fanning it out (`apply_and_fan_out`: the one place every committed event, local or from another node, passes through), queueing frames, kicks, presence |
 //! | `workshop/subscription.rs` | read-only messages: `hello` and its welcome, reports, exports, code lookups |
+//! | `workshop/load.rs` | loading (snapshot and the log's tail), storing snapshots, eviction when idle |
 //! | `workshop/erase.rs` | erasing the workshop |
 //! | `workshop/forward.rs` | ownership in a cluster: forwarding to the owner, presence across nodes, taking over |
 //! | `workshop/roster.rs` | joining with a roster person's personal link |
@@ -31,6 +32,7 @@ mod commit;
 mod delivery;
 mod erase;
 mod forward;
+pub mod load;
 mod roster;
 mod subscription;
 
@@ -52,10 +54,9 @@ use crate::domain::{
     decide, Actor, Command, Event, Participant, ParticipantId, Role, Workshop, WorkshopId,
 };
 use crate::metrics;
-use crate::protocol::{moving_event_frame, ErrorCode, Outcome, ServerFrame, SnapshotReason};
+use crate::protocol::{ErrorCode, Outcome, ServerFrame, SnapshotReason};
 use crate::store::{
-    Batch, Codes, CommandRecord, Credential, JoinRecord, LoadedWorkshop, Store, StoreError,
-    StoredEvent,
+    Batch, Codes, CommandRecord, Credential, JoinRecord, Store, StoreError, StoredEvent,
 };
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
@@ -73,6 +74,8 @@ const MAX_BATCH: usize = 512;
 /// Inbox capacity by default (`--workshop-inbox`): senders wait (back-pressure) when the
 /// actor is this far behind.
 pub const INBOX_CAPACITY: usize = 4096;
+/// How long an idle workshop stays in memory by default (`--workshop-idle-evict`).
+pub const IDLE_EVICT: Duration = Duration::from_secs(600);
 /// How often a batch is decided again after losing the race to another node before its
 /// senders are told `unavailable`.
 const MAX_CONFLICTS: usize = 64;
@@ -219,6 +222,8 @@ pub enum Query {
 pub struct WorkshopHandle {
     pub id: WorkshopId,
     tx: mpsc::Sender<Msg>,
+    /// Which actor of the workshop this is (a reloaded workshop gets a new one).
+    serial: u64,
 }
 
 /// A handle that does not keep the actor running.
@@ -256,6 +261,11 @@ impl WorkshopHandle {
 
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// Whether this is the handle of actor `serial` and nobody else holds one.
+    pub(super) fn is_only_handle_of(&self, serial: u64) -> bool {
+        self.serial == serial && self.tx.strong_count() == 1
     }
 
     /// Tells the actor the workshop reached commit `rev` elsewhere. Never waits: a busy
@@ -353,6 +363,19 @@ pub struct WorkshopActor {
     audio: crate::audio::AudioHook,
     /// Who decides this workshop, and what waits for the owner's answer.
     own: forward::Ownership,
+    /// The `seq` of the last snapshot stored (0: none).
+    snapshot_seq: u64,
+    /// This actor's number (`WorkshopHandle::serial`).
+    serial: u64,
+    /// Asks the registry to let this actor go when idle; `None`: never evicted.
+    evictor: Option<super::Evictor>,
+    /// When the last message other than a cluster heartbeat arrived.
+    last_active: Instant,
+    /// Set once the registry dropped this actor's handle.
+    evicted: bool,
+    /// Loaded from a snapshot: `recent` holds only the log's tail, not every event of the
+    /// replay window.
+    window_partial: bool,
 }
 
 /// What a new actor is given besides its stored log.
@@ -364,120 +387,40 @@ pub struct ActorSetup {
     pub role: Decider,
     /// Messages its inbox holds before senders wait (`--workshop-inbox`).
     pub inbox_capacity: usize,
+    /// Lets the actor go after its idle period (`--workshop-idle-evict`).
+    pub evictor: Option<super::Evictor>,
 }
 
 impl WorkshopActor {
-    /// Rebuilds a workshop from its stored log and spawns its actor.
-    pub fn spawn(
-        id: WorkshopId,
-        loaded: LoadedWorkshop,
-        tasks: &tokio_util::task::TaskTracker,
-        setup: ActorSetup,
-    ) -> Result<WorkshopHandle, HubError> {
-        let ActorSetup {
-            store,
-            cluster,
-            audio,
-            role,
-            inbox_capacity,
-        } = setup;
-        let (tx, inbox) = mpsc::channel(inbox_capacity.max(1));
-        let mut actor = WorkshopActor {
-            state: Workshop::empty(id),
-            rev: loaded.rev,
-            codes: loaded.codes,
-            store,
-            cluster,
-            done: HashMap::new(),
-            joins: loaded
-                .joins
-                .into_iter()
-                .map(|j| (j.key_hash.clone(), j))
-                .collect(),
-            subscribers: HashMap::new(),
-            audiences: None,
-            recent: VecDeque::new(),
-            inbox,
-            presence: Presence::default(),
-            decided: Vec::new(),
-            audio,
-            own: forward::Ownership::new(role),
-        };
-        actor.replay(loaded.events, loaded.commands)?;
-        tasks.spawn(actor.run());
-        Ok(WorkshopHandle { id, tx })
-    }
-
-    fn replay(
-        &mut self,
-        events: Vec<StoredEvent>,
-        commands: Vec<CommandRecord>,
-    ) -> Result<(), HubError> {
-        self.state = Workshop::empty(self.state.id);
-        self.audiences = None;
-        self.recent.clear();
-        for stored in events {
-            let event: Event = serde_json::from_str(&stored.body).map_err(|e| {
-                tracing::error!(workshop = %self.state.id, seq = stored.seq, error = %e, "unreadable event in the log");
-                HubError::unavailable()
-            })?;
-            self.apply_and_remember(&stored, &event);
-        }
-        self.done = commands
-            .into_iter()
-            .map(|c| ((c.participant, c.command_id), c.outcome))
-            .collect();
-        Ok(())
-    }
-
-    /// Applies a stored event and keeps it for replay, with who may see it (judged on the
-    /// state before it) and whose view it reshapes.
-    fn apply_and_remember(
-        &mut self,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> (Frame, Audience, Reshape) {
-        let audience = Audience::of(&self.state, event);
-        let reshape = Reshape::of(self.state.settings.as_ref(), event);
-        self.state.apply(stored.seq, event);
-        if let Event::CodeRotated { role, code } = event {
-            match role {
-                Role::Delegate => self.codes.delegate.clone_from(code),
-                Role::Facilitator => self.codes.facilitator.clone_from(code),
-                Role::Organizer => {}
-            }
-        }
-        let moved = visibility::moved_in(&self.state, event);
-        let frame: Frame =
-            moving_event_frame(stored.seq, stored.at, stored.actor, &stored.body, &moved).into();
-        if self.recent.len() == REPLAY_WINDOW {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(Recent {
-            seq: stored.seq,
-            audience,
-            reshape: reshape.clone(),
-            frame: frame.clone(),
-        });
-        (frame, audience, reshape)
-    }
-
     async fn run(mut self) {
         let mut msgs = Vec::with_capacity(MAX_BATCH);
-        loop {
+        let whole = loop {
             let wake = self.next_wake();
+            let evict = self.evict_at();
             tokio::select! {
                 n = self.inbox.recv_many(&mut msgs, MAX_BATCH) => {
-                    if n == 0 || !self.handle(std::mem::take(&mut msgs)).await {
-                        break;
+                    if n == 0 {
+                        break true;
                     }
+                    self.note_activity(&msgs);
+                    if !self.handle(std::mem::take(&mut msgs)).await {
+                        break false;
+                    }
+                    self.snapshot_if_due();
                 }
                 () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                     if !self.on_clock().await {
-                        break;
+                        break false;
                     }
                 }
+                () = tokio::time::sleep_until(evict.unwrap_or_else(Instant::now)), if evict.is_some() => {
+                    self.try_evict();
+                }
             }
+        };
+        // Only a state known whole is stored (not after a failed rebuild or an erase).
+        if whole {
+            self.stopped_cleanly().await;
         }
         tracing::debug!(workshop = %self.state.id, "workshop actor stopped");
     }
@@ -604,6 +547,9 @@ impl WorkshopActor {
             return false;
         }
         if !answers.is_empty() && self.answered(answers).await == Progress::Broken {
+            return false;
+        }
+        if self.window_partial && self.resumes_before_window(&later) && !self.widen_window().await {
             return false;
         }
         for msg in later {

@@ -13,11 +13,13 @@
 //! JSON text the hub hands over, so the bytes stored are the bytes clients receive.
 
 mod postgres;
+mod snapshots;
 mod sqlite;
 
 use crate::domain::{ParticipantId, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 pub use postgres::PostgresStore;
+pub use snapshots::Snapshot;
 pub use sqlite::SqliteStore;
 use std::future::Future;
 use std::time::Instant;
@@ -350,8 +352,20 @@ impl Store {
     /// Loads a workshop's codes, whole event log and command outcomes; `None` if unknown.
     pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
         match self {
-            Store::Sqlite(s) => timed("load", s.load(workshop)).await,
-            Store::Postgres(s) => timed("load", s.load(workshop)).await,
+            Store::Sqlite(s) => timed("load", s.load(workshop, 0)).await,
+            Store::Postgres(s) => timed("load", s.load(workshop, 0)).await,
+        }
+    }
+
+    /// As `load`, with only the events after `seq` (the tail after a snapshot).
+    pub async fn load_after(
+        &self,
+        workshop: WorkshopId,
+        seq: u64,
+    ) -> Result<Option<LoadedWorkshop>, StoreError> {
+        match self {
+            Store::Sqlite(s) => timed("load", s.load(workshop, seq)).await,
+            Store::Postgres(s) => timed("load", s.load(workshop, seq)).await,
         }
     }
 
@@ -374,7 +388,7 @@ impl Store {
         }
     }
 
-    /// Deletes every row of workshop `id` (events, command outcomes, credentials, joins, codes) in
+    /// Deletes every row of workshop `id` (events, snapshot, command outcomes, credentials, joins, codes) in
     /// one transaction. Returns whether it existed.
     pub async fn erase_workshop(&self, id: WorkshopId) -> Result<bool, StoreError> {
         match self {

@@ -27,7 +27,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -118,7 +118,12 @@ impl PostgresStore {
         Ok(tx)
     }
 
-    pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
+    /// The workshop with its events after `after` (0: the whole log).
+    pub async fn load(
+        &self,
+        workshop: WorkshopId,
+        after: u64,
+    ) -> Result<Option<LoadedWorkshop>, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.snapshot().await?;
         let Some(row) =
@@ -134,7 +139,7 @@ impl PostgresStore {
             delegate: row.try_get(1)?,
         };
         let rev = row.try_get::<i64, _>(2)? as u64;
-        let events = events_after(&mut tx, &id, 0).await?;
+        let events = events_after(&mut tx, &id, after).await?;
         let commands = commands_after(&mut tx, &id, 0).await?;
         let joins = sqlx::query(
             "SELECT key_hash, participant_id, sealed_token FROM joins WHERE workshop_id = $1",
@@ -316,6 +321,7 @@ impl PostgresStore {
         let id = workshop.to_string();
         let mut tx = self.pool.begin().await?;
         for table in [
+            "snapshots",
             "commands",
             "credentials",
             "events",

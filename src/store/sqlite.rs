@@ -33,8 +33,8 @@ use tokio::sync::{mpsc, oneshot};
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    pub(super) writer: SqlitePool,
+    pub(super) reader: SqlitePool,
     checkpointer: SqlitePool,
     commits: mpsc::Sender<Append>,
 }
@@ -143,7 +143,12 @@ impl SqliteStore {
             .unwrap_or(Err(StoreError::Db(sqlx::Error::PoolClosed)))
     }
 
-    pub async fn load(&self, workshop: WorkshopId) -> Result<Option<LoadedWorkshop>, StoreError> {
+    /// The workshop with its events after `after` (0: the whole log).
+    pub async fn load(
+        &self,
+        workshop: WorkshopId,
+        after: u64,
+    ) -> Result<Option<LoadedWorkshop>, StoreError> {
         let id = workshop.to_string();
         let Some(row) =
             sqlx::query("SELECT facilitator_code, delegate_code FROM workshops WHERE id = ?")
@@ -157,7 +162,7 @@ impl SqliteStore {
             facilitator: row.try_get(0)?,
             delegate: row.try_get(1)?,
         };
-        let events = self.events_after(&id, 0).await?;
+        let events = self.events_after(&id, after).await?;
         let commands = self.commands(&id).await?;
         let joins = sqlx::query(
             "SELECT key_hash, participant_id, sealed_token FROM joins WHERE workshop_id = ?",
@@ -348,6 +353,7 @@ impl SqliteStore {
         let id = workshop.to_string();
         let mut tx = self.writer.begin().await?;
         for table in [
+            "snapshots",
             "events",
             "commands",
             "credentials",
@@ -673,8 +679,8 @@ mod tests {
         commit_alone(&store.writer, a, &good)
             .await
             .expect("A's batch commits alone");
-        let loaded_a = store.load(a).await.expect("loads").expect("exists");
-        let loaded_b = store.load(b).await.expect("loads").expect("exists");
+        let loaded_a = store.load(a, 0).await.expect("loads").expect("exists");
+        let loaded_b = store.load(b, 0).await.expect("loads").expect("exists");
         assert_eq!(loaded_a.events.len(), 1);
         assert_eq!(loaded_a.commands.len(), 1);
         assert_eq!(

@@ -7,11 +7,13 @@
 //!     --workshops 30 --rooms 10 --members 30 --rates 0.5,1,2 --duration 20 --server-pid PID
 //! cabildo-load merge --out all.json shard0.json shard1.json
 //! cabildo-load compare --rate 0.667 cabildo-1.json bun-1.json …
+//! cabildo-load seed --db seeded.db --workshops 10000
 //! ```
 
 mod client;
 mod compare;
 mod report;
+mod seed;
 mod setup;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -48,6 +50,8 @@ enum Cmd {
     },
     /// Print the side-by-side table of several servers' `steady` reports (bench/compare.sh).
     Compare(compare::CompareArgs),
+    /// Fill a SQLite file with reference-size workshops (start-up figures).
+    Seed(seed::SeedArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
@@ -192,6 +196,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Compare(args) => compare::run(&args),
+        Cmd::Seed(args) => runtime.block_on(seed::seed(args)),
     }
 }
 

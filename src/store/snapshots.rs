@@ -1,0 +1,203 @@
+//! Snapshots: the state of a workshop at one `seq`, stored so that loading a workshop reads
+//! one row and the log's tail, not the whole log. The store keeps the bytes the hub hands
+//! over (`hub/workshop/load.rs` encodes and decodes them); one row per workshop, the
+//! latest. The log stays the truth: a snapshot may always be ignored (another format
+//! version, unreadable) and the log replayed instead.
+
+use super::{parse_id, PostgresStore, SqliteStore, Store, StoreError};
+use crate::domain::WorkshopId;
+use sqlx::Row;
+
+/// One stored snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The format's version (`hub::workshop::load::VERSION` when written).
+    pub version: i64,
+    /// The `seq` of the last event folded in.
+    pub seq: u64,
+    /// When the state's next timer warning or ending is due (ms since the Unix epoch).
+    pub next_due: Option<i64>,
+    pub body: String,
+}
+
+/// Keeps the newer of two snapshots (a late write of an older state never wins), and
+/// always replaces one of another format version.
+const UPSERT_TAIL: &str = "ON CONFLICT (workshop_id) DO UPDATE SET version = excluded.version, \
+     seq = excluded.seq, next_due = excluded.next_due, body = excluded.body \
+     WHERE excluded.seq >= snapshots.seq OR snapshots.version <> excluded.version";
+
+impl Store {
+    /// The latest snapshot of `workshop`, if any.
+    pub async fn snapshot(&self, workshop: WorkshopId) -> Result<Option<Snapshot>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.stored_snapshot(workshop).await,
+            Store::Postgres(s) => s.stored_snapshot(workshop).await,
+        }
+    }
+
+    /// Stores `snapshot` unless a newer one of the same version is stored already. Fails
+    /// (a foreign-key error) when the workshop was erased meanwhile.
+    pub async fn save_snapshot(
+        &self,
+        workshop: WorkshopId,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => super::timed("snapshot", s.save_snapshot(workshop, snapshot)).await,
+            Store::Postgres(s) => {
+                super::timed("snapshot", s.save_snapshot(workshop, snapshot)).await
+            }
+        }
+    }
+
+    /// The workshops start-up must load: those with no snapshot of format `version`, a
+    /// snapshot behind their log (a crash before the actor's last snapshot), or a timer
+    /// due (`next_due`). The others wait on disk until someone asks for them.
+    pub async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.workshops_to_wake(version).await,
+            Store::Postgres(s) => s.workshops_to_wake(version).await,
+        }
+    }
+
+    /// Every workshop with its creation time (ms since the Unix epoch), oldest first.
+    pub async fn workshop_list(&self) -> Result<Vec<(WorkshopId, i64)>, StoreError> {
+        let query = "SELECT id, created_at FROM workshops ORDER BY created_at";
+        let rows: Vec<(String, i64)> = match self {
+            Store::Sqlite(s) => sqlx::query_as(query).fetch_all(&s.reader).await?,
+            Store::Postgres(s) => sqlx::query_as(query).fetch_all(&s.pool).await?,
+        };
+        rows.into_iter()
+            .map(|(id, created)| Ok((parse_id(&id)?, created)))
+            .collect()
+    }
+
+    /// Gives up `node`'s lease of one workshop (its actor was evicted). SQLite: nothing.
+    pub async fn release_workshop(
+        &self,
+        workshop: WorkshopId,
+        node: &str,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(s) => {
+                sqlx::query("DELETE FROM workshop_owners WHERE workshop_id = $1 AND node = $2")
+                    .bind(workshop.to_string())
+                    .bind(node)
+                    .execute(&s.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn snapshot_row(
+    row: Option<(i64, i64, Option<i64>, String)>,
+) -> Result<Option<Snapshot>, StoreError> {
+    Ok(row.map(|(version, seq, next_due, body)| Snapshot {
+        version,
+        seq: u64::try_from(seq).unwrap_or(0),
+        next_due,
+        body,
+    }))
+}
+
+fn ids(rows: Vec<String>) -> Result<Vec<WorkshopId>, StoreError> {
+    rows.iter().map(|id| parse_id(id)).collect()
+}
+
+impl SqliteStore {
+    async fn stored_snapshot(&self, workshop: WorkshopId) -> Result<Option<Snapshot>, StoreError> {
+        let row = sqlx::query_as(
+            "SELECT version, seq, next_due, body FROM snapshots WHERE workshop_id = ?",
+        )
+        .bind(workshop.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        snapshot_row(row)
+    }
+
+    async fn save_snapshot(
+        &self,
+        workshop: WorkshopId,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
+             VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}"
+        ))
+        .bind(workshop.to_string())
+        .bind(snapshot.version)
+        .bind(snapshot.seq as i64)
+        .bind(snapshot.next_due)
+        .bind(&snapshot.body)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
+        let rows: Vec<String> = sqlx::query(
+            "SELECT w.id FROM workshops w LEFT JOIN snapshots s ON s.workshop_id = w.id \
+             WHERE s.workshop_id IS NULL OR s.version <> ? OR s.next_due IS NOT NULL \
+                OR s.seq < (SELECT e.seq FROM events e WHERE e.workshop_id = w.id \
+                            ORDER BY e.seq DESC LIMIT 1) \
+             ORDER BY w.created_at",
+        )
+        .bind(version)
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+        ids(rows)
+    }
+}
+
+impl PostgresStore {
+    async fn stored_snapshot(&self, workshop: WorkshopId) -> Result<Option<Snapshot>, StoreError> {
+        let row = sqlx::query_as(
+            "SELECT version::BIGINT, seq, next_due, body FROM snapshots WHERE workshop_id = $1",
+        )
+        .bind(workshop.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        snapshot_row(row)
+    }
+
+    async fn save_snapshot(
+        &self,
+        workshop: WorkshopId,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
+             VALUES ($1, $2, $3, $4, $5) {UPSERT_TAIL}"
+        ))
+        .bind(workshop.to_string())
+        .bind(i32::try_from(snapshot.version).unwrap_or(i32::MAX))
+        .bind(snapshot.seq as i64)
+        .bind(snapshot.next_due)
+        .bind(&snapshot.body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
+        let rows: Vec<String> = sqlx::query(
+            "SELECT w.id FROM workshops w LEFT JOIN snapshots s ON s.workshop_id = w.id \
+             WHERE s.workshop_id IS NULL OR s.version <> $1 OR s.next_due IS NOT NULL \
+                OR s.seq < w.seq \
+             ORDER BY w.created_at",
+        )
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+        ids(rows)
+    }
+}
