@@ -145,6 +145,46 @@ pub struct Agenda {
     pub last_rooms: BTreeMap<ParticipantId, RoomId>,
 }
 
+/// The agenda as the store's snapshots keep it (`Workshop`'s serde), `last_rooms`
+/// included: the wire leaves that out (`#[serde(skip)]` above), a snapshot must not.
+pub mod snapshot {
+    use super::{Agenda, ParticipantId, RoomId, Segment};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    struct Ref<'a> {
+        segments: &'a [Segment],
+        version: u64,
+        last_rooms: &'a BTreeMap<ParticipantId, RoomId>,
+    }
+
+    #[derive(Deserialize)]
+    struct Owned {
+        segments: Vec<Segment>,
+        version: u64,
+        last_rooms: BTreeMap<ParticipantId, RoomId>,
+    }
+
+    pub fn serialize<S: Serializer>(a: &Agenda, s: S) -> Result<S::Ok, S::Error> {
+        Ref {
+            segments: &a.segments,
+            version: a.version,
+            last_rooms: &a.last_rooms,
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Agenda, D::Error> {
+        let o = Owned::deserialize(d)?;
+        Ok(Agenda {
+            segments: o.segments,
+            version: o.version,
+            last_rooms: o.last_rooms,
+        })
+    }
+}
+
 impl Agenda {
     /// How many segments were reached (done, skipped or running): they always come first.
     pub fn reached(&self) -> usize {

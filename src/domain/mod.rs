@@ -232,10 +232,13 @@ pub struct Workshop {
     pub conclusions: Vec<Conclusion>,
     pub session: Session,
     /// The people expected, registered before the workshop (`roster.rs`).
+    #[serde(default)]
     pub roster: roster::Roster,
     /// The review of the conclusions by delegations, once opened (`review.rs`).
+    #[serde(default)]
     pub review: Option<review::Review>,
     /// The planned segments and how the workshop is running through them (`agenda.rs`).
+    #[serde(default, with = "agenda::snapshot")]
     pub agenda: agenda::Agenda,
     /// The `seq` of the last applied event.
     pub seq: u64,

@@ -88,7 +88,7 @@ pub struct TextRevision {
 }
 
 /// The review period of a workshop.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     /// After it (ms since the Unix epoch) answers are refused.
     pub deadline: i64,

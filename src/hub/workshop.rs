@@ -230,12 +230,17 @@ pub struct WorkshopHandle {
 pub struct WeakHandle {
     id: WorkshopId,
     tx: mpsc::WeakSender<Msg>,
+    serial: u64,
 }
 
 impl WeakHandle {
     pub fn upgrade(&self) -> Option<WorkshopHandle> {
         let tx = self.tx.upgrade()?;
-        Some(WorkshopHandle { id: self.id, tx })
+        Some(WorkshopHandle {
+            id: self.id,
+            tx,
+            serial: self.serial,
+        })
     }
 }
 
@@ -244,6 +249,7 @@ impl WorkshopHandle {
         WeakHandle {
             id: self.id,
             tx: self.tx.downgrade(),
+            serial: self.serial,
         }
     }
 

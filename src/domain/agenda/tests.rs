@@ -416,3 +416,19 @@ fn a_closed_workshop_refuses_agenda_commands() {
     s.run(org, Command::CloseWorkshop);
     assert_eq!(refused(s.decide(org, next(1, T0))), Refused::Closed);
 }
+
+#[test]
+fn a_store_snapshot_keeps_the_rooms_a_rooms_segment_sends_people_back_to() {
+    let mut s = with_agenda();
+    let fac = s.facilitator;
+    // Welcome sends everyone to the plenary: the agenda remembers their rooms.
+    s.run(fac, next(1, T0));
+    assert!(!s.w.agenda.last_rooms.is_empty());
+    let json = serde_json::to_string(&s.w).expect("a snapshot");
+    let restored: Workshop = serde_json::from_str(&json).expect("read back");
+    assert_eq!(restored, s.w);
+    assert_eq!(restored.agenda.last_rooms, s.w.agenda.last_rooms);
+    // The wire's view still leaves them out.
+    let view = serde_json::to_value(crate::domain::visibility::view(&s.w, s.who(s.dan))).unwrap();
+    assert!(view["agenda"].get("last_rooms").is_none(), "{view}");
+}
