@@ -192,14 +192,15 @@ pub struct ReviewView {
     pub countries: Vec<String>,
     /// The viewer's country (`null` for staff).
     pub country: Option<String>,
-    /// Whether the viewer may answer for their country under the rule.
+    /// Whether the viewer may answer for their country now: under the rule, while the review
+    /// is open and before its deadline.
     pub eligible: bool,
     pub conclusions: Vec<ReviewConclusion>,
 }
 
 /// The review as `viewer` sees it; `None` without a review. Every participant sees the
 /// whole record: the review is open among delegations.
-pub fn view(state: &Workshop, viewer: &Participant) -> Option<ReviewView> {
+pub fn view(state: &Workshop, viewer: &Participant, now: i64) -> Option<ReviewView> {
     let review = state.review.as_ref()?;
     let records = record(state);
     let conclusions = state
@@ -247,7 +248,9 @@ pub fn view(state: &Workshop, viewer: &Participant) -> Option<ReviewView> {
         closed: review.closed,
         countries: countries(state),
         country: viewer.country.clone().filter(|_| !viewer.role.is_staff()),
-        eligible: !review.closed && eligible(state, review.rule, viewer).is_ok(),
+        eligible: !review.closed
+            && now <= review.deadline
+            && eligible(state, review.rule, viewer).is_ok(),
         conclusions,
     })
 }

@@ -193,9 +193,12 @@ fn under_the_head_rule_only_the_head_answers_unless_the_country_has_none() {
     r.s.run(ana, answer(1, 1, AnswerKind::Endorse, None));
     // Brazil has no head: every Brazilian delegate answers.
     r.s.run(ben, answer(1, 1, AnswerKind::Endorse, None));
-    let ev = view(&r.s.w, r.s.who(eva)).unwrap();
+    let ev = view(&r.s.w, r.s.who(eva), NOW).unwrap();
     assert!(!ev.eligible);
-    assert!(view(&r.s.w, r.s.who(ana)).unwrap().eligible);
+    assert!(view(&r.s.w, r.s.who(ana), NOW).unwrap().eligible);
+    // After the deadline nobody may answer, and the view says so.
+    assert!(!view(&r.s.w, r.s.who(ana), DEADLINE + 1).unwrap().eligible);
+    assert!(view(&r.s.w, r.s.who(ana), DEADLINE).unwrap().eligible);
     // Under the `all` rule Eva may answer again.
     r.s.run(
         fac,
@@ -264,7 +267,7 @@ fn a_revision_restarts_that_conclusions_answers_and_keeps_the_old_text() {
         1,
         "the other conclusion keeps its answers"
     );
-    let v = view(&r.s.w, r.s.who(ben)).unwrap();
+    let v = view(&r.s.w, r.s.who(ben), NOW).unwrap();
     let rev = &v.conclusions[0].revisions[0];
     assert_eq!(
         (rev.previous_text.as_str(), rev.text.as_str(), rev.version),
@@ -398,13 +401,13 @@ fn the_view_shows_supporting_cards_rooms_and_countries_to_delegates() {
     let mut r = setup();
     let (fac, dan) = (r.s.facilitator, r.s.dan);
     r.s.run(fac, open(AnswerRule::All));
-    let v = view(&r.s.w, r.s.who(dan)).expect("a view");
+    let v = view(&r.s.w, r.s.who(dan), NOW).expect("a view");
     assert_eq!(v.country.as_deref(), Some("PE"));
     let c2 = &v.conclusions[1];
     let texts: Vec<_> = c2.cards.iter().map(|c| c.text.as_str()).collect();
     assert_eq!(texts, ["Shared fibre", "Data centres"]);
     assert_eq!(c2.support.countries, ["AR", "CL"]);
     assert_eq!(c2.support.rooms.len(), 2);
-    let staff = view(&r.s.w, r.s.who(fac)).unwrap();
+    let staff = view(&r.s.w, r.s.who(fac), NOW).unwrap();
     assert_eq!((staff.country, staff.eligible), (None, false));
 }

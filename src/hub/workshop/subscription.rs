@@ -77,7 +77,7 @@ impl WorkshopActor {
                     )),
                     // The review is for every participant (`domain::review::view`).
                     Some(p) if matches!(query, Query::Review) => {
-                        match crate::domain::review::view(&self.state, p) {
+                        match crate::domain::review::view(&self.state, p, super::now_ms()) {
                             Some(v) => {
                                 serde_json::to_string(&v).map_err(|_| HubError::unavailable())
                             }
@@ -88,17 +88,18 @@ impl WorkshopActor {
                         }
                     }
                     Some(p) if p.role.is_staff() => {
-                        let encoded = match query {
-                            Query::Overview => {
-                                serde_json::to_string(&reports::country_overview(&self.state))
-                            }
-                            Query::Consolidation => {
-                                serde_json::to_string(&reports::consolidation(&self.state))
-                            }
-                            Query::Review => {
-                                serde_json::to_string(&crate::domain::review::view(&self.state, p))
-                            }
-                        };
+                        let encoded =
+                            match query {
+                                Query::Overview => {
+                                    serde_json::to_string(&reports::country_overview(&self.state))
+                                }
+                                Query::Consolidation => {
+                                    serde_json::to_string(&reports::consolidation(&self.state))
+                                }
+                                Query::Review => serde_json::to_string(
+                                    &crate::domain::review::view(&self.state, p, super::now_ms()),
+                                ),
+                            };
                         encoded.map_err(|_| HubError::unavailable())
                     }
                     Some(_) => Err(HubError::new(
