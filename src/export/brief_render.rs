@@ -229,23 +229,13 @@ fn html(b: &Brief) -> Result<String, std::fmt::Error> {
     let (l, bl) = (lang.labels(), lang.brief_labels());
     let e = html_escape;
     let mut out = String::with_capacity(16 * 1024);
-    writeln!(out, "<!DOCTYPE html>\n<html lang=\"{}\">", lang.code())?;
-    writeln!(out, "<head>\n<meta charset=\"utf-8\">")?;
-    writeln!(
-        out,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-    )?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    )?;
-    writeln!(
-        out,
-        "<title>{}: {} · {}</title>\n<style>{CSS}</style>\n</head>\n<body>",
+    let title = format!(
+        "{}: {} · {}",
         bl.brief,
         e(&b.country_name),
         e(&b.workshop_title)
-    )?;
+    );
+    super::html::document_head(&mut out, lang.code(), &title, CSS)?;
     writeln!(out, "<header>\n<p class=\"kicker\">{}</p>", bl.brief)?;
     writeln!(out, "<h1>{}</h1>", e(&b.country_name))?;
     writeln!(

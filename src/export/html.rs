@@ -92,11 +92,15 @@ svg.chart-bar .fill { fill: #1f4e79; }
 }
 "#;
 
-fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
-    let l = r.labels;
-    let title = escape(&r.title);
-    writeln!(out, "<!DOCTYPE html>")?;
-    writeln!(out, "<html lang=\"{}\">", r.lang.code())?;
+/// Everything up to `<body>` of a self-contained export page: the language, a CSP that
+/// allows only the inline style, the viewport, `title` (already escaped) and `css`.
+pub(super) fn document_head(
+    out: &mut String,
+    lang: &str,
+    title: &str,
+    css: &str,
+) -> std::fmt::Result {
+    writeln!(out, "<!DOCTYPE html>\n<html lang=\"{lang}\">")?;
     writeln!(out, "<head>\n<meta charset=\"utf-8\">")?;
     writeln!(
         out,
@@ -108,8 +112,14 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     )?;
     writeln!(
         out,
-        "<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>"
-    )?;
+        "<title>{title}</title>\n<style>{css}</style>\n</head>\n<body>"
+    )
+}
+
+fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
+    let l = r.labels;
+    let title = escape(&r.title);
+    document_head(out, r.lang.code(), &title, CSS)?;
 
     writeln!(out, "<header>\n<p class=\"kicker\">{}</p>", l.report)?;
     writeln!(out, "<h1>{title}</h1>")?;
