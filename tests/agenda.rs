@@ -395,20 +395,7 @@ async fn the_json_record_and_cabildo_import_round_trip_the_agenda_and_its_progre
     assert_eq!(a[1]["extended"], 3);
     assert_eq!(a[0]["ended_at"], a[1]["started_at"]);
 
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("record.json");
-    std::fs::write(&file, &record).expect("written");
-    let mut fresh = TestServer::start().await;
-    assert!(fresh.terminate().await.success());
-    let db = fresh.db_path();
-    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
-    assert!(ok, "{out}{err}");
-    let token = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("organizer token:"))
-        .and_then(|l| l.split_whitespace().last())
-        .expect("an organizer token")
-        .to_string();
+    let (mut fresh, token) = import_into_new_server(record.as_ref()).await;
     fresh.restart().await;
     assert_eq!(
         export(&fresh, token.clone()).await,
@@ -424,6 +411,8 @@ async fn the_json_record_and_cabildo_import_round_trip_the_agenda_and_its_progre
     // A record whose progress no agenda could make is refused.
     let mut bad: Value = serde_json::from_slice(&record).expect("json");
     bad["agenda"][1]["started_at"] = Value::Null;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("record.json");
     std::fs::write(&file, bad.to_string()).expect("written");
     let mut other = TestServer::start().await;
     assert!(other.terminate().await.success());

@@ -501,20 +501,7 @@ async fn the_json_record_and_cabildo_import_round_trip_the_roster_without_links(
     assert!(!text.contains(&link), "no raw link in the record");
     assert!(!text.contains("link_hash"), "no link hash in the record");
 
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("record.json");
-    std::fs::write(&file, &record).expect("written");
-    let mut fresh = TestServer::start().await;
-    assert!(fresh.terminate().await.success());
-    let db = fresh.db_path();
-    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
-    assert!(ok, "{out}{err}");
-    let token = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("organizer token:"))
-        .and_then(|l| l.split_whitespace().last())
-        .expect("an organizer token")
-        .to_string();
+    let (mut fresh, token) = import_into_new_server(record.as_ref()).await;
     fresh.restart().await;
     assert_eq!(
         export(&fresh, token.clone()).await,

@@ -599,6 +599,26 @@ pub fn path(p: &std::path::Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// `cabildo import` of `record` into the database of a new server, stopped for it: returns
+/// that server (still stopped: `restart` it) and the organizer token the import printed.
+pub async fn import_into_new_server(record: &[u8]) -> (TestServer, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("record.json");
+    std::fs::write(&file, record).expect("written");
+    let mut fresh = TestServer::start().await;
+    assert!(fresh.terminate().await.success());
+    let db = fresh.db_path();
+    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
+    assert!(ok, "{out}{err}");
+    let token = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("organizer token:"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("an organizer token")
+        .to_string();
+    (fresh, token)
+}
+
 // ---- metrics ----
 
 /// The value of each sample line (`name{labels} value`), keyed by `name{labels}`.
