@@ -516,14 +516,9 @@ async fn every_export_and_the_projector_show_the_endorsement_record() {
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("record.json");
-    std::fs::write(&file, &record).expect("written");
-    let mut fresh = TestServer::start().await;
-    assert!(fresh.terminate().await.success());
+    let (fresh, _) = import_into_new_server(&record).await;
     let db = fresh.db_path();
-    let (ok, out, err) = cabildo(&["import", "--db", path(&db), "--file", path(&file)]).await;
-    assert!(ok, "{out}{err}");
+    let dir = tempfile::tempdir().expect("dir");
     let again = dir.path().join("again.json");
     let (ok, out, err) = cabildo(&[
         "export",
@@ -584,20 +579,10 @@ async fn the_demo_ships_with_a_review_in_progress() {
     assert!(conclusions[1]["commented"][0]["reply"]["text"].is_string());
 }
 
-/// `GET /api/workshops/{id}/export?format=…&country=…` with `token`: the body as text.
-async fn brief(server: &TestServer, w: &Workshop, token: &str, format: &str, c: &str) -> String {
-    let r = server
-        .http
-        .get(server.url(&format!(
-            "/api/workshops/{}/export?format={format}&country={c}",
-            w.id
-        )))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status().as_u16(), 200, "brief {format} {c}");
-    r.text().await.expect("body")
+/// One country's national brief (`…/export?format=…&country=…`), as text.
+async fn brief(server: &TestServer, w: &Workshop, format: &str, country: &str) -> String {
+    let body = export(server, w, &format!("{format}&country={country}")).await;
+    String::from_utf8(body).expect("utf-8")
 }
 
 #[tokio::test]
@@ -637,7 +622,7 @@ async fn a_national_brief_shows_its_delegations_answer_on_each_conclusion() {
         );
     }
     // Before any review, the brief records nothing.
-    let md = brief(&server, &w, &fac.token, "md", "AR").await;
+    let md = brief(&server, &w, "md", "AR").await;
     assert!(
         md.contains("**Delegation's endorsement:** not recorded"),
         "{md}"
@@ -663,7 +648,7 @@ async fn a_national_brief_shows_its_delegations_answer_on_each_conclusion() {
     // A barrier: Ben's last answer is stored, and so is everything before it.
     f.event_of_type("review_answered").await;
 
-    let md = brief(&server, &w, &fac.token, "md", "AR").await;
+    let md = brief(&server, &w, "md", "AR").await;
     assert!(
         md.contains(
             "Endorsed with a reservation: \u{201c}Only with public funding\u{201d} \
@@ -675,8 +660,8 @@ async fn a_national_brief_shows_its_delegations_answer_on_each_conclusion() {
         md.contains("**Delegation's endorsement:** no answer yet"),
         "{md}"
     );
-    let json: Value = serde_json::from_str(&brief(&server, &w, &fac.token, "json", "BR").await)
-        .expect("a JSON brief");
+    let json: Value =
+        serde_json::from_str(&brief(&server, &w, "json", "BR").await).expect("a JSON brief");
     let lines: Vec<&str> = json["conclusions"]
         .as_array()
         .expect("conclusions")
@@ -691,7 +676,7 @@ async fn a_national_brief_shows_its_delegations_answer_on_each_conclusion() {
 
     f.ok(json!({"type": "close_review"})).await;
     f.event_of_type("review_closed").await;
-    let md = brief(&server, &w, &fac.token, "md", "AR").await;
+    let md = brief(&server, &w, "md", "AR").await;
     assert!(
         md.contains("**Delegation's endorsement:** no answer (the review is closed)"),
         "{md}"
