@@ -283,7 +283,7 @@ pub fn build(state: &Workshop, country: &str, date: Date) -> Result<Brief, Brief
             other_countries,
             endorsement: endorsements
                 .as_ref()
-                .map(|r| endorsement(state, r, k.id, labels_of(lang))),
+                .map(|r| endorsement(state, r, k.id, lang.brief_labels())),
         });
     }
 
@@ -299,10 +299,6 @@ pub fn build(state: &Workshop, country: &str, date: Date) -> Result<Brief, Brief
         by_theme,
         conclusions,
     })
-}
-
-fn labels_of(lang: Lang) -> &'static BriefLabels {
-    lang.brief_labels()
 }
 
 /// The delegation's answer on conclusion `id`, written out: endorsed, endorsed with a
