@@ -8,6 +8,7 @@
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
+use cabildo::domain::agenda::{Plan, Whereabouts};
 use cabildo::domain::assignment::{Scope, Strategy};
 use cabildo::domain::session::LateJoiners;
 use cabildo::domain::settings::{default_columns, default_room_names, default_themes};
@@ -101,8 +102,37 @@ fn phase(u: &mut Unstructured) -> Result<Phase> {
     )?)
 }
 
-fn command(u: &mut Unstructured, now: i64) -> Result<Command> {
-    Ok(match u.int_in_range(0..=42u8)? {
+/// A planned agenda segment, valid or not (blank title, `hidden` without a brainstorm,
+/// 0 or too many minutes).
+fn plan(u: &mut Unstructured) -> Result<Plan> {
+    Ok(Plan {
+        title: text(u)?,
+        place: pick(u, &[Whereabouts::Plenary, Whereabouts::Rooms])?,
+        phase: if u.arbitrary()? {
+            Some(phase(u)?)
+        } else {
+            None
+        },
+        hidden: u.ratio(1, 4)?,
+        minutes: if u.arbitrary()? {
+            Some(u.int_in_range(0..=1500)?)
+        } else {
+            None
+        },
+        message: if u.arbitrary()? { Some(text(u)?) } else { None },
+    })
+}
+/// An agenda version: mostly the current one, so that agenda commands are often not stale.
+fn version(u: &mut Unstructured, current: u64) -> Result<u64> {
+    Ok(if u.ratio(3, 4)? {
+        current
+    } else {
+        u.int_in_range(0..=8)?
+    })
+}
+
+fn command(u: &mut Unstructured, now: i64, agenda: u64) -> Result<Command> {
+    Ok(match u.int_in_range(0..=46u8)? {
         0 => Command::Join {
             participant: person(u)?,
             name: text(u)?,
@@ -278,6 +308,25 @@ fn command(u: &mut Unstructured, now: i64) -> Result<Command> {
                 ],
             )?
         }
+        43 => Command::SetAgenda {
+            version: version(u, agenda)?,
+            segments: (0..u.int_in_range(0..=5u8)?)
+                .map(|_| plan(u))
+                .collect::<Result<_>>()?,
+        },
+        44 | 45 => {
+            let version = version(u, agenda)?;
+            if u.ratio(1, 3)? {
+                Command::SkipSegment { version, now }
+            } else {
+                Command::NextSegment { version, now }
+            }
+        }
+        46 => Command::ExtendSegment {
+            version: version(u, agenda)?,
+            minutes: u.int_in_range(0..=1500)?,
+            now,
+        },
         _ => {
             let participant = person(u)?;
             pick(
@@ -348,7 +397,9 @@ fuzz_target!(|data: &[u8]| {
             break;
         };
         now += u.int_in_range(0..=120_000i64).unwrap_or(0);
-        let Ok(cmd) = command(&mut u, now) else { break };
+        let Ok(cmd) = command(&mut u, now, live.agenda.version) else {
+            break;
+        };
         if let Ok(events) = decide(&live, actor, &cmd) {
             for e in events {
                 live.apply(live.seq + 1, &e);

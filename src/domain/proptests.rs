@@ -18,6 +18,9 @@ use proptest::test_runner::Config;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+mod agenda;
+use agenda::{agenda_command, check_agenda, check_agenda_events, is_agenda, is_agenda_event};
+
 /// Rooms `0..ROOMS` exist; room `ROOMS` never does.
 const ROOMS: u128 = 4;
 /// Participants: 0 the organizer, 1-2 facilitators, 3-6 delegates, 7-9 not yet joined.
@@ -512,6 +515,7 @@ fn any_command() -> impl Strategy<Value = Command> {
         8 => group_command(CARDS).boxed(),
         5 => conclusion_command(CARDS).boxed(),
         12 => session_command(),
+        6 => agenda_command(),
     ]
 }
 
@@ -594,6 +598,7 @@ fn resolve(w: &Workshop, command: &Command) -> Command {
             *version = w.conclusion(*conclusion).map_or(1, |c| c.version);
         }
     }
+    agenda::resolve_agenda(w, &mut command);
     command
 }
 
@@ -800,6 +805,7 @@ fn check_state(w: &Workshop) {
             (None, role) => assert!(role.is_staff(), "delegate {id} without a country"),
         }
     }
+    check_agenda(w);
 }
 
 /// The reports agree with the state and with each other: the consolidation holds every
@@ -930,6 +936,7 @@ fn check_events(before: &Workshop, actor: Actor, command: &Command, events: &[Ev
         c if is_session(c) => {
             staff();
         }
+        c if is_agenda(c) => check_agenda_events(before, actor, c, events),
         _ => {}
     }
     let most = match command {
@@ -937,7 +944,7 @@ fn check_events(before: &Workshop, actor: Actor, command: &Command, events: &[Ev
         // Joined, then placed at once when the late-joiner policy says so.
         Command::Join { .. } => 2,
         // Per room or per person: bounded by the rules `check_state` checks after them.
-        c if is_session(c) => usize::MAX,
+        c if is_session(c) || is_agenda(c) => usize::MAX,
         _ => 1,
     };
     assert!(events.len() <= most, "too many events: {events:?}");
@@ -1230,8 +1237,9 @@ fn check_events(before: &Workshop, actor: Actor, command: &Command, events: &[Ev
                 assert_eq!(before.conclusion(*k).unwrap().version, *version);
             }
             // What a session command produces is checked by `check_applied`, `check_state`
-            // and `check_views` (leaks) below and after it.
-            _ if is_session(command) => {}
+            // and `check_views` (leaks) below and after it; an agenda command's own event by
+            // `check_agenda_events` above.
+            _ if is_session(command) || is_agenda(command) => {}
             _ => panic!("{command:?} produced {e:?}"),
         }
         // (5) Nothing is ever written on a closed room's board.
@@ -1779,7 +1787,7 @@ fn run_session(
     settings: Settings,
     seeded: bool,
     steps: &[(Actor, Command)],
-) -> Result<(), TestCaseError> {
+) -> Result<Workshop, TestCaseError> {
     let (mut live, mut log) = session(settings);
     if seeded {
         seed_cards(&mut live, &mut log);
@@ -1843,7 +1851,10 @@ fn run_session(
         }
         prop_assert_eq!(&resumed, &live);
     }
-    Ok(())
+    // (8) Every agenda event bumped the agenda's version once.
+    let agenda_events = log.iter().filter(|e| is_agenda_event(e)).count();
+    prop_assert_eq!(live.agenda.version, agenda_events as u64);
+    Ok(live)
 }
 
 /// `PROPTEST_CASES` when set, else `default`.
