@@ -165,17 +165,27 @@ pub fn events(record: &Record) -> Result<Imported, ImportError> {
             .map_err(|e| invalid(format!("participant {}: {e}", p.id)))?;
         b.push(events);
     }
-    // Without a history, everyone is placed where they are now; with one, its moves do it.
+    // Without a history, everyone is placed where they are now, by way of the breakout
+    // room they were last in when that is another one (where a `rooms` segment of the
+    // agenda sends them back); with a history, its moves do both.
+    let last_rooms = last_rooms(record)?;
     let with_history = b.with_history;
     for p in record.participants.iter().filter(|_| !with_history) {
-        if p.room != Place::Lobby {
-            let events = b.decide(
-                &Command::MoveParticipant {
-                    participant: p.id,
-                    to: p.room,
-                },
-                &format!("participant {}", p.id),
-            )?;
+        let mut stops = Vec::new();
+        if let Some(room) = last_rooms.get(&p.id).map(|r| Place::Room(*r)) {
+            if room != p.room {
+                stops.push(room);
+            }
+        }
+        if p.room != Place::Lobby || !stops.is_empty() {
+            stops.push(p.room);
+        }
+        for to in stops {
+            let command = Command::MoveParticipant {
+                participant: p.id,
+                to,
+            };
+            let events = b.decide(&command, &format!("participant {}", p.id))?;
             b.push(events);
         }
     }
@@ -528,62 +538,6 @@ fn review_events(b: &mut Builder, review: &json::ReviewRecord) -> Result<(), Imp
     Ok(())
 }
 
-/// The agenda events that rebuild `segments` (plans checked as `set_agenda` checks them);
-/// a record whose progress no agenda could have made fails the final comparison.
-fn agenda_events(segments: &[crate::domain::agenda::Segment]) -> Result<Vec<Event>, ImportError> {
-    use crate::domain::agenda::{validated_plans, Status};
-    if segments.is_empty() {
-        return Ok(Vec::new());
-    }
-    let plans: Vec<_> = segments.iter().map(|s| s.plan.clone()).collect();
-    let plans = validated_plans(&plans).map_err(|e| invalid(format!("agenda: {e}")))?;
-    let mut events = vec![Event::AgendaSet {
-        from: 0,
-        segments: plans,
-    }];
-    let mut running = None;
-    for (i, s) in segments.iter().enumerate() {
-        let at = |t: Option<i64>, what: &str| {
-            t.ok_or_else(|| invalid(format!("agenda[{i}]: a {what} segment needs its time")))
-        };
-        match s.status {
-            Status::Pending => {}
-            Status::Skipped => events.push(Event::SegmentSkipped {
-                segment: i,
-                at: at(s.ended_at, "skipped")?,
-            }),
-            Status::Done | Status::Running => {
-                events.push(Event::AgendaAdvanced {
-                    ended: running,
-                    started: Some(i),
-                    at: at(s.started_at, "started")?,
-                });
-                running = Some(i);
-            }
-        }
-        if s.extended > 0 {
-            events.push(Event::SegmentExtended {
-                segment: i,
-                minutes: s.extended,
-            });
-        }
-    }
-    // The last segment that ran, ended: the agenda is over.
-    if let Some(last) = running.filter(|i| segments[*i].status == Status::Done) {
-        events.push(Event::AgendaAdvanced {
-            ended: Some(last),
-            started: None,
-            at: at_end(&segments[last], last)?,
-        });
-    }
-    Ok(events)
-}
-
-fn at_end(s: &crate::domain::agenda::Segment, i: usize) -> Result<i64, ImportError> {
-    s.ended_at
-        .ok_or_else(|| invalid(format!("agenda[{i}]: a done segment needs its end")))
-}
-
 /// Names the first part of `record` that differs from `rebuilt`, if any.
 fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
     fn list<T: PartialEq>(name: &str, a: &[T], b: &[T]) -> Option<String> {
@@ -605,6 +559,15 @@ fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
         .or_else(|| list("moderation", &rebuilt.moderation, &record.moderation))
         .or_else(|| list("roster", &rebuilt.roster.people, &record.roster.people))
         .or_else(|| list("agenda", &rebuilt.agenda, &record.agenda))
+        // A record from before `agenda_last_rooms` (none listed): what was rebuilt stands.
+        .or_else(|| {
+            let (a, b) = (&rebuilt.agenda_last_rooms, &record.agenda_last_rooms);
+            if b.is_empty() {
+                None
+            } else {
+                list("agenda_last_rooms", a, b)
+            }
+        })
         .or_else(|| {
             (rebuilt.roster.shared_codes_off != record.roster.shared_codes_off)
                 .then(|| "`roster.shared_codes_off`".into())
@@ -615,6 +578,10 @@ fn first_difference(rebuilt: &Record, record: &Record) -> Option<String> {
         })
         .or_else(|| (rebuilt.review != record.review).then(|| "`review`".into()))
 }
+
+#[path = "import/agenda.rs"]
+mod agenda;
+use agenda::{agenda_events, last_rooms};
 
 #[path = "import/history.rs"]
 mod replay;

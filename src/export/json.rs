@@ -59,6 +59,19 @@ pub struct Record {
     /// and minutes added. Left out while empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agenda: Vec<crate::domain::agenda::Segment>,
+    /// The breakout room each participant was last in, where a `rooms` segment of the
+    /// agenda sends them back; sorted by participant id. Left out while empty (and absent
+    /// from files written before it was added: `import.rs` then keeps what it rebuilt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agenda_last_rooms: Vec<LastRoomRecord>,
+}
+
+/// A participant's last breakout room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastRoomRecord {
+    pub participant: ParticipantId,
+    pub room: RoomId,
 }
 
 /// The review: its deadline and rule, whether it is closed, every country's current answer
@@ -339,6 +352,15 @@ pub fn record(state: &Workshop) -> Result<Record, ExportError> {
                 .collect(),
         },
         agenda: state.agenda.segments.clone(),
+        agenda_last_rooms: state
+            .agenda
+            .last_rooms
+            .iter()
+            .map(|(participant, room)| LastRoomRecord {
+                participant: *participant,
+                room: *room,
+            })
+            .collect(),
         cards: cards
             .iter()
             .map(|c| CardRecord {
