@@ -534,3 +534,91 @@ async fn at_most_100_templates_are_saved_and_saving_a_name_again_replaces_it() {
         .expect("T007");
     assert_eq!(t7["segments"][0]["title"], "Vote");
 }
+
+/// `name` as one percent-encoded path segment.
+fn segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The organizer deletes a saved template, for every workshop of the server; staff of
+/// another kind, delegates and no token cannot; an unknown name is 404 `not_found`; the
+/// built-in template is 409 `conflict` and stays.
+#[tokio::test]
+async fn organizers_delete_saved_templates_but_not_the_built_in_one() {
+    use reqwest::Method;
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let path = format!("/api/workshops/{}/agenda-templates", w.id);
+    let org = Some(w.organizer_token.as_str());
+    for name in ["Our plan", "Día 2 / tarde"] {
+        let body = json!({"name": name, "segments": [{"title": "Welcome"}]});
+        let (status, v) = call(&server, Method::POST, &path, org, Some(body)).await;
+        assert_eq!(status, 201, "{v}");
+    }
+    let names = |v: &Value| -> Vec<String> {
+        v["templates"]
+            .as_array()
+            .expect("templates")
+            .iter()
+            .map(|t| t["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let fac = server.facilitator(&w, "Fran").await;
+    let ana = server.delegate(&w, "Ana", "AR").await;
+    let other = server.workshop().await;
+    let ours = format!("{path}/{}", segment("Our plan"));
+    for (token, code) in [
+        (None, "unauthorized"),
+        (Some(ana.token.as_str()), "forbidden"),
+        (Some(fac.token.as_str()), "forbidden"),
+        (Some(other.organizer_token.as_str()), "forbidden"),
+    ] {
+        let (status, v) = call(&server, Method::DELETE, &ours, token, None).await;
+        let want = if code == "unauthorized" { 401 } else { 403 };
+        assert_eq!((status, v["code"].as_str()), (want, Some(code)), "{v}");
+    }
+    let builtin = format!("{path}/{}", segment(REFERENCE));
+    let (status, v) = call(&server, Method::DELETE, &builtin, org, None).await;
+    assert_eq!((status, v["code"].as_str()), (409, Some("conflict")), "{v}");
+    let unknown = format!("{path}/{}", segment("Nope"));
+    let (status, v) = call(&server, Method::DELETE, &unknown, org, None).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (404, Some("not_found")),
+        "{v}"
+    );
+    let (_, v) = call(&server, Method::GET, &path, org, None).await;
+    assert_eq!(names(&v), [REFERENCE, "Día 2 / tarde", "Our plan"]);
+
+    // A name with a slash and accents, percent-encoded; then once more: gone.
+    let odd = format!("{path}/{}", segment("Día 2 / tarde"));
+    let (status, v) = call(&server, Method::DELETE, &odd, org, None).await;
+    assert_eq!(status, 204, "{v}");
+    let (status, v) = call(&server, Method::DELETE, &odd, org, None).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (404, Some("not_found")),
+        "{v}"
+    );
+    // Templates are the server's: another workshop's organizer deletes one under theirs.
+    let theirs = format!(
+        "/api/workshops/{}/agenda-templates/{}",
+        other.id,
+        segment("Our plan")
+    );
+    let token2 = Some(other.organizer_token.as_str());
+    let (status, v) = call(&server, Method::DELETE, &theirs, token2, None).await;
+    assert_eq!(status, 204, "{v}");
+    let (_, v) = call(&server, Method::GET, &path, org, None).await;
+    assert_eq!(names(&v), [REFERENCE]);
+}
+
+const REFERENCE: &str = "Going Digital 2020 (reference workshop)";

@@ -2,6 +2,7 @@
 //! reference agenda as a template in the cockpit, adds a segment, moves it up, and runs
 //! the agenda with "Next segment"; the delegate's strip follows (the segment now, its time
 //! left, what comes next) and the cockpit says how far behind the plan the workshop is.
+//! The organizer deletes a saved template from the cockpit.
 //! Screenshots at 1280 and 320 px in en, es and pt go to `target/screenshots/agenda-*.png`;
 //! each state is checked with axe-core.
 
@@ -20,12 +21,12 @@ use serde_json::json;
 const LAPTOP: (u32, u32) = (1280, 900);
 const PHONE: (u32, u32) = (320, 700);
 
-/// The cockpit of facilitator `m` in `lang`, with the agenda panel drawn.
+/// The cockpit of staff member `m` in `lang`, with the agenda panel drawn.
 async fn cockpit(page: &Page, server: &TestServer, w: &Workshop, m: &Member, lang: &str) {
     page.goto(&server.url("/")).await;
     let session = json!({
         "workshop": w.id, "token": m.token, "participant": m.id,
-        "role": "facilitator", "language": lang, "title": "Going Digital",
+        "role": m.role, "language": lang, "title": "Going Digital",
     });
     page.js(
         "localStorage.setItem(`cabildo.session.${arguments[0]}`, arguments[1]); localStorage.setItem('cabildo.lang', arguments[2]); return true;",
@@ -210,5 +211,95 @@ async fn running_late_shows_in_every_language_and_width() {
                 .await;
             board.close().await;
         }
+    }
+}
+
+/// The organizer deletes a saved template from the cockpit's template list, after
+/// confirming; the built-in template offers no delete button and a facilitator sees none.
+/// Screenshots `agenda-template-delete-{1280,320}` (the list) and
+/// `agenda-template-confirm-{1280,320}` (the confirmation).
+#[tokio::test]
+async fn the_organizer_deletes_a_saved_template_from_the_cockpit() {
+    let Some(driver) = driver().await else { return };
+    let (server, w, fac, _ana, _org) = workshop().await;
+    let url = server.url(&format!("/api/workshops/{}/agenda-templates", w.id));
+    let save = || async {
+        let body = json!({"name": "Our plan", "segments": [{"title": "Welcome", "minutes": 10}]});
+        let r = server
+            .http
+            .post(&url)
+            .bearer_auth(&w.organizer_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 201);
+    };
+    save().await;
+    let options =
+        "return document.querySelectorAll('#ag-template option').length === arguments[0];";
+
+    let page = driver.page(LAPTOP.0, LAPTOP.1).await;
+    cockpit(&page, &server, &w, &fac, "en").await;
+    page.until("both templates", options, vec![json!(2)]).await;
+    page.select("#ag-template", "1").await;
+    let none = page
+        .js("return !document.querySelector('#ag-delete');", vec![])
+        .await;
+    assert_eq!(none, json!(true), "a facilitator was offered to delete");
+    page.close().await;
+
+    let organizer = Member {
+        id: w.json["organizer_id"]
+            .as_str()
+            .expect("organizer id")
+            .into(),
+        token: w.organizer_token.clone(),
+        role: "organizer".into(),
+    };
+    for (width, height) in [LAPTOP, PHONE] {
+        let page = driver.page(width, height).await;
+        cockpit(&page, &server, &w, &organizer, "en").await;
+        page.until("both templates", options, vec![json!(2)]).await;
+        page.until(
+            "no delete button for the built-in template",
+            "const b = document.querySelector('#ag-delete'); return !!b && b.hidden;",
+            vec![],
+        )
+        .await;
+        page.select("#ag-template", "1").await;
+        page.until(
+            "the delete button",
+            "return !document.querySelector('#ag-delete').hidden;",
+            vec![],
+        )
+        .await;
+        page.fits_the_width().await;
+        page.accessible(&format!("agenda templates {width}")).await;
+        page.screenshot(&format!("agenda-template-delete-{width}"))
+            .await;
+        page.click("#ag-delete").await;
+        page.wait_text("dialog.confirm[open]", "Delete the template “Our plan”?")
+            .await;
+        page.accessible(&format!("agenda template confirm {width}"))
+            .await;
+        page.screenshot(&format!("agenda-template-confirm-{width}"))
+            .await;
+        page.click("dialog.confirm [data-answer=yes]").await;
+        page.wait_text("#ag-tpl-status", "Template “Our plan” deleted.")
+            .await;
+        page.until("the built-in template alone", options, vec![json!(1)])
+            .await;
+        let r = server
+            .http
+            .get(&url)
+            .bearer_auth(&w.organizer_token)
+            .send()
+            .await
+            .expect("request");
+        let v: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(v["templates"].as_array().map(Vec::len), Some(1), "{v}");
+        page.close().await;
+        save().await;
     }
 }

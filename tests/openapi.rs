@@ -476,6 +476,23 @@ async fn every_endpoint_answers_as_the_document_says() {
             .json(&body);
         c.check("post", path, rq.send().await.unwrap()).await;
     }
+    let one = "/api/workshops/{id}/agenda-templates/{name}";
+    for (token, name) in [
+        (None, "Ours"),
+        (Some(delegate_token.as_str()), "Ours"),
+        (Some(w.organizer_token.as_str()), "Nope"),
+        (
+            Some(w.organizer_token.as_str()),
+            "Going%20Digital%202020%20(reference%20workshop)",
+        ),
+        (Some(w.organizer_token.as_str()), "Ours"),
+    ] {
+        let mut rq = http.delete(server.url(&format!("{templates}/{name}")));
+        if let Some(t) = token {
+            rq = rq.bearer_auth(t);
+        }
+        c.check("delete", one, rq.send().await.unwrap()).await;
+    }
 
     // Erasing, last.
     let erase = "/api/workshops/{id}";

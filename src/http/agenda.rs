@@ -1,7 +1,8 @@
 //! REST handlers of agenda templates (`/api/workshops/{id}/agenda-templates`): the
 //! built-in reference agenda and the agendas organizers saved, reusable in any workshop of
 //! this server. Templates are the server's, not a workshop's: reading them needs a staff
-//! token of some workshop (the route names it), saving one an organizer's token.
+//! token of some workshop (the route names it), saving or deleting one an organizer's
+//! token.
 
 use super::api::{required_bearer, workshop_id, ApiError, Body, ErrorBody};
 use super::AppState;
@@ -13,7 +14,7 @@ use crate::protocol::ErrorCode;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,7 +23,12 @@ use utoipa::ToSchema;
 pub const TEMPLATES_MAX: usize = 100;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/workshops/{id}/agenda-templates", get(list).post(save))
+    Router::new()
+        .route("/api/workshops/{id}/agenda-templates", get(list).post(save))
+        .route(
+            "/api/workshops/{id}/agenda-templates/{name}",
+            delete(remove),
+        )
 }
 
 /// An agenda template: a name and the segments' plans, as `set_agenda` takes them.
@@ -51,6 +57,23 @@ pub struct SaveTemplate {
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
     segments: Option<Vec<Plan>>,
+}
+
+/// The staff member behind the token, unless they are not the organizer.
+async fn organizer(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    what: &str,
+) -> Result<Box<Workshop>, ApiError> {
+    let (_, role, snapshot) = staff(state, headers, id).await?;
+    if role != Role::Organizer {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("only an organizer {what} agenda templates"),
+        ));
+    }
+    Ok(snapshot)
 }
 
 async fn staff(
@@ -143,13 +166,7 @@ pub async fn save(
     Path(id): Path<String>,
     body: Result<Body<SaveTemplate>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let (_, role, snapshot) = staff(&state, &headers, &id).await?;
-    if role != Role::Organizer {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only an organizer saves agenda templates",
-        ));
-    }
+    let snapshot = organizer(&state, &headers, &id, "saves").await?;
     let Body(body) = body?;
     let name = clean_text("name", &body.name, TITLE_MAX).map_err(invalid)?;
     if name == REFERENCE_TEMPLATE {
@@ -193,4 +210,47 @@ pub async fn save(
         segments,
     };
     Ok((StatusCode::CREATED, Json(template)).into_response())
+}
+
+/// Deletes a saved agenda template.
+#[utoipa::path(delete, path = "/api/workshops/{id}/agenda-templates/{name}", tag = "agenda", operation_id = "deleteAgendaTemplate",
+    description = "Deletes the saved template `name` (percent-encoded), for every workshop of this server; workshops that used it keep their agenda. The built-in reference template is not deleted. Needs the organizer's token of the workshop in the path.",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = PARAM_ID),
+        ("name" = String, Path, description = "The saved template's name."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "`unauthorized`: no bearer token, or an unknown one.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an organizer's token, or a token of another workshop.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such workshop, or no template of that name is saved.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the built-in template, which cannot be deleted.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the store could not be written; try again.", body = ErrorBody),
+    ))]
+pub async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    organizer(&state, &headers, &id, "deletes").await?;
+    if name == REFERENCE_TEMPLATE {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "the built-in template cannot be deleted",
+        ));
+    }
+    let deleted = state
+        .hub
+        .store()
+        .delete_agenda_template(&name)
+        .await
+        .map_err(HubError::from)?;
+    if !deleted {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no agenda template named {name:?} is saved"),
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -33,7 +33,7 @@ use utoipa::OpenApi;
         ws::upgrade,
         roster::list, roster::add, roster::reissue, roster::revoke, roster::shared_codes, roster::join,
         super::review::review,
-        agenda::list, agenda::save,
+        agenda::list, agenda::save, agenda::remove,
     ),
     modifiers(&BearerScheme, &EdgeAnswers),
     tags(

@@ -446,6 +446,14 @@ impl Store {
         }
     }
 
+    /// Deletes the saved agenda template `name`; `false`: none of that name is saved.
+    pub async fn delete_agenda_template(&self, name: &str) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.delete_agenda_template(name).await,
+            Store::Postgres(s) => s.delete_agenda_template(name).await,
+        }
+    }
+
     /// Checks that the database answers (for `GET /readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {

@@ -349,6 +349,14 @@ impl SqliteStore {
         Ok(true)
     }
 
+    pub async fn delete_agenda_template(&self, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM agenda_templates WHERE name = ?")
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
         let mut tx = self.writer.begin().await?;

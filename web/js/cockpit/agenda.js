@@ -1,10 +1,12 @@
 // The cockpit's agenda panel: the segments with planned against actual ("+4 min behind
 // plan"), "next segment" (its moves, phase, timer and message in one step), skip, extend,
-// move a segment up or down, remove one, add one, and the reference agenda as a template.
+// move a segment up or down, remove one, add one, and the reference agenda as a template
+// (the organizer deletes saved templates).
 // Every change sends the version it was based on (docs/protocol/agenda.md): a stale one
 // is refused `conflict` and the panel shows the agenda as it is now.
-import { $, h, fill, options } from '../dom.js';
+import { $, h, fill, options, say } from '../dom.js';
 import { t } from '../i18n.js';
+import { ask } from '../confirm.js';
 import { at, loadAgendaStrings, onAgendaStrings, reached, runningIndex, schedule, lateness, mmss } from '../agenda-model.js';
 
 const PHASES = ['brainstorm', 'reveal', 'vote', 'consolidate', 'closed'];
@@ -84,19 +86,47 @@ function addForm() {
 }
 
 let templates = [];
+const templatesUrl = () => `/api/workshops/${app.session.workshop}/agenda-templates`;
+const auth = () => ({ Authorization: `Bearer ${app.session.token}` });
 async function loadTemplates() {
-  const r = await fetch(`/api/workshops/${app.session.workshop}/agenda-templates`, { headers: { Authorization: `Bearer ${app.session.token}` } }).catch(() => null);
+  const r = await fetch(templatesUrl(), { headers: auth() }).catch(() => null);
   templates = r && r.ok ? (await r.json()).templates || [] : [];
 }
 
+// Deletes saved template `x` once the organizer confirms, then lists the templates again.
+async function deleteTemplate(x) {
+  const name = x.name;
+  if (!await ask({ title: at('delete_template_q', { name }), text: at('delete_template_text'), yes: at('delete_template') })) return;
+  const r = await fetch(`${templatesUrl()}/${encodeURIComponent(name)}`, { method: 'DELETE', headers: auth() }).catch(() => null);
+  const done = r && (r.status === 204 || r.status === 404);
+  if (done) await loadTemplates();
+  const row = $('#ag-tpl > *');
+  if (row) row.remove();
+  drawAgenda();
+  say($('#ag-tpl-status'), at(done ? 'template_deleted' : 'template_not_deleted', { name }));
+}
+
 function templateRow() {
-  if (!templates.length) return null;
+  const status = h('p', { id: 'ag-tpl-status', class: 'hint', role: 'status' });
+  if (!templates.length) return status;
   const pick = h('select', { id: 'ag-template' });
   options(pick, templates.map((x, i) => [String(i), x.name]));
-  return h('div', { class: 'row' },
-    field('ag-template', at('template'), pick),
-    h('button', { type: 'button', id: 'ag-use', text: at('use_template'),
-      onclick: () => { const x = templates[Number(pick.value)]; if (x) setFuture(() => x.segments.map((s) => ({ ...s }))); } }));
+  const picked = () => templates[Number(pick.value)];
+  // Saved templates are the server's: only the organizer deletes them; the built-in one stays.
+  const del = app.model.me.role === 'organizer'
+    ? h('button', { type: 'button', id: 'ag-delete', class: 'danger', text: at('delete_template'),
+      onclick: () => { const x = picked(); if (x && !x.builtin) deleteTemplate(x); } })
+    : null;
+  const shown = () => { if (del) del.hidden = !picked() || picked().builtin; };
+  pick.addEventListener('change', shown);
+  shown();
+  return h('div', {},
+    h('div', { class: 'row' },
+      field('ag-template', at('template'), pick),
+      h('button', { type: 'button', id: 'ag-use', text: at('use_template'),
+        onclick: () => { const x = picked(); if (x) setFuture(() => x.segments.map((s) => ({ ...s }))); } }),
+      del),
+    status);
 }
 
 // The panel's parts: the head, actions, list and templates are drawn again; the form to
@@ -136,7 +166,7 @@ export function drawAgenda() {
   fill($('#ag-list-box'), a.segments.length
     ? h('ol', { id: 'ag-list', class: 'agenda-list' }, a.segments.map((x, i) => segment(x, i, from, a.segments.length)))
     : h('p', { class: 'hint', text: at('empty') }));
-  if (!$('#ag-template')) fill($('#ag-tpl'), templateRow());
+  if (!$('#ag-tpl > *')) fill($('#ag-tpl'), templateRow());
   $('#ag-add-summary').textContent = at('add_segment');
   if (!$('#ag-form')) fill($('#ag-form-box'), addForm());
 }
