@@ -5,20 +5,24 @@
 use super::super::agenda::{Plan, Status, Whereabouts, MINUTES_MAX, SEGMENTS_MAX};
 use super::*;
 
-/// A planned segment: mostly valid, sometimes refused (a blank title, `hidden` without a
-/// brainstorm, 0 or too many minutes, a message too long).
+/// A planned segment: mostly valid (a list of several is then often valid as a whole),
+/// sometimes refused (a blank title, `hidden` without a brainstorm, 0 or too many
+/// minutes, a message too long).
 fn any_plan() -> impl Strategy<Value = Plan> {
     (
-        any_name(),
+        prop_oneof![
+            12 => prop::sample::select(vec!["Welcome", " Breakout ", "Vote"]).prop_map(String::from),
+            1 => any_name(),
+        ],
         prop_oneof![Just(Whereabouts::Plenary), Just(Whereabouts::Rooms)],
         prop::option::of(any_phase()),
-        prop_oneof![5 => Just(false), 1 => Just(true)],
+        prop_oneof![12 => Just(false), 1 => Just(true)],
         prop::option::of(prop_oneof![
             1 => Just(0u32),
-            8 => 1..30u32,
+            24 => 1..30u32,
             1 => Just(MINUTES_MAX + 1),
         ]),
-        prop::option::of(any_text()),
+        prop::option::of(prop_oneof![12 => "[a-cñ ]{0,6}", 1 => any_text()]),
     )
         .prop_map(|(title, place, phase, hidden, minutes, message)| Plan {
             title,
