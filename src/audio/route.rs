@@ -463,6 +463,7 @@ async fn tick(audio: Weak<Audio>, cluster: Arc<Cluster>) {
             cluster.tell(&node, workshop, Wire::AudioAlive { conns });
         }
         let now = Instant::now();
-        lock(&audio.routing.remote).retain(|_, seat| now.duration_since(seat.alive) < REMOTE_EXPIRY);
+        lock(&audio.routing.remote)
+            .retain(|_, seat| now.duration_since(seat.alive) < REMOTE_EXPIRY);
     }
 }

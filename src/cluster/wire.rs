@@ -17,9 +17,9 @@
 //!
 //! Every message names the node that sent it (`from`).
 
+use crate::domain::Place;
 use crate::domain::{Command, Participant, ParticipantId, WorkshopId};
 use crate::hub::{HubError, JoinRequest};
-use crate::domain::Place;
 use crate::protocol::{AudioCommand, ErrorCode, Outcome};
 use serde::{Deserialize, Serialize};
 

@@ -115,7 +115,9 @@ impl Hub {
                 id,
                 message,
             } => {
-                let Some(cluster) = self.cluster() else { return };
+                let Some(cluster) = self.cluster() else {
+                    return;
+                };
                 match self.audio() {
                     Some(audio) => {
                         let message = message.into();
