@@ -169,6 +169,48 @@ fn in_room(roster: &Value, room: &str) -> Vec<String> {
     people
 }
 
+/// Everyone seated in any AudioBridge room of the Janus at `url`, as Janus lists them (with
+/// the admin key, private rooms included): room id → how many.
+async fn janus_seated(url: &str) -> BTreeMap<u64, u64> {
+    let http = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let r = http.post(path).json(&body).send().await.expect("Janus");
+            r.json::<Value>().await.expect("Janus JSON")
+        }
+    };
+    let created = post(
+        url.to_string(),
+        json!({"janus": "create", "transaction": "c"}),
+    )
+    .await;
+    let session = created["data"]["id"].as_u64().expect("a session");
+    let attach =
+        json!({"janus": "attach", "plugin": "janus.plugin.audiobridge", "transaction": "a"});
+    let attached = post(format!("{url}/{session}"), attach).await;
+    let handle = attached["data"]["id"].as_u64().expect("a handle");
+    let list = json!({"janus": "message", "transaction": "l",
+        "body": {"request": "list", "admin_key": janus::ADMIN_KEY}});
+    let listed = post(format!("{url}/{session}/{handle}"), list).await;
+    let rooms = listed["plugindata"]["data"]["list"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a room list: {listed}"))
+        .iter()
+        .map(|r| {
+            let id = r["room"].as_u64().expect("room id");
+            (id, r["num_participants"].as_u64().expect("count"))
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let _ = post(
+        format!("{url}/{session}"),
+        json!({"janus": "destroy", "transaction": "d"}),
+    )
+    .await;
+    rooms
+}
+
 async fn takeovers(node: &TestServer) -> f64 {
     scrape(node)
         .await
@@ -294,6 +336,21 @@ async fn audio_is_seated_by_the_owner_whichever_node_and_after_the_owner_dies() 
     .await;
     let other = 3 - owner;
     assert_eq!(janus_rooms(&nodes[other], &w).await, Some(BTreeMap::new()));
+    // Nobody is left seated in the dead owner's rooms: Janus seats exactly the two people
+    // the new owner seated, in two rooms (the dead owner's handles would stay until its
+    // Janus session expired, 60 s here, had its rooms not been destroyed).
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let seated = janus_seated(&url).await;
+        if seated.values().copied().collect::<Vec<_>>() == [1, 1] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Janus still seats {seated:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // And it keeps following moves: back to room 1 together.
     f.ok(move_to(&ids[2], &room1)).await;

@@ -287,6 +287,13 @@ impl AudioHook {
         }
     }
 
+    /// Several nodes: this node took the workshop over; the rooms of its earlier owners go.
+    pub fn took_over(&self) {
+        if let Some((audio, workshop)) = &self.0 {
+            audio.destroy_foreign(*workshop);
+        }
+    }
+
     /// Several nodes: where the workshop's audio is seated now (`None`: here), as its actor
     /// knows it; connections whose audio is elsewhere move to it (`route.rs`).
     pub fn route(&self, route: Route) {

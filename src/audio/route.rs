@@ -55,7 +55,13 @@ pub(super) struct Routing {
     remote: Mutex<HashMap<(String, u64), Remote>>,
     next: AtomicU64,
     ticking: OnceLock<()>,
+    /// Janus rooms other nodes created as owners, with their secrets: destroyed on a
+    /// takeover (at most `FOREIGN_ROOMS` per workshop, the latest).
+    foreign: Mutex<HashMap<WorkshopId, VecDeque<(u64, String)>>>,
 }
+
+/// Rooms of other owners remembered per workshop (its places, several times over).
+const FOREIGN_ROOMS: usize = 512;
 
 /// One connection's audio, on the node that holds its socket.
 struct Entry {
@@ -289,6 +295,7 @@ impl Audio {
 
     pub(super) fn forget_route(&self, workshop: WorkshopId) {
         lock(&self.routing.routes).remove(&workshop);
+        lock(&self.routing.foreign).remove(&workshop);
     }
 
     /// The workshop's route; waits for its actor to tell it (at its first beat), and seats
@@ -309,6 +316,40 @@ impl Audio {
     fn start_ticking(self: &Arc<Audio>, cluster: &Arc<Cluster>) {
         self.routing.ticking.get_or_init(|| {
             tokio::spawn(tick(Arc::downgrade(self), cluster.clone()));
+            let cluster = cluster.clone();
+            self.rooms.on_create(Box::new(move |workshop, room| {
+                let (room, secret) = (room.id, room.secret.clone());
+                cluster.broadcast(workshop, Wire::AudioRoom { room, secret });
+            }));
+        });
+    }
+
+    /// Another node created a Janus room for `workshop`, as its owner.
+    pub fn foreign_room(&self, workshop: WorkshopId, room: u64, secret: String) {
+        let mut foreign = lock(&self.routing.foreign);
+        let rooms = foreign.entry(workshop).or_default();
+        if rooms.len() >= FOREIGN_ROOMS {
+            rooms.pop_front();
+        }
+        rooms.push_back((room, secret));
+    }
+
+    /// This node took `workshop` over: the rooms its earlier owners created go, and with
+    /// them whoever they still seat (a dead owner's Janus handles).
+    pub(super) fn destroy_foreign(&self, workshop: WorkshopId) {
+        let rooms = lock(&self.routing.foreign).remove(&workshop);
+        let (Some(rooms), Some(link)) = (rooms, self.link()) else {
+            return;
+        };
+        tokio::spawn(async move {
+            for (id, secret) in rooms {
+                let room = super::rooms::JanusRoom {
+                    id,
+                    pin: String::new(),
+                    secret,
+                };
+                super::rooms::Rooms::destroy_now(&link, &room).await;
+            }
         });
     }
 

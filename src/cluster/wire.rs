@@ -13,6 +13,7 @@
 //! | `audio` | `cabildo:node:<owner>` | follower → owner | an audio message of the follower's connection `conn` (its authenticated participant): the owner seats it on its Janus |
 //! | `audio_frame` | `cabildo:node:<origin>` | owner → follower | a frame for connection `conn` (SDP answer, ack, error, roster, `audio_ended`, `audio_muted`) |
 //! | `audio_gone` | `cabildo:node:<owner>` | follower → owner | connection `conn` ended: take it out of Janus |
+//! | `audio_room` | `cabildo:cluster` | owner → all | the owner created Janus room `room` (with its `secret`): a node that takes the workshop over destroys it, and so everyone a dead owner left seated in it |
 //! | `audio_alive` | `cabildo:node:<owner>` | follower → owner | the follower's connections seated by the owner (every second); the owner drops the others, and all of them after `LEASE` without one |
 //!
 //! Every message names the node that sent it (`from`).
@@ -85,6 +86,10 @@ pub enum Wire {
     },
     AudioAlive {
         conns: Vec<u64>,
+    },
+    AudioRoom {
+        room: u64,
+        secret: String,
     },
 }
 

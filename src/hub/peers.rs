@@ -144,6 +144,11 @@ impl Hub {
                     audio.remote_gone(&from, conn);
                 }
             }
+            Wire::AudioRoom { room, secret } => {
+                if let Some(audio) = self.audio() {
+                    audio.foreign_room(workshop, room, secret);
+                }
+            }
             Wire::AudioAlive { conns } => {
                 if let Some(audio) = self.audio() {
                     audio.remote_alive(&from, workshop, &conns);

@@ -402,6 +402,7 @@ impl WorkshopActor {
         self.own.role = Decider::Owner;
         // Before the presence that tells the others: their audio comes here next.
         self.route_audio();
+        self.audio.took_over();
         let mirror = std::mem::take(&mut self.own.mirror);
         self.presence.seed(&mirror, Instant::now());
         match self.catch_up().await {
