@@ -20,10 +20,11 @@ mod announce;
 mod janus;
 mod rooms;
 mod roster;
+mod route;
 mod seat;
 mod turn;
 
-pub use seat::{on_message, AudioConn};
+pub use route::{on_message, AudioConn, Route};
 pub use turn::Turn;
 
 use crate::domain::{Place, Workshop, WorkshopId};
@@ -64,6 +65,8 @@ pub struct Audio {
     next_seat: std::sync::atomic::AtomicU64,
     /// TURN servers for the pages (`--turn-url`), if any.
     turn: Option<Turn>,
+    /// Several nodes: where each workshop's audio is seated (`route.rs`).
+    routing: route::Routing,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,6 +98,7 @@ impl Audio {
             seats: Mutex::new(HashMap::new()),
             next_seat: std::sync::atomic::AtomicU64::new(1),
             turn,
+            routing: route::Routing::default(),
         });
         tokio::spawn(supervise(Arc::downgrade(&audio)));
         Ok(audio)
@@ -279,6 +283,22 @@ impl AudioHook {
     pub fn erased(&self) {
         if let Some((audio, workshop)) = &self.0 {
             audio.rooms.destroy_workshop(audio.link(), *workshop);
+            audio.forget_route(*workshop);
+        }
+    }
+
+    /// Several nodes: this node took the workshop over; the rooms of its earlier owners go.
+    pub fn took_over(&self) {
+        if let Some((audio, workshop)) = &self.0 {
+            audio.destroy_foreign(*workshop);
+        }
+    }
+
+    /// Several nodes: where the workshop's audio is seated now (`None`: here), as its actor
+    /// knows it; connections whose audio is elsewhere move to it (`route.rs`).
+    pub fn route(&self, route: Route) {
+        if let Some((audio, workshop)) = &self.0 {
+            audio.set_route(*workshop, route);
         }
     }
 }

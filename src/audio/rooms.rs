@@ -29,9 +29,13 @@ struct Known {
     rooms: HashMap<Key, Arc<OnceCell<Arc<JanusRoom>>>>,
 }
 
+/// Told of every room `Rooms::ensure` creates (several nodes: the other nodes learn it).
+pub(super) type OnCreate = Box<dyn Fn(WorkshopId, &JanusRoom) + Send + Sync>;
+
 #[derive(Default)]
 pub(super) struct Rooms {
     known: Mutex<Known>,
+    on_create: std::sync::OnceLock<OnCreate>,
 }
 
 impl Rooms {
@@ -59,9 +63,20 @@ impl Rooms {
     /// The room for `key`, created in Janus if it is not there yet.
     pub async fn ensure(&self, link: &Link, key: Key) -> Result<Arc<JanusRoom>, JanusError> {
         let cell = self.cell(link, key);
-        cell.get_or_try_init(|| create(link, key))
-            .await
-            .map(Arc::clone)
+        cell.get_or_try_init(|| async {
+            let room = create(link, key).await?;
+            if let Some(told) = self.on_create.get() {
+                told(key.0, &room);
+            }
+            Ok(room)
+        })
+        .await
+        .map(Arc::clone)
+    }
+
+    /// Sets what is told of every room created from now on (once).
+    pub fn on_create(&self, told: OnCreate) {
+        let _set_once = self.on_create.set(told);
     }
 
     /// The participants' display names (Cabildo participant ids) in `key`'s room, as Janus

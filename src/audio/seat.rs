@@ -7,7 +7,7 @@ use super::janus::JanusError;
 use super::{inspect, lock, rooms::place_name, Audio, Link};
 use crate::domain::{ParticipantId, Place, Workshop, WorkshopId};
 use crate::hub::outbox::Outbox;
-use crate::hub::{Hub, HubError, WorkshopHandle};
+use crate::hub::{HubError, WorkshopHandle};
 use crate::protocol::{error_frame, AudioCommand, ErrorCode};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -130,20 +130,21 @@ enum Request {
     },
 }
 
-/// A connection's audio, opened by its first audio message; dropping it (the connection
-/// ended) takes its participant out of Janus.
-pub struct AudioConn {
+/// A connection's audio seated on this node's Janus, opened by its first audio message
+/// handled here; dropping it (the connection ended, or its audio moved to another node)
+/// takes its participant out of Janus.
+pub(super) struct LocalConn {
     seat: Arc<Seat>,
     requests: mpsc::Sender<Request>,
 }
 
-impl AudioConn {
+impl LocalConn {
     async fn open(
         audio: &Arc<Audio>,
         workshop: &WorkshopHandle,
         participant: ParticipantId,
         outbox: &Outbox,
-    ) -> Result<AudioConn, HubError> {
+    ) -> Result<LocalConn, HubError> {
         let seat = Arc::new(Seat {
             id: audio
                 .next_seat
@@ -163,32 +164,35 @@ impl AudioConn {
         }
         let (requests, queue) = mpsc::channel(REQUEST_QUEUE);
         tokio::spawn(run(audio.clone(), seat.clone(), queue));
-        Ok(AudioConn { seat, requests })
+        Ok(LocalConn { seat, requests })
+    }
+
+    /// Whether its page is in audio.
+    pub(super) fn joined(&self) -> bool {
+        self.seat.state().joined
     }
 }
 
-/// Handles one audio message of a connection (`audio_join`, `audio_leave`, `audio_mute`,
-/// `audio_watch`); answers go into the connection's queue.
-pub async fn on_message(
-    hub: &Hub,
-    conn: &mut Option<AudioConn>,
+/// Handles one audio message of a connection seated on this node (`audio_join`,
+/// `audio_leave`, `audio_mute`, `audio_watch`, …): its own, or another node's that this
+/// node owns the workshop for. Answers go into `outbox`; `ack_watch` is false when the
+/// server itself asks for the roster again (after the audio moved between nodes).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn handle(
+    audio: &Arc<Audio>,
+    conn: &mut Option<LocalConn>,
     workshop: &WorkshopHandle,
     participant: ParticipantId,
     outbox: &Outbox,
     id: String,
     message: AudioCommand,
+    ack_watch: bool,
 ) {
     let refuse = |code, message: &str| {
         outbox.send(error_frame(Some(&id), code, message).into());
     };
-    let Some(audio) = hub.audio() else {
-        return refuse(
-            ErrorCode::Unavailable,
-            "this server has no audio (no --janus-url)",
-        );
-    };
     if conn.is_none() {
-        match AudioConn::open(audio, workshop, participant, outbox).await {
+        match LocalConn::open(audio, workshop, participant, outbox).await {
             Ok(opened) => *conn = Some(opened),
             Err(e) => return refuse(e.code, &e.message),
         }
@@ -199,7 +203,9 @@ pub async fn on_message(
         AudioCommand::AudioWatch {} => {
             me.seat.state().watching = true;
             me.seat.state().last_roster.clear();
-            outbox.send(json!({"type": "ack", "id": id}).to_string().into());
+            if ack_watch {
+                outbox.send(json!({"type": "ack", "id": id}).to_string().into());
+            }
             audio.publish(workshop.id);
             return;
         }

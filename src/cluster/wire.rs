@@ -10,12 +10,18 @@
 //! | `here` | `cabildo:node:<owner>` | follower → owner | the participants connected to the follower (on each change and every second) |
 //! | `outcome` | `cabildo:node:<origin>` | owner → follower | how command `req` ended |
 //! | `joined` | `cabildo:node:<origin>` | owner → follower | how join `req` ended (with the new token) |
+//! | `audio` | `cabildo:node:<owner>` | follower → owner | an audio message of the follower's connection `conn` (its authenticated participant): the owner seats it on its Janus |
+//! | `audio_frame` | `cabildo:node:<origin>` | owner → follower | a frame for connection `conn` (SDP answer, ack, error, roster, `audio_ended`, `audio_muted`) |
+//! | `audio_gone` | `cabildo:node:<owner>` | follower → owner | connection `conn` ended: take it out of Janus |
+//! | `audio_room` | `cabildo:cluster` | owner → all | the owner created Janus room `room` (with its `secret`): a node that takes the workshop over destroys it, and so everyone a dead owner left seated in it |
+//! | `audio_alive` | `cabildo:node:<owner>` | follower → owner | the follower's connections seated by the owner (every second); the owner drops the others, and all of them after `LEASE` without one |
 //!
 //! Every message names the node that sent it (`from`).
 
+use crate::domain::Place;
 use crate::domain::{Command, Participant, ParticipantId, WorkshopId};
 use crate::hub::{HubError, JoinRequest};
-use crate::protocol::{ErrorCode, Outcome};
+use crate::protocol::{AudioCommand, ErrorCode, Outcome};
 use serde::{Deserialize, Serialize};
 
 /// The channel every node listens on.
@@ -65,6 +71,77 @@ pub enum Wire {
         req: u64,
         result: Result<JoinedWire, WireError>,
     },
+    Audio {
+        conn: u64,
+        participant: ParticipantId,
+        id: String,
+        message: WireAudio,
+    },
+    AudioFrame {
+        conn: u64,
+        frame: String,
+    },
+    AudioGone {
+        conn: u64,
+    },
+    AudioAlive {
+        conns: Vec<u64>,
+    },
+    AudioRoom {
+        room: u64,
+        secret: String,
+    },
+}
+
+/// `AudioCommand` as it travels (the follower parsed and bounded it already; the owner
+/// checks it again as it would a message of its own connections).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WireAudio {
+    Join {
+        sdp: String,
+        room: Option<Place>,
+    },
+    Leave,
+    Mute {
+        muted: bool,
+        participant: Option<ParticipantId>,
+    },
+    Watch,
+    Announce {
+        on: bool,
+    },
+    Config,
+}
+
+impl From<AudioCommand> for WireAudio {
+    fn from(m: AudioCommand) -> Self {
+        match m {
+            AudioCommand::AudioJoin { sdp, room } => WireAudio::Join { sdp, room },
+            AudioCommand::AudioLeave {} => WireAudio::Leave,
+            AudioCommand::AudioMute { muted, participant } => {
+                WireAudio::Mute { muted, participant }
+            }
+            AudioCommand::AudioWatch {} => WireAudio::Watch,
+            AudioCommand::AudioAnnounce { on } => WireAudio::Announce { on },
+            AudioCommand::AudioConfig {} => WireAudio::Config,
+        }
+    }
+}
+
+impl From<WireAudio> for AudioCommand {
+    fn from(m: WireAudio) -> Self {
+        match m {
+            WireAudio::Join { sdp, room } => AudioCommand::AudioJoin { sdp, room },
+            WireAudio::Leave => AudioCommand::AudioLeave {},
+            WireAudio::Mute { muted, participant } => {
+                AudioCommand::AudioMute { muted, participant }
+            }
+            WireAudio::Watch => AudioCommand::AudioWatch {},
+            WireAudio::Announce { on } => AudioCommand::AudioAnnounce { on },
+            WireAudio::Config => AudioCommand::AudioConfig {},
+        }
+    }
 }
 
 /// `Outcome` as it travels.
@@ -188,6 +265,20 @@ mod tests {
             workshop,
             body: Wire::Here {
                 participants: vec![ParticipantId::random()],
+            },
+        };
+        assert_eq!(decode(&encode(&env).expect("encodes")), Some(env));
+        let env = Envelope {
+            from: "n3".into(),
+            workshop,
+            body: Wire::Audio {
+                conn: 4,
+                participant: ParticipantId::random(),
+                id: "a1".into(),
+                message: WireAudio::Join {
+                    sdp: "v=0\r\n".into(),
+                    room: Some(Place::Lobby),
+                },
             },
         };
         assert_eq!(decode(&encode(&env).expect("encodes")), Some(env));

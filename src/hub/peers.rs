@@ -109,6 +109,51 @@ impl Hub {
                     handle.tell(Msg::Answered { req, answer });
                 }
             }
+            Wire::Audio {
+                conn,
+                participant,
+                id,
+                message,
+            } => {
+                let Some(cluster) = self.cluster() else {
+                    return;
+                };
+                match self.audio() {
+                    Some(audio) => {
+                        let message = message.into();
+                        let at = (from, workshop, conn);
+                        audio.remote_message(self, cluster, at, participant, id, message);
+                    }
+                    None => {
+                        let frame = crate::protocol::error_frame(
+                            Some(&id),
+                            ErrorCode::Unavailable,
+                            "this server has no audio (no --janus-url)",
+                        );
+                        cluster.tell(&from, workshop, Wire::AudioFrame { conn, frame });
+                    }
+                }
+            }
+            Wire::AudioFrame { conn, frame } => {
+                if let Some(audio) = self.audio() {
+                    audio.relay(&from, conn, frame);
+                }
+            }
+            Wire::AudioGone { conn } => {
+                if let Some(audio) = self.audio() {
+                    audio.remote_gone(&from, conn);
+                }
+            }
+            Wire::AudioRoom { room, secret } => {
+                if let Some(audio) = self.audio() {
+                    audio.foreign_room(workshop, room, secret);
+                }
+            }
+            Wire::AudioAlive { conns } => {
+                if let Some(audio) = self.audio() {
+                    audio.remote_alive(&from, workshop, &conns);
+                }
+            }
             Wire::Command {
                 req,
                 participant,

@@ -107,12 +107,22 @@ impl TestRedis {
 
 /// One PostgreSQL database, one Redis and `n` nodes on them; `None` to skip.
 pub async fn cluster(n: usize) -> Option<(Arc<TestDb>, TestRedis, Vec<TestServer>)> {
+    cluster_with(n, &[]).await
+}
+
+/// The same, every node started with the `extra` flags too.
+pub async fn cluster_with(
+    n: usize,
+    extra: &[&str],
+) -> Option<(Arc<TestDb>, TestRedis, Vec<TestServer>)> {
     let db = Arc::new(TestDb::postgres().await?);
     let redis = TestRedis::start().await?;
     let url = redis.url();
+    let mut flags = vec!["--redis", url.as_str()];
+    flags.extend(extra);
     let mut nodes = Vec::new();
     for _ in 0..n {
-        nodes.push(TestServer::start_on(db.clone(), &["--redis", &url]).await);
+        nodes.push(TestServer::start_on(db.clone(), &flags).await);
     }
     Some((db, redis, nodes))
 }

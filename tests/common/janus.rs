@@ -32,6 +32,19 @@ fn janus_path() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+/// Whether a test that needs Janus runs: `false` (skip) only when Janus is not installed
+/// and `CABILDO_REQUIRE_JANUS` is unset.
+pub fn janus_or_skip() -> bool {
+    if janus_path().is_some() {
+        return true;
+    }
+    if std::env::var_os("CABILDO_REQUIRE_JANUS").is_some() {
+        panic!("CABILDO_REQUIRE_JANUS is set but janus is not installed");
+    }
+    eprintln!("skipping: janus not installed (set CABILDO_REQUIRE_JANUS to require it)");
+    false
+}
+
 /// Runs `body` inside a fresh network namespace (by re-running this test there), or skips
 /// when Janus is not installed and not required.
 pub fn in_netns<F, Fut>(test: &str, body: F)
@@ -136,10 +149,19 @@ int getifaddrs(struct ifaddrs **ifap) {
 pub struct Janus {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Its HTTP API's port on 127.0.0.1.
+    port: u16,
 }
 
 impl Janus {
+    /// On `JANUS_PORT` (inside a test's own network namespace).
     pub async fn start() -> Janus {
+        Janus::start_on(JANUS_PORT).await
+    }
+
+    /// On `port` of 127.0.0.1 (outside a namespace: a free port). Its ICE candidates are
+    /// on `lo` only either way (`ice_enforce_list`).
+    pub async fn start_on(port: u16) -> Janus {
         let dir = tempfile::tempdir().expect("janus dir");
         let shim_c = dir.path().join("loopback.c");
         std::fs::write(&shim_c, LOOPBACK_SHIM).expect("shim source");
@@ -151,14 +173,18 @@ impl Janus {
             .status()
             .expect("cc runs");
         assert!(built.success(), "the loopback shim builds");
-        write_configs(dir.path());
-        let mut janus = Janus { dir, child: None };
+        write_configs(dir.path(), port);
+        let mut janus = Janus {
+            dir,
+            child: None,
+            port,
+        };
         janus.spawn().await;
         janus
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{JANUS_PORT}/janus")
+        format!("http://127.0.0.1:{}/janus", self.port)
     }
 
     pub fn log(&self) -> String {
@@ -214,7 +240,7 @@ impl Janus {
     }
 }
 
-fn write_configs(dir: &Path) {
+fn write_configs(dir: &Path, port: u16) {
     let lib = Path::new("/usr/lib/x86_64-linux-gnu/janus");
     let others = |folder: &str, keep: &str| -> String {
         std::fs::read_dir(lib.join(folder))
@@ -277,7 +303,7 @@ events: {{
     json = "indented"
     base_path = "/janus"
     http = true
-    port = {JANUS_PORT}
+    port = {port}
     ip = "127.0.0.1"
     https = false
 }}

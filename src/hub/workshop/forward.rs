@@ -286,6 +286,27 @@ impl WorkshopActor {
     /// and checks the lease when the owner went silent or a request went unanswered.
     /// Returns `false` if the actor must stop.
     pub(super) async fn beat(&mut self, lease: Option<bool>) -> bool {
+        let going_on = self.beat_role(lease).await;
+        self.route_audio();
+        going_on
+    }
+
+    /// Tells the audio service where the workshop's audio is seated: here when this node
+    /// owns the workshop (or cannot reach the others), else on the owner's Janus; nothing
+    /// while the owner is not known yet.
+    fn route_audio(&self) {
+        let Some(cluster) = &self.cluster else { return };
+        if self.owns() || !cluster.is_listening() {
+            self.audio.route(None);
+        } else if let Decider::Follower {
+            owner: Some(owner), ..
+        } = &self.own.role
+        {
+            self.audio.route(Some(owner.clone()));
+        }
+    }
+
+    async fn beat_role(&mut self, lease: Option<bool>) -> bool {
         let Some(cluster) = self.cluster.clone() else {
             return true;
         };
@@ -379,6 +400,9 @@ impl WorkshopActor {
         tracing::info!(workshop = %self.state.id, "taking the workshop over");
         metrics::takeover();
         self.own.role = Decider::Owner;
+        // Before the presence that tells the others: their audio comes here next.
+        self.route_audio();
+        self.audio.took_over();
         let mirror = std::mem::take(&mut self.own.mirror);
         self.presence.seed(&mirror, Instant::now());
         match self.catch_up().await {
@@ -494,6 +518,7 @@ impl WorkshopActor {
         if moved {
             // A new owner (it took over): what waited for the old one goes to it now.
             self.resend_all();
+            self.route_audio();
         }
         let before: HashSet<ParticipantId> = self.own.mirror.iter().copied().collect();
         let after: HashSet<ParticipantId> = online.iter().copied().collect();

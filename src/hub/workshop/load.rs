@@ -321,7 +321,16 @@ impl WorkshopActor {
     pub(super) fn note_activity(&mut self, msgs: &[Msg]) {
         if msgs
             .iter()
-            .any(|m| !matches!(m, Msg::Beat { .. } | Msg::Notify { .. }))
+            // The nodes' own chatter (several nodes) is not activity.
+            .any(|m| {
+                !matches!(
+                    m,
+                    Msg::Beat { .. }
+                        | Msg::Notify { .. }
+                        | Msg::Here { .. }
+                        | Msg::OwnerPresence { .. }
+                )
+            })
         {
             self.last_active = Instant::now();
         }
