@@ -276,3 +276,62 @@ impl PostgresStore {
         ids(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Batch, Codes, Database};
+
+    fn snapshot(seq: u64) -> Snapshot {
+        Snapshot {
+            version: 1,
+            seq,
+            next_due: None,
+            body: format!("state at {seq}"),
+        }
+    }
+
+    /// A batch with a workshop erased meanwhile (its snapshot fails the foreign key) still
+    /// stores the others' snapshots; an older snapshot never replaces a newer one.
+    #[tokio::test]
+    async fn a_batch_with_an_erased_workshop_stores_the_others_and_keeps_newer_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Database::Sqlite(dir.path().join("s.db"))
+            .open()
+            .await
+            .expect("opens");
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let id = WorkshopId::random();
+            let codes = Codes {
+                facilitator: format!("FAC-{n}"),
+                delegate: format!("DEL-{n}"),
+            };
+            store
+                .create_workshop(id, &codes, &Batch::default())
+                .await
+                .expect("created");
+            ids.push(id);
+        }
+        store
+            .save_snapshot(ids[2], &snapshot(9))
+            .await
+            .expect("stored");
+        assert!(store.erase_workshop(ids[1]).await.expect("erased"));
+        let batch: Vec<_> = ids.iter().map(|&id| (id, snapshot(5))).collect();
+        assert!(
+            store.save_snapshots(&batch).await.is_err(),
+            "the erased workshop's snapshot fails"
+        );
+        assert_eq!(
+            store.snapshot(ids[0]).await.expect("read"),
+            Some(snapshot(5))
+        );
+        assert_eq!(store.snapshot(ids[1]).await.expect("read"), None);
+        assert_eq!(
+            store.snapshot(ids[2]).await.expect("read"),
+            Some(snapshot(9))
+        );
+        store.close().await;
+    }
+}
