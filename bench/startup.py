@@ -87,13 +87,16 @@ def main():
     env = dict(os.environ, CABILDO_ADMIN_TOKEN="bench-admin-token-0123456789", RUST_LOG="cabildo=warn")
     args = [a.bin, "serve", "--addr", f"127.0.0.1:{port}", "--db", a.db,
             "--workshop-idle-evict", str(a.idle), "--lookup-rate-limit", "0"]
+    load_before = os.getloadavg()
     t0 = time.monotonic()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks it.
+    log = open(a.db + ".log", "w")
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=log)
     healthy = ready = None
     try:
         while ready is None:
             if proc.poll() is not None:
-                sys.exit("the server exited: " + proc.stderr.read().decode())
+                sys.exit("the server exited; its log: " + a.db + ".log")
             if healthy is None and get(base + "/healthz")[0] == 200:
                 healthy = time.monotonic() - t0
             if healthy is not None and get(base + "/readyz")[0] == 200:
@@ -101,6 +104,7 @@ def main():
             else:
                 time.sleep(0.005)
         out = {
+            "loadavg_at_start": [round(x, 2) for x in load_before],
             "healthz_s": round(healthy, 3),
             "readyz_s": round(ready, 3),
             "rss_ready_kib": rss_kib(proc.pid),
@@ -126,8 +130,10 @@ def main():
             out["evicted"] = int(m.get("cabildo_workshops_evicted_total", 0))
         print(json.dumps(out, indent=1))
     finally:
+        t2 = time.monotonic()
         proc.terminate()
         proc.wait(timeout=60)
+        print(json.dumps({"sigterm_to_exit_s": round(time.monotonic() - t2, 3)}))
 
 
 if __name__ == "__main__":

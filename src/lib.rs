@@ -110,34 +110,13 @@ pub async fn run(
     } else {
         println!("Admin token: as given by --admin-token / CABILDO_ADMIN_TOKEN");
     }
-    // Bring back to life the workshops with a timer running (and those whose snapshot is
-    // missing or behind their log, which may have one), so that timers whose deadline
-    // passed while the server was down fire now, not when someone next touches the
-    // workshop. The others stay on disk until used. `GET /readyz` answers 503 until this
-    // is done. The list is read before serving, so a server with nothing to load is ready
-    // from its first request.
-    let ids = hub
-        .store()
-        .workshops_to_wake(hub::workshop::load::VERSION)
-        .await;
-    let loaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
-        ids.as_ref().is_ok_and(Vec::is_empty),
-    ));
-    let waking = hub.clone();
-    let done = loaded.clone();
-    tokio::spawn(async move {
-        match ids {
-            Ok(ids) => {
-                for id in ids {
-                    if let Err(e) = waking.workshop(id).await {
-                        tracing::warn!(workshop = %id, error = %e, "could not load a workshop");
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "could not list the workshops"),
-        }
-        done.store(true, std::sync::atomic::Ordering::Release);
-    });
+    // Wake, in the background while serving, the workshops that cannot wait on disk
+    // until someone asks for them: those with a timer running (so that a deadline passed
+    // while the server was down fires now) and those whose snapshot is missing or behind
+    // their log (`hub::wake`). `GET /healthz` answers at once; `GET /readyz` reports
+    // `workshops` down until the wake is done.
+    let (progress, loaded) = tokio::sync::watch::channel(hub::wake::Wake::Listing);
+    hub.tasks.spawn(hub::wake::wake(hub.clone(), progress));
     if config.demo {
         demo::load(&hub, &base).await?;
     }

@@ -147,12 +147,19 @@ pub struct Readiness {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
     let mut down = Vec::new();
+    // Listing the workshops to wake takes a moment: a server with none to wake is ready
+    // from its first request.
+    let mut wake = state.loaded.clone();
+    let woken = matches!(
+        tokio::time::timeout(
+            READY_TIMEOUT,
+            wake.wait_for(|w| *w != crate::hub::wake::Wake::Listing),
+        )
+        .await,
+        Ok(Ok(w)) if *w == crate::hub::wake::Wake::Done
+    );
     let own = [
-        (
-            "workshops",
-            state.loaded.load(std::sync::atomic::Ordering::Acquire),
-            "the stored workshops are still loading",
-        ),
+        ("workshops", woken, "the stored workshops are still waking"),
         (
             "writes",
             !crate::metrics::last_write_failed(),
@@ -161,7 +168,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     ];
     for (name, ok, why) in own {
         if !ok {
-            tracing::warn!(check = name, error = why, "not ready");
+            // The wake is expected at start-up, and a load balancer polls meanwhile: a
+            // warning per poll would flood the log (a pipe nobody reads fills up and
+            // blocks the server; `hub::wake` logs its start and end instead).
+            if name == "workshops" {
+                tracing::debug!(check = name, error = why, "not ready");
+            } else {
+                tracing::warn!(check = name, error = why, "not ready");
+            }
             down.push(name);
         }
         checks.insert(name.into(), if ok { "ok" } else { "down" }.into());

@@ -45,8 +45,9 @@ pub struct AppState {
     pub addresses: Arc<address::AddressLimits>,
     /// Exports in flight (`export.rs`).
     pub exports: Arc<tokio::sync::Semaphore>,
-    /// Whether the workshops start-up loads (`Store::workshops_to_wake`) are loaded (`GET /readyz`).
-    pub loaded: Arc<std::sync::atomic::AtomicBool>,
+    /// Where start-up's wake of the workshops that cannot wait stands (`hub::wake`,
+    /// `GET /readyz`).
+    pub loaded: tokio::sync::watch::Receiver<crate::hub::wake::Wake>,
 }
 
 impl AppState {
@@ -60,7 +61,7 @@ impl AppState {
             origins: Arc::new(origin::Origins::new(Vec::new())),
             addresses: Arc::new(address::AddressLimits::new(Default::default())),
             exports: Arc::new(tokio::sync::Semaphore::new(2)),
-            loaded: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            loaded: tokio::sync::watch::channel(crate::hub::wake::Wake::Done).1,
         }
     }
 }

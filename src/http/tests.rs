@@ -69,14 +69,15 @@ async fn readyz_is_503_naming_a_failing_registered_check() {
 #[tokio::test]
 async fn readyz_is_503_until_the_stored_workshops_are_loaded() {
     let (mut state, _store, _dir) = state(Vec::new()).await;
-    let loaded = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    state.loaded = loaded.clone();
+    use crate::hub::wake::Wake;
+    let (progress, loaded) = tokio::sync::watch::channel(Wake::Waking);
+    state.loaded = loaded;
     let url = serve(state).await;
     let (status, body) = readyz(&url).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["checks"]["workshops"], "down");
     assert_eq!(body["down"], serde_json::json!(["workshops"]));
-    loaded.store(true, std::sync::atomic::Ordering::Release);
+    progress.send_replace(Wake::Done);
     let (status, body) = readyz(&url).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["checks"]["workshops"], "ok");

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod outbox;
 mod peers;
 pub mod presence;
+pub mod wake;
 pub mod workshop;
 
 use crate::auth;

@@ -26,6 +26,48 @@ const UPSERT_TAIL: &str = "ON CONFLICT (workshop_id) DO UPDATE SET version = exc
      seq = excluded.seq, next_due = excluded.next_due, body = excluded.body \
      WHERE excluded.seq >= snapshots.seq OR snapshots.version <> excluded.version";
 
+static SQLITE_UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
+         VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}"
+    )
+});
+
+static POSTGRES_UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
+         VALUES ($1, $2, $3, $4, $5) {UPSERT_TAIL}"
+    )
+});
+
+type Upsert<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
+
+fn sqlite_upsert<'q>(
+    sql: &'q str,
+    workshop: WorkshopId,
+    snapshot: &'q Snapshot,
+) -> Upsert<'q, sqlx::Sqlite> {
+    sqlx::query(sql)
+        .bind(workshop.to_string())
+        .bind(snapshot.version)
+        .bind(snapshot.seq as i64)
+        .bind(snapshot.next_due)
+        .bind(snapshot.body.as_str())
+}
+
+fn postgres_upsert<'q>(
+    sql: &'q str,
+    workshop: WorkshopId,
+    snapshot: &'q Snapshot,
+) -> Upsert<'q, sqlx::Postgres> {
+    sqlx::query(sql)
+        .bind(workshop.to_string())
+        .bind(i32::try_from(snapshot.version).unwrap_or(i32::MAX))
+        .bind(snapshot.seq as i64)
+        .bind(snapshot.next_due)
+        .bind(snapshot.body.as_str())
+}
+
 impl Store {
     /// The latest snapshot of `workshop`, if any.
     pub async fn snapshot(&self, workshop: WorkshopId) -> Result<Option<Snapshot>, StoreError> {
@@ -48,6 +90,29 @@ impl Store {
                 super::timed("snapshot", s.save_snapshot(workshop, snapshot)).await
             }
         }
+    }
+
+    /// Stores several snapshots in one transaction (one `fsync`), each unless a newer one
+    /// of the same version is stored already. If the transaction fails (a workshop was
+    /// erased meanwhile), each is stored alone; the last failure is returned.
+    pub async fn save_snapshots(
+        &self,
+        snapshots: &[(WorkshopId, Snapshot)],
+    ) -> Result<(), StoreError> {
+        let together = match self {
+            Store::Sqlite(s) => super::timed("snapshot", s.save_snapshots(snapshots)).await,
+            Store::Postgres(s) => super::timed("snapshot", s.save_snapshots(snapshots)).await,
+        };
+        if together.is_ok() || snapshots.len() < 2 {
+            return together;
+        }
+        let mut result = Ok(());
+        for (workshop, snapshot) in snapshots {
+            if let Err(e) = self.save_snapshot(*workshop, snapshot).await {
+                result = Err(e);
+            }
+        }
+        result
     }
 
     /// The workshops start-up must load: those with no snapshot of format `version`, a
@@ -123,27 +188,34 @@ impl SqliteStore {
         workshop: WorkshopId,
         snapshot: &Snapshot,
     ) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
-             VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}"
-        ))
-        .bind(workshop.to_string())
-        .bind(snapshot.version)
-        .bind(snapshot.seq as i64)
-        .bind(snapshot.next_due)
-        .bind(&snapshot.body)
-        .execute(&self.writer)
-        .await?;
+        sqlite_upsert(&SQLITE_UPSERT, workshop, snapshot)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn save_snapshots(&self, snapshots: &[(WorkshopId, Snapshot)]) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        for (workshop, snapshot) in snapshots {
+            sqlite_upsert(&SQLITE_UPSERT, *workshop, snapshot)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
     async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
+        // Reads the covering index `snapshots_wake` (never the snapshots' bodies) and one
+        // key per workshop of the events' primary key.
         let rows: Vec<String> = sqlx::query(
-            "SELECT w.id FROM workshops w LEFT JOIN snapshots s ON s.workshop_id = w.id \
-             WHERE s.workshop_id IS NULL OR s.version <> ? OR s.next_due IS NOT NULL \
-                OR s.seq < (SELECT e.seq FROM events e WHERE e.workshop_id = w.id \
-                            ORDER BY e.seq DESC LIMIT 1) \
-             ORDER BY w.created_at",
+            "SELECT w.id FROM workshops w WHERE NOT EXISTS \
+                (SELECT 1 FROM snapshots s INDEXED BY snapshots_wake WHERE s.workshop_id = w.id) \
+             UNION ALL \
+             SELECT s.workshop_id FROM snapshots s INDEXED BY snapshots_wake \
+             WHERE s.version <> ? OR s.next_due IS NOT NULL \
+                OR s.seq < (SELECT e.seq FROM events e WHERE e.workshop_id = s.workshop_id \
+                            ORDER BY e.seq DESC LIMIT 1)",
         )
         .bind(version)
         .fetch_all(&self.reader)
@@ -171,17 +243,20 @@ impl PostgresStore {
         workshop: WorkshopId,
         snapshot: &Snapshot,
     ) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
-             VALUES ($1, $2, $3, $4, $5) {UPSERT_TAIL}"
-        ))
-        .bind(workshop.to_string())
-        .bind(i32::try_from(snapshot.version).unwrap_or(i32::MAX))
-        .bind(snapshot.seq as i64)
-        .bind(snapshot.next_due)
-        .bind(&snapshot.body)
-        .execute(&self.pool)
-        .await?;
+        postgres_upsert(&POSTGRES_UPSERT, workshop, snapshot)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn save_snapshots(&self, snapshots: &[(WorkshopId, Snapshot)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (workshop, snapshot) in snapshots {
+            postgres_upsert(&POSTGRES_UPSERT, *workshop, snapshot)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -199,5 +274,64 @@ impl PostgresStore {
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
         ids(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Batch, Codes, Database};
+
+    fn snapshot(seq: u64) -> Snapshot {
+        Snapshot {
+            version: 1,
+            seq,
+            next_due: None,
+            body: format!("state at {seq}"),
+        }
+    }
+
+    /// A batch with a workshop erased meanwhile (its snapshot fails the foreign key) still
+    /// stores the others' snapshots; an older snapshot never replaces a newer one.
+    #[tokio::test]
+    async fn a_batch_with_an_erased_workshop_stores_the_others_and_keeps_newer_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Database::Sqlite(dir.path().join("s.db"))
+            .open()
+            .await
+            .expect("opens");
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let id = WorkshopId::random();
+            let codes = Codes {
+                facilitator: format!("FAC-{n}"),
+                delegate: format!("DEL-{n}"),
+            };
+            store
+                .create_workshop(id, &codes, &Batch::default())
+                .await
+                .expect("created");
+            ids.push(id);
+        }
+        store
+            .save_snapshot(ids[2], &snapshot(9))
+            .await
+            .expect("stored");
+        assert!(store.erase_workshop(ids[1]).await.expect("erased"));
+        let batch: Vec<_> = ids.iter().map(|&id| (id, snapshot(5))).collect();
+        assert!(
+            store.save_snapshots(&batch).await.is_err(),
+            "the erased workshop's snapshot fails"
+        );
+        assert_eq!(
+            store.snapshot(ids[0]).await.expect("read"),
+            Some(snapshot(5))
+        );
+        assert_eq!(store.snapshot(ids[1]).await.expect("read"), None);
+        assert_eq!(
+            store.snapshot(ids[2]).await.expect("read"),
+            Some(snapshot(9))
+        );
+        store.close().await;
     }
 }

@@ -27,6 +27,50 @@ pub struct SeedArgs {
     /// existed): the next start loads every one of them from its whole log.
     #[arg(long)]
     no_snapshots: bool,
+    /// Keep the timers the reference workshop's agenda starts (15 minutes per room):
+    /// every copy then has a timer running, so every start wakes all of them (a timer must
+    /// end on time). Without it the timers are cancelled first: idle workshops.
+    #[arg(long)]
+    keep_timers: bool,
+}
+
+/// Cancels the timers running in the reference workshop (the newest), as its organizer.
+async fn cancel_timers(hub: &std::sync::Arc<cabildo::hub::Hub>) -> anyhow::Result<()> {
+    let (id, _) = hub
+        .store()
+        .workshop_list()
+        .await?
+        .into_iter()
+        .max_by_key(|(_, created)| *created)
+        .ok_or_else(|| anyhow::anyhow!("the reference workshop was not stored"))?;
+    let stored = cabildo::hub::workshop::load::read(hub.store(), id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the reference workshop was not stored"))?;
+    let mut state = stored
+        .base
+        .unwrap_or_else(|| cabildo::domain::Workshop::empty(id));
+    for event in &stored.log.events {
+        state.apply(event.seq, &serde_json::from_str(&event.body)?);
+    }
+    if state.session.timers.is_empty() {
+        return Ok(());
+    }
+    let organizer = state
+        .participants
+        .values()
+        .find(|p| p.role == cabildo::domain::Role::Organizer)
+        .map(|p| p.id)
+        .ok_or_else(|| anyhow::anyhow!("the reference workshop has no organizer"))?;
+    let handle = hub.workshop(id).await?;
+    let command = cabildo::domain::Command::CancelTimer { room: None };
+    let outcome = hub
+        .execute(&handle, organizer, "seed-cancel-timers".into(), command)
+        .await?;
+    anyhow::ensure!(
+        matches!(outcome, cabildo::protocol::Outcome::Ack { .. }),
+        "cancelling the reference workshop's timers: {outcome:?}"
+    );
+    Ok(())
 }
 
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
@@ -35,6 +79,9 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let store = Database::Sqlite(args.db.clone()).open().await?;
     let hub = cabildo::hub::Hub::new(store.clone());
     cabildo::demo::load(&hub, "http://seed.invalid").await?;
+    if !args.keep_timers {
+        cancel_timers(&hub).await?;
+    }
     // Stop the actor: it stores its snapshot on the way out.
     hub.begin_shutdown();
     hub.release_workshops();
