@@ -48,7 +48,7 @@ for ((i = 0; i < shards; i++)); do
     "$bin/cabildo-load" run --url "http://127.0.0.1:$port" --target "$target" \
         --admin-token "$admin" --server-pid "$server" --shard "$i/$shards" \
         --barrier-dir "$work/barrier" --json "$OUT/$target-$name.$i.json" "$@" \
-        2> >(sed "s/^/[$target $name $i] /" >&2) &
+        2> >(sed -u "s/^/[$target $name $i] /" >&2) &
     pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
