@@ -294,3 +294,74 @@ async fn too_slow_the_close_frame_follows_a_frame_begun_directly_and_nothing_els
         [text(&big), (0x8, goodbye[2..].to_vec())]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_a_busy_writer_and_pings_never_interleave_on_the_wire() {
+    let (server, mut client, outbox, inbox) = attached().await;
+    let frames: Vec<Frame> = (0..2000)
+        .map(|i| {
+            let len = match i % 50 {
+                0 => 300_000,
+                n if n % 7 == 0 => 5_000,
+                n => n * 13,
+            };
+            Frame::from(format!("{i}:{}", "x".repeat(len)))
+        })
+        .collect();
+    let sending = {
+        let (outbox, frames) = (outbox.clone(), frames.clone());
+        tokio::spawn(async move {
+            for (i, frame) in frames.into_iter().enumerate() {
+                assert!(outbox.send(frame), "not too slow");
+                if i % 16 == 0 {
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+            }
+        })
+    };
+    // The writer as `connection::write_loop` runs it, with a ping every millisecond.
+    let writing = tokio::spawn(async move {
+        let t = Duration::from_secs(10);
+        let mut burst = Burst::default();
+        loop {
+            let queued = tokio::select! {
+                biased;
+                queued = inbox.recv_all(&mut burst) => queued,
+                () = tokio::time::sleep(Duration::from_millis(1)) => {
+                    let ping = [0x89, 0x00];
+                    assert!(write_control_in_turn(&server, &inbox, &mut burst, &ping, t).await);
+                    continue;
+                }
+            };
+            if !queued {
+                break;
+            }
+            assert!(write_frames(&server, &mut burst, t).await);
+        }
+        let goodbye = frames::close_frame(1000, "");
+        assert!(write_control_in_turn(&server, &inbox, &mut burst, &goodbye, t).await);
+    });
+    let reading = tokio::spawn(async move {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        // Slower than the sender at times, so that writes meet a full socket.
+        while !got.ends_with(&[0x88, 0x02, 0x03, 0xe8]) {
+            let n = client.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the stream ended early");
+            got.extend_from_slice(&buf[..n]);
+            if got.len() % 7 == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        got
+    });
+    sending.await.expect("sender");
+    outbox.kick().close_with(1000);
+    writing.await.expect("writer");
+    let got = reading.await.expect("reader");
+    let messages = server_messages(&got);
+    assert_eq!(messages.last(), Some(&(0x8, vec![0x03, 0xe8])));
+    let texts: Vec<(u8, Vec<u8>)> = messages.into_iter().filter(|m| m.0 == 0x1).collect();
+    let expected: Vec<(u8, Vec<u8>)> = frames.iter().map(text).collect();
+    assert!(texts == expected, "every frame once, in order, whole");
+}
