@@ -18,7 +18,9 @@
 use super::frames::{self, Incoming, Parsed, Parser, MAX_HEADER};
 use crate::hub::outbox::{Burst, Frame, Inbox};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -246,17 +248,21 @@ fn advance(frames: &mut VecDeque<Frame>, mut offset: usize, mut written: usize) 
 /// The connection's writer writes a control frame (ping, pong, close): after what is
 /// queued, which may begin with a frame a direct write began, and with direct writes held
 /// off meanwhile (`Inbox::take`). `burst` is empty on entry. Whether all was written.
-pub async fn write_control_in_turn(
-    tcp: &TcpStream,
-    inbox: &Inbox,
-    burst: &mut Burst,
-    bytes: &[u8],
+/// Boxed: inline, the two writes in a row would grow every connection's task for a ping
+/// every `ping_interval`.
+pub fn write_control_in_turn<'a>(
+    tcp: &'a TcpStream,
+    inbox: &'a Inbox,
+    burst: &'a mut Burst,
+    bytes: &'a [u8],
     write_timeout: Duration,
-) -> bool {
-    if inbox.take(burst) && !write_frames(tcp, burst, write_timeout).await {
-        return false;
-    }
-    write_control(tcp, bytes, write_timeout).await
+) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+    Box::pin(async move {
+        if inbox.take(burst) && !write_frames(tcp, burst, write_timeout).await {
+            return false;
+        }
+        write_control(tcp, bytes, write_timeout).await
+    })
 }
 
 /// Writes one small control frame whole, each wait bounded by `write_timeout`.
