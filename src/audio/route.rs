@@ -21,7 +21,7 @@ use super::{lock, Audio};
 use crate::cluster::wire::Wire;
 use crate::cluster::Cluster;
 use crate::domain::{ParticipantId, WorkshopId};
-use crate::hub::outbox::{Inbox, Outbox};
+use crate::hub::outbox::{Burst, Inbox, Outbox};
 use crate::hub::{Hub, WorkshopHandle};
 use crate::protocol::{error_frame, AudioCommand, ErrorCode};
 use serde_json::{json, Value};
@@ -472,9 +472,9 @@ async fn serve(
 
 /// The owner: sends a remote seat's frames to the node of its connection.
 async fn pump(inbox: Inbox, cluster: Arc<Cluster>, to: String, workshop: WorkshopId, conn: u64) {
-    let mut frames = VecDeque::new();
-    while inbox.recv_all(&mut frames).await {
-        for frame in frames.drain(..) {
+    let mut burst = Burst::default();
+    while inbox.recv_all(&mut burst).await {
+        for frame in burst.frames.drain(..) {
             let frame = frame.as_str().to_string();
             cluster.tell(&to, workshop, Wire::AudioFrame { conn, frame });
         }

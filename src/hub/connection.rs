@@ -23,15 +23,16 @@
 mod frames;
 mod wire;
 
+pub(super) use wire::try_write_frame;
+
 use super::limits::{ConnectionLimiter, Slot, Verdict};
-use super::outbox::{Frame, Inbox, Outbox, Side, QUEUE_CAPACITY};
+use super::outbox::{Burst, Frame, Inbox, Outbox, Side, READ_PAUSE};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
 use crate::protocol::{self, close, error_frame, ErrorCode, Hello, MAX_MESSAGE_BYTES};
 use frames::Incoming;
 pub use frames::{INVALID_PAYLOAD, PROTOCOL_ERROR};
 use hyper::body::Bytes;
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -90,6 +91,8 @@ impl Control {
 /// past the upgrade request.
 pub async fn serve(tcp: TcpStream, read_ahead: Bytes, hub: Arc<Hub>) {
     crate::metrics::connection_opened();
+    // Shared with the outbox once subscribed, for its direct writes.
+    let tcp = Arc::new(tcp);
     let mut reader = Reader::new(&read_ahead, MAX_MESSAGE_BYTES);
     drop(read_ahead);
     let mut shutdown = hub.shutdown_signal();
@@ -126,7 +129,7 @@ struct Joined<'h> {
 /// Runs the handshake, then the connection. Errors are the close code to send.
 async fn session(
     hub: &Arc<Hub>,
-    tcp: &TcpStream,
+    tcp: &Arc<TcpStream>,
     reader: &mut Reader,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), u16> {
@@ -146,6 +149,7 @@ async fn session(
         inbox,
         _slot,
     } = joined;
+    outbox.attach(tcp.clone());
     let limits = &hub.guards.limits;
     let control = Control::default();
     let writing = write_loop(
@@ -228,7 +232,7 @@ async fn handshake<'h>(
         Ok(Hello::Hello { token, last_seq }) => (token, last_seq),
         Err(e) => {
             let frame = error_frame(None, ErrorCode::Invalid, &format!("bad hello: {e}"));
-            let mut frames = VecDeque::from([Frame::from(frame)]);
+            let mut frames = Burst::from(Frame::from(frame));
             let _peer_may_be_gone =
                 wire::write_frames(tcp, &mut frames, limits.write_timeout).await;
             return Err(Some(close::BAD_HELLO));
@@ -361,17 +365,14 @@ async fn read_loop(
     }
 }
 
-/// Frames queued for this connection, or commands it sent and not yet answered, beyond
-/// which its reader stops taking commands until the writer has caught up.
-const READ_PAUSE: usize = QUEUE_CAPACITY / 4;
-
 /// Completes once the connection's queue holds fewer than `READ_PAUSE` frames and fewer
 /// than `READ_PAUSE` of its commands wait for their answer. A client that pipelines
 /// commands faster than it reads their answers is slowed down by TCP (its commands wait
 /// in the socket) instead of filling its queue and being closed as too slow. No waker is
 /// registered: the writer runs in the same task and is polled first (`session`'s biased
 /// `select!`), so the task is polled again whenever the writer can progress (the socket
-/// became writable, or an answer arrived in an empty queue).
+/// became writable, or an answer arrived in an empty queue); an answer written directly
+/// wakes the reader instead when it ends the pause (`Outbox::answered`).
 fn caught_up(outbox: &Outbox) -> impl std::future::Future<Output = ()> + '_ {
     std::future::poll_fn(move |_| {
         let answers_owed = usize::try_from(outbox.in_flight()).unwrap_or(usize::MAX);
@@ -457,7 +458,7 @@ async fn write_loop(
     // allocation less per connection.
     let ping = tokio::time::sleep(ping_interval);
     tokio::pin!(ping);
-    let mut frames = VecDeque::new();
+    let mut frames = Burst::default();
     loop {
         let queued = tokio::select! {
             biased;
@@ -465,12 +466,12 @@ async fn write_loop(
             () = control.wake.notified() => {
                 if let Some(payload) = control.take_pong() {
                     let pong = frames::control(0xa, &payload);
-                    if !wire::write_control(tcp, &pong, write_timeout).await { return; }
+                    if !wire::write_control_in_turn(tcp, &inbox, &mut frames, &pong, write_timeout).await { return; }
                 }
                 continue;
             }
             () = &mut ping => {
-                if !wire::write_control(tcp, &PING, write_timeout).await { return; }
+                if !wire::write_control_in_turn(tcp, &inbox, &mut frames, &PING, write_timeout).await { return; }
                 ping.as_mut().reset(tokio::time::Instant::now() + ping_interval);
                 continue;
             }
@@ -483,15 +484,11 @@ async fn write_loop(
         }
     }
     let code = inbox.kick().code().unwrap_or(1000);
-    // Deliver what is already queued (the last acks) before saying goodbye.
-    if code != close::TOO_SLOW
-        && inbox.take(&mut frames)
-        && !wire::write_frames(tcp, &mut frames, write_timeout).await
-    {
-        return;
-    }
+    // Deliver what is already queued (the last acks; too slow, only a frame begun) before
+    // saying goodbye.
     let frame = frames::close_frame(code, close_reason(code));
-    let _peer_may_be_gone = wire::write_control(tcp, &frame, write_timeout).await;
+    let _peer_may_be_gone =
+        wire::write_control_in_turn(tcp, &inbox, &mut frames, &frame, write_timeout).await;
 }
 
 #[cfg(test)]

@@ -12,11 +12,15 @@
 //!   stay in the writer's queue with the offset written so far, and the writer waits with
 //!   `writable()`, each wait bounded by the write timeout (a slow but steady reader gets a
 //!   long frame however long it takes; a stalled one is cut off).
+//! - `try_write_frame` is the same `writev` for one frame, without waiting: the direct
+//!   write of `Outbox::send` (hub/outbox.rs) when the writer is idle.
 
 use super::frames::{self, Incoming, Parsed, Parser, MAX_HEADER};
-use crate::hub::outbox::Frame;
+use crate::hub::outbox::{Burst, Frame, Inbox};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -151,20 +155,14 @@ fn writable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>
     std::future::poll_fn(|cx| tcp.poll_write_ready(cx))
 }
 
-/// Writes every frame of `frames` (leaving it empty) as text frames, as few `writev`
+/// Writes every frame of `burst` (leaving it empty) as text frames, as few `writev`
 /// calls as the socket allows. Each wait for the socket has `write_timeout`: the timeout
 /// measures progress, not the length of the burst. Whether everything was written.
-pub async fn write_frames(
-    tcp: &TcpStream,
-    frames: &mut VecDeque<Frame>,
-    write_timeout: Duration,
-) -> bool {
-    // Bytes of the front frame (header and payload) already written.
-    let mut offset = 0;
-    while !frames.is_empty() {
-        match write_some(tcp, frames, offset) {
+pub async fn write_frames(tcp: &TcpStream, burst: &mut Burst, write_timeout: Duration) -> bool {
+    while !burst.frames.is_empty() {
+        match write_some(tcp, &burst.frames, burst.offset) {
             Ok(0) => return false,
-            Ok(written) => offset = advance(frames, offset, written),
+            Ok(written) => burst.offset = advance(&mut burst.frames, burst.offset, written),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 if !matches!(timeout(write_timeout, writable(tcp)).await, Ok(Ok(()))) {
                     return false;
@@ -176,16 +174,33 @@ pub async fn write_frames(
     true
 }
 
+/// Writes `frame` at once, without waiting, as far as the socket takes it (one `writev`
+/// of up to `WRITE_BATCH` pieces): `None` when it went out whole, else the bytes written
+/// (0 when the socket is full), from which the writer goes on. For `Outbox::send`'s
+/// direct write.
+pub fn try_write_frame(tcp: &TcpStream, frame: &Frame) -> io::Result<Option<usize>> {
+    match write_some(tcp, std::slice::from_ref(frame), 0) {
+        Ok(n) if n == frames::wire_len(frame.len()) => Ok(None),
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Some(0)),
+        Err(e) => Err(e),
+    }
+}
+
 /// One `writev` of the frames at the front of `frames`, the first from `offset` on.
-fn write_some(tcp: &TcpStream, frames: &VecDeque<Frame>, offset: usize) -> io::Result<usize> {
+fn write_some<'a>(
+    tcp: &TcpStream,
+    frames: impl IntoIterator<Item = &'a Frame>,
+    offset: usize,
+) -> io::Result<usize> {
     // Each piece: its header (here) and its part of a frame's payload.
     let mut heads = [[0u8; MAX_HEADER]; WRITE_BATCH];
-    let mut spans = [(0usize, 0usize, 0usize, 0usize); WRITE_BATCH];
+    let mut spans: [(usize, &[u8]); WRITE_BATCH] = [(0, &[]); WRITE_BATCH];
     let mut count = 0;
     // Bytes of the first pieces already written: whole pieces are passed over here, the
     // rest is cut from the first piece below.
     let mut skip = offset;
-    'frames: for (i, frame) in frames.iter().enumerate() {
+    'frames: for frame in frames {
         for (first, start, end) in frames::pieces(frame.len()) {
             let piece = frames::header_len(end - start) + end - start;
             if count == 0 && skip >= piece {
@@ -196,14 +211,13 @@ fn write_some(tcp: &TcpStream, frames: &VecDeque<Frame>, offset: usize) -> io::R
                 break 'frames;
             }
             let head = frames::header(first, end - start, &mut heads[count]);
-            spans[count] = (i, head, start, end);
+            spans[count] = (head, &frame.as_bytes()[start..end]);
             count += 1;
         }
     }
     let mut slices = [IoSlice::new(&[]); 2 * WRITE_BATCH];
     let mut used = 0;
-    for (k, &(i, head, start, end)) in spans[..count].iter().enumerate() {
-        let payload = frames.get(i).map_or(&[][..], |f| &f.as_bytes()[start..end]);
+    for (k, &(head, payload)) in spans[..count].iter().enumerate() {
         for part in [&heads[k][..head], payload] {
             let cut = skip.min(part.len());
             skip -= cut;
@@ -231,6 +245,26 @@ fn advance(frames: &mut VecDeque<Frame>, mut offset: usize, mut written: usize) 
     0
 }
 
+/// The connection's writer writes a control frame (ping, pong, close): after what is
+/// queued, which may begin with a frame a direct write began, and with direct writes held
+/// off meanwhile (`Inbox::take`). `burst` is empty on entry. Whether all was written.
+/// Boxed: inline, the two writes in a row would grow every connection's task for a ping
+/// every `ping_interval`.
+pub fn write_control_in_turn<'a>(
+    tcp: &'a TcpStream,
+    inbox: &'a Inbox,
+    burst: &'a mut Burst,
+    bytes: &'a [u8],
+    write_timeout: Duration,
+) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+    Box::pin(async move {
+        if inbox.take(burst) && !write_frames(tcp, burst, write_timeout).await {
+            return false;
+        }
+        write_control(tcp, bytes, write_timeout).await
+    })
+}
+
 /// Writes one small control frame whole, each wait bounded by `write_timeout`.
 pub async fn write_control(tcp: &TcpStream, bytes: &[u8], write_timeout: Duration) -> bool {
     let mut at = 0;
@@ -250,140 +284,5 @@ pub async fn write_control(tcp: &TcpStream, bytes: &[u8], write_timeout: Duratio
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-
-    async fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let client = TcpStream::connect(addr).await.expect("connect");
-        let (server, _) = listener.accept().await.expect("accept");
-        (server, client)
-    }
-
-    /// Reads server messages from `bytes`, reassembling fragments: (opcode, payload) each.
-    fn server_messages(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
-        let mut out: Vec<(u8, Vec<u8>)> = Vec::new();
-        let mut open = false;
-        while !bytes.is_empty() {
-            let (len, head) = match bytes[1] {
-                126 => (usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), 4),
-                127 => {
-                    let mut n = [0u8; 8];
-                    n.copy_from_slice(&bytes[2..10]);
-                    (usize::try_from(u64::from_be_bytes(n)).expect("len"), 10)
-                }
-                n => (usize::from(n), 2),
-            };
-            assert_eq!(bytes[0] & 0x70, 0, "no reserved bits");
-            assert!(len <= frames::FRAGMENT, "pieces of at most FRAGMENT bytes");
-            let (fin, opcode) = (bytes[0] & 0x80 != 0, bytes[0] & 0x0f);
-            let payload = &bytes[head..head + len];
-            if open {
-                assert_eq!(opcode, 0x0, "a continuation");
-                out.last_mut().expect("open").1.extend_from_slice(payload);
-            } else {
-                out.push((opcode, payload.to_vec()));
-            }
-            open = !fin;
-            bytes = &bytes[head + len..];
-        }
-        assert!(!open, "the last message is complete");
-        out
-    }
-
-    #[test]
-    fn advance_drops_the_frames_a_write_completed_and_keeps_the_offset_into_the_next() {
-        let mut frames: VecDeque<Frame> = ["abc", "de"].map(Frame::from).into();
-        // "abc" is 2 + 3 bytes on the wire, "de" 2 + 2.
-        assert_eq!(advance(&mut frames, 0, 4), 4);
-        assert_eq!(frames.len(), 2);
-        assert_eq!(advance(&mut frames, 4, 2), 1);
-        assert_eq!(frames.len(), 1);
-        assert_eq!(advance(&mut frames, 1, 3), 0);
-        assert!(frames.is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_burst_arrives_as_frames_in_order_even_through_back_pressure() {
-        let (server, mut client) = pair().await;
-        // More than the kernel buffers hold at once, and more pieces than one writev takes.
-        let mut frames: VecDeque<Frame> = (0..300)
-            .map(|i| Frame::from(format!("{i}:{}", "x".repeat(i * 97))))
-            .collect();
-        // And frames of more pieces than one writev takes.
-        frames.push_front(Frame::from("y".repeat(300_000)));
-        frames.push_back(Frame::from("z".repeat(200_001)));
-        let expected: Vec<(u8, Vec<u8>)> = frames
-            .iter()
-            .map(|f| (0x1, f.as_bytes().to_vec()))
-            .collect();
-        let total: usize = expected
-            .iter()
-            .map(|(_, p)| frames::wire_len(p.len()))
-            .sum();
-        let reading = tokio::spawn(async move {
-            let mut got = Vec::new();
-            let mut buf = vec![0u8; 1024];
-            // Slowly at first, so the writer meets a full socket.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            while got.len() < total {
-                let n = client.read(&mut buf).await.expect("read");
-                if n == 0 {
-                    break;
-                }
-                got.extend_from_slice(&buf[..n]);
-            }
-            got
-        });
-        assert!(write_frames(&server, &mut frames, Duration::from_secs(10)).await);
-        assert!(frames.is_empty());
-        drop(server);
-        let got = reading.await.expect("reader");
-        assert_eq!(server_messages(&got), expected);
-    }
-
-    #[tokio::test]
-    async fn a_stalled_reader_times_the_writer_out() {
-        let (server, _client) = pair().await;
-        let big = Frame::from("x".repeat(16 * 1024 * 1024));
-        let mut frames = VecDeque::from([big]);
-        assert!(!write_frames(&server, &mut frames, Duration::from_millis(200)).await);
-    }
-
-    #[tokio::test]
-    async fn the_reader_takes_frames_split_anywhere_and_holds_nothing_between_them() {
-        let (server, mut client) = pair().await;
-        let hello = b"{\"type\":\"hello\"}";
-        let mut wire = vec![0x81, 0x80 | hello.len() as u8, 0, 0, 0, 0];
-        wire.extend_from_slice(hello);
-        let mut ping = vec![0x89, 0x81, 0, 0, 0, 0, b'p'];
-        wire.append(&mut ping);
-        // The first 3 bytes came with the upgrade request.
-        let mut reader = Reader::new(&wire[..3], 1024);
-        let rest = wire[3..].to_vec();
-        let writing = tokio::spawn(async move {
-            // A byte at a time, so the reader meets every partial frame.
-            for byte in rest {
-                client.write_all(&[byte]).await.expect("write");
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            client
-        });
-        let text = String::from_utf8(hello.to_vec()).expect("utf-8");
-        assert_eq!(reader.next(&server).await, Ok(Incoming::Text(text)));
-        assert_eq!(
-            reader.next(&server).await,
-            Ok(Incoming::Ping(b"p".to_vec()))
-        );
-        assert_eq!(
-            reader.pending.capacity(),
-            0,
-            "no buffer kept between frames"
-        );
-        drop(writing.await.expect("writer"));
-        assert_eq!(reader.next(&server).await, Err(ReadError::Gone));
-    }
-}
+#[path = "wire_tests.rs"]
+mod tests;
