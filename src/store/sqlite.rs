@@ -3,37 +3,37 @@
 //! A single writer connection serialises writes without `SQLITE_BUSY` storms; readers use a
 //! separate small pool so token look-ups never queue behind a group commit.
 //!
-//! Appends go through one committer task that writes the batches of every workshop waiting
-//! at that moment in one transaction: one `fsync` for all of them. With `synchronous=FULL`
-//! an `fsync` costs milliseconds, so one commit per workshop would cap the whole server at
-//! a few hundred commits per second, shared by every workshop (see docs/BENCHMARKS.md).
+//! Appends go through one committer task (`commit.rs`) that writes the batches of every
+//! workshop waiting at that moment in one transaction: one `fsync` for all of them. With
+//! `synchronous=FULL` an `fsync` costs milliseconds, so one commit per workshop would cap
+//! the whole server at a few hundred commits per second, shared by every workshop (see
+//! docs/BENCHMARKS.md). Snapshots ride in those commits too, rather than competing with
+//! them for the one writer in transactions of their own.
 //!
-//! The WAL is checkpointed twice over. Its own connection runs a `PASSIVE` checkpoint once
-//! a second, which never blocks the writer and keeps the WAL short while writes pause now
-//! and then. And the writer checkpoints after a commit that leaves more than
-//! `WAL_AUTOCHECKPOINT_PAGES` pages in the WAL (SQLite's own auto-checkpoint): under writes
-//! that never pause, the other connection's checkpoint never catches up with the writer, so
-//! the WAL could never start over and grew without end (~37 MB/s at 2,200 posts/s), each
-//! commit extending the file. Checkpointed by the writer, the WAL stays near 4 MB and is
-//! overwritten in place, and the commits' `fsync`s got shorter, not longer (measured in
-//! docs/BENCHMARKS.md).
+//! The WAL is checkpointed off the commit's path. The writer's own auto-checkpoint is off
+//! (it ran inside a commit now and then, delaying every post in it). A checkpointer
+//! connection runs a `PASSIVE` checkpoint soon after each commit (and once a second), which
+//! never blocks the writer. Under writes that never pause it never copies the last frames
+//! before the next commit adds more, so the WAL could never start over and would grow
+//! without end (~37 MB/s at 2,200 posts/s): when the WAL reaches `WAL_FRAMES_LIMIT` frames,
+//! the writer checkpoints itself after a commit, once that commit's callers were answered.
+//! `journal_size_limit` cuts the WAL file back to `WAL_FILE_LIMIT` when it starts over
+//! after a burst (or a long read) made it grow.
 
 mod commit;
 
 use super::{
     id_pair, join_record, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
-    LoadedWorkshop, StoreError, StoredEvent,
+    LoadedWorkshop, Snapshot, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
-use commit::{
-    checkpoint_regularly, committer, write_batch, Append, MAX_APPENDS_PER_COMMIT,
-    WAL_AUTOCHECKPOINT_PAGES,
-};
+use commit::{checkpoint_soon, committer, write_batch, Append, Done, Wal, MAX_APPENDS_PER_COMMIT};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Row;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -44,6 +44,9 @@ pub struct SqliteStore {
     checkpointer: SqlitePool,
     commits: mpsc::Sender<Append>,
 }
+
+/// Bytes the WAL file is cut back to when the WAL starts over (`journal_size_limit`).
+const WAL_FILE_LIMIT: u64 = 16 << 20;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and runs the migrations.
@@ -63,7 +66,9 @@ impl SqliteStore {
             .connect_with(
                 options
                     .clone()
-                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string()),
+                    // The committer checkpoints, after answering a commit's callers.
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string()),
             )
             .await?;
         sqlx::migrate!("src/store/migrations/sqlite")
@@ -78,8 +83,9 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let (commits, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
-        tokio::spawn(committer(writer.clone(), pending));
-        tokio::spawn(checkpoint_regularly(checkpointer.clone()));
+        let wal = Arc::new(Wal::default());
+        tokio::spawn(committer(writer.clone(), pending, wal.clone()));
+        tokio::spawn(checkpoint_soon(checkpointer.clone(), wal));
         Ok(SqliteStore {
             writer,
             reader,
@@ -119,15 +125,38 @@ impl SqliteStore {
 
     /// Appends one workshop's batch; returns once it is durable (or refused).
     pub async fn append(&self, workshop: WorkshopId, batch: &Batch) -> Result<(), StoreError> {
-        let (done, durable) = oneshot::channel();
-        let append = Append {
+        self.hand_to_committer(|done| Append::Batch {
             workshop,
             batch: batch.clone(),
             done,
-        };
-        if self.commits.send(append).await.is_err() {
+        })
+        .await
+    }
+
+    /// Stores a snapshot in the committer's next group commit; returns once it is
+    /// durable. Left out, as `commit::push_snapshot` says, when the log lacks its `seq`.
+    pub(super) async fn commit_snapshot(
+        &self,
+        workshop: WorkshopId,
+        snapshot: Snapshot,
+    ) -> Result<(), StoreError> {
+        self.hand_to_committer(|done| Append::Snapshot {
+            workshop,
+            snapshot,
+            done,
+        })
+        .await
+    }
+
+    async fn hand_to_committer(
+        &self,
+        append: impl FnOnce(Done) -> Append,
+    ) -> Result<(), StoreError> {
+        let (done, durable) = oneshot::channel();
+        if self.commits.send(append(done)).await.is_err() {
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
+        // The committer is gone (the runtime is stopping): nothing was written.
         durable
             .await
             .unwrap_or(Err(StoreError::Db(sqlx::Error::PoolClosed)))
