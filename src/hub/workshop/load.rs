@@ -321,6 +321,10 @@ impl WorkshopActor {
                 save(&self.store, self.state.id, snapshot).await;
             }
         }
+        if self.evicted {
+            // Counted once the snapshot is stored, so whoever sees the count finds it.
+            metrics::workshop_evicted();
+        }
         if !self.evicted || !self.owns() {
             return;
         }
@@ -375,7 +379,6 @@ impl WorkshopActor {
         let inbox = &self.inbox;
         if evictor.evict(self.serial, || inbox.is_empty()) {
             self.evicted = true;
-            metrics::workshop_evicted();
             tracing::debug!(workshop = %self.state.id, "workshop evicted after its idle period");
         } else {
             self.last_active = Instant::now();
