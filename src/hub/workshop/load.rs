@@ -49,9 +49,9 @@ static SERIAL: AtomicU64 = AtomicU64::new(1);
 /// `SNAPSHOT_SPREAD` derived from the id. Equally busy workshops started together would
 /// otherwise all snapshot at the same moment, every time, and their snapshots would be
 /// written in the same commit. Stable, so a workshop keeps its pace across reloads.
-pub fn snapshot_gap(id: WorkshopId) -> u64 {
+fn snapshot_gap(id: WorkshopId) -> u64 {
     let bits = id.0.as_u128();
-    // Fibonacci hashing: ids that differ in any bits get offsets far apart.
+    // Fibonacci hashing: ids that differ in a few bits only still get offsets far apart.
     let mixed = ((bits >> 64) as u64 ^ bits as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     SNAPSHOT_EVERY + (mixed >> 32) % SNAPSHOT_SPREAD
 }
@@ -388,8 +388,10 @@ impl WorkshopActor {
 
 async fn save(store: &Store, id: WorkshopId, snapshot: Snapshot) {
     match store.save_snapshot(id, snapshot).await {
+        // (SQLite: also when left out, the workshop erased meanwhile.)
         Ok(()) => metrics::snapshot_written(),
-        // Also when the workshop was erased meanwhile (its row is gone).
+        // Also when the store closed first (at shutdown: the log is the truth, and start-up
+        // finds the snapshot behind it), or (PostgreSQL) the workshop was erased meanwhile.
         Err(e) => tracing::debug!(workshop = %id, error = %e, "snapshot not stored"),
     }
 }
