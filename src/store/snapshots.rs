@@ -22,7 +22,8 @@ pub struct Snapshot {
 
 /// Keeps the newer of two snapshots (a late write of an older state never wins), and
 /// always replaces one of another format version.
-const UPSERT_TAIL: &str = "ON CONFLICT (workshop_id) DO UPDATE SET version = excluded.version, \
+pub(super) const UPSERT_TAIL: &str =
+    "ON CONFLICT (workshop_id) DO UPDATE SET version = excluded.version, \
      seq = excluded.seq, next_due = excluded.next_due, body = excluded.body \
      WHERE excluded.seq >= snapshots.seq OR snapshots.version <> excluded.version";
 
@@ -77,24 +78,31 @@ impl Store {
         }
     }
 
-    /// Stores `snapshot` unless a newer one of the same version is stored already. Fails
-    /// (a foreign-key error) when the workshop was erased meanwhile.
+    /// Stores `snapshot` unless a newer one of the same version is stored already; its
+    /// `seq` must be one the log holds. SQLite: written in the committer's next group
+    /// commit, not in a transaction of its own competing with it for the one writer; left
+    /// out (no error) when the log holds no event at its `seq`, as when the workshop was
+    /// erased meanwhile. PostgreSQL: in a transaction of its own (the database takes many
+    /// writers); fails (a foreign-key error) when the workshop was erased meanwhile.
     pub async fn save_snapshot(
         &self,
         workshop: WorkshopId,
-        snapshot: &Snapshot,
+        snapshot: Snapshot,
     ) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(s) => super::timed("snapshot", s.save_snapshot(workshop, snapshot)).await,
+            Store::Sqlite(s) => {
+                super::timed("snapshot", s.commit_snapshot(workshop, snapshot)).await
+            }
             Store::Postgres(s) => {
-                super::timed("snapshot", s.save_snapshot(workshop, snapshot)).await
+                super::timed("snapshot", s.save_snapshot(workshop, &snapshot)).await
             }
         }
     }
 
-    /// Stores several snapshots in one transaction (one `fsync`), each unless a newer one
-    /// of the same version is stored already. If the transaction fails (a workshop was
-    /// erased meanwhile), each is stored alone; the last failure is returned.
+    /// Stores several snapshots in one transaction of their own (one `fsync`; start-up's
+    /// wake), each unless a newer one of the same version is stored already. If the
+    /// transaction fails (a workshop was erased meanwhile), each is stored alone; the last
+    /// failure is returned.
     pub async fn save_snapshots(
         &self,
         snapshots: &[(WorkshopId, Snapshot)],
@@ -108,7 +116,11 @@ impl Store {
         }
         let mut result = Ok(());
         for (workshop, snapshot) in snapshots {
-            if let Err(e) = self.save_snapshot(*workshop, snapshot).await {
+            let alone = match self {
+                Store::Sqlite(s) => s.save_snapshot(*workshop, snapshot).await,
+                Store::Postgres(s) => s.save_snapshot(*workshop, snapshot).await,
+            };
+            if let Err(e) = alone {
                 result = Err(e);
             }
         }
@@ -183,6 +195,8 @@ impl SqliteStore {
         snapshot_row(row)
     }
 
+    /// Stores `snapshot` in a transaction of its own (start-up's wake, one by one after its
+    /// shared transaction failed).
     async fn save_snapshot(
         &self,
         workshop: WorkshopId,
@@ -278,16 +292,32 @@ impl PostgresStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::store::{Batch, Codes, Database};
+    use crate::store::{Batch, Codes, Database, StoredEvent};
 
-    fn snapshot(seq: u64) -> Snapshot {
+    /// A snapshot at `seq` (of version 1).
+    pub(crate) fn snapshot(seq: u64) -> Snapshot {
         Snapshot {
             version: 1,
             seq,
             next_due: None,
             body: format!("state at {seq}"),
+        }
+    }
+
+    /// A log of events 1 to `last`.
+    fn log(last: u64) -> Batch {
+        Batch {
+            events: (1..=last)
+                .map(|seq| StoredEvent {
+                    seq,
+                    at: 0,
+                    actor: None,
+                    body: format!("event {seq}"),
+                })
+                .collect(),
+            ..Batch::default()
         }
     }
 
@@ -308,13 +338,13 @@ mod tests {
                 delegate: format!("DEL-{n}"),
             };
             store
-                .create_workshop(id, &codes, &Batch::default())
+                .create_workshop(id, &codes, &log(9))
                 .await
                 .expect("created");
             ids.push(id);
         }
         store
-            .save_snapshot(ids[2], &snapshot(9))
+            .save_snapshot(ids[2], snapshot(9))
             .await
             .expect("stored");
         assert!(store.erase_workshop(ids[1]).await.expect("erased"));

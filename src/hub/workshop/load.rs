@@ -3,9 +3,12 @@
 //! - **Loading**: the latest snapshot of the workshop's state (if one of this format
 //!   `VERSION` is stored and decodes) and the events after it; else the whole log. The log
 //!   stays the truth: a snapshot that cannot be used is ignored, never trusted half.
-//! - **Snapshots**: written every `SNAPSHOT_EVERY` events (encoded by the actor, stored by
-//!   a background task, off the commit's path), after a load that replayed a long tail, and
-//!   when the actor stops cleanly (evicted, or at shutdown).
+//! - **Snapshots**: written every `snapshot_gap` events, `SNAPSHOT_EVERY` plus an offset of
+//!   the workshop's own, so that equally busy workshops do not all snapshot at once; after
+//!   a load that replayed a long tail; and when the actor stops cleanly (evicted, or at
+//!   shutdown). The actor encodes the state between batches (it then holds only committed
+//!   events) and a background task stores it, off the commit's path: with SQLite it rides
+//!   in the committer's next group commit (`Store::save_snapshot`).
 //! - **Eviction**: an actor with no connection, no running timer and no presence grace
 //!   running, that has received nothing but cluster heartbeats for the idle period
 //!   (`--workshop-idle-evict`), asks the registry to drop its handle (`hub::Evictor`). The
@@ -32,13 +35,26 @@ use tokio::time::Instant;
 /// misread (a field whose value derives from events an older snapshot already folded in);
 /// stored snapshots of another version are ignored and rewritten.
 pub const VERSION: i64 = 1;
-/// Events after which a live actor stores a new snapshot.
+/// Events after which a live actor stores a new snapshot, at the least (`snapshot_gap`).
 pub const SNAPSHOT_EVERY: u64 = 1_000;
+/// The spread of the workshops' own offsets added to `SNAPSHOT_EVERY`.
+const SNAPSHOT_SPREAD: u64 = SNAPSHOT_EVERY / 2;
 /// A load that replayed more events than this stores a snapshot at once.
 const SNAPSHOT_AFTER_TAIL: usize = 100;
 
 /// Distinguishes actors of the same workshop over time (a reloaded one is a new actor).
 static SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// Events between two snapshots of workshop `id`: `SNAPSHOT_EVERY` plus an offset below
+/// `SNAPSHOT_SPREAD` derived from the id. Equally busy workshops started together would
+/// otherwise all snapshot at the same moment, every time, and their snapshots would be
+/// written in the same commit. Stable, so a workshop keeps its pace across reloads.
+fn snapshot_gap(id: WorkshopId) -> u64 {
+    let bits = id.0.as_u128();
+    // Fibonacci hashing: ids that differ in a few bits only still get offsets far apart.
+    let mixed = ((bits >> 64) as u64 ^ bits as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    SNAPSHOT_EVERY + (mixed >> 32) % SNAPSHOT_SPREAD
+}
 
 /// The snapshot of `state`.
 pub fn encode(state: &Workshop) -> Result<Snapshot, serde_json::Error> {
@@ -263,22 +279,24 @@ impl WorkshopActor {
         }
     }
 
-    /// Stores a snapshot in the background when `SNAPSHOT_EVERY` events passed since the
+    /// Stores a snapshot in the background when `snapshot_gap` events passed since the
     /// last one.
     pub(super) fn snapshot_if_due(&mut self) {
-        if self.state.seq >= self.snapshot_seq + SNAPSHOT_EVERY {
+        if self.state.seq >= self.snapshot_seq + snapshot_gap(self.state.id) {
             self.store_snapshot();
         }
     }
 
-    /// Encodes the state now and stores it from a background task.
+    /// Encodes the state now and stores it from a background task: the actor goes on with
+    /// the next batch meanwhile. Called between batches only, so the snapshot's `seq` is
+    /// one the log already holds.
     fn store_snapshot(&mut self) {
         let Some(snapshot) = self.encode_snapshot() else {
             return;
         };
         let store = self.store.clone();
         let id = self.state.id;
-        tokio::spawn(async move { save(&store, id, &snapshot).await });
+        tokio::spawn(async move { save(&store, id, snapshot).await });
     }
 
     fn encode_snapshot(&mut self) -> Option<Snapshot> {
@@ -295,12 +313,17 @@ impl WorkshopActor {
     }
 
     /// After the inbox closed with the state whole: stores a snapshot if the last one is
-    /// behind, and (evicted, in a cluster) gives up this node's lease.
+    /// behind (waiting until it is written, so that shutdown closes the store only after
+    /// it), and (evicted, in a cluster) gives up this node's lease.
     pub(super) async fn stopped_cleanly(&mut self) {
         if self.state.seq > self.snapshot_seq {
             if let Some(snapshot) = self.encode_snapshot() {
-                save(&self.store, self.state.id, &snapshot).await;
+                save(&self.store, self.state.id, snapshot).await;
             }
+        }
+        if self.evicted {
+            // Counted once the snapshot is stored, so whoever sees the count finds it.
+            metrics::workshop_evicted();
         }
         if !self.evicted || !self.owns() {
             return;
@@ -356,7 +379,6 @@ impl WorkshopActor {
         let inbox = &self.inbox;
         if evictor.evict(self.serial, || inbox.is_empty()) {
             self.evicted = true;
-            metrics::workshop_evicted();
             tracing::debug!(workshop = %self.state.id, "workshop evicted after its idle period");
         } else {
             self.last_active = Instant::now();
@@ -364,10 +386,12 @@ impl WorkshopActor {
     }
 }
 
-async fn save(store: &Store, id: WorkshopId, snapshot: &Snapshot) {
+async fn save(store: &Store, id: WorkshopId, snapshot: Snapshot) {
     match store.save_snapshot(id, snapshot).await {
+        // (SQLite: also when left out, the workshop erased meanwhile.)
         Ok(()) => metrics::snapshot_written(),
-        // Also when the workshop was erased meanwhile (its row is gone).
+        // Also when the store closed first (at shutdown: the log is the truth, and start-up
+        // finds the snapshot behind it), or (PostgreSQL) the workshop was erased meanwhile.
         Err(e) => tracing::debug!(workshop = %id, error = %e, "snapshot not stored"),
     }
 }
@@ -404,6 +428,24 @@ mod tests {
             state.apply(i as u64 + 1, e);
         }
         state
+    }
+
+    #[test]
+    fn snapshot_gaps_are_bounded_and_differ_between_workshops() {
+        let random = (0..1_000).map(|_| WorkshopId::random());
+        let counted = (0..1_000u128).map(|n| WorkshopId(uuid::Uuid::from_u128(n)));
+        for id in random.chain(counted) {
+            let gap = snapshot_gap(id);
+            assert!((SNAPSHOT_EVERY..SNAPSHOT_EVERY + SNAPSHOT_SPREAD).contains(&gap));
+            assert_eq!(gap, snapshot_gap(id), "stable");
+        }
+        // Ten workshops whose ids differ in one low bit, or in one high bit.
+        for shift in [0, 100] {
+            let gaps: std::collections::HashSet<u64> = (1..=10u128)
+                .map(|n| snapshot_gap(WorkshopId(uuid::Uuid::from_u128(n << shift))))
+                .collect();
+            assert!(gaps.len() >= 9, "gaps {gaps:?} (ids shifted by {shift})");
+        }
     }
 
     #[test]

@@ -1,0 +1,269 @@
+use super::*;
+use crate::domain::ParticipantId;
+use crate::store::snapshots::tests::snapshot;
+use crate::store::sqlite::WAL_FILE_LIMIT;
+use crate::store::{Codes, CommandRecord, SqliteStore, Store, StoredEvent};
+
+fn one_command(id: &str, seq: u64) -> Batch {
+    Batch {
+        events: vec![StoredEvent {
+            seq,
+            at: 0,
+            actor: None,
+            body: format!("event {seq}"),
+        }],
+        commands: vec![CommandRecord {
+            participant: ParticipantId(uuid::Uuid::nil()),
+            command_id: id.into(),
+            outcome: crate::protocol::Outcome::Ack { seq },
+        }],
+        ..Batch::default()
+    }
+}
+
+/// Creates an empty workshop whose codes end in `n`.
+async fn new_workshop(store: &SqliteStore, n: u32) -> WorkshopId {
+    let w = WorkshopId::random();
+    let codes = Codes {
+        facilitator: format!("FAC-{n}"),
+        delegate: format!("DEL-{n}"),
+    };
+    store
+        .create_workshop(w, &codes, &Batch::default())
+        .await
+        .expect("created");
+    w
+}
+
+/// A store on a new file `db` in a new directory (removed when dropped).
+async fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("db"))
+        .await
+        .expect("opens");
+    (dir, store)
+}
+
+/// The snapshot stored for `w`, if any.
+async fn stored(store: &SqliteStore, w: WorkshopId) -> Option<Snapshot> {
+    Store::Sqlite(store.clone())
+        .snapshot(w)
+        .await
+        .expect("reads")
+}
+
+#[tokio::test]
+async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works() {
+    let (_dir, store) = open().await;
+    let (a, b) = (new_workshop(&store, 1).await, new_workshop(&store, 2).await);
+    store
+        .append(b, &one_command("c1", 1))
+        .await
+        .expect("stored");
+    // B repeats a command id: its `commands` row fails after A's and B's events
+    // were inserted by the statement before, in the same transaction.
+    let good = one_command("c1", 1);
+    let bad = one_command("c1", 2);
+    let (a_id, b_id) = (a.to_string(), b.to_string());
+    let together = [(a_id.as_str(), &good), (b_id.as_str(), &bad)];
+    let failed = commit_together(&store.writer, &together, &[]).await;
+    assert!(
+        failed.is_err(),
+        "a repeated command id must fail the commit"
+    );
+    // Nothing of it stayed, and the writer is usable again: the committer commits each
+    // batch (and the snapshot that rode with them) alone.
+    let (good_done, good_durable) = oneshot::channel();
+    let (bad_done, bad_durable) = oneshot::channel();
+    let (snapshot_done, snapshot_durable) = oneshot::channel();
+    let batches = vec![Item::new(a, good, good_done), Item::new(b, bad, bad_done)];
+    commit(
+        &store.writer,
+        batches,
+        vec![Item::new(b, snapshot(1), snapshot_done)],
+    )
+    .await;
+    assert!(
+        good_durable.await.expect("answered").is_ok(),
+        "A's batch commits alone"
+    );
+    assert!(bad_durable.await.expect("answered").is_err());
+    assert!(snapshot_durable.await.expect("answered").is_ok());
+    let loaded_a = store.load(a, 0).await.expect("loads").expect("exists");
+    let loaded_b = store.load(b, 0).await.expect("loads").expect("exists");
+    assert_eq!(loaded_a.events.len(), 1);
+    assert_eq!(loaded_a.commands.len(), 1);
+    assert_eq!(
+        loaded_b.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1]
+    );
+    assert_eq!(stored(&store, b).await, Some(snapshot(1)));
+    store.close().await;
+}
+
+/// Snapshots handed to the committer are stored in its commits, with the batches waiting
+/// or alone; one ahead of the log, or of a workshop erased meanwhile, is left out without
+/// failing the batches committed with it.
+#[tokio::test]
+async fn snapshots_ride_in_group_commits_and_never_get_ahead_of_the_log() {
+    let (_dir, store) = open().await;
+    let (a, b, c) = (
+        new_workshop(&store, 1).await,
+        new_workshop(&store, 2).await,
+        new_workshop(&store, 3).await,
+    );
+    for w in [a, c] {
+        store
+            .append(w, &one_command("c1", 1))
+            .await
+            .expect("stored");
+    }
+    store.commit_snapshot(a, snapshot(1)).await.expect("alone");
+    assert_eq!(stored(&store, a).await, Some(snapshot(1)));
+    assert!(Store::Sqlite(store.clone())
+        .erase_workshop(c)
+        .await
+        .expect("erased"));
+    // A snapshot ahead of A's log and one of the erased C, with B's batches.
+    let mut writes = tokio::task::JoinSet::new();
+    for (w, seq) in [(a, 2), (c, 1)] {
+        let store = store.clone();
+        writes.spawn(async move { store.commit_snapshot(w, snapshot(seq)).await });
+    }
+    for seq in 1..=3 {
+        let store = store.clone();
+        writes.spawn(async move { store.append(b, &one_command(&format!("c{seq}"), seq)).await });
+    }
+    while let Some(done) = writes.join_next().await {
+        done.expect("task").expect("committed");
+    }
+    assert_eq!(
+        stored(&store, a).await,
+        Some(snapshot(1)),
+        "never ahead of the log"
+    );
+    assert_eq!(stored(&store, c).await, None);
+    let loaded_b = store.load(b, 0).await.expect("loads").expect("exists");
+    assert_eq!(loaded_b.events.len(), 3);
+    store.close().await;
+}
+
+/// Snapshots waiting together are spread over commits of `SNAPSHOT_BYTES_PER_COMMIT`, the
+/// oldest first, one at least however big.
+#[test]
+fn one_commit_takes_the_oldest_snapshots_up_to_its_share_of_bytes() {
+    let big = |seq| Snapshot {
+        body: "x".repeat(SNAPSHOT_BYTES_PER_COMMIT / 2 + 1),
+        ..snapshot(seq)
+    };
+    let mut waiting: VecDeque<_> = [snapshot(1), snapshot(2), big(3), big(4), big(5)]
+        .into_iter()
+        .map(|s| Item::new(WorkshopId::random(), s, oneshot::channel().0))
+        .collect();
+    let seqs = |taken: Vec<Item<Snapshot>>| taken.iter().map(|i| i.value.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(take_snapshots(&mut waiting)), [1, 2, 3]);
+    assert_eq!(seqs(take_snapshots(&mut waiting)), [4]);
+    assert_eq!(seqs(take_snapshots(&mut waiting)), [5]);
+    assert!(take_snapshots(&mut waiting).is_empty());
+}
+
+/// Writes that never pause: the WAL must still start over (the writer's own checkpoint)
+/// instead of growing with every commit. 16 workshops append 250 commits each, 1 KiB
+/// per event, as fast as the committer takes them (without the writer's checkpoint the
+/// WAL reached 87 MB here with the checkpointer running once a second, 25 MB with it
+/// running after each commit).
+#[tokio::test]
+async fn the_wal_stays_bounded_under_writes_that_never_pause() {
+    let (dir, store) = open().await;
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let store = store.clone();
+        writers.spawn(async move {
+            let w = new_workshop(&store, n).await;
+            for seq in 1..=250u64 {
+                let mut batch = one_command(&format!("c{seq}"), seq);
+                batch.events[0].body = format!("{seq:>1024}");
+                store.append(w, &batch).await.expect("stored");
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.expect("writer task");
+    }
+    let wal = std::fs::metadata(dir.path().join("db-wal"))
+        .expect("the WAL exists while the store is open")
+        .len();
+    // `WAL_FRAMES_LIMIT` frames of 4 KiB (8.2 MB) before the writer checkpoints, plus the
+    // commits made while the checkpointer took the WAL's length it reports (9.3 to 10.9 MB
+    // measured): under `WAL_FILE_LIMIT`. (The bound was 8 MiB while the writer's own
+    // auto-checkpoint ran inside its commits, at 1,000 frames.)
+    assert!(
+        wal < WAL_FILE_LIMIT,
+        "the WAL grew to {wal} bytes: it never started over"
+    );
+    store.close().await;
+}
+
+/// A read held open (a backup, a slow export) keeps the checkpoints from copying the WAL,
+/// which grows past `WAL_FILE_LIMIT`; once the read is done and the WAL starts over, the
+/// file is cut back (`journal_size_limit`) instead of keeping its largest size for good.
+#[tokio::test]
+async fn a_long_wal_file_is_cut_back_once_the_wal_starts_over() {
+    use sqlx::Connection;
+    let (dir, store) = open().await;
+    let wal_file = dir.path().join("db-wal");
+    let w = new_workshop(&store, 1).await;
+    let url = format!("sqlite://{}", dir.path().join("db").display());
+    let mut reader = sqlx::SqliteConnection::connect(&url).await.expect("opens");
+    sqlx::query("BEGIN")
+        .execute(&mut reader)
+        .await
+        .expect("begins");
+    let _: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&mut reader)
+        .await
+        .expect("reads");
+    // 64 events of 4 KiB per commit: 20 MiB in 80 commits.
+    let mut seq = 0;
+    let mut append = |n: u64| {
+        let events = (0..n)
+            .map(|_| {
+                seq += 1;
+                StoredEvent {
+                    seq,
+                    at: 0,
+                    actor: None,
+                    body: format!("{seq:>4096}"),
+                }
+            })
+            .collect();
+        Batch {
+            events,
+            ..Batch::default()
+        }
+    };
+    for _ in 0..80 {
+        store.append(w, &append(64)).await.expect("stored");
+    }
+    let grown = std::fs::metadata(&wal_file).expect("the WAL exists").len();
+    assert!(
+        grown > WAL_FILE_LIMIT,
+        "the WAL file only reached {grown} bytes"
+    );
+    reader.close().await.expect("read done");
+    // The checkpoints copy the WAL now; the commit after that starts it over.
+    let mut size = grown;
+    for _ in 0..100 {
+        store.append(w, &append(1)).await.expect("stored");
+        size = std::fs::metadata(&wal_file).expect("the WAL exists").len();
+        if size <= WAL_FILE_LIMIT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        size <= WAL_FILE_LIMIT,
+        "the WAL file stayed at {size} bytes (it grew to {grown})"
+    );
+    store.close().await;
+}
