@@ -295,7 +295,7 @@ async fn read_loop(
     shutdown: &mut watch::Receiver<bool>,
 ) -> u16 {
     let idle_timeout = hub.guards.limits.idle_timeout;
-    let mut limiter = ConnectionLimiter::new(&hub.guards.limits);
+    let mut limiter = ConnectionLimiter::new();
     // This connection's audio, opened by its first audio message.
     let mut audio = None;
     loop {

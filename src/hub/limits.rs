@@ -1,5 +1,6 @@
 //! Flood control and liveness settings for connections: command rate limits (per
-//! connection and per participant, with `governor`), the close for sustained abuse, the
+//! connection with a hand-written GCRA of 8 bytes, per participant with `governor`'s keyed
+//! limiter), the close for sustained abuse, the
 //! number of connections one participant may hold, the ping/idle timers, and the size of a
 //! workshop's inbox.
 //!
@@ -10,9 +11,10 @@
 use crate::domain::ParticipantId;
 use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The window in which refused commands are counted towards a flood close.
@@ -160,12 +162,51 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// The per-connection part: its own rate and its count of refusals.
+/// Nanoseconds since the first call: the clock of the per-connection limits, so that each
+/// keeps a `u64` rather than an `Instant`.
+fn now_ns() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One connection's rate, by the generic cell rate algorithm (the one `governor` runs,
+/// with the same rates, bursts and waits): only the theoretical arrival time of the next
+/// command is kept, where `governor`'s direct limiter kept its clock, quota and start in
+/// every connection's task.
+#[derive(Debug, Default)]
+struct Gcra {
+    /// When the next command is due at the sustained rate, in `now_ns` time; 0 at first.
+    tat: u64,
+}
+
+impl Gcra {
+    /// Counts one command at `now` against `rate` per second with `burst` at once, or
+    /// refuses it with the wait until one would pass. `rate` is not 0.
+    fn check(&mut self, rate: u32, burst: u32, now: u64) -> Result<(), Refused> {
+        // The interval between two commands at the sustained rate, and how far ahead of it
+        // a burst may run.
+        let interval = (1_000_000_000 / u64::from(rate.max(1))).max(1);
+        let tolerance = interval * u64::from(burst.max(1) - 1);
+        let earliest = self.tat.saturating_sub(tolerance);
+        if now < earliest {
+            return Err(Refused {
+                retry_after: Duration::from_nanos(earliest - now),
+            });
+        }
+        self.tat = self.tat.max(now).saturating_add(interval);
+        Ok(())
+    }
+}
+
+/// The per-connection part: its own rate and its count of refusals. The settings are read
+/// from `Guards::limits` at each check, not copied into every connection.
+#[derive(Debug, Default)]
 pub struct ConnectionLimiter {
-    rate: Option<DefaultDirectRateLimiter>,
-    flood_close_after: u32,
+    rate: Gcra,
+    /// Start of the current `FLOOD_WINDOW`, in `now_ns` time.
+    window_start: u64,
     refused: u32,
-    window_start: Instant,
 }
 
 /// What to do with one incoming command.
@@ -179,35 +220,34 @@ pub enum Verdict {
 }
 
 impl ConnectionLimiter {
-    pub fn new(limits: &Limits) -> ConnectionLimiter {
+    pub fn new() -> ConnectionLimiter {
         ConnectionLimiter {
-            rate: quota(limits.connection_rate, limits.connection_burst).map(RateLimiter::direct),
-            flood_close_after: limits.flood_close_after,
-            refused: 0,
-            window_start: Instant::now(),
+            window_start: now_ns(),
+            ..ConnectionLimiter::default()
         }
     }
 
     /// Checks one command of `participant` against this connection's rate, then the
     /// participant's.
     pub fn check(&mut self, guards: &Guards, participant: ParticipantId) -> Verdict {
-        let own = match &self.rate {
-            Some(limiter) => limiter.check().map_err(|not_until| Refused {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            }),
-            None => Ok(()),
+        let limits = &guards.limits;
+        let now = now_ns();
+        let own = match limits.connection_rate {
+            0 => Ok(()),
+            rate => self.rate.check(rate, limits.connection_burst, now),
         };
         let refused = match own.and_then(|()| guards.check_participant(participant)) {
             Ok(()) => return Verdict::Pass,
             Err(refused) => refused,
         };
-        let now = Instant::now();
-        if now.duration_since(self.window_start) > FLOOD_WINDOW {
+        let window = u64::try_from(FLOOD_WINDOW.as_nanos()).unwrap_or(u64::MAX);
+        if now.saturating_sub(self.window_start) > window {
             self.window_start = now;
             self.refused = 0;
         }
         self.refused += 1;
-        if self.flood_close_after != 0 && self.refused >= self.flood_close_after {
+        let close_after = limits.flood_close_after;
+        if close_after != 0 && self.refused >= close_after {
             Verdict::Close(refused)
         } else {
             Verdict::Refuse(refused)
@@ -234,7 +274,7 @@ mod tests {
     fn a_burst_passes_then_commands_are_refused_then_the_connection_is_closed() {
         let l = limits(1, 5, 3);
         let guards = Guards::new(l.clone());
-        let mut c = ConnectionLimiter::new(&l);
+        let mut c = ConnectionLimiter::new();
         let p = ParticipantId::random();
         for _ in 0..5 {
             assert!(matches!(c.check(&guards, p), Verdict::Pass));
@@ -251,7 +291,7 @@ mod tests {
     fn a_rate_of_zero_means_no_limit() {
         let l = limits(0, 0, 1);
         let guards = Guards::new(l.clone());
-        let mut c = ConnectionLimiter::new(&l);
+        let mut c = ConnectionLimiter::new();
         let p = ParticipantId::random();
         for _ in 0..10_000 {
             assert!(matches!(c.check(&guards, p), Verdict::Pass));
@@ -270,7 +310,7 @@ mod tests {
         let guards = Guards::new(l.clone());
         let p = ParticipantId::random();
         let other = ParticipantId::random();
-        let (mut a, mut b) = (ConnectionLimiter::new(&l), ConnectionLimiter::new(&l));
+        let (mut a, mut b) = (ConnectionLimiter::new(), ConnectionLimiter::new());
         for _ in 0..2 {
             assert!(matches!(a.check(&guards, p), Verdict::Pass));
             assert!(matches!(b.check(&guards, p), Verdict::Pass));
@@ -278,6 +318,53 @@ mod tests {
         assert!(matches!(a.check(&guards, p), Verdict::Refuse(_)));
         assert!(matches!(b.check(&guards, p), Verdict::Refuse(_)));
         assert!(matches!(a.check(&guards, other), Verdict::Pass));
+    }
+
+    const SECOND: u64 = 1_000_000_000;
+
+    #[test]
+    fn the_gcra_lets_a_burst_pass_then_refuses_with_the_wait_until_the_next() {
+        let mut gcra = Gcra::default();
+        let start = 5 * SECOND;
+        for _ in 0..4 {
+            assert!(gcra.check(2, 4, start).is_ok());
+        }
+        let refused = gcra.check(2, 4, start).expect_err("over the burst");
+        // At 2 per second, one more is allowed half a second after the burst.
+        assert_eq!(refused.retry_after, Duration::from_millis(500));
+        let later = start + SECOND / 5;
+        let refused = gcra.check(2, 4, later).expect_err("still over");
+        assert_eq!(refused.retry_after, Duration::from_millis(300));
+        assert!(gcra.check(2, 4, start + SECOND / 2).is_ok());
+        assert!(gcra.check(2, 4, start + SECOND / 2).is_err());
+    }
+
+    #[test]
+    fn the_gcra_refills_at_its_rate_up_to_its_burst() {
+        let mut gcra = Gcra::default();
+        for _ in 0..3 {
+            assert!(gcra.check(10, 3, 0).is_ok());
+        }
+        assert!(gcra.check(10, 3, 0).is_err());
+        // A tenth of a second gives one command back.
+        assert!(gcra.check(10, 3, SECOND / 10).is_ok());
+        assert!(gcra.check(10, 3, SECOND / 10).is_err());
+        // A long pause gives back the whole burst, never more.
+        let rested = 100 * SECOND;
+        for _ in 0..3 {
+            assert!(gcra.check(10, 3, rested).is_ok());
+        }
+        assert!(gcra.check(10, 3, rested).is_err());
+        // A burst of 0 is taken as 1, as `governor` did.
+        let mut single = Gcra::default();
+        assert!(single.check(1, 0, 0).is_ok());
+        assert_eq!(
+            single
+                .check(1, 0, 0)
+                .expect_err("one at a time")
+                .retry_after,
+            Duration::from_secs(1)
+        );
     }
 
     #[test]
