@@ -35,7 +35,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{oneshot, Notify};
 use tokio::time::timeout;
 use tracing::Instrument;
 use wire::{ReadError, Reader};
@@ -92,7 +92,6 @@ pub async fn serve(tcp: TcpStream, read_ahead: Bytes, hub: Arc<Hub>) {
     crate::metrics::connection_opened();
     let mut reader = Reader::new(&read_ahead, MAX_MESSAGE_BYTES);
     drop(read_ahead);
-    let mut shutdown = hub.shutdown_signal();
     // Filled in once `hello` names the participant; never the token.
     let span = tracing::info_span!(
         "connection",
@@ -100,7 +99,7 @@ pub async fn serve(tcp: TcpStream, read_ahead: Bytes, hub: Arc<Hub>) {
         workshop = tracing::field::Empty,
         participant = tracing::field::Empty,
     );
-    let ended = session(&hub, &tcp, &mut reader, &mut shutdown)
+    let ended = session(&hub, &tcp, &mut reader)
         .instrument(span.clone())
         .await;
     if let Err(code) = ended {
@@ -120,20 +119,15 @@ struct Joined<'h> {
     conn: u64,
     outbox: Outbox,
     inbox: Inbox,
-    _slot: Slot<'h>,
+    slot: Slot<'h>,
 }
 
 /// Runs the handshake, then the connection. Errors are the close code to send.
-async fn session(
-    hub: &Arc<Hub>,
-    tcp: &TcpStream,
-    reader: &mut Reader,
-    shutdown: &mut watch::Receiver<bool>,
-) -> Result<(), u16> {
+async fn session(hub: &Arc<Hub>, tcp: &TcpStream, reader: &mut Reader) -> Result<(), u16> {
     // Boxed: the handshake (reading `hello`, the token's look-up, which may read the
     // store, the subscription) is a large future needed once; kept inline, it would size
     // every connection's task for its whole life.
-    let joined = match Box::pin(handshake(hub, tcp, reader, shutdown)).await {
+    let joined = match Box::pin(handshake(hub, tcp, reader)).await {
         Ok(joined) => joined,
         Err(None) => return Ok(()),
         Err(Some(code)) => return Err(code),
@@ -144,7 +138,7 @@ async fn session(
         conn,
         outbox,
         inbox,
-        _slot,
+        slot,
     } = joined;
     let limits = &hub.guards.limits;
     let control = Control::default();
@@ -164,7 +158,7 @@ async fn session(
         participant,
         &outbox,
         &control,
-        shutdown,
+        &slot,
     );
     // Biased, the writer first: see `caught_up`.
     let close_code = tokio::select! {
@@ -210,9 +204,9 @@ async fn handshake<'h>(
     hub: &'h Arc<Hub>,
     tcp: &TcpStream,
     reader: &mut Reader,
-    shutdown: &mut watch::Receiver<bool>,
 ) -> Result<Joined<'h>, Option<u16>> {
     let limits = &hub.guards.limits;
+    let mut shutdown = hub.shutdown_signal();
     let first = tokio::select! {
         first = timeout(limits.hello_timeout, reader.next(tcp)) => first,
         _ = shutdown.changed() => return Err(Some(close::RESTARTING)),
@@ -237,13 +231,13 @@ async fn handshake<'h>(
     drop(text);
     let refused = |e| Some(refusal(e));
     let (workshop, participant) = hub.authenticate(&token).await.map_err(refused)?;
-    let Some(slot) = hub.guards.connect(participant) else {
+    let conn = hub.next_conn_id();
+    let Some(slot) = hub.guards.connect(participant, conn) else {
         crate::metrics::flood_closed();
         tracing::info!(%participant, "refused: too many connections");
         return Err(Some(close::TOO_MANY_CONNECTIONS));
     };
     let (outbox, inbox) = Outbox::new();
-    let conn = hub.next_conn_id();
     let span = tracing::Span::current();
     span.record("conn", conn);
     span.record("workshop", tracing::field::display(workshop.id));
@@ -270,7 +264,7 @@ async fn handshake<'h>(
         conn,
         outbox,
         inbox,
-        _slot: slot,
+        slot,
     })
 }
 
@@ -292,7 +286,7 @@ async fn read_loop(
     participant: ParticipantId,
     outbox: &Outbox,
     control: &Control,
-    shutdown: &mut watch::Receiver<bool>,
+    slot: &Slot<'_>,
 ) -> u16 {
     let idle_timeout = hub.guards.limits.idle_timeout;
     let mut limiter = ConnectionLimiter::new();
@@ -304,7 +298,7 @@ async fn read_loop(
                 caught_up(outbox).await;
                 timeout(idle_timeout, reader.next(tcp)).await
             } => next,
-            _ = shutdown.changed() => return close::RESTARTING,
+            () = std::future::poll_fn(|cx| slot.poll_shutdown(cx)) => return close::RESTARTING,
             () = outbox.kick().wait(Side::Reader) => return outbox.kick().code().unwrap_or(close::RESTARTING),
         };
         let message = match next {

@@ -13,8 +13,9 @@ use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// The window in which refused commands are counted towards a flood close.
@@ -84,12 +85,18 @@ pub struct Refused {
     pub retry_after: Duration,
 }
 
-/// The hub-wide part: per-participant rates and connection counts.
+/// The hub-wide part: per-participant rates, connection counts, and the shutdown as the
+/// connections see it.
 pub struct Guards {
     pub limits: Limits,
     participants: Option<DefaultKeyedRateLimiter<ParticipantId>>,
     connections: DashMap<ParticipantId, usize>,
     closes: AtomicU64,
+    /// Set once, when the server begins to shut down.
+    shutting_down: AtomicBool,
+    /// The waker of each open connection's task, by connection id: woken at shutdown. Kept
+    /// here rather than a `watch::Receiver` and its `changed()` future in every task.
+    wakers: DashMap<u64, Waker>,
 }
 
 impl Guards {
@@ -100,12 +107,24 @@ impl Guards {
             limits,
             connections: DashMap::new(),
             closes: AtomicU64::new(0),
+            shutting_down: AtomicBool::new(false),
+            wakers: DashMap::new(),
         }
     }
 
-    /// Counts one more connection of `participant`, or refuses it when they hold the
-    /// maximum already. The slot is given back when the returned guard drops.
-    pub fn connect(&self, participant: ParticipantId) -> Option<Slot<'_>> {
+    /// Tells every open connection that the server shuts down (`Slot::poll_shutdown`).
+    pub fn begin_shutdown(&self) {
+        // Set before the wakers are read: a connection registering its waker meanwhile
+        // finds the flag set when it checks it, after registering.
+        self.shutting_down.store(true, Ordering::SeqCst);
+        for waker in self.wakers.iter() {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Counts one more connection `conn` of `participant`, or refuses it when they hold
+    /// the maximum already. The slot is given back when the returned guard drops.
+    pub fn connect(&self, participant: ParticipantId, conn: u64) -> Option<Slot<'_>> {
         let max = self.limits.max_connections_per_participant;
         let mut count = self.connections.entry(participant).or_insert(0);
         if max != 0 && *count >= max {
@@ -115,6 +134,8 @@ impl Guards {
         Some(Slot {
             guards: self,
             participant,
+            conn,
+            registered: AtomicBool::new(false),
         })
     }
 
@@ -134,7 +155,8 @@ impl Guards {
         }
     }
 
-    fn release(&self, participant: ParticipantId) {
+    fn release(&self, participant: ParticipantId, conn: u64) {
+        self.wakers.remove(&conn);
         self.connections.remove_if_mut(&participant, |_, count| {
             *count = count.saturating_sub(1);
             *count == 0
@@ -154,11 +176,29 @@ impl Guards {
 pub struct Slot<'a> {
     guards: &'a Guards,
     participant: ParticipantId,
+    conn: u64,
+    /// The connection's waker is in `Guards::wakers`.
+    registered: AtomicBool,
+}
+
+impl Slot<'_> {
+    /// Ready once the server shuts down. The waker is registered at the first poll only:
+    /// the connection is polled as one tokio task, whose waker never changes.
+    pub fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.registered.swap(true, Ordering::Relaxed) {
+            self.guards.wakers.insert(self.conn, cx.waker().clone());
+        }
+        if self.guards.shutting_down.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.guards.release(self.participant);
+        self.guards.release(self.participant, self.conn);
     }
 }
 
@@ -374,14 +414,45 @@ mod tests {
             ..Limits::default()
         });
         let p = ParticipantId::random();
-        let one = guards.connect(p).expect("first");
-        let two = guards.connect(p).expect("second");
-        assert!(guards.connect(p).is_none());
-        assert!(guards.connect(ParticipantId::random()).is_some());
+        let one = guards.connect(p, 1).expect("first");
+        let two = guards.connect(p, 1).expect("second");
+        assert!(guards.connect(p, 1).is_none());
+        assert!(guards.connect(ParticipantId::random(), 2).is_some());
         drop(one);
         assert_eq!(guards.connections_of(p), 1);
-        let _three = guards.connect(p).expect("a slot came free");
+        let _three = guards.connect(p, 1).expect("a slot came free");
         drop(two);
         assert_eq!(guards.connections_of(p), 1);
+    }
+
+    #[tokio::test]
+    async fn shutdown_wakes_every_slot_once_and_finds_later_ones_too() {
+        let guards = Guards::new(Limits::default());
+        let slot = guards.connect(ParticipantId::random(), 7).expect("slot");
+        let waiting = std::future::poll_fn(|cx| slot.poll_shutdown(cx));
+        let (begin, started) = tokio::sync::oneshot::channel();
+        let shutdown = async {
+            started.await.expect("started");
+            guards.begin_shutdown();
+        };
+        let waited = async {
+            let _ = begin.send(());
+            waiting.await;
+        };
+        let both = async { tokio::join!(waited, shutdown) };
+        tokio::time::timeout(Duration::from_secs(10), both)
+            .await
+            .expect("the waiting slot was woken");
+        let late = guards.connect(ParticipantId::random(), 8).expect("slot");
+        assert!(
+            std::future::poll_fn(|cx| Poll::Ready(late.poll_shutdown(cx)))
+                .await
+                .is_ready()
+        );
+        drop((slot, late));
+        assert!(
+            guards.wakers.is_empty(),
+            "wakers are forgotten with their slot"
+        );
     }
 }
