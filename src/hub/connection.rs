@@ -21,9 +21,10 @@
 //! reserved bits, an unknown opcode, a stray continuation), 1009 for one too long.
 
 mod frames;
+mod liveness;
 mod wire;
 
-use super::limits::{ConnectionLimiter, Slot, Verdict};
+use super::limits::{ConnectionLimiter, Limits, Slot, Verdict};
 use super::outbox::{Frame, Inbox, Outbox, Side, QUEUE_CAPACITY};
 use super::{now_ms, Hub, HubError, Msg, Reply, WorkshopHandle};
 use crate::domain::ParticipantId;
@@ -31,6 +32,7 @@ use crate::protocol::{self, close, error_frame, ErrorCode, Hello, MAX_MESSAGE_BY
 use frames::Incoming;
 pub use frames::{INVALID_PAYLOAD, PROTOCOL_ERROR};
 use hyper::body::Bytes;
+use liveness::{Heartbeat, Liveness};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -65,11 +67,13 @@ fn close_reason(code: u16) -> &'static str {
 }
 
 /// What the reader asks the writer to send besides the queued frames: the pong owed for
-/// the client's last ping (RFC 6455 §5.5.3: answering the most recent one is enough).
+/// the client's last ping (RFC 6455 §5.5.3: answering the most recent one is enough); and
+/// what they share about the client's silence.
 #[derive(Default)]
 struct Control {
     pong: Mutex<Option<Vec<u8>>>,
     wake: Notify,
+    heartbeat: Heartbeat,
 }
 
 impl Control {
@@ -142,13 +146,7 @@ async fn session(hub: &Arc<Hub>, tcp: &TcpStream, reader: &mut Reader) -> Result
     } = joined;
     let limits = &hub.guards.limits;
     let control = Control::default();
-    let writing = write_loop(
-        tcp,
-        inbox,
-        &control,
-        limits.ping_interval,
-        limits.write_timeout,
-    );
+    let writing = write_loop(tcp, inbox, &control, limits);
     tokio::pin!(writing);
     let reading = read_loop(
         hub,
@@ -288,7 +286,6 @@ async fn read_loop(
     control: &Control,
     slot: &Slot<'_>,
 ) -> u16 {
-    let idle_timeout = hub.guards.limits.idle_timeout;
     let mut limiter = ConnectionLimiter::new();
     // This connection's audio, opened by its first audio message.
     let mut audio = None;
@@ -296,16 +293,23 @@ async fn read_loop(
         let next = tokio::select! {
             next = async {
                 caught_up(outbox).await;
-                timeout(idle_timeout, reader.next(tcp)).await
+                control.heartbeat.listen();
+                reader.next(tcp).await
             } => next,
-            () = std::future::poll_fn(|cx| slot.poll_shutdown(cx)) => return close::RESTARTING,
+            // Set by the writer, polled just before in the same task (see `liveness`).
+            code = std::future::poll_fn(|cx| {
+                if control.heartbeat.is_idle() {
+                    return std::task::Poll::Ready(close::IDLE);
+                }
+                slot.poll_shutdown(cx).map(|()| close::RESTARTING)
+            }) => return code,
             () = outbox.kick().wait(Side::Reader) => return outbox.kick().code().unwrap_or(close::RESTARTING),
         };
+        control.heartbeat.heard();
         let message = match next {
-            Err(_) => return close::IDLE,
-            Ok(Ok(Incoming::Close)) | Ok(Err(ReadError::Gone)) => return 1000,
-            Ok(Err(ReadError::Code(code))) => return code,
-            Ok(Ok(message)) => message,
+            Ok(Incoming::Close) | Err(ReadError::Gone) => return 1000,
+            Err(ReadError::Code(code)) => return code,
+            Ok(message) => message,
         };
         // Every frame counts against the rates, whatever it carries.
         let verdict = limiter.check(&hub.guards, participant);
@@ -438,19 +442,15 @@ async fn on_text(
 const PING: [u8; 2] = [0x89, 0x00];
 
 /// Writes queued frames, one `writev` per burst when the socket takes it, until kicked;
-/// then what is still queued and the close frame. Each wait for the socket has
-/// `write_timeout`.
-async fn write_loop(
-    tcp: &TcpStream,
-    inbox: Inbox,
-    control: &Control,
-    ping_interval: Duration,
-    write_timeout: Duration,
-) {
-    // A sleep reset after each ping rather than an `Interval`, which boxes its sleep: one
+/// then what is still queued and the close frame. Pings the client, and keeps the
+/// connection's one timer (`liveness`): each wait for the socket has `write_timeout`, and
+/// a silent client is reported to the reader.
+async fn write_loop(tcp: &TcpStream, inbox: Inbox, control: &Control, limits: &Limits) {
+    // A sleep reset for each deadline rather than an `Interval`, which boxes its sleep: one
     // allocation less per connection.
-    let ping = tokio::time::sleep(ping_interval);
-    tokio::pin!(ping);
+    let sleep = tokio::time::sleep(limits.ping_interval);
+    tokio::pin!(sleep);
+    let mut liveness = Liveness::new(sleep, limits, &control.heartbeat);
     let mut frames = VecDeque::new();
     loop {
         let queued = tokio::select! {
@@ -459,20 +459,19 @@ async fn write_loop(
             () = control.wake.notified() => {
                 if let Some(payload) = control.take_pong() {
                     let pong = frames::control(0xa, &payload);
-                    if !wire::write_control(tcp, &pong, write_timeout).await { return; }
+                    if !wire::write_control(tcp, &pong, &mut liveness).await { return; }
                 }
                 continue;
             }
-            () = &mut ping => {
-                if !wire::write_control(tcp, &PING, write_timeout).await { return; }
-                ping.as_mut().reset(tokio::time::Instant::now() + ping_interval);
+            () = liveness.ping_due() => {
+                if !wire::write_control(tcp, &PING, &mut liveness).await { return; }
                 continue;
             }
         };
         if !queued {
             break;
         }
-        if !wire::write_frames(tcp, &mut frames, write_timeout).await {
+        if !wire::write_frames(tcp, &mut frames, &mut liveness).await {
             return;
         }
     }
@@ -480,12 +479,12 @@ async fn write_loop(
     // Deliver what is already queued (the last acks) before saying goodbye.
     if code != close::TOO_SLOW
         && inbox.take(&mut frames)
-        && !wire::write_frames(tcp, &mut frames, write_timeout).await
+        && !wire::write_frames(tcp, &mut frames, &mut liveness).await
     {
         return;
     }
     let frame = frames::close_frame(code, close_reason(code));
-    let _peer_may_be_gone = wire::write_control(tcp, &frame, write_timeout).await;
+    let _peer_may_be_gone = wire::write_control(tcp, &frame, &mut liveness).await;
 }
 
 #[cfg(test)]

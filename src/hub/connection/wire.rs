@@ -14,6 +14,7 @@
 //!   long frame however long it takes; a stalled one is cut off).
 
 use super::frames::{self, Incoming, Parsed, Parser, MAX_HEADER};
+use super::liveness::WriteWait;
 use crate::hub::outbox::Frame;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -147,17 +148,18 @@ fn readable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>
 }
 
 /// Waits until the socket may be written (see `readable`).
-fn writable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>> + '_ {
+pub(super) fn writable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>> + '_ {
     std::future::poll_fn(|cx| tcp.poll_write_ready(cx))
 }
 
 /// Writes every frame of `frames` (leaving it empty) as text frames, as few `writev`
-/// calls as the socket allows. Each wait for the socket has `write_timeout`: the timeout
-/// measures progress, not the length of the burst. Whether everything was written.
+/// calls as the socket allows. Each wait for the socket is bounded by `wait` (the write
+/// timeout): the timeout measures progress, not the length of the burst. Whether
+/// everything was written.
 pub async fn write_frames(
     tcp: &TcpStream,
     frames: &mut VecDeque<Frame>,
-    write_timeout: Duration,
+    mut wait: impl WriteWait,
 ) -> bool {
     // Bytes of the front frame (header and payload) already written.
     let mut offset = 0;
@@ -166,7 +168,7 @@ pub async fn write_frames(
             Ok(0) => return false,
             Ok(written) => offset = advance(frames, offset, written),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !matches!(timeout(write_timeout, writable(tcp)).await, Ok(Ok(()))) {
+                if !wait.writable(tcp).await {
                     return false;
                 }
             }
@@ -231,15 +233,15 @@ fn advance(frames: &mut VecDeque<Frame>, mut offset: usize, mut written: usize) 
     0
 }
 
-/// Writes one small control frame whole, each wait bounded by `write_timeout`.
-pub async fn write_control(tcp: &TcpStream, bytes: &[u8], write_timeout: Duration) -> bool {
+/// Writes one small control frame whole, each wait bounded by `wait`.
+pub async fn write_control(tcp: &TcpStream, bytes: &[u8], mut wait: impl WriteWait) -> bool {
     let mut at = 0;
     while at < bytes.len() {
         match tcp.try_write(&bytes[at..]) {
             Ok(0) => return false,
             Ok(n) => at += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !matches!(timeout(write_timeout, writable(tcp)).await, Ok(Ok(()))) {
+                if !wait.writable(tcp).await {
                     return false;
                 }
             }
