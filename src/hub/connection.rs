@@ -103,15 +103,18 @@ pub async fn serve(tcp: TcpStream, read_ahead: Bytes, hub: Arc<Hub>) {
         workshop = tracing::field::Empty,
         participant = tracing::field::Empty,
     );
-    let ended = session(&hub, &tcp, &mut reader)
-        .instrument(span.clone())
-        .await;
-    if let Err(code) = ended {
-        let frame = frames::close_frame(code, close_reason(code));
-        let _peer_may_be_gone =
-            wire::write_control(&tcp, &frame, hub.guards.limits.write_timeout).await;
-        span.in_scope(|| tracing::info!(close = code, "connection refused or closed"));
+    // The refusal is written and logged inside the span: the task keeps one span, not a
+    // second clone for after it.
+    async {
+        if let Err(code) = session(&hub, &tcp, &mut reader).await {
+            let frame = frames::close_frame(code, close_reason(code));
+            let wait = hub.guards.limits.write_timeout;
+            let _peer_may_be_gone = Box::pin(wire::write_control(&tcp, &frame, wait)).await;
+            tracing::info!(close = code, "connection refused or closed");
+        }
     }
+    .instrument(span)
+    .await;
     reader.linger(&tcp, LINGER).await;
     crate::metrics::connection_closed();
 }
@@ -459,12 +462,12 @@ async fn write_loop(tcp: &TcpStream, inbox: Inbox, control: &Control, limits: &L
             () = control.wake.notified() => {
                 if let Some(payload) = control.take_pong() {
                     let pong = frames::control(0xa, &payload);
-                    if !wire::write_control(tcp, &pong, &mut liveness).await { return; }
+                    if !Box::pin(wire::write_control(tcp, &pong, &mut liveness)).await { return; }
                 }
                 continue;
             }
             () = liveness.ping_due() => {
-                if !wire::write_control(tcp, &PING, &mut liveness).await { return; }
+                if !Box::pin(wire::write_control(tcp, &PING, &mut liveness)).await { return; }
                 continue;
             }
         };
