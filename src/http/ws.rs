@@ -14,7 +14,10 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hyper::body::Bytes;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
@@ -37,34 +40,13 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
     else {
         return not_an_upgrade("this connection cannot be upgraded");
     };
-    let hub = state.hub.clone();
     // The connection's slot under `--max-connections` stays taken while the WebSocket
     // lives, the wait for `hello` included.
     let permit = request
         .extensions()
         .get::<super::serve::ConnectionPermit>()
         .cloned();
-    tokio::spawn(async move {
-        let _slot = permit;
-        let Ok(upgraded) = on_upgrade.await else {
-            return;
-        };
-        // The server accepts plain TCP (`serve.rs`): the connection speaks WebSocket over
-        // the socket itself, with what hyper read past the request.
-        let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
-            Ok(parts) => parts,
-            Err(_) => {
-                tracing::error!("an upgraded connection is not a TCP socket");
-                return;
-            }
-        };
-        let tcp = parts.io.into_inner();
-        let read_ahead = parts.read_buf;
-        let tasks = hub.tasks.clone();
-        tasks
-            .track_future(connection::serve(tcp, read_ahead, hub))
-            .await;
-    });
+    tokio::spawn(hand_over(on_upgrade, permit, state.hub.clone()));
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
@@ -72,6 +54,39 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
     headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     response
+}
+
+/// The connection's task, for the WebSocket's life: waits for hyper to hand the socket
+/// over, then serves it. Only the socket, the bytes read past the request and the slot
+/// are kept: nothing of the request (its headers, its extensions) stays in the task.
+async fn hand_over(
+    on_upgrade: OnUpgrade,
+    permit: Option<super::serve::ConnectionPermit>,
+    hub: Arc<crate::hub::Hub>,
+) {
+    let _slot = permit;
+    let Some((tcp, read_ahead)) = socket(on_upgrade).await else {
+        return;
+    };
+    let serving = hub
+        .tasks
+        .track_future(connection::serve(tcp, read_ahead, hub.clone()));
+    drop(hub);
+    serving.await;
+}
+
+/// The upgraded socket and what hyper read past the request.
+async fn socket(on_upgrade: OnUpgrade) -> Option<(TcpStream, Bytes)> {
+    let upgraded = on_upgrade.await.ok()?;
+    // The server accepts plain TCP (`serve.rs`): the connection speaks WebSocket over the
+    // socket itself, with what hyper read past the request.
+    match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => Some((parts.io.into_inner(), parts.read_buf)),
+        Err(_) => {
+            tracing::error!("an upgraded connection is not a TCP socket");
+            None
+        }
+    }
 }
 
 fn not_an_upgrade(reason: &str) -> Response {
@@ -100,4 +115,22 @@ fn accept_key(headers: &HeaderMap) -> Result<HeaderValue, &'static str> {
         .ok_or("`Sec-WebSocket-Key` header missing")?;
     HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
         .map_err(|_| "`Sec-WebSocket-Key` header is not valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole task tokio allocates for each connection: `connection::serve`'s future
+    /// (bounded in `hub::connection`) and little more.
+    #[test]
+    fn the_spawned_task_is_the_connection_and_little_more() {
+        fn size<A, B, C, F: std::future::Future>(_: fn(A, B, C) -> F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        let task = size(hand_over);
+        let serve = size(connection::serve);
+        println!("connection task: {task} bytes (serve: {serve} bytes)");
+        assert!(task <= serve + 64, "{task} bytes, serve {serve}");
+    }
 }

@@ -1,5 +1,6 @@
 //! Flood control and liveness settings for connections: command rate limits (per
-//! connection and per participant, with `governor`), the close for sustained abuse, the
+//! connection with a hand-written GCRA of 8 bytes, per participant with `governor`'s keyed
+//! limiter), the close for sustained abuse, the
 //! number of connections one participant may hold, the ping/idle timers, and the size of a
 //! workshop's inbox.
 //!
@@ -10,9 +11,11 @@
 use crate::domain::ParticipantId;
 use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// The window in which refused commands are counted towards a flood close.
@@ -82,12 +85,18 @@ pub struct Refused {
     pub retry_after: Duration,
 }
 
-/// The hub-wide part: per-participant rates and connection counts.
+/// The hub-wide part: per-participant rates, connection counts, and the shutdown as the
+/// connections see it.
 pub struct Guards {
     pub limits: Limits,
     participants: Option<DefaultKeyedRateLimiter<ParticipantId>>,
     connections: DashMap<ParticipantId, usize>,
     closes: AtomicU64,
+    /// Set once, when the server begins to shut down.
+    shutting_down: AtomicBool,
+    /// The waker of each open connection's task, by connection id: woken at shutdown. Kept
+    /// here rather than a `watch::Receiver` and its `changed()` future in every task.
+    wakers: DashMap<u64, Waker>,
 }
 
 impl Guards {
@@ -98,12 +107,24 @@ impl Guards {
             limits,
             connections: DashMap::new(),
             closes: AtomicU64::new(0),
+            shutting_down: AtomicBool::new(false),
+            wakers: DashMap::new(),
         }
     }
 
-    /// Counts one more connection of `participant`, or refuses it when they hold the
-    /// maximum already. The slot is given back when the returned guard drops.
-    pub fn connect(&self, participant: ParticipantId) -> Option<Slot<'_>> {
+    /// Tells every open connection that the server shuts down (`Slot::poll_shutdown`).
+    pub fn begin_shutdown(&self) {
+        // Set before the wakers are read: a connection registering its waker meanwhile
+        // finds the flag set when it checks it, after registering.
+        self.shutting_down.store(true, Ordering::SeqCst);
+        for waker in self.wakers.iter() {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Counts one more connection `conn` of `participant`, or refuses it when they hold
+    /// the maximum already. The slot is given back when the returned guard drops.
+    pub fn connect(&self, participant: ParticipantId, conn: u64) -> Option<Slot<'_>> {
         let max = self.limits.max_connections_per_participant;
         let mut count = self.connections.entry(participant).or_insert(0);
         if max != 0 && *count >= max {
@@ -113,6 +134,8 @@ impl Guards {
         Some(Slot {
             guards: self,
             participant,
+            conn,
+            registered: AtomicBool::new(false),
         })
     }
 
@@ -132,7 +155,8 @@ impl Guards {
         }
     }
 
-    fn release(&self, participant: ParticipantId) {
+    fn release(&self, participant: ParticipantId, conn: u64) {
+        self.wakers.remove(&conn);
         self.connections.remove_if_mut(&participant, |_, count| {
             *count = count.saturating_sub(1);
             *count == 0
@@ -152,20 +176,77 @@ impl Guards {
 pub struct Slot<'a> {
     guards: &'a Guards,
     participant: ParticipantId,
+    conn: u64,
+    /// The connection's waker is in `Guards::wakers`.
+    registered: AtomicBool,
+}
+
+impl Slot<'_> {
+    /// Ready once the server shuts down. The waker is registered at the first poll only:
+    /// the connection is polled as one tokio task, whose waker never changes.
+    pub fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.registered.swap(true, Ordering::Relaxed) {
+            self.guards.wakers.insert(self.conn, cx.waker().clone());
+        }
+        if self.guards.shutting_down.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.guards.release(self.participant);
+        self.guards.release(self.participant, self.conn);
     }
 }
 
-/// The per-connection part: its own rate and its count of refusals.
+/// Nanoseconds since the first call: the clock of the per-connection limits, so that each
+/// keeps a `u64` rather than an `Instant`.
+fn now_ns() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One connection's rate, by the generic cell rate algorithm (the one `governor` runs,
+/// with the same rates, bursts and waits): only the theoretical arrival time of the next
+/// command is kept, where `governor`'s direct limiter kept its clock, quota and start in
+/// every connection's task.
+#[derive(Debug, Default)]
+struct Gcra {
+    /// When the next command is due at the sustained rate, in `now_ns` time; 0 at first.
+    tat: u64,
+}
+
+impl Gcra {
+    /// Counts one command at `now` against `rate` per second with `burst` at once, or
+    /// refuses it with the wait until one would pass. `rate` is not 0.
+    fn check(&mut self, rate: u32, burst: u32, now: u64) -> Result<(), Refused> {
+        // The interval between two commands at the sustained rate, and how far ahead of it
+        // a burst may run.
+        let interval = (1_000_000_000 / u64::from(rate.max(1))).max(1);
+        let tolerance = interval * u64::from(burst.max(1) - 1);
+        let earliest = self.tat.saturating_sub(tolerance);
+        if now < earliest {
+            return Err(Refused {
+                retry_after: Duration::from_nanos(earliest - now),
+            });
+        }
+        self.tat = self.tat.max(now).saturating_add(interval);
+        Ok(())
+    }
+}
+
+/// The per-connection part: its own rate and its count of refusals. The settings are read
+/// from `Guards::limits` at each check, not copied into every connection.
+#[derive(Debug, Default)]
 pub struct ConnectionLimiter {
-    rate: Option<DefaultDirectRateLimiter>,
-    flood_close_after: u32,
+    rate: Gcra,
+    /// Start of the current `FLOOD_WINDOW`, in `now_ns` time.
+    window_start: u64,
     refused: u32,
-    window_start: Instant,
 }
 
 /// What to do with one incoming command.
@@ -179,35 +260,34 @@ pub enum Verdict {
 }
 
 impl ConnectionLimiter {
-    pub fn new(limits: &Limits) -> ConnectionLimiter {
+    pub fn new() -> ConnectionLimiter {
         ConnectionLimiter {
-            rate: quota(limits.connection_rate, limits.connection_burst).map(RateLimiter::direct),
-            flood_close_after: limits.flood_close_after,
-            refused: 0,
-            window_start: Instant::now(),
+            window_start: now_ns(),
+            ..ConnectionLimiter::default()
         }
     }
 
     /// Checks one command of `participant` against this connection's rate, then the
     /// participant's.
     pub fn check(&mut self, guards: &Guards, participant: ParticipantId) -> Verdict {
-        let own = match &self.rate {
-            Some(limiter) => limiter.check().map_err(|not_until| Refused {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            }),
-            None => Ok(()),
+        let limits = &guards.limits;
+        let now = now_ns();
+        let own = match limits.connection_rate {
+            0 => Ok(()),
+            rate => self.rate.check(rate, limits.connection_burst, now),
         };
         let refused = match own.and_then(|()| guards.check_participant(participant)) {
             Ok(()) => return Verdict::Pass,
             Err(refused) => refused,
         };
-        let now = Instant::now();
-        if now.duration_since(self.window_start) > FLOOD_WINDOW {
+        let window = u64::try_from(FLOOD_WINDOW.as_nanos()).unwrap_or(u64::MAX);
+        if now.saturating_sub(self.window_start) > window {
             self.window_start = now;
             self.refused = 0;
         }
         self.refused += 1;
-        if self.flood_close_after != 0 && self.refused >= self.flood_close_after {
+        let close_after = limits.flood_close_after;
+        if close_after != 0 && self.refused >= close_after {
             Verdict::Close(refused)
         } else {
             Verdict::Refuse(refused)
@@ -234,7 +314,7 @@ mod tests {
     fn a_burst_passes_then_commands_are_refused_then_the_connection_is_closed() {
         let l = limits(1, 5, 3);
         let guards = Guards::new(l.clone());
-        let mut c = ConnectionLimiter::new(&l);
+        let mut c = ConnectionLimiter::new();
         let p = ParticipantId::random();
         for _ in 0..5 {
             assert!(matches!(c.check(&guards, p), Verdict::Pass));
@@ -251,7 +331,7 @@ mod tests {
     fn a_rate_of_zero_means_no_limit() {
         let l = limits(0, 0, 1);
         let guards = Guards::new(l.clone());
-        let mut c = ConnectionLimiter::new(&l);
+        let mut c = ConnectionLimiter::new();
         let p = ParticipantId::random();
         for _ in 0..10_000 {
             assert!(matches!(c.check(&guards, p), Verdict::Pass));
@@ -270,7 +350,7 @@ mod tests {
         let guards = Guards::new(l.clone());
         let p = ParticipantId::random();
         let other = ParticipantId::random();
-        let (mut a, mut b) = (ConnectionLimiter::new(&l), ConnectionLimiter::new(&l));
+        let (mut a, mut b) = (ConnectionLimiter::new(), ConnectionLimiter::new());
         for _ in 0..2 {
             assert!(matches!(a.check(&guards, p), Verdict::Pass));
             assert!(matches!(b.check(&guards, p), Verdict::Pass));
@@ -280,6 +360,53 @@ mod tests {
         assert!(matches!(a.check(&guards, other), Verdict::Pass));
     }
 
+    const SECOND: u64 = 1_000_000_000;
+
+    #[test]
+    fn the_gcra_lets_a_burst_pass_then_refuses_with_the_wait_until_the_next() {
+        let mut gcra = Gcra::default();
+        let start = 5 * SECOND;
+        for _ in 0..4 {
+            assert!(gcra.check(2, 4, start).is_ok());
+        }
+        let refused = gcra.check(2, 4, start).expect_err("over the burst");
+        // At 2 per second, one more is allowed half a second after the burst.
+        assert_eq!(refused.retry_after, Duration::from_millis(500));
+        let later = start + SECOND / 5;
+        let refused = gcra.check(2, 4, later).expect_err("still over");
+        assert_eq!(refused.retry_after, Duration::from_millis(300));
+        assert!(gcra.check(2, 4, start + SECOND / 2).is_ok());
+        assert!(gcra.check(2, 4, start + SECOND / 2).is_err());
+    }
+
+    #[test]
+    fn the_gcra_refills_at_its_rate_up_to_its_burst() {
+        let mut gcra = Gcra::default();
+        for _ in 0..3 {
+            assert!(gcra.check(10, 3, 0).is_ok());
+        }
+        assert!(gcra.check(10, 3, 0).is_err());
+        // A tenth of a second gives one command back.
+        assert!(gcra.check(10, 3, SECOND / 10).is_ok());
+        assert!(gcra.check(10, 3, SECOND / 10).is_err());
+        // A long pause gives back the whole burst, never more.
+        let rested = 100 * SECOND;
+        for _ in 0..3 {
+            assert!(gcra.check(10, 3, rested).is_ok());
+        }
+        assert!(gcra.check(10, 3, rested).is_err());
+        // A burst of 0 is taken as 1, as `governor` did.
+        let mut single = Gcra::default();
+        assert!(single.check(1, 0, 0).is_ok());
+        assert_eq!(
+            single
+                .check(1, 0, 0)
+                .expect_err("one at a time")
+                .retry_after,
+            Duration::from_secs(1)
+        );
+    }
+
     #[test]
     fn connection_slots_are_counted_and_given_back() {
         let guards = Guards::new(Limits {
@@ -287,14 +414,45 @@ mod tests {
             ..Limits::default()
         });
         let p = ParticipantId::random();
-        let one = guards.connect(p).expect("first");
-        let two = guards.connect(p).expect("second");
-        assert!(guards.connect(p).is_none());
-        assert!(guards.connect(ParticipantId::random()).is_some());
+        let one = guards.connect(p, 1).expect("first");
+        let two = guards.connect(p, 1).expect("second");
+        assert!(guards.connect(p, 1).is_none());
+        assert!(guards.connect(ParticipantId::random(), 2).is_some());
         drop(one);
         assert_eq!(guards.connections_of(p), 1);
-        let _three = guards.connect(p).expect("a slot came free");
+        let _three = guards.connect(p, 1).expect("a slot came free");
         drop(two);
         assert_eq!(guards.connections_of(p), 1);
+    }
+
+    #[tokio::test]
+    async fn shutdown_wakes_every_slot_once_and_finds_later_ones_too() {
+        let guards = Guards::new(Limits::default());
+        let slot = guards.connect(ParticipantId::random(), 7).expect("slot");
+        let waiting = std::future::poll_fn(|cx| slot.poll_shutdown(cx));
+        let (begin, started) = tokio::sync::oneshot::channel();
+        let shutdown = async {
+            started.await.expect("started");
+            guards.begin_shutdown();
+        };
+        let waited = async {
+            let _ = begin.send(());
+            waiting.await;
+        };
+        let both = async { tokio::join!(waited, shutdown) };
+        tokio::time::timeout(Duration::from_secs(10), both)
+            .await
+            .expect("the waiting slot was woken");
+        let late = guards.connect(ParticipantId::random(), 8).expect("slot");
+        assert!(
+            std::future::poll_fn(|cx| Poll::Ready(late.poll_shutdown(cx)))
+                .await
+                .is_ready()
+        );
+        drop((slot, late));
+        assert!(
+            guards.wakers.is_empty(),
+            "wakers are forgotten with their slot"
+        );
     }
 }

@@ -233,6 +233,7 @@ impl Hub {
     /// actors drain their inboxes and stop.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
+        self.guards.begin_shutdown();
         self.tasks.close();
     }
 

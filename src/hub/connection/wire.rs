@@ -16,6 +16,7 @@
 //!   write of `Outbox::send` (hub/outbox.rs) when the writer is idle.
 
 use super::frames::{self, Incoming, Parsed, Parser, MAX_HEADER};
+use super::liveness::WriteWait;
 use crate::hub::outbox::{Burst, Frame, Inbox};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -151,20 +152,21 @@ fn readable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>
 }
 
 /// Waits until the socket may be written (see `readable`).
-fn writable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>> + '_ {
+pub(super) fn writable(tcp: &TcpStream) -> impl std::future::Future<Output = io::Result<()>> + '_ {
     std::future::poll_fn(|cx| tcp.poll_write_ready(cx))
 }
 
 /// Writes every frame of `burst` (leaving it empty) as text frames, as few `writev`
-/// calls as the socket allows. Each wait for the socket has `write_timeout`: the timeout
-/// measures progress, not the length of the burst. Whether everything was written.
-pub async fn write_frames(tcp: &TcpStream, burst: &mut Burst, write_timeout: Duration) -> bool {
+/// calls as the socket allows. Each wait for the socket is bounded by `wait` (the write
+/// timeout): the timeout measures progress, not the length of the burst. Whether
+/// everything was written.
+pub async fn write_frames(tcp: &TcpStream, burst: &mut Burst, mut wait: impl WriteWait) -> bool {
     while !burst.frames.is_empty() {
         match write_some(tcp, &burst.frames, burst.offset) {
             Ok(0) => return false,
             Ok(written) => burst.offset = advance(&mut burst.frames, burst.offset, written),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !matches!(timeout(write_timeout, writable(tcp)).await, Ok(Ok(()))) {
+                if !wait.writable(tcp).await {
                     return false;
                 }
             }
@@ -250,30 +252,30 @@ fn advance(frames: &mut VecDeque<Frame>, mut offset: usize, mut written: usize) 
 /// off meanwhile (`Inbox::take`). `burst` is empty on entry. Whether all was written.
 /// Boxed: inline, the two writes in a row would grow every connection's task for a ping
 /// every `ping_interval`.
-pub fn write_control_in_turn<'a>(
+pub fn write_control_in_turn<'a, W: WriteWait + Send + 'a>(
     tcp: &'a TcpStream,
     inbox: &'a Inbox,
     burst: &'a mut Burst,
     bytes: &'a [u8],
-    write_timeout: Duration,
+    mut wait: W,
 ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
     Box::pin(async move {
-        if inbox.take(burst) && !write_frames(tcp, burst, write_timeout).await {
+        if inbox.take(burst) && !write_frames(tcp, burst, &mut wait).await {
             return false;
         }
-        write_control(tcp, bytes, write_timeout).await
+        write_control(tcp, bytes, wait).await
     })
 }
 
-/// Writes one small control frame whole, each wait bounded by `write_timeout`.
-pub async fn write_control(tcp: &TcpStream, bytes: &[u8], write_timeout: Duration) -> bool {
+/// Writes one small control frame whole, each wait bounded by `wait`.
+pub async fn write_control(tcp: &TcpStream, bytes: &[u8], mut wait: impl WriteWait) -> bool {
     let mut at = 0;
     while at < bytes.len() {
         match tcp.try_write(&bytes[at..]) {
             Ok(0) => return false,
             Ok(n) => at += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !matches!(timeout(write_timeout, writable(tcp)).await, Ok(Ok(()))) {
+                if !wait.writable(tcp).await {
                     return false;
                 }
             }
