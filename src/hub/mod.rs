@@ -8,6 +8,7 @@
 
 mod audiences;
 pub mod connection;
+mod errors;
 pub mod limits;
 pub mod outbox;
 mod peers;
@@ -17,10 +18,11 @@ pub mod workshop;
 
 use crate::auth;
 use crate::cluster::{Cluster, Incoming};
-use crate::domain::{DomainError, ParticipantId, Room, RoomId, Settings, Workshop, WorkshopId};
+use crate::domain::{ParticipantId, Room, RoomId, Settings, Workshop, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 use crate::store::{Batch, Codes, Credential, LoadedWorkshop, Store, StoreError, StoredEvent};
 use dashmap::DashMap;
+pub use errors::HubError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,48 +42,6 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// An error the hub answers a request with: a protocol code and a readable message.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct HubError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl HubError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        HubError {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn unavailable() -> Self {
-        HubError::new(
-            ErrorCode::Unavailable,
-            "the server cannot store changes right now; try again",
-        )
-    }
-
-    pub fn not_found() -> Self {
-        HubError::new(ErrorCode::NotFound, "no such workshop")
-    }
-}
-
-impl From<DomainError> for HubError {
-    fn from(e: DomainError) -> Self {
-        HubError::new((&e).into(), e.to_string())
-    }
-}
-
-impl From<StoreError> for HubError {
-    fn from(e: StoreError) -> Self {
-        // The details are for the operator's log, not for clients.
-        tracing::error!(error = %e, "storage error");
-        HubError::unavailable()
-    }
 }
 
 /// What an organizer asks for when creating a workshop (already defaulted).
