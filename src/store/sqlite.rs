@@ -10,15 +10,14 @@
 //! docs/BENCHMARKS.md). Snapshots ride in those commits too, rather than competing with
 //! them for the one writer in transactions of their own.
 //!
-//! The WAL is checkpointed off the commit's path. The writer's own auto-checkpoint is off
-//! (it ran inside a commit now and then, delaying every post in it). A checkpointer
-//! connection runs a `PASSIVE` checkpoint soon after each commit (and once a second), which
-//! never blocks the writer. Under writes that never pause it never copies the last frames
-//! before the next commit adds more, so the WAL could never start over and would grow
-//! without end (~37 MB/s at 2,200 posts/s): when the WAL reaches `WAL_FRAMES_LIMIT` frames,
-//! the writer checkpoints itself after a commit, once that commit's callers were answered.
-//! `journal_size_limit` cuts the WAL file back to `WAL_FILE_LIMIT` when it starts over
-//! after a burst (or a long read) made it grow.
+//! The WAL is checkpointed twice over. Its own connection runs a `PASSIVE` checkpoint once
+//! a second, which never blocks the writer and keeps the WAL short while writes pause now
+//! and then. And the writer checkpoints after a commit that leaves more than
+//! `WAL_AUTOCHECKPOINT_PAGES` pages in the WAL (SQLite's own auto-checkpoint): under writes
+//! that never pause, the other connection's checkpoint never catches up with the writer, so
+//! the WAL could never start over and grew without end (~37 MB/s at 2,200 posts/s), each
+//! commit extending the file. `journal_size_limit` cuts the WAL file back to
+//! `WAL_FILE_LIMIT` when it starts over after a burst (or a long read) made it grow.
 
 mod commit;
 
@@ -27,13 +26,12 @@ use super::{
     LoadedWorkshop, Snapshot, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
-use commit::{checkpoint_soon, committer, write_batch, Append, Done, Wal, MAX_APPENDS_PER_COMMIT};
+use commit::{checkpoint_regularly, committer, write_batch, Append, Done, MAX_APPENDS_PER_COMMIT};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Row;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,6 +45,9 @@ pub struct SqliteStore {
 
 /// Bytes the WAL file is cut back to when the WAL starts over (`journal_size_limit`).
 const WAL_FILE_LIMIT: u64 = 16 << 20;
+
+/// WAL pages after which the writer checkpoints once its commit is done (SQLite's default).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 1000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and runs the migrations.
@@ -67,7 +68,7 @@ impl SqliteStore {
                 options
                     .clone()
                     // The committer checkpoints, after answering a commit's callers.
-                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
                     .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string()),
             )
             .await?;
@@ -83,9 +84,8 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let (commits, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
-        let wal = Arc::new(Wal::default());
-        tokio::spawn(committer(writer.clone(), pending, wal.clone()));
-        tokio::spawn(checkpoint_soon(checkpointer.clone(), wal));
+        tokio::spawn(committer(writer.clone(), pending));
+        tokio::spawn(checkpoint_regularly(checkpointer.clone()));
         Ok(SqliteStore {
             writer,
             reader,

@@ -8,9 +8,8 @@ use crate::store::{outcome_columns, Batch, Snapshot, StoreError};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 /// Who to tell once a write is durable (or refused).
 pub(super) type Done = oneshot::Sender<Result<(), StoreError>>;
@@ -31,24 +30,8 @@ pub(super) enum Append {
     },
 }
 
-/// What the committer and the checkpointer tell each other about the WAL.
-#[derive(Default)]
-pub(super) struct Wal {
-    /// Signalled after each commit; holds at most one signal, so one checkpoint waits at
-    /// most, however many commits were made meanwhile.
-    committed: Notify,
-    /// The frames in the WAL as the last checkpoint found them (`PRAGMA wal_checkpoint`'s
-    /// `log`): from `WAL_FRAMES_LIMIT` on, the writer checkpoints itself.
-    frames: AtomicI64,
-}
-
-/// How often the checkpointer runs when no commit signals it (other writes than the
-/// committer's, which do not signal it, are checkpointed this way).
+/// How often the checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// Frames in the WAL (of a 4 KiB page each: 8 MB) from which the writer checkpoints after
-/// its commit: the checkpointer fell behind writes that never pause.
-pub(super) const WAL_FRAMES_LIMIT: i64 = 2_000;
 
 /// Most workshop batches written in one transaction.
 pub(super) const MAX_APPENDS_PER_COMMIT: usize = 256;
@@ -58,56 +41,26 @@ pub(super) const MAX_APPENDS_PER_COMMIT: usize = 256;
 /// one commit, and the posts in it, wait for all of them.
 const SNAPSHOT_BYTES_PER_COMMIT: usize = 1 << 20;
 
-/// Runs a `PASSIVE` checkpoint soon after each commit (and every `CHECKPOINT_EVERY`),
-/// until the store closes, and reports how long the WAL is. `PASSIVE` copies what it can
-/// without waiting for the writer or readers, on its own connection: the commits go on
-/// meanwhile, and the writer starts the WAL over once everything in it has been copied.
-pub(super) async fn checkpoint_soon(checkpointer: SqlitePool, wal: std::sync::Arc<Wal>) {
+/// Copies the WAL into the database file every `CHECKPOINT_EVERY`, until the store closes.
+/// `PASSIVE` copies what it can without waiting for the writer or readers; the writer then
+/// starts the WAL over once everything in it has been copied. Not after every commit: a
+/// checkpoint syncs the database file, and one per commit (tried, issue #19) cost 10–30 %
+/// more CPU per delivery in the steady fan-out and raised its median latency
+/// (docs/benchmarks/issue-19.md).
+pub(super) async fn checkpoint_regularly(checkpointer: SqlitePool) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            () = wal.committed.notified() => {}
-            _ = every.tick() => {}
-        }
-        match checkpoint(&checkpointer).await {
-            Ok((_busy, frames, _copied)) if frames >= 0 => {
-                wal.frames.store(frames, Ordering::Relaxed)
-            }
+        every.tick().await;
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&checkpointer)
+            .await
+        {
             Ok(_) => {}
             Err(sqlx::Error::PoolClosed) => return,
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
     }
-}
-
-/// A `PASSIVE` checkpoint: whether another checkpoint was running, the frames in the WAL
-/// and the frames copied into the database file (both -1 when it could not run).
-async fn checkpoint(on: &SqlitePool) -> Result<(i64, i64, i64), sqlx::Error> {
-    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-        .fetch_one(on)
-        .await
-}
-
-/// After each commit: signals the checkpointer, and checkpoints on the writer itself when
-/// the WAL reached `WAL_FRAMES_LIMIT`. Under writes that never pause the checkpointer
-/// never copies the last frames before the next commit adds more, so the WAL could never
-/// start over and would grow without end; the writer copies them between two commits.
-/// The commit's callers were answered already: only the next commit waits for it.
-async fn after_commit(writer: &SqlitePool, wal: &Wal) {
-    if wal.frames.load(Ordering::Relaxed) >= WAL_FRAMES_LIMIT {
-        match checkpoint(writer).await {
-            Ok((0, frames, copied)) if frames >= 0 => {
-                // All copied: the next commit starts the WAL over.
-                let left = if copied == frames { 0 } else { frames };
-                wal.frames.store(left, Ordering::Relaxed);
-            }
-            // The checkpointer was running: tried again after the next commit.
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint by the writer failed"),
-        }
-    }
-    wal.committed.notify_one();
 }
 
 /// A batch or snapshot taken from the channel, with its workshop's id.
@@ -131,11 +84,7 @@ impl<T> Item<T> {
 /// (up to `SNAPSHOT_BYTES_PER_COMMIT`). A snapshot waiting alone is written alone, without
 /// waiting for a batch. If that transaction fails, each batch and each snapshot is tried
 /// again alone, so one workshop's bad batch never fails another's.
-pub(super) async fn committer(
-    writer: SqlitePool,
-    mut pending: mpsc::Receiver<Append>,
-    wal: std::sync::Arc<Wal>,
-) {
+pub(super) async fn committer(writer: SqlitePool, mut pending: mpsc::Receiver<Append>) {
     let mut received = Vec::with_capacity(MAX_APPENDS_PER_COMMIT);
     let mut snapshots = VecDeque::new();
     loop {
@@ -173,7 +122,6 @@ pub(super) async fn committer(
         }
         let riding = take_snapshots(&mut snapshots);
         commit(&writer, batches, riding).await;
-        after_commit(&writer, &wal).await;
     }
 }
 
