@@ -24,7 +24,7 @@ mod frames;
 mod liveness;
 mod wire;
 
-pub(super) use wire::try_write_frame;
+pub(super) use wire::try_write_queued;
 
 use super::limits::{ConnectionLimiter, Limits, Slot, Verdict};
 use super::outbox::{Burst, Frame, Inbox, Outbox, Side, READ_PAUSE};

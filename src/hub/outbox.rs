@@ -13,10 +13,13 @@
 //! Once the connection is subscribed, the outbox also holds its socket: a frame sent while
 //! the queue is empty and the writer idle is written by the sender itself, at once, with
 //! one non-blocking `writev` under the queue's lock, and the writer is not woken (waking
-//! a task on another thread cost ~16-21 % of the server's CPU in steady fan-out). What the
-//! socket does not take stays queued, with the offset written, for the writer. The writer
-//! counts as busy from the moment it takes frames (or is about to write a ping, pong or
-//! close) until it waits again with an empty queue, so writes never interleave.
+//! a task on another thread cost ~16-21 % of the server's CPU in steady fan-out). The
+//! workshop actor holds its frames back for a whole batch (`Held`) and writes each
+//! connection's at the end, together: one `writev` per frame cost more, at saturation,
+//! than the writer's batching. What the socket does not take stays queued, with the
+//! offset written, for the writer. The writer counts as busy from the moment it takes
+//! frames (or is about to write a ping, pong or close) until it waits again with an empty
+//! queue, so writes never interleave.
 
 use futures_util::task::AtomicWaker;
 use std::collections::VecDeque;
@@ -43,6 +46,10 @@ pub const READ_PAUSE: usize = QUEUE_CAPACITY / 4;
 /// Slots the writer keeps between bursts; a larger buffer (after a burst) is let go, so
 /// an idle connection holds at most two buffers this small.
 const KEPT_SLOTS: usize = 8;
+
+/// Frames `Outbox::hold` keeps back for one connection before it writes them anyway: as
+/// many as one `writev` takes (`connection::wire`).
+pub const HOLD_MAX: usize = 64;
 
 /// Why and how a connection is to be closed: the first code set wins. The connection's
 /// reader and writer each wait on it through their own waker. The writer polls its wait
@@ -188,43 +195,150 @@ impl Outbox {
     }
 
     /// Queues a frame without waiting. Returns `false` when the connection is gone or was
-    /// just marked too slow; the caller then forgets it.
+    /// just marked too slow; the caller then forgets it. Into an empty queue with the
+    /// writer idle, the frame is written at once (see the module's doc).
     pub fn send(&self, frame: Frame) -> bool {
+        let Some((queue, was_empty)) = self.push(frame) else {
+            return false;
+        };
+        // A queue that held frames already has someone to write them: the writer, woken
+        // or busy, or the sender that holds it (`Held`).
+        if was_empty {
+            self.write_queued(queue);
+        }
+        true
+    }
+
+    /// Queues a frame for the sender to write later, with whatever else it queues for
+    /// this connection meanwhile, in one `writev` (`Held`). `Held` back means the sender
+    /// must call `flush`; up to `HOLD_MAX` frames wait for it, then they are written.
+    pub fn hold(&self, frame: Frame) -> Queued {
+        let Some((queue, was_empty)) = self.push(frame) else {
+            return Queued::Refused;
+        };
+        if was_empty {
+            if self.sender_may_write(&queue) {
+                return Queued::Held;
+            }
+            self.write_queued(queue);
+        } else if queue.frames.len() >= HOLD_MAX && self.sender_may_write(&queue) {
+            self.write_queued(queue);
+        }
+        Queued::Queued
+    }
+
+    /// Writes what is queued if the writer is idle (frames `hold` kept back).
+    pub fn flush(&self) {
+        let queue = self.shared.queue();
+        if !queue.frames.is_empty() {
+            self.write_queued(queue);
+        }
+    }
+
+    /// Queues `frame` under the lock, or refuses it (kicked, closed, or the queue full:
+    /// then kicked as too slow); whether the queue was empty before.
+    fn push(&self, frame: Frame) -> Option<(MutexGuard<'_, Queue>, bool)> {
         let kick = &self.shared.kick;
         if kick.code().is_some() {
-            return false;
+            return None;
         }
         let mut queue = self.shared.queue();
         if queue.closed {
-            return false;
+            return None;
         }
         if queue.frames.len() >= QUEUE_CAPACITY {
             drop(queue);
             crate::metrics::slow_client_disconnected();
             kick.close_with(crate::protocol::close::TOO_SLOW);
-            return false;
+            return None;
         }
         let was_empty = queue.frames.is_empty();
-        if was_empty && !queue.writing && kick.code().is_none() {
-            // Under the lock, the writer idle: nothing else writes to the socket now. The
-            // kick is checked again here because the writer, once kicked, takes this lock
-            // before its close frame (`Inbox::take`): a direct write is before it or never.
-            if let Some(tcp) = &queue.tcp {
-                match super::connection::try_write_frame(tcp, &frame) {
-                    Ok(None) => return true,
-                    Ok(Some(written)) => queue.offset = written,
-                    // The writer meets the error again and ends the connection.
-                    Err(_) => queue.offset = 0,
-                }
+        queue.frames.push_back(frame);
+        Some((queue, was_empty))
+    }
+
+    /// Under the lock, the writer idle and the socket attached: nothing else writes to the
+    /// socket now. The kick is checked here too because the writer, once kicked, takes
+    /// this lock before its close frame (`Inbox::take`): a direct write is before it or
+    /// never.
+    fn sender_may_write(&self, queue: &Queue) -> bool {
+        !queue.writing && queue.tcp.is_some() && self.shared.kick.code().is_none()
+    }
+
+    /// Writes the queue (not empty) directly as far as the socket takes it, if the sender
+    /// may; the writer, if idle, is woken for what is left. A busy writer takes what is
+    /// queued before it waits again (`Inbox::recv_all`); a kicked one was woken already.
+    fn write_queued(&self, mut queue: MutexGuard<'_, Queue>) {
+        let before = queue.frames.len();
+        if self.sender_may_write(&queue) {
+            let Queue {
+                frames,
+                offset,
+                tcp: Some(tcp),
+                ..
+            } = &mut *queue
+            else {
+                return;
+            };
+            // An error leaves the rest queued: the writer meets it again and ends the
+            // connection.
+            *offset = super::connection::try_write_queued(tcp, frames, *offset);
+        }
+        let (left, wake_writer) = (queue.frames.len(), !queue.writing);
+        drop(queue);
+        if left > 0 && wake_writer {
+            self.shared.kick.writer.wake();
+        }
+        // The reader paused for this backlog (`connection::caught_up`); no writer wakes
+        // its task now that the backlog is written.
+        if before >= READ_PAUSE && left < READ_PAUSE {
+            self.shared.kick.reader.wake();
+        }
+    }
+}
+
+/// What `Outbox::hold` did with a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Queued {
+    /// The connection is gone or was just marked too slow: the caller forgets it.
+    Refused,
+    /// Queued: the writer or an earlier holder writes it.
+    Queued,
+    /// Queued for the sender, who must `flush` the outbox.
+    Held,
+}
+
+/// Outboxes whose frames a sender holds back until it is done queueing (the workshop
+/// actor, for one batch's fan-out), then writes with one `writev` each: several frames
+/// for one connection in one turn go out together, as the writer's bursts do, with no
+/// writer woken. Dropping it flushes.
+#[derive(Default)]
+pub struct Held(Vec<Outbox>);
+
+impl Held {
+    /// Queues `frame` for `outbox` (see `Outbox::send`); `false` when refused.
+    pub fn send(&mut self, outbox: &Outbox, frame: Frame) -> bool {
+        match outbox.hold(frame) {
+            Queued::Refused => false,
+            Queued::Queued => true,
+            Queued::Held => {
+                self.0.push(outbox.clone());
+                true
             }
         }
-        queue.frames.push_back(frame);
-        drop(queue);
-        // A queue that held frames already woke the writer, which has not taken them yet.
-        if was_empty {
-            kick.writer.wake();
+    }
+
+    /// Writes every held frame.
+    pub fn flush(&mut self) {
+        for outbox in self.0.drain(..) {
+            outbox.flush();
         }
-        true
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

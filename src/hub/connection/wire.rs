@@ -12,8 +12,8 @@
 //!   stay in the writer's queue with the offset written so far, and the writer waits with
 //!   `writable()`, each wait bounded by the write timeout (a slow but steady reader gets a
 //!   long frame however long it takes; a stalled one is cut off).
-//! - `try_write_frame` is the same `writev` for one frame, without waiting: the direct
-//!   write of `Outbox::send` (hub/outbox.rs) when the writer is idle.
+//! - `try_write_queued` is the same `writev`, without waiting: the direct write of
+//!   `Outbox` (hub/outbox.rs) when the writer is idle.
 
 use super::frames::{self, Incoming, Parsed, Parser, MAX_HEADER};
 use super::liveness::WriteWait;
@@ -176,17 +176,19 @@ pub async fn write_frames(tcp: &TcpStream, burst: &mut Burst, mut wait: impl Wri
     true
 }
 
-/// Writes `frame` at once, without waiting, as far as the socket takes it (one `writev`
-/// of up to `WRITE_BATCH` pieces): `None` when it went out whole, else the bytes written
-/// (0 when the socket is full), from which the writer goes on. For `Outbox::send`'s
-/// direct write.
-pub fn try_write_frame(tcp: &TcpStream, frame: &Frame) -> io::Result<Option<usize>> {
-    match write_some(tcp, std::slice::from_ref(frame), 0) {
-        Ok(n) if n == frames::wire_len(frame.len()) => Ok(None),
-        Ok(n) => Ok(Some(n)),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Some(0)),
-        Err(e) => Err(e),
+/// Writes `frames` at once, without waiting, the first from `offset` on, as far as the
+/// socket takes them (`writev`s of up to `WRITE_BATCH` pieces): drops those written whole
+/// and returns the offset into the new front one, from which the writer goes on. For
+/// `Outbox`'s direct writes (hub/outbox.rs), when the writer is idle. An error stops it
+/// too; the writer meets it again.
+pub fn try_write_queued(tcp: &TcpStream, frames: &mut VecDeque<Frame>, mut offset: usize) -> usize {
+    while !frames.is_empty() {
+        match write_some(tcp, &*frames, offset) {
+            Ok(0) | Err(_) => break,
+            Ok(written) => offset = advance(frames, offset, written),
+        }
     }
+    offset
 }
 
 /// One `writev` of the frames at the front of `frames`, the first from `offset` on.

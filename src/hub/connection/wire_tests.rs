@@ -2,7 +2,7 @@
 //! loopback sockets.
 
 use super::*;
-use crate::hub::outbox::{Outbox, QUEUE_CAPACITY};
+use crate::hub::outbox::{Held, Outbox, Side, HOLD_MAX, QUEUE_CAPACITY, READ_PAUSE};
 use crate::protocol::close;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -297,6 +297,17 @@ async fn too_slow_the_close_frame_follows_a_frame_begun_directly_and_nothing_els
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sends_a_busy_writer_and_pings_never_interleave_on_the_wire() {
+    sends_writer_and_pings_race(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_held_sends_a_busy_writer_and_pings_never_interleave_on_the_wire() {
+    sends_writer_and_pings_race(true).await;
+}
+
+/// A sender (holding frames back and flushing every few, as the actor's fan-out does, if
+/// `held`), the writer and its pings race: the wire still carries every frame once.
+async fn sends_writer_and_pings_race(held: bool) {
     let (server, mut client, outbox, inbox) = attached().await;
     let frames: Vec<Frame> = (0..2000)
         .map(|i| {
@@ -311,12 +322,22 @@ async fn concurrent_sends_a_busy_writer_and_pings_never_interleave_on_the_wire()
     let sending = {
         let (outbox, frames) = (outbox.clone(), frames.clone());
         tokio::spawn(async move {
+            let mut holding = Held::default();
             for (i, frame) in frames.into_iter().enumerate() {
-                assert!(outbox.send(frame), "not too slow");
+                let sent = if held {
+                    holding.send(&outbox, frame)
+                } else {
+                    outbox.send(frame)
+                };
+                assert!(sent, "not too slow");
+                if i % 5 == 0 {
+                    holding.flush();
+                }
                 if i % 16 == 0 {
                     tokio::time::sleep(Duration::from_micros(200)).await;
                 }
             }
+            holding.flush();
         })
     };
     // The writer as `connection::write_loop` runs it, with a ping every millisecond.
@@ -364,4 +385,142 @@ async fn concurrent_sends_a_busy_writer_and_pings_never_interleave_on_the_wire()
     let texts: Vec<(u8, Vec<u8>)> = messages.into_iter().filter(|m| m.0 == 0x1).collect();
     let expected: Vec<(u8, Vec<u8>)> = frames.iter().map(text).collect();
     assert!(texts == expected, "every frame once, in order, whole");
+}
+
+/// A waker that notes it was woken.
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl futures_util::task::ArcWake for Flag {
+    fn wake_by_ref(flag: &Arc<Flag>) {
+        flag.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Flag {
+    /// Polls `future` once with a flag as its waker; the flag and whether it completed.
+    fn poll_once<F: Future>(future: F) -> (Arc<Flag>, bool) {
+        let flag = Arc::new(Flag(std::sync::atomic::AtomicBool::new(false)));
+        let waker = futures_util::task::waker(flag.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let ready = std::pin::pin!(future).poll(&mut cx).is_ready();
+        (flag, ready)
+    }
+
+    fn woken(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// The writer waits with an empty queue, its waker a flag.
+fn idle_writer(inbox: &Inbox) -> Arc<Flag> {
+    let mut burst = Burst::default();
+    let (flag, ready) = Flag::poll_once(inbox.recv_all(&mut burst));
+    assert!(!ready, "nothing was queued");
+    flag
+}
+
+#[tokio::test]
+async fn held_frames_wait_for_the_flush_and_go_out_without_the_writer() {
+    let (_server, client, outbox, inbox) = attached().await;
+    let writer = idle_writer(&inbox);
+    let frames = ["one", "two", "three"].map(Frame::from);
+    let mut held = Held::default();
+    for frame in &frames {
+        assert!(held.send(&outbox, frame.clone()));
+    }
+    assert_eq!(outbox.backlog(), 3, "held, not written");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut buf = [0u8; 64];
+    let nothing = client.try_read(&mut buf);
+    assert!(
+        nothing.is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock),
+        "nothing on the wire before the flush"
+    );
+    held.flush();
+    assert_eq!(outbox.backlog(), 0, "written by the flush");
+    assert!(!writer.woken(), "the writer was not needed");
+    let total = frames.iter().map(|f| frames::wire_len(f.len())).sum();
+    let got = read_all(client, total).await.expect("reader");
+    assert_eq!(server_messages(&got), frames.each_ref().map(text));
+}
+
+#[tokio::test]
+async fn dropping_held_frames_writes_them() {
+    let (_server, client, outbox, inbox) = attached().await;
+    let _writer = idle_writer(&inbox);
+    let frame = Frame::from("kept");
+    {
+        let mut held = Held::default();
+        assert!(held.send(&outbox, frame.clone()));
+        assert_eq!(outbox.backlog(), 1);
+    }
+    assert_eq!(outbox.backlog(), 0);
+    let got = read_all(client, frames::wire_len(frame.len()));
+    assert_eq!(server_messages(&got.await.expect("reader")), [text(&frame)]);
+}
+
+#[tokio::test]
+async fn a_connection_holds_back_at_most_one_writev_of_frames() {
+    let (_server, client, outbox, inbox) = attached().await;
+    let _writer = idle_writer(&inbox);
+    let frames: Vec<Frame> = (0..HOLD_MAX).map(|i| Frame::from(i.to_string())).collect();
+    let mut held = Held::default();
+    for frame in &frames[..HOLD_MAX - 1] {
+        assert!(held.send(&outbox, frame.clone()));
+    }
+    assert_eq!(outbox.backlog(), HOLD_MAX - 1);
+    assert!(held.send(&outbox, frames[HOLD_MAX - 1].clone()));
+    assert_eq!(outbox.backlog(), 0, "written without waiting for the flush");
+    let total = frames.iter().map(|f| frames::wire_len(f.len())).sum();
+    let got = read_all(client, total).await.expect("reader");
+    let expected: Vec<(u8, Vec<u8>)> = frames.iter().map(text).collect();
+    assert_eq!(server_messages(&got), expected);
+}
+
+#[tokio::test]
+async fn frames_held_while_the_writer_is_busy_are_the_writers() {
+    let (server, client, outbox, inbox) = attached().await;
+    let mut burst = Burst::default();
+    // The writer is about to write a ping.
+    assert!(!inbox.take(&mut burst));
+    let frame = Frame::from("after the ping");
+    let mut held = Held::default();
+    assert!(held.send(&outbox, frame.clone()));
+    held.flush();
+    assert_eq!(outbox.backlog(), 1, "not written under a busy writer");
+    assert!(write_control(&server, &[0x89, 0x00], Duration::from_secs(5)).await);
+    assert!(inbox.recv_all(&mut burst).await);
+    assert!(write_frames(&server, &mut burst, Duration::from_secs(5)).await);
+    let got = read_all(client, 2 + frames::wire_len(frame.len()));
+    let got = got.await.expect("reader");
+    assert_eq!(server_messages(&got), [(0x9, Vec::new()), text(&frame)]);
+}
+
+#[tokio::test]
+async fn writing_the_backlog_that_paused_the_reader_wakes_it() {
+    let (server, client) = pair().await;
+    server.writable().await.expect("writable");
+    let (outbox, inbox) = Outbox::new();
+    let _writer = idle_writer(&inbox);
+    // Queued before the socket is attached: the writer's, which has not run yet.
+    let frames: Vec<Frame> = (0..READ_PAUSE)
+        .map(|i| Frame::from(i.to_string()))
+        .collect();
+    for frame in &frames {
+        assert!(outbox.send(frame.clone()));
+    }
+    assert_eq!(
+        outbox.backlog(),
+        READ_PAUSE,
+        "the reader pauses at this backlog"
+    );
+    let (reader, kicked) = Flag::poll_once(outbox.kick().wait(Side::Reader));
+    assert!(!kicked);
+    outbox.attach(Arc::new(server));
+    outbox.flush();
+    assert_eq!(outbox.backlog(), 0, "written directly");
+    assert!(reader.woken(), "no writer will wake the paused reader");
+    let total = frames.iter().map(|f| frames::wire_len(f.len())).sum();
+    let got = read_all(client, total).await.expect("reader");
+    assert_eq!(server_messages(&got).len(), READ_PAUSE);
 }

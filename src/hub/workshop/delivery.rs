@@ -1,6 +1,7 @@
 //! Fan-out: who receives each committed event, and queueing frames to connections.
 
 use super::*;
+use crate::hub::outbox::Held;
 
 impl WorkshopActor {
     /// Applies an event and works out who receives it, from the state right after it.
@@ -55,10 +56,16 @@ impl WorkshopActor {
         }
     }
 
+    /// Delivers a batch's outcomes. The frames for each connection are held back and
+    /// written together at the end (`Held`): at saturation a batch carries several events
+    /// to every member of a room, and one `writev` per frame would cost more than the
+    /// writer's batching it replaces.
     pub(super) fn deliver_all(&mut self, deliveries: Vec<Delivery>, pending: &mut [Pending]) {
+        let mut held = Held::default();
         for d in deliveries {
-            self.deliver(d, pending);
+            self.deliver(d, pending, &mut held);
         }
+        held.flush();
         // Only the owner drives the workshop's audio rooms; other nodes move their seats.
         if self.owns() {
             self.audio.after_commit(&self.state);
@@ -67,11 +74,11 @@ impl WorkshopActor {
         }
     }
 
-    pub(super) fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending]) {
+    fn deliver(&mut self, delivery: Delivery, pending: &mut [Pending], held: &mut Held) {
         match delivery {
             Delivery::Answer(i, outcome) => {
                 if let Some(Pending::Command { id, reply, .. }) = pending.get_mut(i) {
-                    answer(id, reply.take(), outcome);
+                    answer_in(id, reply.take(), outcome, held);
                 }
             }
             Delivery::Reply(i, frame) => {
@@ -80,7 +87,7 @@ impl WorkshopActor {
                     ..
                 }) = pending.get(i)
                 {
-                    let _queued_or_kicked = outbox.send(frame);
+                    let _queued_or_kicked = held.send(outbox, frame);
                 }
             }
             Delivery::Joined(i, joined) => {
@@ -93,23 +100,23 @@ impl WorkshopActor {
             Delivery::Event { frame, to } => {
                 let mut delivered = 0;
                 for conn in to {
-                    delivered += usize::from(self.send_to(conn, frame.clone()));
+                    delivered += usize::from(self.send_to(conn, frame.clone(), held));
                 }
                 metrics::events_delivered(delivered);
             }
             Delivery::Snapshot { to, frame } => {
-                self.send_to(to, frame);
+                self.send_to(to, frame, held);
             }
             Delivery::Kick(p) => self.kick_participant(p),
         }
     }
 
     /// Queues a frame for one connection; returns whether it was queued.
-    pub(super) fn send_to(&mut self, conn: u64, frame: Frame) -> bool {
+    fn send_to(&mut self, conn: u64, frame: Frame, held: &mut Held) -> bool {
         let Some(sub) = self.subscribers.get(&conn) else {
             return false;
         };
-        let queued = sub.outbox.send(frame);
+        let queued = held.send(&sub.outbox, frame);
         if !queued {
             self.drop_subscriber(conn);
         }
@@ -186,10 +193,15 @@ pub(super) fn snapshot_reason(reshape: &Reshape) -> SnapshotReason {
 
 /// Sends a command's outcome to whoever waits for it.
 pub(super) fn answer(id: &str, reply: Option<Reply>, outcome: Outcome) {
+    answer_in(id, reply, outcome, &mut Held::default());
+}
+
+/// `answer`, the frame held back with the others of a batch's fan-out.
+fn answer_in(id: &str, reply: Option<Reply>, outcome: Outcome, held: &mut Held) {
     match reply {
         Some(Reply::Socket(outbox)) => {
             outbox.answered();
-            let _queued_or_kicked = outbox.send(outcome.frame(id).into());
+            let _queued_or_kicked = held.send(&outbox, outcome.frame(id).into());
         }
         Some(Reply::Direct(tx)) => {
             let _caller_may_be_gone = tx.send(outcome);
