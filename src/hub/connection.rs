@@ -501,8 +501,8 @@ mod tests {
     /// What every connection's task keeps for its whole life: the handshake is boxed and
     /// freed, the reader's and writer's rarely used parts are boxed, one timer serves
     /// ping, idle and write deadlines, the rate limit is one `u64` and the shutdown wait a
-    /// waker kept by the hub, so an idle connection holds a small task: 1,536 bytes in
-    /// debug builds, 1,520 in release (1,896 and 1,880 before issue #19's last round; 2,680
+    /// waker kept by the hub, so an idle connection holds a small task: 1,464 bytes in
+    /// debug builds, 1,456 in release (1,896 and 1,880 before issue #19's last round; 2,680
     /// with tokio-tungstenite; docs/BENCHMARKS.md). The bound leaves a little margin.
     #[test]
     fn the_connection_task_stays_small() {
