@@ -252,6 +252,30 @@ impl TestServer {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
+    /// Waits until `GET /readyz` answers 200: start-up's wake is done. Gives up after a
+    /// minute, showing the last answer and the server's log.
+    pub async fn until_ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = self
+                .http
+                .get(self.url("/readyz"))
+                .send()
+                .await
+                .expect("readyz");
+            if r.status() == 200 {
+                return;
+            }
+            let body = r.text().await.unwrap_or_default();
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never ready: {body}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// `POST /api/workshops` with the admin token.
     pub async fn create_workshop(&self, body: Value) -> Workshop {
         let r = self
