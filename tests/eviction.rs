@@ -299,23 +299,6 @@ async fn snapshot_version(db: &TestDb, id: &str) -> i64 {
     }
 }
 
-/// Waits until `GET /readyz` answers 200: start-up's wake is done.
-async fn ready(server: &TestServer) {
-    let deadline = tokio::time::Instant::now() + BOUND;
-    loop {
-        let r = server.http.get(server.url("/readyz")).send().await.unwrap();
-        if r.status() == 200 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not ready: {}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// A snapshot that cannot be used is never trusted: an unreadable one is ignored when the
 /// workshop loads, which replays the log; one of an older format is found by start-up's
 /// wake, which replays the log and stores a snapshot of the current format in its place.
@@ -332,7 +315,7 @@ async fn a_corrupt_or_old_snapshot_is_ignored_and_the_log_replayed() {
     let corrupt = "UPDATE snapshots SET body = '{\"id\": 42, \"seq\": [' WHERE workshop_id = $1";
     execute(&server.db, corrupt, &w.id).await;
     server.restart().await;
-    ready(&server).await;
+    server.until_ready().await;
     assert_eq!(export(&server, &w).await, before, "corrupt");
     let s = scrape(&server).await;
     assert_eq!(
@@ -352,7 +335,7 @@ async fn a_corrupt_or_old_snapshot_is_ignored_and_the_log_replayed() {
     )
     .await;
     server.restart().await;
-    ready(&server).await;
+    server.until_ready().await;
     assert_eq!(
         snapshot_version(&server.db, &w.id).await,
         1,

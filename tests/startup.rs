@@ -90,22 +90,6 @@ async fn readyz(server: &TestServer) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.expect("JSON body"))
 }
 
-async fn until_ready(server: &TestServer) {
-    let deadline = tokio::time::Instant::now() + BOUND;
-    loop {
-        let (status, body) = readyz(server).await;
-        if status == 200 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never ready: {body}\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The workshop's JSON record, as its organizer exports it.
 async fn export(server: &TestServer, w: &Workshop) -> Value {
     let r = server
@@ -175,7 +159,7 @@ async fn without_snapshots_the_server_serves_at_once_wakes_in_the_background_and
         .expect("lookup");
     assert_eq!(r.status(), 200);
     lock.release().await;
-    until_ready(&server).await;
+    server.until_ready().await;
 
     // Every workshop has its snapshot at its last event; in memory, only the one with a
     // timer (woken) and the one looked up.
