@@ -371,6 +371,8 @@ pub struct WorkshopActor {
     own: forward::Ownership,
     /// The `seq` of the last snapshot stored (0: none).
     snapshot_seq: u64,
+    /// The encoded length of the last snapshot stored or loaded (0: none).
+    snapshot_bytes: usize,
     /// This actor's number (`WorkshopHandle::serial`).
     serial: u64,
     /// Asks the registry to let this actor go when idle; `None`: never evicted.

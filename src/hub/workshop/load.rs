@@ -3,8 +3,9 @@
 //! - **Loading**: the latest snapshot of the workshop's state (if one of this format
 //!   `VERSION` is stored and decodes) and the events after it; else the whole log. The log
 //!   stays the truth: a snapshot that cannot be used is ignored, never trusted half.
-//! - **Snapshots**: written every `snapshot_gap` events, `SNAPSHOT_EVERY` plus an offset of
-//!   the workshop's own, so that equally busy workshops do not all snapshot at once; after
+//! - **Snapshots**: written every `snapshot_gap` events (`SNAPSHOT_EVERY`, or more for a
+//!   workshop whose snapshot is large, plus an offset of the workshop's own, so that equally
+//!   busy workshops do not all snapshot at once); after
 //!   a load that replayed a long tail; and when the actor stops cleanly (evicted, or at
 //!   shutdown). The actor encodes the state between batches (it then holds only committed
 //!   events) and a background task stores it, off the commit's path: with SQLite it rides
@@ -37,23 +38,32 @@ use tokio::time::Instant;
 pub const VERSION: i64 = 1;
 /// Events after which a live actor stores a new snapshot, at the least (`snapshot_gap`).
 pub const SNAPSHOT_EVERY: u64 = 1_000;
-/// The spread of the workshops' own offsets added to `SNAPSHOT_EVERY`.
-const SNAPSHOT_SPREAD: u64 = SNAPSHOT_EVERY / 2;
+/// Bytes of snapshot written per event logged, at most: a workshop whose last snapshot
+/// took `n` bytes waits `n / SNAPSHOT_BYTES_PER_EVENT` events for the next one if that is
+/// more than `SNAPSHOT_EVERY`. An event's row is a few hundred bytes; a large workshop's
+/// snapshot (megabytes: every card) every 1,000 events wrote several times the log's own
+/// bytes, and every post in the commit that carried it, or queued behind it, waited for
+/// it (issue #19). The log after a snapshot stays within a few times its size, so a load
+/// after a crash replays about as much as it decodes.
+const SNAPSHOT_BYTES_PER_EVENT: u64 = 100;
 /// A load that replayed more events than this stores a snapshot at once.
 const SNAPSHOT_AFTER_TAIL: usize = 100;
 
 /// Distinguishes actors of the same workshop over time (a reloaded one is a new actor).
 static SERIAL: AtomicU64 = AtomicU64::new(1);
 
-/// Events between two snapshots of workshop `id`: `SNAPSHOT_EVERY` plus an offset below
-/// `SNAPSHOT_SPREAD` derived from the id. Equally busy workshops started together would
-/// otherwise all snapshot at the same moment, every time, and their snapshots would be
-/// written in the same commit. Stable, so a workshop keeps its pace across reloads.
-fn snapshot_gap(id: WorkshopId) -> u64 {
+/// Events between two snapshots of workshop `id`, whose last snapshot took `last_bytes`:
+/// `SNAPSHOT_EVERY`, or `SNAPSHOT_BYTES_PER_EVENT` bytes of it per event if that is more,
+/// plus an offset below half that derived from the id. Equally busy workshops started
+/// together would otherwise all snapshot at the same moment, every time, and their
+/// snapshots would be written in the same commit. Stable for a given size.
+fn snapshot_gap(id: WorkshopId, last_bytes: usize) -> u64 {
+    let by_size = u64::try_from(last_bytes).unwrap_or(u64::MAX) / SNAPSHOT_BYTES_PER_EVENT;
+    let gap = SNAPSHOT_EVERY.max(by_size);
     let bits = id.0.as_u128();
     // Fibonacci hashing: ids that differ in a few bits only still get offsets far apart.
     let mixed = ((bits >> 64) as u64 ^ bits as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    SNAPSHOT_EVERY + (mixed >> 32) % SNAPSHOT_SPREAD
+    gap + (mixed >> 32) % (gap / 2)
 }
 
 /// The snapshot of `state`.
@@ -80,6 +90,8 @@ pub fn decode(id: WorkshopId, snapshot: &Snapshot) -> Option<Workshop> {
 pub struct Stored {
     /// The state of the snapshot used, if one was.
     pub base: Option<Workshop>,
+    /// Its encoded length (0 without one): the next snapshot's gap grows with it.
+    pub base_bytes: usize,
     /// The codes, commit number, idempotency records, and the events after `base`.
     pub log: LoadedWorkshop,
     /// When reading began (for `cabildo_workshop_load_seconds`).
@@ -91,6 +103,7 @@ impl Stored {
     pub fn created(log: LoadedWorkshop) -> Stored {
         Stored {
             base: None,
+            base_bytes: 0,
             log,
             started: Instant::now(),
         }
@@ -101,26 +114,36 @@ impl Stored {
 /// no usable snapshot. `None` if the workshop does not exist.
 pub async fn read(store: &Store, id: WorkshopId) -> Result<Option<Stored>, StoreError> {
     let started = Instant::now();
-    let base = match store.snapshot(id).await {
+    let (base, base_bytes) = match store.snapshot(id).await {
         Ok(Some(snapshot)) => {
             let state = decode(id, &snapshot);
             if state.is_none() {
                 tracing::warn!(workshop = %id, version = snapshot.version, seq = snapshot.seq,
                     "ignoring a snapshot of another format or unreadable; replaying the log");
             }
-            state
+            let bytes = if state.is_some() {
+                snapshot.body.len()
+            } else {
+                0
+            };
+            (state, bytes)
         }
-        Ok(None) => None,
+        Ok(None) => (None, 0),
         Err(e) => {
             tracing::warn!(workshop = %id, error = %e, "could not read the snapshot; replaying the log");
-            None
+            (None, 0)
         }
     };
     let after = base.as_ref().map_or(0, |s| s.seq);
     let Some(log) = store.load_after(id, after).await? else {
         return Ok(None);
     };
-    Ok(Some(Stored { base, log, started }))
+    Ok(Some(Stored {
+        base,
+        base_bytes,
+        log,
+        started,
+    }))
 }
 
 impl WorkshopActor {
@@ -139,13 +162,19 @@ impl WorkshopActor {
             inbox_capacity,
             evictor,
         } = setup;
-        let Stored { base, log, started } = stored;
+        let Stored {
+            base,
+            base_bytes,
+            log,
+            started,
+        } = stored;
         let (tx, inbox) = mpsc::channel(inbox_capacity.max(1));
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let from_snapshot = base.is_some();
         let base = base.unwrap_or_else(|| Workshop::empty(id));
         let mut actor = WorkshopActor {
             snapshot_seq: if from_snapshot { base.seq } else { 0 },
+            snapshot_bytes: base_bytes,
             state: Workshop::empty(id),
             rev: log.rev,
             codes: log.codes,
@@ -282,7 +311,7 @@ impl WorkshopActor {
     /// Stores a snapshot in the background when `snapshot_gap` events passed since the
     /// last one.
     pub(super) fn snapshot_if_due(&mut self) {
-        if self.state.seq >= self.snapshot_seq + snapshot_gap(self.state.id) {
+        if self.state.seq >= self.snapshot_seq + snapshot_gap(self.state.id, self.snapshot_bytes) {
             self.store_snapshot();
         }
     }
@@ -303,6 +332,7 @@ impl WorkshopActor {
         match encode(&self.state) {
             Ok(snapshot) => {
                 self.snapshot_seq = self.state.seq;
+                self.snapshot_bytes = snapshot.body.len();
                 Some(snapshot)
             }
             Err(e) => {
@@ -435,16 +465,30 @@ mod tests {
         let random = (0..1_000).map(|_| WorkshopId::random());
         let counted = (0..1_000u128).map(|n| WorkshopId(uuid::Uuid::from_u128(n)));
         for id in random.chain(counted) {
-            let gap = snapshot_gap(id);
-            assert!((SNAPSHOT_EVERY..SNAPSHOT_EVERY + SNAPSHOT_SPREAD).contains(&gap));
-            assert_eq!(gap, snapshot_gap(id), "stable");
+            for bytes in [0, 50_000, 100_000] {
+                let gap = snapshot_gap(id, bytes);
+                let spread = SNAPSHOT_EVERY / 2;
+                assert!((SNAPSHOT_EVERY..SNAPSHOT_EVERY + spread).contains(&gap));
+                assert_eq!(gap, snapshot_gap(id, bytes), "stable");
+            }
         }
         // Ten workshops whose ids differ in one low bit, or in one high bit.
         for shift in [0, 100] {
             let gaps: std::collections::HashSet<u64> = (1..=10u128)
-                .map(|n| snapshot_gap(WorkshopId(uuid::Uuid::from_u128(n << shift))))
+                .map(|n| snapshot_gap(WorkshopId(uuid::Uuid::from_u128(n << shift)), 0))
                 .collect();
             assert!(gaps.len() >= 9, "gaps {gaps:?} (ids shifted by {shift})");
+        }
+    }
+
+    #[test]
+    fn a_large_snapshot_waits_for_events_in_proportion() {
+        for _ in 0..1_000 {
+            let id = WorkshopId::random();
+            // 1.5 MB: a workshop of some 3,000 cards.
+            let gap = snapshot_gap(id, 1_500_000);
+            assert!((15_000..22_500).contains(&gap), "{gap}");
+            assert!(snapshot_gap(id, 3_000_000) > gap, "grows with the size");
         }
     }
 
