@@ -67,7 +67,9 @@ impl SqliteStore {
             .connect_with(
                 options
                     .clone()
-                    // The committer checkpoints, after answering a commit's callers.
+                    // SQLite's auto-checkpoint runs inside the COMMIT that crosses the
+                    // limit: that commit's callers wait for it (the checkpointer's
+                    // connection has usually copied most frames already).
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
                     .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string()),
             )
