@@ -1,7 +1,7 @@
 //! Snapshots and eviction (issue 19): an idle workshop leaves memory and comes back with
 //! the same state, loading reads the latest snapshot and the log's tail, start-up loads
-//! only the workshops with a timer to run, erasing removes the snapshot, and a snapshot
-//! that cannot be used is ignored. Real server, real HTTP and WebSocket, a real database
+//! only the workshops with a timer to run, erasing removes the snapshot, a snapshot that
+//! cannot be used is ignored, and a large workshop snapshots less often. Real server, real HTTP and WebSocket, a real database
 //! (SQLite, or PostgreSQL with `CABILDO_TEST_BACKEND=postgres`).
 
 mod common;
@@ -380,4 +380,68 @@ async fn connects_around_an_eviction_always_reach_a_live_actor() {
             tokio::time::sleep(Duration::from_millis(40 * i)).await;
         }
     }
+}
+
+/// Sends `commands` pipelined, 200 at a time (under the reader's pause), each acked.
+async fn all_acked(c: &mut TestClient, commands: Vec<Value>) {
+    for chunk in commands.chunks(200) {
+        for (cmd, answer) in chunk.iter().zip(c.pipeline(chunk).await) {
+            let answer = answer.expect("answered");
+            assert_eq!(answer["type"], "ack", "{cmd} -> {answer}");
+        }
+    }
+}
+
+/// A live workshop stores a snapshot every 1,000 events or so while it is small, and
+/// waits longer once its snapshot is large: one event per 100 bytes of it (a 1 MB
+/// snapshot every 1,000 events would write several times the log's own bytes).
+#[tokio::test]
+async fn a_large_workshop_snapshots_less_often() {
+    let server = TestServer::start().await;
+    let w = server.workshop().await;
+    let room = w.rooms[0].clone();
+    let d = server.delegate(&w, "Ana", "AR").await;
+    let mut org = server.connect(&w.organizer_token).await;
+    org.ok(json!({"type": "move_participant", "participant": d.id, "room": room}))
+        .await;
+    let mut c = server.connect(&d.token).await;
+    c.ok(json!({"type": "post_card", "room": room, "column": "strengths", "text": "edited below"}))
+        .await;
+    let card = c.event_of_type("card_posted").await["event"]["card"].clone();
+    let long = "x".repeat(990);
+    let written = |s: &HashMap<String, f64>| metric(s, "cabildo_snapshots_written_total");
+
+    // Small, it snapshots within 1,000 + 500 events: long cards until it does.
+    let mut posted = 0;
+    while written(&scrape(&server).await) == 0.0 {
+        assert!(posted < 1_600, "no snapshot after {posted} cards");
+        let posts = (0..100)
+            .map(|i| {
+                let text = format!("{} {long}", posted + i);
+                json!({"type": "post_card", "id": c.fresh_id(), "room": room, "column": "strengths", "text": text})
+            })
+            .collect();
+        all_acked(&mut c, posts).await;
+        posted += 100;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        posted >= 900,
+        "the first snapshot came after {posted} cards"
+    );
+    let first = until(&server, "the first snapshot", |s| written(s) >= 1.0).await;
+    assert_eq!(written(&first), 1.0);
+
+    // Its snapshot now holds ~1 MB of cards: 1,600 more events (edits) store none.
+    let edits = (0..1_600)
+        .map(|i| json!({"type": "edit_card", "id": c.fresh_id(), "card": card, "text": format!("{i} {long}")}))
+        .collect();
+    all_acked(&mut c, edits).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = scrape(&server).await;
+    assert_eq!(
+        written(&s),
+        1.0,
+        "a large workshop snapshotted again within 1,600 events"
+    );
 }
