@@ -1,8 +1,9 @@
 //! Snapshots and eviction (issue 19): an idle workshop leaves memory and comes back with
 //! the same state, loading reads the latest snapshot and the log's tail, start-up loads
 //! only the workshops with a timer to run, erasing removes the snapshot, a snapshot that
-//! cannot be used is ignored, and a large workshop snapshots less often. Real server, real HTTP and WebSocket, a real database
-//! (SQLite, or PostgreSQL with `CABILDO_TEST_BACKEND=postgres`).
+//! cannot be used is ignored, and a large workshop snapshots less often. Real server, real
+//! HTTP and WebSocket, a real database (SQLite, or PostgreSQL with
+//! `CABILDO_TEST_BACKEND=postgres`).
 
 mod common;
 
