@@ -278,33 +278,37 @@ async fn erasing_a_workshop_removes_its_snapshot() {
     assert_eq!(rows(&server.db, "events", &w.id).await, 0);
 }
 
-/// The version of workshop `id`'s stored snapshot.
-async fn snapshot_version(db: &TestDb, id: &str) -> i64 {
-    let sql = "SELECT version FROM snapshots WHERE workshop_id = $1";
+/// The version and `seq` of workshop `id`'s stored snapshot, if it has one.
+async fn stored_snapshot(db: &TestDb, id: &str) -> Option<(i64, i64)> {
+    let sql = "SELECT CAST(version AS BIGINT), seq FROM snapshots WHERE workshop_id = $1";
     if db.is_postgres() {
         let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-        let version: i32 = sqlx::query_scalar(sql)
+        sqlx::query_as(sql)
             .bind(id)
-            .fetch_one(&mut conn)
+            .fetch_optional(&mut conn)
             .await
-            .expect("version");
-        i64::from(version)
+            .expect("snapshot")
     } else {
         let url = format!("sqlite://{}", db.url);
         let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
-        sqlx::query_scalar(sql)
+        sqlx::query_as(sql)
             .bind(id)
-            .fetch_one(&mut conn)
+            .fetch_optional(&mut conn)
             .await
-            .expect("version")
+            .expect("snapshot")
     }
 }
 
-/// A snapshot that cannot be used is never trusted: an unreadable one is ignored when the
-/// workshop loads, which replays the log; one of an older format is found by start-up's
-/// wake, which replays the log and stores a snapshot of the current format in its place.
-/// Each round waits for `/readyz` first, so the wake is done before the workshop is read
-/// (without the wait, which of the two replays the log depends on timing).
+/// The version of workshop `id`'s stored snapshot (it must have one).
+async fn snapshot_version(db: &TestDb, id: &str) -> i64 {
+    stored_snapshot(db, id).await.expect("a snapshot").0
+}
+
+/// The `seq` of workshop `id`'s stored snapshot, if it has one.
+async fn snapshot_seq(db: &TestDb, id: &str) -> Option<i64> {
+    stored_snapshot(db, id).await.map(|(_, seq)| seq)
+}
+
 #[tokio::test]
 async fn a_corrupt_or_old_snapshot_is_ignored_and_the_log_replayed() {
     let mut server = TestServer::start_with(&flags()).await;
@@ -390,27 +394,6 @@ async fn all_acked(c: &mut TestClient, commands: Vec<Value>) {
             let answer = answer.expect("answered");
             assert_eq!(answer["type"], "ack", "{cmd} -> {answer}");
         }
-    }
-}
-
-/// The `seq` of workshop `id`'s stored snapshot, if it has one.
-async fn snapshot_seq(db: &TestDb, id: &str) -> Option<i64> {
-    let sql = "SELECT seq FROM snapshots WHERE workshop_id = $1";
-    if db.is_postgres() {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-        sqlx::query_scalar(sql)
-            .bind(id)
-            .fetch_optional(&mut conn)
-            .await
-            .expect("seq")
-    } else {
-        let url = format!("sqlite://{}", db.url);
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
-        sqlx::query_scalar(sql)
-            .bind(id)
-            .fetch_optional(&mut conn)
-            .await
-            .expect("seq")
     }
 }
 
