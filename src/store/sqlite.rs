@@ -71,7 +71,11 @@ impl SqliteStore {
                     // limit: that commit's callers wait for it (the checkpointer's
                     // connection has usually copied most frames already).
                     .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
-                    .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string()),
+                    .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string())
+                    // A group commit's multi-row `INSERT`s each keep a statement journal
+                    // (to undo that statement alone if it fails). On disk, that is a temp
+                    // file created and unlinked in every commit; in memory, it is a buffer.
+                    .pragma("temp_store", "MEMORY"),
             )
             .await?;
         sqlx::migrate!("src/store/migrations/sqlite")
