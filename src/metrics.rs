@@ -33,6 +33,7 @@ pub const WORKSHOP_LOADS: &str = "cabildo_workshop_loads_total";
 pub const WORKSHOP_LOAD_SECONDS: &str = "cabildo_workshop_load_seconds";
 pub const LOADED_EVENTS: &str = "cabildo_workshop_load_events_total";
 pub const SNAPSHOTS_WRITTEN: &str = "cabildo_snapshots_written_total";
+pub const WAKE_PENDING: &str = "cabildo_wake_pending_workshops";
 
 /// Histogram buckets of `cabildo_store_seconds`: 0.5 ms to 5 s.
 const STORE_BUCKETS: &[f64] = &[
@@ -76,6 +77,7 @@ pub fn handle() -> &'static PrometheusHandle {
         }
         gauge!(CONNECTIONS).set(0.0);
         gauge!(EXPORTS_IN_FLIGHT).set(0.0);
+        gauge!(WAKE_PENDING).set(0.0);
         handle
     })
 }
@@ -84,6 +86,10 @@ fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(CONNECTIONS, "Open WebSocket connections.");
     describe_gauge!(LIVE_WORKSHOPS, "Workshops loaded in memory.");
+    describe_gauge!(
+        WAKE_PENDING,
+        "Workshops start-up's wake has yet to fold (a timer running, a snapshot behind the log, or no current snapshot)."
+    );
     describe_counter!(WORKSHOPS_CREATED, "Workshops created.");
     describe_counter!(WORKSHOPS_ERASED, "Workshops erased through the API.");
     describe_counter!(PARTICIPANTS_JOINED, "Participants joined.");
@@ -273,6 +279,11 @@ pub fn workshop_loaded(source: &'static str, events: usize, took: Duration) {
     counter!(WORKSHOP_LOADS, "source" => source).increment(1);
     counter!(LOADED_EVENTS).increment(events as u64);
     histogram!(WORKSHOP_LOAD_SECONDS, "source" => source).record(took.as_secs_f64());
+}
+
+/// Workshops start-up's wake has yet to fold.
+pub fn wake_pending(workshops: usize) {
+    gauge!(WAKE_PENDING).set(workshops as f64);
 }
 
 /// A snapshot stored.

@@ -331,7 +331,8 @@ async fn a_corrupt_or_old_snapshot_is_ignored_and_the_log_replayed() {
     );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 
-    // Of an older format: rewritten by the wake from the log, then loaded from the new one.
+    // Of an older format: rewritten by the wake from the log after the server is ready,
+    // then loaded from the new one.
     assert!(server.terminate().await.success());
     execute(
         &server.db,
@@ -341,6 +342,11 @@ async fn a_corrupt_or_old_snapshot_is_ignored_and_the_log_replayed() {
     .await;
     server.restart().await;
     server.until_ready().await;
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while metric(&scrape(&server).await, "cabildo_wake_pending_workshops") > 0.0 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         snapshot_version(&server.db, &w.id).await,
         1,

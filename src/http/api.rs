@@ -139,7 +139,7 @@ pub struct Readiness {
 /// the database (and every registered check, e.g. Redis) answers; 503 naming what is down
 /// otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
-    description = "Readiness: whether the workshops start-up loads (those with a timer running, or without a usable snapshot) have been loaded (`workshops`; the others load on first use), the store's last write succeeded (`writes`: down while the disk is full or the database refuses writes, until a write succeeds again), and the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
+    description = "Readiness: whether the workshops start-up must load first (those with a timer running or a snapshot behind their log) have been loaded (`workshops`; the others load on first use, and those without a current snapshot, after an upgrade, are folded in the background once ready), the store's last write succeeded (`writes`: down while the disk is full or the database refuses writes, until a write succeeds again), and the database (and Redis, when configured) answers within 2 seconds. Point a load balancer's health check here; `/healthz` is liveness only.",
     responses(
         (status = 200, description = "Every dependency answers.", body = Readiness),
         (status = 503, description = "Some dependency is down; `down` names it (details in the server log).", body = Readiness),

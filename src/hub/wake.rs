@@ -1,10 +1,16 @@
 //! Start-up's wake: the workshops that cannot wait on disk until someone asks for them.
 //!
-//! `Store::workshops_to_wake` lists those with no usable snapshot (a database written
-//! before snapshots, or by another snapshot format), a snapshot behind their log (a crash
-//! before the actor's last snapshot), or a timer running. The server serves meanwhile
-//! (`GET /healthz` at once, lookups load workshops on demand); `GET /readyz` reports
-//! `workshops` down until the wake is done.
+//! `Store::workshops_to_wake` lists two kinds. First, those whose current snapshot is
+//! behind their log (a crash before the actor's last snapshot) or has a timer running:
+//! few, and `GET /readyz` reports `workshops` down until they are folded, so that a
+//! timer ends on time with nobody connected. Then those with no snapshot of the current
+//! format (a database written before snapshots, or by another snapshot format: the first
+//! start after an upgrade): possibly every workshop of the node, so they are folded after
+//! the server is ready, in the background. Until its turn, such a workshop loads from its
+//! whole log if someone asks for it, and a timer running in it ends when it is folded
+//! (up to the time the background fold takes, on that first start only). The server
+//! serves all along (`GET /healthz` at once, lookups load workshops on demand);
+//! `cabildo_wake_pending_workshops` counts what is left.
 //!
 //! Each listed workshop is read (its snapshot and the log after it) and folded into its
 //! state, without an actor; a fresh snapshot is stored when the stored one was missing or
@@ -33,32 +39,57 @@ pub const WAKE_BATCH: usize = 64;
 pub enum Wake {
     /// Reading the list of workshops to wake.
     Listing,
-    /// Waking them.
+    /// Waking those with a timer running or a snapshot behind the log.
     Waking,
-    /// Done (or given up: the list could not be read).
+    /// Those are awake (or the list could not be read); the workshops without a current
+    /// snapshot may still be folding in the background.
     Done,
 }
 
 /// Lists the workshops to wake and wakes them, reporting progress on `progress`. Returns
-/// early, leaving `Waking`, when shutdown begins.
+/// early when shutdown begins (leaving `Waking` if that was before the first kind was
+/// done).
 pub async fn wake(hub: Arc<Hub>, progress: watch::Sender<Wake>) {
-    let ids = match hub.store().workshops_to_wake(load::VERSION).await {
-        Ok(ids) => ids,
+    let listed = match hub.store().workshops_to_wake(load::VERSION).await {
+        Ok(listed) => listed,
         Err(e) => {
             tracing::warn!(error = %e, "could not list the workshops to wake");
             progress.send_replace(Wake::Done);
             return;
         }
     };
-    if ids.is_empty() {
-        progress.send_replace(Wake::Done);
-        return;
+    let total = listed.first.len() + listed.unsnapshotted.len();
+    let mut pending = total;
+    crate::metrics::wake_pending(pending);
+    if !listed.first.is_empty() {
+        progress.send_replace(Wake::Waking);
+        tracing::info!(
+            workshops = listed.first.len(),
+            "waking the workshops with a timer running or a snapshot behind the log"
+        );
+        if !wake_each(&hub, &listed.first, &mut pending).await {
+            return;
+        }
     }
-    progress.send_replace(Wake::Waking);
-    tracing::info!(
-        workshops = ids.len(),
-        "waking the workshops with a timer running or without a current snapshot"
-    );
+    progress.send_replace(Wake::Done);
+    if !listed.unsnapshotted.is_empty() {
+        tracing::info!(
+            workshops = listed.unsnapshotted.len(),
+            "ready; folding the workshops without a current snapshot in the background"
+        );
+        if !wake_each(&hub, &listed.unsnapshotted, &mut pending).await {
+            return;
+        }
+    }
+    if total > 0 {
+        tracing::info!(workshops = total, "the wake is done");
+    }
+}
+
+/// Folds each workshop of `ids`, stores the snapshots that were missing or behind and
+/// gives an actor to those with a timer running, `WAKE_BATCH` at a time; counts them off
+/// `pending`. False when shutdown stopped it.
+async fn wake_each(hub: &Arc<Hub>, ids: &[WorkshopId], pending: &mut usize) -> bool {
     let shutdown = hub.shutdown_signal();
     let stopping = || {
         let stop = *shutdown.borrow();
@@ -72,9 +103,9 @@ pub async fn wake(hub: Arc<Hub>, progress: watch::Sender<Wake>) {
         let mut timed = Vec::new();
         for &id in chunk {
             if stopping() {
-                return;
+                return false;
             }
-            let Some((state, stale)) = fold(&hub, id).await else {
+            let Some((state, stale)) = fold(hub, id).await else {
                 continue;
             };
             if stale {
@@ -89,18 +120,19 @@ pub async fn wake(hub: Arc<Hub>, progress: watch::Sender<Wake>) {
                 timed.push(id);
             }
         }
-        save(&hub, &snapshots).await;
+        save(hub, &snapshots).await;
         for id in timed {
             if stopping() {
-                return;
+                return false;
             }
             if let Err(e) = hub.workshop(id).await {
                 tracing::warn!(workshop = %id, error = %e, "could not load a workshop with a timer running");
             }
         }
+        *pending -= chunk.len();
+        crate::metrics::wake_pending(*pending);
     }
-    tracing::info!(workshops = ids.len(), "the wake is done");
-    progress.send_replace(Wake::Done);
+    true
 }
 
 /// The state of workshop `id` as its snapshot and log make it, and whether its stored

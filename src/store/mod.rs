@@ -19,7 +19,7 @@ mod sqlite;
 use crate::domain::{ParticipantId, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 pub use postgres::PostgresStore;
-pub use snapshots::Snapshot;
+pub use snapshots::{Snapshot, ToWake};
 pub use sqlite::SqliteStore;
 use std::future::Future;
 use std::time::Instant;

@@ -6,7 +6,6 @@
 
 use super::{parse_id, PostgresStore, SqliteStore, Store, StoreError};
 use crate::domain::WorkshopId;
-use sqlx::Row;
 
 /// One stored snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,10 +126,11 @@ impl Store {
         result
     }
 
-    /// The workshops start-up must load: those with no snapshot of format `version`, a
-    /// snapshot behind their log (a crash before the actor's last snapshot), or a timer
-    /// due (`next_due`). The others wait on disk until someone asks for them.
-    pub async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
+    /// The workshops start-up must fold: those with a snapshot of format `version` that is
+    /// behind their log (a crash before the actor's last snapshot) or has a timer due
+    /// (`next_due`), and those with no snapshot of that format. The others wait on disk
+    /// until someone asks for them.
+    pub async fn workshops_to_wake(&self, version: i64) -> Result<ToWake, StoreError> {
         match self {
             Store::Sqlite(s) => s.workshops_to_wake(version).await,
             Store::Postgres(s) => s.workshops_to_wake(version).await,
@@ -180,8 +180,30 @@ fn snapshot_row(
     }))
 }
 
-fn ids(rows: Vec<String>) -> Result<Vec<WorkshopId>, StoreError> {
-    rows.iter().map(|id| parse_id(id)).collect()
+/// The workshops start-up's wake folds (`Store::workshops_to_wake`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ToWake {
+    /// A current snapshot that is behind the log or has a timer due: folded before the
+    /// server is ready, so that their timers end on time.
+    pub first: Vec<WorkshopId>,
+    /// No snapshot of the current format (a database written before snapshots, or by
+    /// another format): folded after the server is ready; each loads from its log if
+    /// asked for meanwhile.
+    pub unsnapshotted: Vec<WorkshopId>,
+}
+
+/// Sorts the listing's rows (`(id, whether its snapshot is current)`).
+fn to_wake(rows: Vec<(String, bool)>) -> Result<ToWake, StoreError> {
+    let mut listed = ToWake::default();
+    for (id, current) in rows {
+        let id = parse_id(&id)?;
+        if current {
+            listed.first.push(id);
+        } else {
+            listed.unsnapshotted.push(id);
+        }
+    }
+    Ok(listed)
 }
 
 impl SqliteStore {
@@ -219,25 +241,22 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
+    async fn workshops_to_wake(&self, version: i64) -> Result<ToWake, StoreError> {
         // Reads the covering index `snapshots_wake` (never the snapshots' bodies) and one
         // key per workshop of the events' primary key.
-        let rows: Vec<String> = sqlx::query(
-            "SELECT w.id FROM workshops w WHERE NOT EXISTS \
+        let rows: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT w.id, 0 FROM workshops w WHERE NOT EXISTS \
                 (SELECT 1 FROM snapshots s INDEXED BY snapshots_wake WHERE s.workshop_id = w.id) \
              UNION ALL \
-             SELECT s.workshop_id FROM snapshots s INDEXED BY snapshots_wake \
-             WHERE s.version <> ? OR s.next_due IS NOT NULL \
+             SELECT s.workshop_id, s.version = ?1 FROM snapshots s INDEXED BY snapshots_wake \
+             WHERE s.version <> ?1 OR s.next_due IS NOT NULL \
                 OR s.seq < (SELECT e.seq FROM events e WHERE e.workshop_id = s.workshop_id \
                             ORDER BY e.seq DESC LIMIT 1)",
         )
         .bind(version)
         .fetch_all(&self.reader)
-        .await?
-        .into_iter()
-        .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()?;
-        ids(rows)
+        .await?;
+        to_wake(rows)
     }
 }
 
@@ -274,20 +293,18 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn workshops_to_wake(&self, version: i64) -> Result<Vec<WorkshopId>, StoreError> {
-        let rows: Vec<String> = sqlx::query(
-            "SELECT w.id FROM workshops w LEFT JOIN snapshots s ON s.workshop_id = w.id \
+    async fn workshops_to_wake(&self, version: i64) -> Result<ToWake, StoreError> {
+        let rows: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT w.id, COALESCE(s.version = $1, FALSE) FROM workshops w \
+             LEFT JOIN snapshots s ON s.workshop_id = w.id \
              WHERE s.workshop_id IS NULL OR s.version <> $1 OR s.next_due IS NOT NULL \
                 OR s.seq < w.seq \
              ORDER BY w.created_at",
         )
         .bind(version)
         .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()?;
-        ids(rows)
+        .await?;
+        to_wake(rows)
     }
 }
 
@@ -361,6 +378,65 @@ pub(super) mod tests {
         assert_eq!(
             store.snapshot(ids[2]).await.expect("read"),
             Some(snapshot(9))
+        );
+        store.close().await;
+    }
+
+    /// The wake's listing: a current snapshot behind the log or with a timer due comes
+    /// first; a missing or older-format snapshot after; a current snapshot at the log's
+    /// end with no timer not at all.
+    #[tokio::test]
+    async fn the_wake_lists_timers_and_lagging_snapshots_first_and_unsnapshotted_workshops_after() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Database::Sqlite(dir.path().join("s.db"))
+            .open()
+            .await
+            .expect("opens");
+        let mut ids = Vec::new();
+        for n in 0..6 {
+            let id = WorkshopId::random();
+            let codes = Codes {
+                facilitator: format!("FAC-{n}"),
+                delegate: format!("DEL-{n}"),
+            };
+            store
+                .create_workshop(id, &codes, &log(9))
+                .await
+                .expect("created");
+            ids.push(id);
+        }
+        let timed = Snapshot {
+            next_due: Some(1),
+            ..snapshot(9)
+        };
+        let old = Snapshot {
+            version: 0,
+            ..snapshot(9)
+        };
+        // 0: current, at the end, no timer; 1: behind; 2: a timer due; 3: none;
+        // 4: older format; 5: current, at the end.
+        for (n, s) in [
+            (0, snapshot(9)),
+            (1, snapshot(5)),
+            (2, timed),
+            (4, old),
+            (5, snapshot(9)),
+        ] {
+            store.save_snapshot(ids[n], s).await.expect("stored");
+        }
+        let mut listed = store.workshops_to_wake(1).await.expect("listed");
+        listed.first.sort();
+        listed.unsnapshotted.sort();
+        let mut first = vec![ids[1], ids[2]];
+        first.sort();
+        let mut unsnapshotted = vec![ids[3], ids[4]];
+        unsnapshotted.sort();
+        assert_eq!(
+            listed,
+            ToWake {
+                first,
+                unsnapshotted
+            }
         );
         store.close().await;
     }
