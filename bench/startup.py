@@ -8,7 +8,9 @@ Starts `cabildo serve` on a copy-free database (the file is used as is), and pri
 the time from spawning the process to the first 200 of /healthz and of /readyz, the RSS
 then, after touching `--touch` workshops (a code lookup each: it loads the workshop), and
 after they were evicted (`--idle` seconds of --workshop-idle-evict; 0 skips that step),
-with the server's own load figures from /metrics. Standard library only.
+with the server's own load figures from /metrics, and the time to the end of start-up's
+wake (`cabildo_wake_pending_workshops` at 0: on a database without snapshots, the
+background fold that follows readiness). Standard library only.
 """
 import argparse
 import json
@@ -128,6 +130,14 @@ def main():
             out["rss_evicted_kib"] = rss_kib(proc.pid)
             m = metrics(base)
             out["evicted"] = int(m.get("cabildo_workshops_evicted_total", 0))
+        deadline = time.monotonic() + 600
+        while metrics(base).get("cabildo_wake_pending_workshops", 0) > 0:
+            if time.monotonic() > deadline:
+                sys.exit("the wake did not end")
+            time.sleep(0.1)
+        out["wake_done_s"] = round(time.monotonic() - t0, 3)
+        out["rss_wake_done_kib"] = rss_kib(proc.pid)
+        out["after_wake"] = load_figures(metrics(base))
         print(json.dumps(out, indent=1))
     finally:
         t2 = time.monotonic()
