@@ -338,17 +338,14 @@ pub(super) mod tests {
         }
     }
 
-    /// A batch with a workshop erased meanwhile (its snapshot fails the foreign key) still
-    /// stores the others' snapshots; an older snapshot never replaces a newer one.
-    #[tokio::test]
-    async fn a_batch_with_an_erased_workshop_stores_the_others_and_keeps_newer_rows() {
-        let dir = tempfile::tempdir().expect("temp dir");
+    /// A fresh SQLite store in `dir` holding `n` workshops, each with events 1 to 9.
+    async fn workshops(dir: &tempfile::TempDir, n: usize) -> (Store, Vec<WorkshopId>) {
         let store = Database::Sqlite(dir.path().join("s.db"))
             .open()
             .await
             .expect("opens");
         let mut ids = Vec::new();
-        for n in 0..3 {
+        for n in 0..n {
             let id = WorkshopId::random();
             let codes = Codes {
                 facilitator: format!("FAC-{n}"),
@@ -360,6 +357,15 @@ pub(super) mod tests {
                 .expect("created");
             ids.push(id);
         }
+        (store, ids)
+    }
+
+    /// A batch with a workshop erased meanwhile (its snapshot fails the foreign key) still
+    /// stores the others' snapshots; an older snapshot never replaces a newer one.
+    #[tokio::test]
+    async fn a_batch_with_an_erased_workshop_stores_the_others_and_keeps_newer_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (store, ids) = workshops(&dir, 3).await;
         store
             .save_snapshot(ids[2], snapshot(9))
             .await
@@ -388,23 +394,7 @@ pub(super) mod tests {
     #[tokio::test]
     async fn the_wake_lists_timers_and_lagging_snapshots_first_and_unsnapshotted_workshops_after() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Database::Sqlite(dir.path().join("s.db"))
-            .open()
-            .await
-            .expect("opens");
-        let mut ids = Vec::new();
-        for n in 0..6 {
-            let id = WorkshopId::random();
-            let codes = Codes {
-                facilitator: format!("FAC-{n}"),
-                delegate: format!("DEL-{n}"),
-            };
-            store
-                .create_workshop(id, &codes, &log(9))
-                .await
-                .expect("created");
-            ids.push(id);
-        }
+        let (store, ids) = workshops(&dir, 6).await;
         let timed = Snapshot {
             next_due: Some(1),
             ..snapshot(9)
