@@ -23,6 +23,7 @@ use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::time::Duration;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -99,16 +100,29 @@ impl Reader {
     }
 
     /// Reads what the socket holds (without waiting) onto the thread's stack, then keeps it.
+    ///
+    /// A read shorter than the chunk took everything the socket had: it is reported to
+    /// tokio as `WouldBlock`, which clears the socket's readiness now, as tokio's own
+    /// `poll_read` does, rather than after one more `recvfrom` that finds nothing (one
+    /// system call per message instead of two). Data arriving meanwhile is not missed:
+    /// tokio clears only the readiness this read saw, and an end of stream stays ready.
     fn fill(&mut self, tcp: &TcpStream) -> Result<(), ReadError> {
         let mut chunk = [0u8; READ_CHUNK];
-        match tcp.try_read(&mut chunk) {
-            Ok(0) => Err(ReadError::Gone),
-            Ok(n) => {
-                self.pending.extend_from_slice(&chunk[..n]);
+        let mut read = 0;
+        let result = tcp.try_io(Interest::READABLE, || {
+            read = tcp.try_read(&mut chunk)?;
+            if read > 0 && read < READ_CHUNK {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) if read == 0 => Err(ReadError::Gone),
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(ReadError::Gone),
+            _ => {
+                self.pending.extend_from_slice(&chunk[..read]);
                 Ok(())
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(_) => Err(ReadError::Gone),
         }
     }
 

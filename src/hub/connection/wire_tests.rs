@@ -107,12 +107,19 @@ async fn a_stalled_reader_times_the_writer_out() {
     assert!(!write_frames(&server, &mut burst, Duration::from_millis(200)).await);
 }
 
+const HELLO: &[u8] = b"{\"type\":\"hello\"}";
+
+/// A short text frame as a client sends it (masked, with a zero mask).
+fn client_text(payload: &[u8]) -> Vec<u8> {
+    let mut wire = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    wire.extend_from_slice(payload);
+    wire
+}
+
 #[tokio::test]
 async fn the_reader_takes_frames_split_anywhere_and_holds_nothing_between_them() {
     let (server, mut client) = pair().await;
-    let hello = b"{\"type\":\"hello\"}";
-    let mut wire = vec![0x81, 0x80 | hello.len() as u8, 0, 0, 0, 0];
-    wire.extend_from_slice(hello);
+    let mut wire = client_text(HELLO);
     let mut ping = vec![0x89, 0x81, 0, 0, 0, 0, b'p'];
     wire.append(&mut ping);
     // The first 3 bytes came with the upgrade request.
@@ -126,7 +133,7 @@ async fn the_reader_takes_frames_split_anywhere_and_holds_nothing_between_them()
         }
         client
     });
-    let text = String::from_utf8(hello.to_vec()).expect("utf-8");
+    let text = String::from_utf8(HELLO.to_vec()).expect("utf-8");
     assert_eq!(reader.next(&server).await, Ok(Incoming::Text(text)));
     assert_eq!(
         reader.next(&server).await,
@@ -139,6 +146,27 @@ async fn the_reader_takes_frames_split_anywhere_and_holds_nothing_between_them()
     );
     drop(writing.await.expect("writer"));
     assert_eq!(reader.next(&server).await, Err(ReadError::Gone));
+}
+
+#[tokio::test]
+async fn a_message_and_the_end_of_stream_arriving_together_are_both_read() {
+    let (server, mut client) = pair().await;
+    client.write_all(&client_text(HELLO)).await.expect("write");
+    client.shutdown().await.expect("shutdown");
+    // Both are in the socket before the first read, which is short (it clears the
+    // readiness): the end of stream must still wake the reader.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut reader = Reader::new(&[], 1024);
+    let text = String::from_utf8(HELLO.to_vec()).expect("utf-8");
+    let within = Duration::from_secs(5);
+    let first = timeout(within, reader.next(&server)).await;
+    assert_eq!(first, Ok(Ok(Incoming::Text(text))));
+    let second = timeout(within, reader.next(&server)).await;
+    assert_eq!(
+        second,
+        Ok(Err(ReadError::Gone)),
+        "the end of stream is seen"
+    );
 }
 
 /// A server socket shared with an outbox, as a subscribed connection's, and its client.
