@@ -11,6 +11,7 @@ mod audio;
 mod export;
 mod lookup;
 mod openapi;
+mod operations;
 pub mod origin;
 mod projector;
 mod review;

@@ -2,7 +2,7 @@
 //! (`utoipa`) and served at `GET /api/openapi.json`. docs/openapi.json is a copy of it that
 //! tests/openapi.rs keeps equal (run it with `UPDATE_OPENAPI=1` to rewrite the copy).
 
-use super::{admin, agenda, api, audio, lookup, projector, roster, ws};
+use super::{admin, agenda, api, audio, lookup, operations, projector, roster, ws};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -15,10 +15,10 @@ use utoipa::OpenApi;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
-        api::healthz,
-        api::readyz,
-        api::metrics,
-        api::openapi,
+        operations::healthz,
+        operations::readyz,
+        operations::metrics,
+        operations::openapi,
         api::create_workshop,
         admin::workshops,
         api::erase,

@@ -1,6 +1,6 @@
 //! Routes, body limits, request spans and the few response headers every answer carries.
 
-use super::{admin, api, audio, export, lookup, origin, projector, web, ws, AppState};
+use super::{admin, api, audio, export, lookup, operations, origin, projector, web, ws, AppState};
 use axum::extract::MatchedPath;
 use axum::http::{header, HeaderValue, Request, Response};
 use axum::routing::{get, post};
@@ -35,10 +35,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(web_routes())
         .route("/api/codes/{code}", get(lookup::lookup))
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(api::metrics))
-        .route("/api/openapi.json", get(api::openapi))
+        .route("/healthz", get(operations::healthz))
+        .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics))
+        .route("/api/openapi.json", get(operations::openapi))
         .route("/api/workshops", post(api::create_workshop))
         .route("/api/admin/workshops", get(admin::workshops))
         .route("/api/workshops/{id}", axum::routing::delete(api::erase))
