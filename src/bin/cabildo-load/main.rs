@@ -15,10 +15,12 @@ mod compare;
 mod report;
 mod seed;
 mod setup;
+mod shared;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use client::{Mode, Shared, Spec};
+use client::{Mode, Spec};
 use report::{load_avg, Latency, Phase, Proc, Report, Verification};
+use shared::Shared;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -1,7 +1,8 @@
 //! The figures a run reports, the server's `/proc` readings, and merging the reports of
 //! several generator processes (`--shard i/n`) into one.
 
-use crate::client::{histogram, Outcome};
+use crate::client::Outcome;
+use crate::shared::histogram;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
