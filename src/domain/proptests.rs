@@ -1587,7 +1587,7 @@ fn fold(client: &mut Client, me: &Participant, e: &Event) {
         | Event::RoomOpened { .. }
         | Event::PhaseSet { .. } => {}
         // Running the session (rooms, assignment, timers, help…) is covered by
-        // `tests_session.rs`; these sessions never generate those commands.
+        // `tests_session/`; these sessions never generate those commands.
         _ => {}
     }
 }
@@ -1656,7 +1656,7 @@ fn check_no_leak(before: &Workshop, after: &Workshop, me: &Participant, e: &Even
         | Event::PhaseSet { .. }
         | Event::ThemesSet { .. } => {}
         // Running the session (rooms, assignment, timers, help…) is covered by
-        // `tests_session.rs`; these sessions never generate those commands.
+        // `tests_session/`; these sessions never generate those commands.
         _ => {}
     }
 }

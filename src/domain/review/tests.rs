@@ -1,5 +1,5 @@
 //! Unit tests of the review by delegations. They start from the session of
-//! `domain/tests.rs` (Ana AR and Ben BR in room 1, Cho CL in room 2, Dan PE in the lobby),
+//! `domain/tests/mod.rs` (Ana AR and Ben BR in room 1, Cho CL in room 2, Dan PE in the lobby),
 //! with Eva, a second delegate of AR, and two conclusions citing Ana's and Cho's cards.
 
 use super::*;
