@@ -1,4 +1,4 @@
-//! The agenda in the random sessions of `proptests.rs`: its commands (`set_agenda`,
+//! The agenda in the random sessions of `proptests/`: its commands (`set_agenda`,
 //! `next_segment`, `skip_segment`, `extend_segment`), the rules its state keeps after every
 //! step, and the rules the events of one agenda command obey.
 

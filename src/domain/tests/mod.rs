@@ -3,7 +3,7 @@
 //! Every test starts from the same session (`Session::new`): the reference workshop with
 //! four rooms, its organizer, one facilitator and four delegates: Ana and Ben in room 1,
 //! Cho in room 2, Dan still waiting in the lobby. Property tests over random command
-//! sequences live in `proptests.rs`; the rules of phases, votes, groups, themes and
+//! sequences live in `proptests/`; the rules of phases, votes, groups, themes and
 //! moderation are checked in `tests_board/`, those of conclusions, reports and what each
 //! participant sees of them in `tests_conclusions/`.
 
