@@ -3,6 +3,10 @@
 # port with a temporary database, runs every check, and fails on any failure, when
 # schemathesis is missing, or when it tested no operation. About a minute.
 #
+# One worker: with two (threads), Hypothesis parsing its strategies' source in both at once
+# hit CPython 3.11's `SystemError: AST constructor recursion depth mismatch` (the AST
+# builder's depth counter is shared, python/cpython#106905), a failure of the tool's own.
+#
 # Two narrow exclusions, in the config below, each because the tool cannot do it:
 # - `/ws` is a WebSocket upgrade: schemathesis speaks plain HTTP (tests/edge_http.rs and
 #   tests/origin.rs check its 400/403/101 answers);
@@ -20,10 +24,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-venv="${CABILDO_SCHEMATHESIS_VENV:-$HOME/.cache/cabildo/schemathesis-venv}"
+# Pinned: the version CI last passed with, so that a new release cannot change the run.
+version=4.32.5
+venv="${CABILDO_SCHEMATHESIS_VENV:-$HOME/.cache/cabildo/schemathesis-venv-$version}"
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet schemathesis
+    "$venv/bin/pip" install --quiet "schemathesis==$version"
 fi
 st="$venv/bin/schemathesis"
 if ! "$st" --version >/dev/null 2>&1; then
@@ -58,7 +64,7 @@ status=0
 "$st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
     --exclude-path /ws \
     -H "Authorization: Bearer $admin" \
-    --max-examples "${CABILDO_SCHEMATHESIS_EXAMPLES:-50}" --seed 21 --workers 2 \
+    --max-examples "${CABILDO_SCHEMATHESIS_EXAMPLES:-50}" --seed 21 --workers 1 \
     --no-color >"$work/report.txt" 2>&1 || status=$?
 cat "$work/report.txt"
 tested="$(sed -n 's/^ *Tested: *\([0-9]*\).*/\1/p' "$work/report.txt" | head -1)"
