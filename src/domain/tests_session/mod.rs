@@ -387,6 +387,7 @@ impl Live {
 }
 
 mod assigning;
+mod choosing;
 mod replay;
 mod rooms_and_help;
 mod session_and_views;
