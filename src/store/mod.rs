@@ -20,7 +20,7 @@ use crate::domain::{ParticipantId, WorkshopId};
 use crate::protocol::{ErrorCode, Outcome};
 pub use postgres::PostgresStore;
 pub use snapshots::{Snapshot, ToWake};
-pub use sqlite::SqliteStore;
+pub use sqlite::{Chain, Durable, SqliteStore};
 use std::future::Future;
 use std::time::Instant;
 
@@ -110,6 +110,9 @@ pub enum StoreError {
     /// Another node committed to the workshop first: catch up and decide again.
     #[error("another node changed the workshop first")]
     Conflict,
+    /// Refused unwritten: an earlier batch of the same chain (`Chain`) failed.
+    #[error("an earlier batch of the workshop was not stored")]
+    EarlierFailed,
 }
 
 /// One event as stored: its `seq`, when it happened (ms since the Unix epoch), who caused
@@ -290,6 +293,29 @@ impl Store {
                 .await
                 .map(|()| rev + 1),
             Store::Postgres(s) => timed("append", s.append(workshop, rev, batch)).await,
+        }
+    }
+
+    /// Whether `submit` hands batches on without waiting: SQLite, whose one committer
+    /// writes them in the order handed over. PostgreSQL's compare-and-set on `rev` needs
+    /// each commit's answer before the next (`append`).
+    pub fn pipelines(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
+    }
+
+    /// SQLite: hands a batch to the group committer and returns once it is queued; the
+    /// answer comes once it is durable or refused. A workshop's batches are written in the
+    /// order handed on, and none after one of its `chain` that failed. `None` (PostgreSQL):
+    /// use `append`.
+    pub async fn submit(
+        &self,
+        workshop: WorkshopId,
+        batch: Batch,
+        chain: &Chain,
+    ) -> Option<Durable> {
+        match self {
+            Store::Sqlite(s) => Some(s.submit(workshop, batch, chain).await),
+            Store::Postgres(_) => None,
         }
     }
 

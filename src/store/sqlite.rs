@@ -26,6 +26,7 @@ use super::{
     LoadedWorkshop, Snapshot, StoreError, StoredEvent,
 };
 use crate::domain::{ParticipantId, WorkshopId};
+pub use commit::Chain;
 use commit::{checkpoint_regularly, committer, write_batch, Append, Done, MAX_APPENDS_PER_COMMIT};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -34,6 +35,10 @@ use sqlx::Row;
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+/// Answers once a batch handed on with `submit` is durable, or refused; a closed channel
+/// means the committer stopped first and nothing was written.
+pub type Durable = oneshot::Receiver<Result<(), StoreError>>;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -134,9 +139,25 @@ impl SqliteStore {
         self.hand_to_committer(|done| Append::Batch {
             workshop,
             batch: batch.clone(),
+            chain: None,
             done,
         })
         .await
+    }
+
+    /// Hands a batch to the committer and returns once it is queued (`Store::submit`).
+    pub async fn submit(&self, workshop: WorkshopId, batch: Batch, chain: &Chain) -> Durable {
+        let (done, durable) = oneshot::channel();
+        let append = Append::Batch {
+            workshop,
+            batch,
+            chain: Some(chain.clone()),
+            done,
+        };
+        // Closed (the runtime is stopping): `done` is dropped with it, and `durable`
+        // answers that nothing was written.
+        let _closed = self.commits.send(append).await;
+        durable
     }
 
     /// Stores a snapshot in the committer's next group commit; returns once it is

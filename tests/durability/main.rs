@@ -1,5 +1,6 @@
 //! Nothing acknowledged is lost, nothing is done twice: idempotent retries, resuming after
-//! a dropped connection, and restarts (SIGTERM and `kill -9`) on the same database.
+//! a dropped connection, restarts (SIGTERM and `kill -9`) on the same database, and a commit
+//! that fails.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod failed_commit;
 mod restarts;
 mod resume;
 mod retry;

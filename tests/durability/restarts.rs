@@ -371,9 +371,10 @@ async fn kill_9_mid_stream_loses_no_acked_card_and_resending_everything_posts_ea
 }
 
 /// "Stored before anyone sees it", with no luck involved: the database's write lock is held
-/// from outside, so a delegate's post is stuck in its group commit. Once the actor is
-/// provably inside that commit (its 1-message inbox is full behind it, counted by
-/// `cabildo_inbox_full_total`), the server is killed with `-9`. Nothing of the stuck posts
+/// from outside, so a delegate's posts are stuck in their group commits. Once the actor
+/// provably has them in hand (its pipeline is full behind the first commit and its
+/// 1-message inbox full behind that, counted by `cabildo_inbox_full_total`), the server is
+/// killed with `-9`. Nothing of the stuck posts
 /// was stored, and neither the observer connected all along nor the poster was shown any
 /// of them (every frame each received before its socket closed is read).
 #[tokio::test]
@@ -385,9 +386,10 @@ async fn posts_stuck_in_their_commit_at_a_kill_9_were_shown_to_nobody() {
     let (_ana, mut a) = seated(&server, &w, &mut f, "Ana", "AR", &w.rooms[0]).await;
     let mut observer = server.connect(&w.organizer_token).await;
     let lock = server.db.hold_writes().await;
-    // The first is taken into the stuck commit, the second fills the inbox, the third
-    // finds it full.
-    for i in 0..3 {
+    // The workshop takes at most 4 batches into its pipeline (a batch is what waits in its
+    // 1-message inbox, so one post), all stuck behind the first commit; the 5th post fills
+    // the inbox and the 6th finds it full.
+    for i in 0..6 {
         let post = post_card(&w.rooms[0], "strengths", &format!("stuck {i}"));
         a.send(with_id(post, &format!("stuck-{i}"))).await;
     }

@@ -9,13 +9,7 @@ impl WorkshopActor {
         let mut conflicts = 0;
         loop {
             let seq_before = self.state.seq;
-            let now = now_ms();
-            let mut batch = Batch::default();
-            let mut deliveries = Vec::new();
-            self.decided.clear();
-            for (i, p) in pending.iter().enumerate() {
-                self.decide(i, p, now, &mut batch, &mut deliveries);
-            }
+            let (batch, deliveries) = self.decide_all(pending);
             if batch.is_empty() {
                 self.deliver_all(deliveries, pending);
                 return true;
@@ -57,6 +51,19 @@ impl WorkshopActor {
                 }
             }
         }
+    }
+
+    /// Decides every pending message, in order, into one batch: what to store and what to
+    /// deliver once it is durable. `decided` holds the batch's commands for the metrics.
+    pub(super) fn decide_all(&mut self, pending: &[Pending]) -> (Batch, Vec<Delivery>) {
+        let now = now_ms();
+        let mut batch = Batch::default();
+        let mut deliveries = Vec::new();
+        self.decided.clear();
+        for (i, p) in pending.iter().enumerate() {
+            self.decide(i, p, now, &mut batch, &mut deliveries);
+        }
+        (batch, deliveries)
     }
 
     /// Decides the `i`th pending message into the batch.
@@ -349,6 +356,7 @@ impl WorkshopActor {
                 body,
             };
             let rotated = matches!(event, Event::CodeRotated { .. });
+            self.pipeline.barrier |= !RoomAudiences::survives(&event);
             self.apply_and_fan_out(&stored, event, deliveries);
             batch.events.push(stored);
             if rotated {

@@ -61,11 +61,27 @@ impl WorkshopActor {
     /// to every member of a room, and one `writev` per frame would cost more than the
     /// writer's batching it replaces.
     pub(super) fn deliver_all(&mut self, deliveries: Vec<Delivery>, pending: &mut [Pending]) {
+        self.deliver_batches([(deliveries, pending)]);
+        self.audio_follows();
+    }
+
+    /// Delivers the outcomes of several batches, in order, with one write per connection.
+    pub(super) fn deliver_batches<'p>(
+        &mut self,
+        batches: impl IntoIterator<Item = (Vec<Delivery>, &'p mut [Pending])>,
+    ) {
         let mut held = Held::default();
-        for d in deliveries {
-            self.deliver(d, pending, &mut held);
+        for (deliveries, pending) in batches {
+            for d in deliveries {
+                self.deliver(d, pending, &mut held);
+            }
         }
         held.flush();
+    }
+
+    /// Lets the workshop's audio rooms follow the state (call it only while the state is
+    /// durable, or differs from it by board events alone).
+    pub(super) fn audio_follows(&mut self) {
         // Only the owner drives the workshop's audio rooms; other nodes move their seats.
         if self.owns() {
             self.audio.after_commit(&self.state);

@@ -192,6 +192,7 @@ impl WorkshopActor {
             inbox,
             presence: Presence::default(),
             decided: Vec::new(),
+            pipeline: Default::default(),
             audio,
             own: forward::Ownership::new(role),
             serial,
@@ -311,9 +312,16 @@ impl WorkshopActor {
     /// Stores a snapshot in the background when `snapshot_gap` events passed since the
     /// last one.
     pub(super) fn snapshot_if_due(&mut self) {
-        if self.state.seq >= self.snapshot_seq + snapshot_gap(self.state.id, self.snapshot_bytes) {
+        if self.snapshot_due() && self.pipeline.is_empty() {
             self.store_snapshot();
         }
+    }
+
+    /// Whether `snapshot_gap` events passed since the last snapshot. While one is due, no
+    /// batch is decided before those in flight settle: the snapshot waits for a state the
+    /// log holds whole.
+    pub(super) fn snapshot_due(&self) -> bool {
+        self.state.seq >= self.snapshot_seq + snapshot_gap(self.state.id, self.snapshot_bytes)
     }
 
     /// Encodes the state now and stores it from a background task: the actor goes on with
@@ -394,6 +402,7 @@ impl WorkshopActor {
     pub(super) fn evict_at(&self) -> Option<Instant> {
         let evictor = self.evictor.as_ref().filter(|_| !self.evicted)?;
         let idle = self.subscribers.is_empty()
+            && self.pipeline.is_empty()
             && timers::next_due(&self.state).is_none()
             && self.presence.next_deadline().is_none();
         idle.then(|| self.last_active + evictor.after)

@@ -8,18 +8,38 @@ use crate::store::{outcome_columns, Batch, Snapshot, StoreError};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Who to tell once a write is durable (or refused).
 pub(super) type Done = oneshot::Sender<Result<(), StoreError>>;
 
+/// The batches one workshop hands on without waiting for the one before
+/// (`Store::submit`) share a chain: once one of them fails, the committer refuses every
+/// later one (`StoreError::EarlierFailed`), so the log never holds a batch decided on a
+/// state that was not stored, nor a gap in a workshop's `seq`.
+#[derive(Clone, Debug, Default)]
+pub struct Chain(Arc<AtomicBool>);
+
+impl Chain {
+    fn broken(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn break_off(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// What the committer is handed.
 pub(super) enum Append {
-    /// One workshop's batch.
+    /// One workshop's batch; with a chain when handed on without waiting.
     Batch {
         workshop: WorkshopId,
         batch: Batch,
+        chain: Option<Chain>,
         done: Done,
     },
     /// A snapshot of a workshop's state, stored in the next group commit.
@@ -67,6 +87,7 @@ pub(super) async fn checkpoint_regularly(checkpointer: SqlitePool) {
 struct Item<T> {
     id: String,
     value: T,
+    chain: Option<Chain>,
     done: Done,
 }
 
@@ -75,8 +96,28 @@ impl<T> Item<T> {
         Item {
             id: workshop.to_string(),
             value,
+            chain: None,
             done,
         }
+    }
+
+    fn chained(mut self, chain: Option<Chain>) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    /// Whether an earlier batch of its chain failed: then it is refused, not written.
+    fn refused(&self) -> bool {
+        self.chain.as_ref().is_some_and(Chain::broken)
+    }
+
+    /// Tells the caller; a failure first breaks the item's chain, before anything after
+    /// it is written.
+    fn answer(self, result: Result<(), StoreError>) {
+        if let (Err(_), Some(chain)) = (&result, &self.chain) {
+            chain.break_off();
+        }
+        let _caller_may_be_gone = self.done.send(result);
     }
 }
 
@@ -111,8 +152,9 @@ pub(super) async fn committer(writer: SqlitePool, mut pending: mpsc::Receiver<Ap
                 Append::Batch {
                     workshop,
                     batch,
+                    chain,
                     done,
-                } => batches.push(Item::new(workshop, batch, done)),
+                } => batches.push(Item::new(workshop, batch, done).chained(chain)),
                 Append::Snapshot {
                     workshop,
                     snapshot,
@@ -141,8 +183,15 @@ fn take_snapshots(waiting: &mut VecDeque<Item<Snapshot>>) -> Vec<Item<Snapshot>>
 }
 
 /// Commits the batches and snapshots together, answering each; after a failure, each
-/// alone.
+/// alone. A batch whose chain broke before is refused without being tried.
 async fn commit(writer: &SqlitePool, batches: Vec<Item<Batch>>, snapshots: Vec<Item<Snapshot>>) {
+    let (refused, batches): (Vec<_>, Vec<_>) = batches.into_iter().partition(Item::refused);
+    for i in refused {
+        i.answer(Err(StoreError::EarlierFailed));
+    }
+    if batches.is_empty() && snapshots.is_empty() {
+        return;
+    }
     let together = {
         let b: Vec<_> = batches.iter().map(|i| (i.id.as_str(), &i.value)).collect();
         let s: Vec<_> = snapshots
@@ -153,33 +202,35 @@ async fn commit(writer: &SqlitePool, batches: Vec<Item<Batch>>, snapshots: Vec<I
     };
     match together {
         Ok(()) => {
-            for done in batches.into_iter().map(|i| i.done) {
-                let _caller_may_be_gone = done.send(Ok(()));
+            for i in batches {
+                i.answer(Ok(()));
             }
-            for done in snapshots.into_iter().map(|i| i.done) {
-                let _caller_may_be_gone = done.send(Ok(()));
+            for i in snapshots {
+                i.answer(Ok(()));
             }
         }
         Err(e) if batches.len() + snapshots.len() == 1 => {
-            if let Some(done) = batches
-                .into_iter()
-                .map(|i| i.done)
-                .chain(snapshots.into_iter().map(|i| i.done))
-                .next()
-            {
-                let _caller_may_be_gone = done.send(Err(e));
+            if let Some(i) = batches.into_iter().next() {
+                i.answer(Err(e));
+            } else if let Some(i) = snapshots.into_iter().next() {
+                i.answer(Err(e));
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, batches = batches.len(), snapshots = snapshots.len(),
                 "a shared commit failed; committing each workshop alone");
             for i in batches {
-                let result = commit_together(writer, &[(&i.id, &i.value)], &[]).await;
-                let _caller_may_be_gone = i.done.send(result);
+                // An earlier batch of its workshop may have failed alone just now.
+                let result = if i.refused() {
+                    Err(StoreError::EarlierFailed)
+                } else {
+                    commit_together(writer, &[(&i.id, &i.value)], &[]).await
+                };
+                i.answer(result);
             }
             for i in snapshots {
                 let result = commit_together(writer, &[], &[(&i.id, &i.value)]).await;
-                let _caller_may_be_gone = i.done.send(result);
+                i.answer(result);
             }
         }
     }

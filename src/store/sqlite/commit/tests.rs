@@ -101,6 +101,85 @@ async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works(
     store.close().await;
 }
 
+/// The batches of one workshop handed on without waiting share a chain: once one fails,
+/// the committer refuses the rest of the chain unwritten, whether they were queued with it
+/// (the shared commit fails, then each is tried alone) or come in later commits. Another
+/// workshop's batch is stored all the same.
+#[tokio::test]
+async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
+    let (_dir, store) = open().await;
+    let (a, b) = (new_workshop(&store, 1).await, new_workshop(&store, 2).await);
+    store
+        .append(a, &one_command("c1", 1))
+        .await
+        .expect("stored");
+    let chain = Chain::default();
+    let chained = |batch: Batch, done| Item::new(a, batch, done).chained(Some(chain.clone()));
+    // A's second batch repeats a command id; its third was decided after it.
+    let (bad_done, bad) = oneshot::channel();
+    let (next_done, next) = oneshot::channel();
+    let (other_done, other) = oneshot::channel();
+    let batches = vec![
+        chained(one_command("c1", 2), bad_done),
+        chained(one_command("c2", 3), next_done),
+        Item::new(b, one_command("c1", 1), other_done),
+    ];
+    commit(&store.writer, batches, vec![]).await;
+    assert!(matches!(
+        bad.await.expect("answered"),
+        Err(StoreError::Db(_))
+    ));
+    assert!(matches!(
+        next.await.expect("answered"),
+        Err(StoreError::EarlierFailed)
+    ));
+    assert!(
+        other.await.expect("answered").is_ok(),
+        "B's batch is stored alone"
+    );
+    // A later commit refuses the chain's next batch without trying it.
+    let (later_done, later) = oneshot::channel();
+    commit(
+        &store.writer,
+        vec![chained(one_command("c3", 2), later_done)],
+        vec![],
+    )
+    .await;
+    assert!(matches!(
+        later.await.expect("answered"),
+        Err(StoreError::EarlierFailed)
+    ));
+    // Through the committer task: a new chain is written, and one that breaks there
+    // refuses what was queued behind it.
+    let fresh = Chain::default();
+    let ok = store.submit(a, one_command("c3", 2), &fresh).await;
+    let failing = store.submit(a, one_command("c3", 3), &fresh).await;
+    let behind = store.submit(a, one_command("c4", 4), &fresh).await;
+    assert!(ok.await.expect("answered").is_ok());
+    assert!(matches!(
+        failing.await.expect("answered"),
+        Err(StoreError::Db(_))
+    ));
+    assert!(matches!(
+        behind.await.expect("answered"),
+        Err(StoreError::EarlierFailed)
+    ));
+    let loaded = store.load(a, 0).await.expect("loads").expect("exists");
+    assert_eq!(
+        loaded.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let ids: Vec<_> = loaded
+        .commands
+        .iter()
+        .map(|c| c.command_id.as_str())
+        .collect();
+    assert_eq!(ids, ["c1", "c3"]);
+    let loaded_b = store.load(b, 0).await.expect("loads").expect("exists");
+    assert_eq!(loaded_b.events.len(), 1);
+    store.close().await;
+}
+
 /// Snapshots handed to the committer are stored in its commits, with the batches waiting
 /// or alone; one ahead of the log, or of a workshop erased meanwhile, is left out without
 /// failing the batches committed with it.
