@@ -16,8 +16,12 @@ if [ -z "${CABILDO_TEST_POSTGRES_URL:-}" ]; then
     exit 1
 fi
 args=()
-for t in tests/*.rs; do
-    name=$(basename "$t" .rs)
+# Each test binary: tests/NAME.rs, or a folder tests/NAME/main.rs with its modules.
+for t in tests/*.rs tests/*/main.rs; do
+    case "$t" in
+        */main.rs) name=$(basename "$(dirname "$t")") ;;
+        *) name=$(basename "$t" .rs) ;;
+    esac
     case "$name" in
         cluster | browser | browser_* | web | load | crash | audio | audio_*) continue ;;
     esac
