@@ -187,29 +187,40 @@ async fn sigterm_while_delegates_post_answers_every_command_it_stored() {
 /// has in hand (here an HTTP request whose body has not all arrived).
 #[tokio::test]
 async fn sigterm_refuses_new_connections_while_it_finishes_the_open_ones() {
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut server = TestServer::start().await;
     let (w, f) = session(&server).await;
     let ana = server.delegate(&w, "Ana", "AR").await;
-    // A request in flight: headers and part of the body.
+    // A request in flight: headers and part of the body. Its `100 Continue` says the
+    // server has read the headers and its handler waits for the body (having accepted the
+    // connection is not enough: under load the headers may not be read yet when SIGTERM
+    // comes, and an idle connection is closed at once).
     let mut slow = tokio::net::TcpStream::connect(&server.addr)
         .await
         .expect("connect");
     let head = format!(
         "POST /api/workshops HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"title\"",
+         Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
         server.addr
     );
     slow.write_all(head.as_bytes()).await.expect("write");
-    // The server accepts connections in order: once a later one is answered, it has taken
-    // this one and read its headers.
-    let ok = server
-        .http
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .expect("health");
-    assert!(ok.status().is_success());
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, async {
+        while !answer.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            let n = slow.read(&mut byte).await.expect("read");
+            assert_eq!(n, 1, "closed before answering: {answer:?}");
+            answer.push(byte[0]);
+        }
+    })
+    .await
+    .expect("100 Continue");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    slow.write_all(b"{\"title\"").await.expect("write");
 
     let closing = tokio::spawn(async move {
         let mut f = f;
