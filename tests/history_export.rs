@@ -234,7 +234,7 @@ async fn a_record_without_a_history_still_imports() {
 
 #[tokio::test]
 async fn the_reference_workshop_round_trips_with_its_history() {
-    // The demo's placements (the fixture's rooms) are its history; tests/export.rs checks
+    // The demo's placements (the fixture's rooms) are its history; tests/export/ checks
     // the byte-for-byte round trip of this same record through the server as well.
     let d = support::demo().await;
     let rest = d.export("json").await;

@@ -10,7 +10,7 @@ async fn a_round_timer_votes_within_the_budget_and_help_on_the_narrowest_phone()
     let w = server.workshop().await;
     let room = &w.rooms[0];
     // The facilitator's side is played by a staff connection (the facilitator page has
-    // its own tests in tests/browser_cockpit.rs).
+    // its own tests in tests/browser_cockpit/).
     let mut staff = server.connect(&w.organizer_token).await;
 
     // The narrowest phone the pages support.
