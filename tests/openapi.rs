@@ -441,7 +441,7 @@ async fn every_endpoint_answers_as_the_document_says() {
         c.check("put", codes_path, rq.send().await.unwrap()).await;
     }
 
-    // Agenda templates (tests/agenda.rs tests them in depth).
+    // Agenda templates (tests/agenda/ tests them in depth).
     let templates = format!("/api/workshops/{}/agenda-templates", w.id);
     let path = "/api/workshops/{id}/agenda-templates";
     for token in [
