@@ -305,17 +305,13 @@ impl Store {
 
     /// SQLite: hands a batch to the group committer and returns once it is queued; the
     /// answer comes once it is durable or refused. A workshop's batches are written in the
-    /// order handed on, and none after one of its `chain` that failed. `None` (PostgreSQL):
-    /// use `append`.
-    pub async fn submit(
-        &self,
-        workshop: WorkshopId,
-        batch: Batch,
-        chain: &Chain,
-    ) -> Option<Durable> {
+    /// order handed on, and none after one of its `chain` that failed. PostgreSQL does not
+    /// take batches this way (`pipelines`; use `append`): its answer is at once that
+    /// nothing was written.
+    pub async fn submit(&self, workshop: WorkshopId, batch: Batch, chain: &Chain) -> Durable {
         match self {
-            Store::Sqlite(s) => Some(s.submit(workshop, batch, chain).await),
-            Store::Postgres(_) => None,
+            Store::Sqlite(s) => s.submit(workshop, batch, chain).await,
+            Store::Postgres(_) => tokio::sync::oneshot::channel().1,
         }
     }
 

@@ -109,9 +109,11 @@ impl WorkshopActor {
         let durable = if batch.is_empty() {
             None
         } else {
-            self.store
-                .submit(self.state.id, batch, &self.pipeline.chain)
-                .await
+            Some(
+                self.store
+                    .submit(self.state.id, batch, &self.pipeline.chain)
+                    .await,
+            )
         };
         self.pipeline.in_flight.push_back(InFlight {
             durable,
