@@ -262,7 +262,12 @@ impl Outbox {
     /// this lock before its close frame (`Inbox::take`): a direct write is before it or
     /// never.
     fn sender_may_write(&self, queue: &Queue) -> bool {
-        !queue.writing && queue.tcp.is_some() && self.shared.kick.code().is_none()
+        self.writer_idle_and_unkicked(queue) && queue.tcp.is_some()
+    }
+
+    /// `sender_may_write` but for the socket.
+    fn writer_idle_and_unkicked(&self, queue: &Queue) -> bool {
+        !queue.writing && self.shared.kick.code().is_none()
     }
 
     /// Writes the queue (not empty) directly as far as the socket takes it, if the sender
@@ -270,19 +275,18 @@ impl Outbox {
     /// queued before it waits again (`Inbox::recv_all`); a kicked one was woken already.
     fn write_queued(&self, mut queue: MutexGuard<'_, Queue>) {
         let before = queue.frames.len();
-        if self.sender_may_write(&queue) {
+        if self.writer_idle_and_unkicked(&queue) {
             let Queue {
                 frames,
                 offset,
-                tcp: Some(tcp),
+                tcp,
                 ..
-            } = &mut *queue
-            else {
-                return;
-            };
-            // An error leaves the rest queued: the writer meets it again and ends the
-            // connection.
-            *offset = super::connection::try_write_queued(tcp, frames, *offset);
+            } = &mut *queue;
+            if let Some(tcp) = tcp {
+                // An error leaves the rest queued: the writer meets it again and ends
+                // the connection.
+                *offset = super::connection::try_write_queued(tcp, frames, *offset);
+            }
         }
         let (left, wake_writer) = (queue.frames.len(), !queue.writing);
         drop(queue);

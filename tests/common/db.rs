@@ -159,22 +159,21 @@ impl WriteLock {
     /// Lets the server's writes through (the test's transaction wrote nothing).
     pub async fn release(self) {
         match self {
-            WriteLock::Sqlite(mut c) => {
-                sqlx::query("ROLLBACK")
-                    .execute(&mut c)
-                    .await
-                    .expect("release");
-                c.close().await.expect("close");
-            }
-            WriteLock::Postgres(mut c) => {
-                sqlx::query("ROLLBACK")
-                    .execute(&mut c)
-                    .await
-                    .expect("release");
-                c.close().await.expect("close");
-            }
+            WriteLock::Sqlite(c) => roll_back_and_close(c).await,
+            WriteLock::Postgres(c) => roll_back_and_close(c).await,
         }
     }
+}
+
+async fn roll_back_and_close<C>(mut c: C)
+where
+    C: Connection,
+    for<'e> &'e mut C: sqlx::Executor<'e, Database = C::Database>,
+{
+    sqlx::Executor::execute(&mut c, "ROLLBACK")
+        .await
+        .expect("release");
+    c.close().await.expect("close");
 }
 
 impl TestDb {
