@@ -139,6 +139,14 @@ async fn a_delegate_answers_on_a_phone_and_the_facilitator_replies_and_closes() 
     phone
         .wait_text(".rv-item .rv-mine", "endorsed with a reservation (Ana)")
         .await;
+    // The stored reservation stays in the box, to amend rather than retype.
+    let kept = phone
+        .js(
+            "return document.querySelector(arguments[0]).value;",
+            vec![json!(area)],
+        )
+        .await;
+    assert_eq!(kept, json!("Only with public funding"));
     let record = first_record(&phone).await;
     assert!(
         record["reserved"]
@@ -204,12 +212,18 @@ async fn a_delegate_answers_on_a_phone_and_the_facilitator_replies_and_closes() 
         .await;
     laptop.accessible("review for staff, en").await;
     laptop.screenshot("review-facilitator-en-1280").await;
-    // Every language, both widths: translated (no key shows), fits, accessible.
-    for lang in ["es", "pt"] {
+    // Every language, both widths, both sides: translated (no key shows), fits,
+    // accessible. (English's phone delegate and laptop facilitator are the pages above.)
+    for lang in ["en", "es", "pt"] {
         for ((width, height), who, role) in [
             (PHONE, (&ana.id, &ana.token), "delegate"),
+            (LAPTOP, (&ana.id, &ana.token), "delegate"),
+            (PHONE, (&fac.id, &fac.token), "facilitator"),
             (LAPTOP, (&fac.id, &fac.token), "facilitator"),
         ] {
+            if lang == "en" && (role == "delegate") == (width == PHONE.0) {
+                continue;
+            }
             let page = driver.page(width, height).await;
             review_page(&page, &server, &w, (who.0, who.1, role), lang).await;
             let text = page.text("main").await;

@@ -113,16 +113,18 @@ function answerForm(app, c) {
     h('input', { type: 'radio', name: group, value, checked: chosen === value, 'data-key': `${group}-${value}`,
       onchange: () => { drafts.set(group, value); render(app); } }), rv(`rv.choose_${value}`));
   const needsText = chosen !== 'endorse';
+  // The delegation's stored reservation or comment, to amend rather than retype.
+  const prior = mine && mine.answer === chosen ? mine.text || '' : '';
   return h('form', { class: 'rv-answer', onsubmit: (ev) => {
     ev.preventDefault();
-    const text = (drafts.get(key) || '').trim();
+    const text = (drafts.get(key) ?? prior).trim();
     if (needsText && !text) { say('#announce', rv('rv.text_needed')); $(`#${key}`).focus(); return; }
     send(app, { type: 'answer_review', conclusion: c.conclusion, version: c.version, answer: chosen, ...(needsText ? { text } : {}) }, key);
   } }, said,
   h('fieldset', {}, h('legend', { text: rv('rv.answer_for', { country: countryName(data.country) }) }),
     choice('endorse'), choice('reserve'), choice('comment')),
   needsText ? h('label', { for: key, text: rv(chosen === 'reserve' ? 'rv.reservation' : 'rv.comment') }) : null,
-  needsText ? kept('textarea', key, { id: key, rows: 3, maxlength: 2000 }) : null,
+  needsText ? kept('textarea', key, { id: key, rows: 3, maxlength: 2000, value: prior }) : null,
   h('button', { type: 'submit', class: 'primary', 'data-key': `send-${c.conclusion}`, text: rv('rv.send') }));
 }
 
