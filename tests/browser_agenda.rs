@@ -197,12 +197,32 @@ async fn running_late_shows_in_every_language_and_width() {
             board_of(&board, &server, &w, &ana, lang).await;
             board.js(later, vec![started.clone()]).await;
             board.wait_text("#agenda-strip .agenda-left", "5:00").await;
+            // The segment's broadcast names its sender in the reader's language
+            // (Portuguese contracts "de a" to "da").
+            let from = match lang {
+                "es" => "de la organización a las ",
+                "pt" => "da organização às ",
+                _ => "from the organizer at ",
+            };
+            board.wait_text(".notice.broadcast .when", from).await;
             let strip = board.text("#agenda-strip").await;
             assert!(
                 strip.contains("Welcome") && strip.contains("Breakout"),
                 "{lang}: {strip}"
             );
             board.fits_the_width().await;
+            // The board follows the banner under the strip, however tall the side panels.
+            let gap = board
+                .js(
+                    "return document.querySelector('#board').getBoundingClientRect().top \
+                     - document.querySelector('#phase-banner').getBoundingClientRect().bottom;",
+                    vec![],
+                )
+                .await;
+            assert!(
+                gap.as_f64().is_some_and(|g| (0.0..=24.0).contains(&g)),
+                "{lang} {width}: {gap} px between the banner and the board"
+            );
             board
                 .accessible(&format!("agenda strip {lang} {width}"))
                 .await;

@@ -18,6 +18,11 @@ async fn a_delegate_joins_by_link_in_spanish_and_cards_reach_only_their_room() {
     join_by_link(&ana, &server, &w.delegate_code, "Ana", Some("AR"), "es").await;
     // Spanish from the join form on: the lobby is called by its Spanish name.
     ana.wait_text("#room-name", "Sala principal").await;
+    // What to do is said once, in the lobby's own name; the empty board says what comes.
+    ana.wait_text("#phase-say", "Estás en la sala principal")
+        .await;
+    ana.wait_text("#board .empty", "Aquí aparecerá el tablero de tu sala")
+        .await;
     let ana_id = participant_id(&mut staff, "Ana").await;
 
     let bruno = driver.page(PHONE.0, PHONE.1).await;
@@ -26,6 +31,7 @@ async fn a_delegate_joins_by_link_in_spanish_and_cards_reach_only_their_room() {
     let carla = driver.page(PHONE.0, PHONE.1).await;
     join_by_link(&carla, &server, &w.delegate_code, "Carla", Some("CL"), "pt").await;
     carla.wait_text("#room-name", "Saguão").await;
+    carla.wait_text("#phase-say", "Você está no saguão").await;
     let carla_id = participant_id(&mut staff, "Carla").await;
 
     staff.ok(move_to(&ana_id, &w.rooms[0])).await;

@@ -100,8 +100,9 @@ function renderPeople(app, room) {
 
 function sender(m, b) {
   const p = m.person(b.by);
-  const who = !p ? t('broadcast.staff') : p.role === 'organizer' ? t('broadcast.organizer') : p.name;
-  return b.at ? t('broadcast.from_at', { name: who, time: timeOf(b.at) }) : t('broadcast.from', { name: who });
+  // Whole phrases per sender: Portuguese contracts "de" with the article ("da organização").
+  const from = !p ? t('broadcast.from_staff') : p.role === 'organizer' ? t('broadcast.from_organizer') : t('broadcast.from', { name: p.name });
+  return b.at ? t('broadcast.at', { from, time: timeOf(b.at) }) : from;
 }
 
 function visibleBroadcasts(m) {
