@@ -85,9 +85,12 @@ async fn a_posted_card_shows_once_as_soon_as_it_is_saved_also_when_posted_offlin
     .await;
     page.type_into("#new-strengths", "Open data\u{E007}").await;
     page.wait_text(".note.is-pending", "Open data").await;
+    // The page knows its own connection: its reader is not shown online.
+    page.wait_text("#people li.off", "Ana").await;
     page.screenshot("delegate-offline-en").await;
     server.restart_same_addr().await;
     saved(&page).await;
+    page.wait_text("#people li.on", "Ana").await;
     assert_eq!(notes_saying(&page, "Open data").await, 1);
     assert_eq!(
         page.js(
@@ -303,6 +306,7 @@ async fn once_the_session_closes_the_timer_stops_and_help_is_off() {
         true,
         "help still offered in a closed session"
     );
+    page.wait_text("#phase", "Fechada").await;
     page.screenshot("delegate-closed-320px-pt").await;
     page.accessible("the delegate page of a closed session")
         .await;

@@ -35,6 +35,11 @@ export async function start(render, hooks = {}) {
     status: (s, n) => {
       statusBox.dataset.state = s;
       statusBox.textContent = t(`status.${s}`, { n });
+      const connected = s !== 'offline';
+      if (connected !== model.connected) {
+        model.connected = connected;
+        if (model.s) render(app);
+      }
     },
     welcome: (f) => {
       // Whether the last welcome replayed the missed events or sent a snapshot (and why).

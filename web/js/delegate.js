@@ -89,7 +89,7 @@ function renderPeople(app, room) {
   const here = room ? m.members(room.id) : m.members('lobby').filter((p) => p.role === 'delegate');
   const staff = m.s.participants.filter((p) => !p.removed && p.role === 'facilitator' && !here.includes(p));
   fill($('#people'), [...here, ...staff].map((p) => {
-    const on = m.online.has(p.id);
+    const on = m.isOnline(p.id);
     const role = p.role === 'delegate' ? null : (m.s.session.lead === p.id ? 'role.lead' : `role.${p.role}`);
     return h('li', { class: on ? 'on' : 'off' }, h('span', { class: 'dot', 'aria-hidden': 'true' }),
       h('span', { text: personLabel(m, p.id) + (p.id === m.me.id ? ` · ${t('people.you')}` : '') }),

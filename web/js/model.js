@@ -3,7 +3,7 @@
 import { applyAgenda } from './agenda-model.js';
 
 export class Model {
-  constructor() { this.s = null; this.me = null; this.online = new Set(); this.offset = 0; }
+  constructor() { this.s = null; this.me = null; this.online = new Set(); this.offset = 0; this.connected = false; }
 
   welcome(f) {
     this.me = f.you;
@@ -19,6 +19,11 @@ export class Model {
   }
 
   presence(f) { if (f.online) this.online.add(f.participant); else this.online.delete(f.participant); }
+
+  // Whether someone is online: the server's word for the others; for oneself, this page's
+  // own connection (`connected`, kept by common.js), so an offline page never shows its
+  // reader online.
+  isOnline(id) { return this.me && id === this.me.id ? this.connected : this.online.has(id); }
 
   // Server time now, estimated from the events' `at` (server clock) as they arrive.
   now() { return Date.now() + this.offset; }

@@ -36,7 +36,8 @@ export function banner(m, room) {
   $('#room-name').textContent = room ? room.name : t('room.lobby');
   const pill = $('#phase');
   pill.hidden = !room;
-  if (room) pill.textContent = t(`phase.${room.phase}`) + (room.open ? '' : ` · ${t('room.closed')}`);
+  // A closed session closes every board: the pill says so as for a closed room.
+  if (room) pill.textContent = t(`phase.${room.phase}`) + (room.open && !closed ? '' : ` · ${t('room.closed')}`);
   const say = $('#phase-say');
   if (say.textContent !== sentence(m, room)) say.textContent = sentence(m, room);
   const budget = $('#budget');

@@ -25,7 +25,7 @@ let asked = null; // the person whose removal is being asked (their entry is dra
 
 function person(app, p, places) {
   const m = app.model;
-  const sig = [drawnIn(), places.sig, p.room, m.online.has(p.id), voiceOf(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
+  const sig = [drawnIn(), places.sig, p.room, m.isOnline(p.id), voiceOf(p.id), p.name, p.country, p.role, m.s.session.lead === p.id, m.me.role, leads(m)].join('|');
   return people.get(p.id, sig, () => personEntry(app, p, places));
 }
 
@@ -42,7 +42,7 @@ function moveMenu(app, p, places) {
 
 function personEntry(app, p, places) {
   const m = app.model;
-  const on = m.online.has(p.id);
+  const on = m.isOnline(p.id);
   const staff = p.role !== 'delegate';
   // Asking "remove?" in place: this entry and the one asked before are drawn again.
   const redraw = () => { people.forget(p.id); if (asked) people.forget(asked); asked = p.id; app.render(app); };
@@ -113,7 +113,7 @@ function tile(app, r, { cards, help, people: members }, places) {
   const x = tileOf(app, r.id);
   const lang = drawnIn();
   const left = m.left(r.id);
-  const online = members.filter((p) => m.online.has(p.id)).length;
+  const online = members.filter((p) => m.isOnline(p.id)).length;
   const open = opened.has(r.id);
   const counts = m.s.workshop.columns.map((c) => [c, cards.filter((y) => y.column === c.key).length]);
   setClass(x.el, `room tile${r.open ? '' : ' shut'}${help ? ' needs-help' : ''}`);
