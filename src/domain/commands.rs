@@ -7,6 +7,7 @@ use super::{
     CardId, ConclusionId, ConclusionStatus, GroupId, HelpId, ParticipantId, Place, RoomId, Theme,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// A request to change the workshop, already parsed and carrying any new ids.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +275,45 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command as decided at `at` (ms since the Unix epoch): a command that carries a
+    /// time (a broadcast's, a timer's, a segment's, a review's) gets the deciding actor's
+    /// clock, the reading its events are stored with, instead of the moment its connection
+    /// read it. Others come back as they are, not copied.
+    pub fn stamped(&self, at: i64) -> Cow<'_, Command> {
+        let mut command = Cow::Borrowed(self);
+        let carries_time = matches!(
+            self,
+            Command::Broadcast { .. }
+                | Command::StartTimer { .. }
+                | Command::ExtendTimer { .. }
+                | Command::PauseTimer { .. }
+                | Command::ResumeTimer { .. }
+                | Command::Tick { .. }
+                | Command::OpenReview { .. }
+                | Command::AnswerReview { .. }
+                | Command::NextSegment { .. }
+                | Command::SkipSegment { .. }
+                | Command::ExtendSegment { .. }
+        );
+        if carries_time {
+            match command.to_mut() {
+                Command::Broadcast { now, .. }
+                | Command::StartTimer { now, .. }
+                | Command::ExtendTimer { now, .. }
+                | Command::PauseTimer { now, .. }
+                | Command::ResumeTimer { now, .. }
+                | Command::Tick { now }
+                | Command::OpenReview { now, .. }
+                | Command::AnswerReview { now, .. }
+                | Command::NextSegment { now, .. }
+                | Command::SkipSegment { now, .. }
+                | Command::ExtendSegment { now, .. } => *now = at,
+                _ => {}
+            }
+        }
+        command
+    }
+
     /// The command's wire name (`post_card`, `vote`…), for metrics labels.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -343,5 +383,38 @@ impl Command {
             Command::SkipSegment { .. } => "skip_segment",
             Command::ExtendSegment { .. } => "extend_segment",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timed_command_is_stamped_with_the_deciding_clock_and_others_are_not_copied() {
+        let broadcast = Command::Broadcast {
+            text: "Five minutes".into(),
+            room: None,
+            now: 1_000,
+        };
+        let stamped = broadcast.stamped(1_001);
+        assert!(matches!(stamped, Cow::Owned(_)));
+        assert_eq!(
+            *stamped,
+            Command::Broadcast {
+                text: "Five minutes".into(),
+                room: None,
+                now: 1_001,
+            }
+        );
+        let post = Command::PostCard {
+            card: CardId::random(),
+            room: RoomId::random(),
+            column: "strengths".into(),
+            text: "Open data".into(),
+        };
+        let same = post.stamped(1_001);
+        assert!(matches!(same, Cow::Borrowed(_)));
+        assert_eq!(*same, post);
     }
 }

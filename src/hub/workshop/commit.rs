@@ -212,7 +212,8 @@ impl WorkshopActor {
         if let Some(outcome) = self.done.get(&key) {
             return outcome.clone();
         }
-        let outcome = match decide(&self.state, Actor::Participant(from), command) {
+        let command = command.stamped(now);
+        let outcome = match decide(&self.state, Actor::Participant(from), &command) {
             Ok(events) => {
                 self.record(events, Some(from), now, batch, deliveries);
                 Outcome::Ack {
