@@ -278,7 +278,8 @@ impl Command {
     /// The command as decided at `at` (ms since the Unix epoch): a command that carries a
     /// time (a broadcast's, a timer's, a segment's, a review's) gets the deciding actor's
     /// clock, the reading its events are stored with, instead of the moment its connection
-    /// read it. Others come back as they are, not copied.
+    /// read it. Others come back as they are, not copied. (`Tick` is made by the actor
+    /// with its batch's `now` already.)
     pub fn stamped(&self, at: i64) -> Cow<'_, Command> {
         let mut command = Cow::Borrowed(self);
         let carries_time = matches!(
@@ -288,7 +289,6 @@ impl Command {
                 | Command::ExtendTimer { .. }
                 | Command::PauseTimer { .. }
                 | Command::ResumeTimer { .. }
-                | Command::Tick { .. }
                 | Command::OpenReview { .. }
                 | Command::AnswerReview { .. }
                 | Command::NextSegment { .. }
@@ -302,7 +302,6 @@ impl Command {
                 | Command::ExtendTimer { now, .. }
                 | Command::PauseTimer { now, .. }
                 | Command::ResumeTimer { now, .. }
-                | Command::Tick { now }
                 | Command::OpenReview { now, .. }
                 | Command::AnswerReview { now, .. }
                 | Command::NextSegment { now, .. }
