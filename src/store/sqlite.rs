@@ -478,3 +478,6 @@ impl SqliteStore {
         self.writer.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,6 +21,15 @@ fn one_command(id: &str, seq: u64) -> Batch {
     }
 }
 
+/// A batch whose `commands` row repeats the one `one_command(id, seq)` stored: its event
+/// (`seq + 1`) is new, so a commit of it fails at the `commands` insert, after its events
+/// were inserted by the statement before, in the same transaction.
+fn repeating(id: &str, seq: u64) -> Batch {
+    let mut batch = one_command(id, seq + 1);
+    batch.commands[0].outcome = crate::protocol::Outcome::Ack { seq };
+    batch
+}
+
 /// Creates an empty workshop whose codes end in `n`.
 async fn new_workshop(store: &SqliteStore, n: u32) -> WorkshopId {
     let w = WorkshopId::random();
@@ -60,16 +69,16 @@ async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works(
         .append(b, &one_command("c1", 1))
         .await
         .expect("stored");
-    // B repeats a command id: its `commands` row fails after A's and B's events
-    // were inserted by the statement before, in the same transaction.
+    // B repeats a `commands` row: it fails after A's and B's events were inserted by
+    // the statement before, in the same transaction.
     let good = one_command("c1", 1);
-    let bad = one_command("c1", 2);
+    let bad = repeating("c1", 1);
     let (a_id, b_id) = (a.to_string(), b.to_string());
     let together = [(a_id.as_str(), &good), (b_id.as_str(), &bad)];
     let failed = commit_together(&store.writer, &together, &[]).await;
     assert!(
         failed.is_err(),
-        "a repeated command id must fail the commit"
+        "a repeated `commands` row must fail the commit"
     );
     // Nothing of it stayed, and the writer is usable again: the committer commits each
     // batch (and the snapshot that rode with them) alone.
@@ -115,12 +124,12 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
         .expect("stored");
     let chain = Chain::default();
     let chained = |batch: Batch, done| Item::new(a, batch, done).chained(Some(chain.clone()));
-    // A's second batch repeats a command id; its third was decided after it.
+    // A's second batch repeats a `commands` row; its third was decided after it.
     let (bad_done, bad) = oneshot::channel();
     let (next_done, next) = oneshot::channel();
     let (other_done, other) = oneshot::channel();
     let batches = vec![
-        chained(one_command("c1", 2), bad_done),
+        chained(repeating("c1", 1), bad_done),
         chained(one_command("c2", 3), next_done),
         Item::new(b, one_command("c1", 1), other_done),
     ];
@@ -153,7 +162,7 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
     // refuses what was queued behind it.
     let fresh = Chain::default();
     let ok = store.submit(a, one_command("c3", 2), &fresh).await;
-    let failing = store.submit(a, one_command("c3", 3), &fresh).await;
+    let failing = store.submit(a, repeating("c3", 2), &fresh).await;
     let behind = store.submit(a, one_command("c4", 4), &fresh).await;
     assert!(ok.await.expect("answered").is_ok());
     assert!(matches!(

@@ -1,0 +1,89 @@
+use super::*;
+use crate::protocol::{ErrorCode, Outcome};
+use sqlx::migrate::Migrator;
+
+/// The migrations as they were before `commands` was keyed by `seq` (0001–0007), copied
+/// byte for byte into `dir` so their checksums match the embedded ones.
+fn migrations_before_0008(dir: &Path) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/migrations/sqlite");
+    for entry in std::fs::read_dir(source).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        if name.as_str() < "0008" {
+            std::fs::copy(&path, dir.join(name)).expect("copied");
+        }
+    }
+}
+
+/// A database made by a server before migration 0008, with an ack and an error recorded,
+/// opens on this one with `commands` keyed by `seq` first, and loading the workshop gives
+/// both back as they were (the actor rebuilds its answers to retried commands from them).
+#[tokio::test]
+async fn commands_recorded_before_0008_survive_the_new_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).expect("dir");
+    migrations_before_0008(&old);
+    let path = dir.path().join("db");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .expect("opens");
+    let migrator = Migrator::new(old.as_path()).await.expect("reads");
+    assert_eq!(migrator.iter().count(), 7);
+    migrator.run(&pool).await.expect("old schema");
+    let workshop = WorkshopId::random();
+    let (id, who) = (workshop.to_string(), uuid::Uuid::nil().to_string());
+    sqlx::query("INSERT INTO workshops VALUES (?, 'FAC', 'DEL', 0)")
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .expect("workshop");
+    sqlx::query(
+        "INSERT INTO commands (workshop_id, participant_id, command_id, seq, error_code, error_message, error_version) \
+         VALUES (?1, ?2, 'c1', 7, NULL, NULL, NULL), (?1, ?2, 'c2', 0, 'conflict', 'changed', 3)",
+    )
+    .bind(&id)
+    .bind(&who)
+    .execute(&pool)
+    .await
+    .expect("old rows");
+    pool.close().await;
+
+    let store = SqliteStore::open(&path).await.expect("migrates");
+    let loaded = store.load(workshop, 0).await.expect("loads").expect("exists");
+    let mut commands: Vec<_> = loaded
+        .commands
+        .into_iter()
+        .map(|c| (c.command_id, c.outcome))
+        .collect();
+    commands.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        commands,
+        [
+            ("c1".to_string(), Outcome::Ack { seq: 7 }),
+            (
+                "c2".to_string(),
+                Outcome::Error {
+                    code: ErrorCode::Conflict,
+                    message: "changed".into(),
+                    current_version: Some(3),
+                }
+            ),
+        ]
+    );
+    let key: String = sqlx::query_scalar(
+        "SELECT group_concat(name, ',') FROM \
+         (SELECT name FROM pragma_table_info('commands') WHERE pk > 0 ORDER BY pk)",
+    )
+    .fetch_one(&store.reader)
+    .await
+    .expect("key");
+    assert_eq!(key, "workshop_id,seq,participant_id,command_id");
+    store.close().await;
+}
