@@ -1,7 +1,7 @@
 use super::*;
 use crate::domain::ParticipantId;
 use crate::store::snapshots::tests::snapshot;
-use crate::store::sqlite::WAL_FILE_LIMIT;
+use crate::store::sqlite::{WAL_AUTOCHECKPOINT_PAGES, WAL_FILE_LIMIT};
 use crate::store::{Codes, CommandRecord, SqliteStore, Store, StoredEvent};
 
 fn one_command(id: &str, seq: u64) -> Batch {
@@ -256,10 +256,9 @@ fn one_commit_takes_the_oldest_snapshots_up_to_its_share_of_bytes() {
 }
 
 /// Writes that never pause: the WAL must still start over (the writer's own checkpoint)
-/// instead of growing with every commit. 16 workshops append 250 commits each, 1 KiB
+/// instead of growing with every commit. 16 workshops append 500 commits each, 1 KiB
 /// per event, as fast as the committer takes them (without the writer's checkpoint the
-/// WAL reached 87 MB here with the checkpointer running once a second, 25 MB with it
-/// running after each commit).
+/// WAL reached 179 MB here, with the checkpointer running once a second).
 #[tokio::test]
 async fn the_wal_stays_bounded_under_writes_that_never_pause() {
     let (dir, store) = open().await;
@@ -268,7 +267,7 @@ async fn the_wal_stays_bounded_under_writes_that_never_pause() {
         let store = store.clone();
         writers.spawn(async move {
             let w = new_workshop(&store, n).await;
-            for seq in 1..=250u64 {
+            for seq in 1..=500u64 {
                 let mut batch = one_command(&format!("c{seq}"), seq);
                 batch.events[0].body = format!("{seq:>1024}");
                 store.append(w, &batch).await.expect("stored");
@@ -281,10 +280,11 @@ async fn the_wal_stays_bounded_under_writes_that_never_pause() {
     let wal = std::fs::metadata(dir.path().join("db-wal"))
         .expect("the WAL exists while the store is open")
         .len();
-    // 1,000 pages of 4 KiB before the writer checkpoints, plus one shared commit of at
-    // most 16 batches (a few dozen pages), plus headers: well under 8 MB.
+    // The pages before the writer checkpoints, plus one shared commit of at most 16
+    // batches (a few dozen pages), plus headers.
+    let bound = u64::from(WAL_AUTOCHECKPOINT_PAGES) * 4120 + (4 << 20);
     assert!(
-        wal < 8 << 20,
+        wal < bound,
         "the WAL grew to {wal} bytes: it never started over"
     );
     store.close().await;
@@ -309,7 +309,7 @@ async fn a_long_wal_file_is_cut_back_once_the_wal_starts_over() {
         .fetch_one(&mut reader)
         .await
         .expect("reads");
-    // 64 events of 4 KiB per commit: 20 MiB in 80 commits.
+    // 64 events of 4 KiB per commit: 80 MiB in 320 commits.
     let mut seq = 0;
     let mut append = |n: u64| {
         let events = (0..n)
@@ -328,7 +328,7 @@ async fn a_long_wal_file_is_cut_back_once_the_wal_starts_over() {
             ..Batch::default()
         }
     };
-    for _ in 0..80 {
+    for _ in 0..320 {
         store.append(w, &append(64)).await.expect("stored");
     }
     let grown = std::fs::metadata(&wal_file).expect("the WAL exists").len();
