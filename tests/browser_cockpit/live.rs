@@ -97,6 +97,14 @@ async fn cards_are_dragged_onto_a_theme_and_into_a_group() {
     assert_eq!(moved["event"]["group"], group);
     page.wait_text(&format!("#cons [data-block='{group}'] h4"), "(2)")
         .await;
+    // The group's bar gives its votes; the heading above it names the group, once.
+    let chart = page
+        .js(
+            "return document.querySelector(`#cons [data-block='${arguments[0]}'] figure.chart`).textContent;",
+            vec![json!(group)],
+        )
+        .await;
+    assert_eq!(chart, "2 votes");
     page.screenshot("cockpit-grouped-by-drag-en-1280").await;
     page.accessible("cards grouped by drag").await;
     page.close().await;

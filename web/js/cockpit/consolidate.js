@@ -159,6 +159,9 @@ export function renderConsolidation(app) {
   for (const c of cards) { const k = key(c) || null; if (grouped.has(k)) grouped.get(k).push(c); }
   const shown = [...grouped].filter(([k, list]) => list.length || k !== null);
   const votes = (list) => list.reduce((n, c) => n + (c.votes || 0), 0);
+  // Arranged by group, each group's votes are a bar on one scale, the most voted group's
+  // full, so the groups compare at a glance; the heading above names the group.
+  const most = by === 'group' ? Math.max(1, ...shown.filter(([k]) => k).map(([, list]) => votes(list))) : 0;
   const more = all.length - cards.length;
   entries.keep(new Set(m.s.cards.map((c) => c.id)));
   const box = $('#cons');
@@ -166,10 +169,10 @@ export function renderConsolidation(app) {
     const els = shown.map(([k, list]) => {
       const b = blockOf(app, by, k);
       setText(b.head, `${label(k)} (${list.length})`);
-      const chartSig = by === 'group' && k ? `${drawnIn()}|${label(k)}|${votes(list)}` : null;
+      const chartSig = by === 'group' && k ? `${drawnIn()}|${votes(list)}|${most}` : null;
       if (chartSig !== b.chartSig) {
         if (b.chart) b.chart.remove();
-        b.chart = chartSig ? barChart([{ name: label(k), value: votes(list), label: tn('n.votes', votes(list)) }]) : null;
+        b.chart = chartSig ? barChart([{ name: tn('n.votes', votes(list)), value: votes(list), label: '' }], { max: most }) : null;
         if (b.chart) b.head.after(b.chart);
         b.chartSig = chartSig;
       }
