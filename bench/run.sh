@@ -25,6 +25,9 @@ bin=${BIN:-target/release}
 port=${PORT:-18181}
 admin=bench-admin-token-0123456789
 work=$(mktemp -d)
+# Whatever earlier work left to write back (a build, screenshots) would share the disk with
+# this run's `fsync`s: write it out first.
+sync
 case "$target" in
 cabildo)
     CABILDO_ADMIN_TOKEN=$admin RUST_LOG=cabildo=warn CABILDO_JOIN_RATE_LIMIT=0 CABILDO_LOOKUP_RATE_LIMIT=0 \
