@@ -8,7 +8,11 @@ fn migrations_before_0008(dir: &Path) {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/migrations/sqlite");
     for entry in std::fs::read_dir(source).expect("migrations") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         if name.as_str() < "0008" {
             std::fs::copy(&path, dir.join(name)).expect("copied");
         }
@@ -56,7 +60,11 @@ async fn commands_recorded_before_0008_survive_the_new_key() {
     pool.close().await;
 
     let store = SqliteStore::open(&path).await.expect("migrates");
-    let loaded = store.load(workshop, 0).await.expect("loads").expect("exists");
+    let loaded = store
+        .load(workshop, 0)
+        .await
+        .expect("loads")
+        .expect("exists");
     let mut commands: Vec<_> = loaded
         .commands
         .into_iter()
