@@ -46,36 +46,76 @@ pub async fn driver() -> Option<Driver> {
         );
         return None;
     };
-    use tokio::io::AsyncBufReadExt;
+    // Chromedriver exited once at start-up without saying its port, in one full test run
+    // of some hundreds of starts (CI, 2026-12-05). A start that fails so is tried again,
+    // twice at most, and each failure's exit status and stderr are shown.
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match start(&path).await {
+            Ok(driver) => return Some(driver),
+            Err(failure) => {
+                eprintln!(
+                    "chromedriver exited without saying its port ({failure}); starting it again"
+                );
+                failures.push(failure);
+            }
+        }
+    }
+    panic!("chromedriver exited without saying its port, three times: {failures:?}");
+}
+
+/// Starts chromedriver and waits until it answers; `Err` with its exit status and stderr if
+/// it exits before saying its port.
+async fn start(path: &Path) -> Result<Driver, String> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
     // Port 0: chromedriver binds a free port itself and prints it, so no other process can
     // take the port between a pick and the bind.
     let mut child = Command::new(path)
         .arg("--port=0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver starts");
     let stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
     let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let port: u16 = tokio::time::timeout(Duration::from_secs(30), async {
+    let port = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.expect("chromedriver's stdout") {
             if let Some(rest) = line.split("started successfully on port ").nth(1) {
-                return rest.trim_end_matches('.').trim().parse().expect("a port");
+                return Some(
+                    rest.trim_end_matches('.')
+                        .trim()
+                        .parse::<u16>()
+                        .expect("a port"),
+                );
             }
         }
-        panic!("chromedriver exited without saying its port");
+        None
     })
     .await
     .expect("chromedriver says its port in time");
-    // Keep draining stdout so chromedriver never blocks on a full pipe.
+    let Some(port) = port else {
+        let mut said = String::new();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), stderr.read_to_string(&mut said)).await;
+        let status = match child.wait().await {
+            Ok(status) => status.to_string(),
+            Err(e) => e.to_string(),
+        };
+        return Err(format!("{status}, stderr {said:?}"));
+    };
+    // Keep draining stdout and stderr so chromedriver never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
+    });
     let url = format!("http://127.0.0.1:{port}");
     let status = format!("{url}/status");
     for _ in 0..200 {
         if let Ok(r) = reqwest::get(&status).await {
             if r.status().is_success() {
-                return Some(Driver { child, url });
+                return Ok(Driver { child, url });
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
