@@ -51,7 +51,7 @@ pub struct SqliteStore {
 /// Bytes the WAL file is cut back to when the WAL starts over (`journal_size_limit`):
 /// above what `WAL_AUTOCHECKPOINT_PAGES` lets it reach, so that steady writes overwrite
 /// the file in place instead of cutting it back and growing it again each time.
-pub(super) const WAL_FILE_LIMIT: u64 = 64 << 20;
+const WAL_FILE_LIMIT: u64 = 64 << 20;
 
 /// WAL pages (of 4 KiB) after which the writer checkpoints once its commit is done: ten
 /// times SQLite's default. That checkpoint holds the commits queued behind it, and it
@@ -59,7 +59,7 @@ pub(super) const WAL_FILE_LIMIT: u64 = 64 << 20;
 /// rewritten by every commit), so a longer WAL holds the commits more rarely: against
 /// 1,000, the delivery p99 at saturation fell by about 30 %
 /// (docs/benchmarks/issue-19.md).
-pub(super) const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and runs the migrations.
