@@ -99,6 +99,11 @@ fn redact_url(url: &str) -> String {
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// From the SQLite writer's connection (`store::sqlite::writer`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot start the SQLite writer: {0}")]
+    WriterThread(std::io::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt record: {0}")]
@@ -296,14 +301,14 @@ impl Store {
         }
     }
 
-    /// Whether `submit` hands batches on without waiting: SQLite, whose one committer
+    /// Whether `submit` hands batches on without waiting: SQLite, whose one writer
     /// writes them in the order handed over. PostgreSQL's compare-and-set on `rev` needs
     /// each commit's answer before the next (`append`).
     pub fn pipelines(&self) -> bool {
         matches!(self, Store::Sqlite(_))
     }
 
-    /// SQLite: hands a batch to the group committer and returns once it is queued; the
+    /// SQLite: hands a batch to the writer thread and returns once it is queued; the
     /// answer comes once it is durable or refused. A workshop's batches are written in the
     /// order handed on, and none after one of its `chain` that failed. PostgreSQL does not
     /// take batches this way (`pipelines`; use `append`): its answer is at once that

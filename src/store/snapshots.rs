@@ -42,19 +42,6 @@ static POSTGRES_UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
 
 type Upsert<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
 
-fn sqlite_upsert<'q>(
-    sql: &'q str,
-    workshop: WorkshopId,
-    snapshot: &'q Snapshot,
-) -> Upsert<'q, sqlx::Sqlite> {
-    sqlx::query(sql)
-        .bind(workshop.to_string())
-        .bind(snapshot.version)
-        .bind(snapshot.seq as i64)
-        .bind(snapshot.next_due)
-        .bind(snapshot.body.as_str())
-}
-
 fn postgres_upsert<'q>(
     sql: &'q str,
     workshop: WorkshopId,
@@ -78,7 +65,7 @@ impl Store {
     }
 
     /// Stores `snapshot` unless a newer one of the same version is stored already; its
-    /// `seq` must be one the log holds. SQLite: written in the committer's next group
+    /// `seq` must be one the log holds. SQLite: written in the writer's next group
     /// commit, not in a transaction of its own competing with it for the one writer; left
     /// out (no error) when the log holds no event at its `seq`, as when the workshop was
     /// erased meanwhile. PostgreSQL: in a transaction of its own (the database takes many
@@ -224,21 +211,27 @@ impl SqliteStore {
         workshop: WorkshopId,
         snapshot: &Snapshot,
     ) -> Result<(), StoreError> {
-        sqlite_upsert(&SQLITE_UPSERT, workshop, snapshot)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.save_snapshots(&[(workshop, snapshot.clone())]).await
     }
 
     async fn save_snapshots(&self, snapshots: &[(WorkshopId, Snapshot)]) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        for (workshop, snapshot) in snapshots {
-            sqlite_upsert(&SQLITE_UPSERT, *workshop, snapshot)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let snapshots = snapshots.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for (workshop, s) in &snapshots {
+                tx.prepare_cached(&SQLITE_UPSERT)?
+                    .execute(rusqlite::params![
+                        workshop.to_string(),
+                        s.version,
+                        s.seq as i64,
+                        s.next_due,
+                        s.body,
+                    ])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn workshops_to_wake(&self, version: i64) -> Result<ToWake, StoreError> {

@@ -3,8 +3,9 @@
 //! A single writer connection serialises writes without `SQLITE_BUSY` storms; readers use a
 //! separate small pool so token look-ups never queue behind a group commit.
 //!
-//! Appends go through one committer task (`commit.rs`) that writes the batches of every
-//! workshop waiting at that moment in one transaction: one `fsync` for all of them. With
+//! Every write goes through one thread owning the writing connection (`writer.rs`), which
+//! writes the batches of every workshop waiting at that moment in one transaction
+//! (`commit.rs`): one `fsync` for all of them. With
 //! `synchronous=FULL` an `fsync` costs milliseconds, so one commit per workshop would cap
 //! the whole server at a few hundred commits per second, shared by every workshop (see
 //! docs/BENCHMARKS.md). Snapshots ride in those commits too, rather than competing with
@@ -20,6 +21,7 @@
 //! `WAL_FILE_LIMIT` when it starts over after a burst (or a long read) made it grow.
 
 mod commit;
+mod writer;
 
 use super::{
     id_pair, join_record, outcome_from_columns, parse_id, Batch, CatchUp, Codes, CommandRecord,
@@ -27,7 +29,7 @@ use super::{
 };
 use crate::domain::{ParticipantId, WorkshopId};
 pub use commit::Chain;
-use commit::{checkpoint_regularly, committer, write_batch, Append, Done, MAX_APPENDS_PER_COMMIT};
+use commit::{checkpoint_regularly, write_batch, Append, Done};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -35,17 +37,18 @@ use sqlx::Row;
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use writer::{Job, Settings};
 
 /// Answers once a batch handed on with `submit` is durable, or refused; a closed channel
-/// means the committer stopped first and nothing was written.
+/// means the writer stopped first and nothing was written.
 pub type Durable = oneshot::Receiver<Result<(), StoreError>>;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    pub(super) writer: SqlitePool,
     pub(super) reader: SqlitePool,
     checkpointer: SqlitePool,
-    commits: mpsc::Sender<Append>,
+    /// The writer thread's queue (`writer.rs`).
+    writes: mpsc::Sender<Job>,
 }
 
 /// Bytes the WAL file is cut back to when the WAL starts over (`journal_size_limit`):
@@ -73,26 +76,16 @@ impl SqliteStore {
             .foreign_keys(true)
             // Erased workshops are overwritten with zeros, not merely unlinked.
             .pragma("secure_delete", "ON");
-        let writer = SqlitePoolOptions::new()
+        // The migrations run on a connection of their own, closed before the writer
+        // thread opens the one that writes from then on.
+        let migrating = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(
-                options
-                    .clone()
-                    // SQLite's auto-checkpoint runs inside the COMMIT that crosses the
-                    // limit: that commit's callers wait for it (the checkpointer's
-                    // connection has usually copied most frames already).
-                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
-                    .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string())
-                    // A group commit's multi-row `INSERT`s each keep a statement journal
-                    // (to undo that statement alone if it fails). On disk, that is a temp
-                    // file created and unlinked in every commit; in memory, it is a buffer.
-                    .pragma("temp_store", "MEMORY"),
-            )
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("src/store/migrations/sqlite")
-            .run(&writer)
+            .run(&migrating)
             .await?;
+        migrating.close().await;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -101,15 +94,36 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        let (commits, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
-        tokio::spawn(committer(writer.clone(), pending));
+        let writes = writer::start(Self::settings(path))?;
         tokio::spawn(checkpoint_regularly(checkpointer.clone()));
         Ok(SqliteStore {
-            writer,
             reader,
             checkpointer,
-            commits,
+            writes,
         })
+    }
+
+    /// The writing connection's settings (SQLite's auto-checkpoint runs inside the COMMIT
+    /// that crosses `WAL_AUTOCHECKPOINT_PAGES`: that commit's callers wait for it; the
+    /// checkpointer's connection has usually copied most frames already).
+    fn settings(path: &Path) -> Settings {
+        Settings::new(path, WAL_AUTOCHECKPOINT_PAGES, WAL_FILE_LIMIT)
+    }
+
+    /// Runs `write` on the writer thread, between its group commits; returns its result.
+    /// A write that fails leaves no transaction open behind it (`Writer::recover`).
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, result) = oneshot::channel();
+        let job = Job::Run(Box::new(move |conn| {
+            let _caller_may_be_gone = done.send(write(conn));
+        }));
+        if self.writes.send(job).await.is_err() {
+            return Err(closed());
+        }
+        result.await.unwrap_or_else(|_| Err(closed()))
     }
 
     pub async fn create_workshop(
@@ -118,32 +132,30 @@ impl SqliteStore {
         codes: &Codes,
         batch: &Batch,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
         let created_at = batch.events.first().map_or(0, |e| e.at);
-        let inserted = sqlx::query(
-            "INSERT INTO workshops (id, facilitator_code, delegate_code, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(&codes.facilitator)
-        .bind(&codes.delegate)
-        .bind(created_at)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::CodeTaken)
+        let (id, codes, batch) = (id.to_string(), codes.clone(), batch.clone());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let inserted = tx.execute(
+                "INSERT INTO workshops (id, facilitator_code, delegate_code, created_at) \
+                 VALUES (?, ?, ?, ?)",
+                rusqlite::params![id, codes.facilitator, codes.delegate, created_at],
+            );
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::CodeTaken),
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        }
-        write_batch(&mut tx, id, batch).await?;
-        tx.commit().await?;
-        Ok(())
+            write_batch(&tx, &id, &batch)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
     /// Appends one workshop's batch; returns once it is durable (or refused).
     pub async fn append(&self, workshop: WorkshopId, batch: &Batch) -> Result<(), StoreError> {
-        self.hand_to_committer(|done| Append::Batch {
+        self.hand_to_writer(|done| Append::Batch {
             workshop,
             batch: batch.clone(),
             chain: None,
@@ -152,7 +164,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Hands a batch to the committer and returns once it is queued (`Store::submit`).
+    /// Hands a batch to the writer thread and returns once it is queued (`Store::submit`).
     pub async fn submit(&self, workshop: WorkshopId, batch: Batch, chain: &Chain) -> Durable {
         let (done, durable) = oneshot::channel();
         let append = Append::Batch {
@@ -163,18 +175,18 @@ impl SqliteStore {
         };
         // Closed (the runtime is stopping): `done` is dropped with it, and `durable`
         // answers that nothing was written.
-        let _closed = self.commits.send(append).await;
+        let _closed = self.writes.send(Job::Append(append)).await;
         durable
     }
 
-    /// Stores a snapshot in the committer's next group commit; returns once it is
+    /// Stores a snapshot in the writer's next group commit; returns once it is
     /// durable. Left out, as `commit::push_snapshot` says, when the log lacks its `seq`.
     pub(super) async fn commit_snapshot(
         &self,
         workshop: WorkshopId,
         snapshot: Snapshot,
     ) -> Result<(), StoreError> {
-        self.hand_to_committer(|done| Append::Snapshot {
+        self.hand_to_writer(|done| Append::Snapshot {
             workshop,
             snapshot,
             done,
@@ -182,18 +194,13 @@ impl SqliteStore {
         .await
     }
 
-    async fn hand_to_committer(
-        &self,
-        append: impl FnOnce(Done) -> Append,
-    ) -> Result<(), StoreError> {
+    async fn hand_to_writer(&self, append: impl FnOnce(Done) -> Append) -> Result<(), StoreError> {
         let (done, durable) = oneshot::channel();
-        if self.commits.send(append(done)).await.is_err() {
-            return Err(StoreError::Db(sqlx::Error::PoolClosed));
+        if self.writes.send(Job::Append(append(done))).await.is_err() {
+            return Err(closed());
         }
-        // The committer is gone (the runtime is stopping): nothing was written.
-        durable
-            .await
-            .unwrap_or(Err(StoreError::Db(sqlx::Error::PoolClosed)))
+        // The writer is gone (the store was closed): nothing was written.
+        durable.await.unwrap_or_else(|_| Err(closed()))
     }
 
     /// The workshop with its events after `after` (0: the whole log).
@@ -336,19 +343,19 @@ impl SqliteStore {
         by: ParticipantId,
         at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO projector_tokens (workshop_id, token_hash, created_by, created_at) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (workshop_id) DO UPDATE SET \
-             token_hash = excluded.token_hash, created_by = excluded.created_by, \
-             created_at = excluded.created_at",
-        )
-        .bind(workshop.to_string())
-        .bind(token_hash)
-        .bind(by.to_string())
-        .bind(at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let (workshop, token_hash, by) =
+            (workshop.to_string(), token_hash.to_owned(), by.to_string());
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO projector_tokens (workshop_id, token_hash, created_by, created_at) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (workshop_id) DO UPDATE SET \
+                 token_hash = excluded.token_hash, created_by = excluded.created_by, \
+                 created_at = excluded.created_at",
+            )?
+            .execute(rusqlite::params![workshop, token_hash, by, at])?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn projector_token(
@@ -379,69 +386,60 @@ impl SqliteStore {
         at: i64,
         max: usize,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let others: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM agenda_templates WHERE name <> ?")
-                .bind(name)
-                .fetch_one(&mut *tx)
-                .await?;
-        if usize::try_from(others).unwrap_or(usize::MAX) >= max {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO agenda_templates (name, segments, created_at) VALUES (?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET segments = excluded.segments, \
-             created_at = excluded.created_at",
-        )
-        .bind(name)
-        .bind(segments)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let (name, segments) = (name.to_owned(), segments.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let others: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM agenda_templates WHERE name <> ?",
+                [&name],
+                |row| row.get(0),
+            )?;
+            if usize::try_from(others).unwrap_or(usize::MAX) >= max {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO agenda_templates (name, segments, created_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (name) DO UPDATE SET segments = excluded.segments, \
+                 created_at = excluded.created_at",
+                rusqlite::params![name, segments, at],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
     }
 
     pub async fn delete_agenda_template(&self, name: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM agenda_templates WHERE name = ?")
-            .bind(name)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let name = name.to_owned();
+        self.write(move |conn| {
+            Ok(conn.execute("DELETE FROM agenda_templates WHERE name = ?", [&name])? > 0)
+        })
+        .await
     }
 
     pub async fn erase_workshop(&self, workshop: WorkshopId) -> Result<bool, StoreError> {
         let id = workshop.to_string();
-        let mut tx = self.writer.begin().await?;
-        for table in [
-            "snapshots",
-            "events",
-            "commands",
-            "credentials",
-            "joins",
-            "projector_tokens",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE workshop_id = ?"))
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let existed = sqlx::query("DELETE FROM workshops WHERE id = ?")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        tx.commit().await?;
-        // Copy the zeroed pages into the database file and empty the WAL, so the erased
-        // rows do not linger in the log either. Best effort: readers may hold it open.
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await
-        {
-            tracing::warn!(error = %e, "WAL checkpoint after erasing failed");
-        }
-        Ok(existed)
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for table in [
+                "snapshots",
+                "events",
+                "commands",
+                "credentials",
+                "joins",
+                "projector_tokens",
+            ] {
+                tx.execute(&format!("DELETE FROM {table} WHERE workshop_id = ?"), [&id])?;
+            }
+            let existed = tx.execute("DELETE FROM workshops WHERE id = ?", [&id])? > 0;
+            tx.commit()?;
+            // Copy the zeroed pages into the database file and empty the WAL, so the
+            // erased rows do not linger in the log either. Best effort: readers may hold
+            // it open.
+            writer::checkpoint_all(conn);
+            Ok(existed)
+        })
+        .await
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -470,20 +468,28 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Closes the readers, then has the writer write what was handed to it before,
+    /// checkpoint the whole WAL into the database file and stop; later writes fail.
     pub async fn close(&self) {
         self.checkpointer.close().await;
         self.reader.close().await;
-        // Closing the last connection of a WAL database checkpoints it.
-        if let Ok(mut conn) = self.writer.acquire().await {
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&mut *conn)
-                .await
-            {
-                tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
-            }
+        let (done, stopped) = oneshot::channel();
+        if self.writes.send(Job::Close(done)).await.is_ok() {
+            let _already_stopped = stopped.await;
         }
-        self.writer.close().await;
     }
+}
+
+/// What a write gets once the writer has stopped (the store was closed): nothing was written.
+fn closed() -> StoreError {
+    StoreError::Db(sqlx::Error::PoolClosed)
+}
+
+/// Whether `e` is a `UNIQUE` or primary key violation.
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 #[cfg(test)]

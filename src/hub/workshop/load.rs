@@ -9,7 +9,7 @@
 //!   a load that replayed a long tail; and when the actor stops cleanly (evicted, or at
 //!   shutdown). The actor encodes the state between batches (it then holds only committed
 //!   events) and a background task stores it, off the commit's path: with SQLite it rides
-//!   in the committer's next group commit (`Store::save_snapshot`).
+//!   in the writer's next group commit (`Store::save_snapshot`).
 //! - **Eviction**: an actor with no connection, no running timer and no presence grace
 //!   running, that has received nothing but cluster heartbeats for the idle period
 //!   (`--workshop-idle-evict`), asks the registry to drop its handle (`hub::Evictor`). The

@@ -95,3 +95,94 @@ async fn commands_recorded_before_0008_survive_the_new_key() {
     assert_eq!(key, "workshop_id,seq,participant_id,command_id");
     store.close().await;
 }
+
+/// A write on the writer thread that fails with its transaction still open leaves the
+/// connection clean (`Writer::recover` rolls it back): what it wrote is gone, and the next
+/// write works.
+#[tokio::test]
+async fn a_write_that_fails_midway_leaves_nothing_and_the_next_write_works() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("db"))
+        .await
+        .expect("opens");
+    let failed = store
+        .write(|conn| {
+            conn.execute_batch(
+                "BEGIN IMMEDIATE; \
+                 INSERT INTO agenda_templates (name, segments, created_at) VALUES ('half', '[]', 0);",
+            )?;
+            Err::<(), _>(StoreError::Corrupt("stopped midway".into()))
+        })
+        .await;
+    assert!(matches!(failed, Err(StoreError::Corrupt(_))));
+    assert!(store
+        .save_agenda_template("next", "[]", 1, 10)
+        .await
+        .expect("the writer works again"));
+    let names: Vec<_> = store
+        .agenda_templates()
+        .await
+        .expect("reads")
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect();
+    assert_eq!(names, ["next"]);
+    store.close().await;
+}
+
+/// Closing the store writes every batch handed over before, empties the WAL into the
+/// database file, and answers later writes with an error (nothing written, no panic);
+/// the file opens again with everything in it.
+#[tokio::test]
+async fn closing_writes_what_was_handed_over_and_refuses_what_comes_after() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("db");
+    let store = SqliteStore::open(&path).await.expect("opens");
+    let workshop = WorkshopId::random();
+    let codes = Codes {
+        facilitator: "FAC-1".into(),
+        delegate: "DEL-1".into(),
+    };
+    store
+        .create_workshop(workshop, &codes, &Batch::default())
+        .await
+        .expect("created");
+    let event = |seq| Batch {
+        events: vec![StoredEvent {
+            seq,
+            at: 0,
+            actor: None,
+            body: format!("event {seq}"),
+        }],
+        ..Batch::default()
+    };
+    let chain = Chain::default();
+    let mut durable = Vec::new();
+    for seq in 1..=50 {
+        durable.push(store.submit(workshop, event(seq), &chain).await);
+    }
+    store.close().await;
+    for d in durable {
+        assert!(d.await.expect("answered").is_ok());
+    }
+    let wal = std::fs::metadata(dir.path().join("db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the WAL was emptied into the database file");
+    assert!(store.append(workshop, &event(51)).await.is_err());
+    assert!(store
+        .set_projector_token(workshop, "hash", ParticipantId(uuid::Uuid::nil()), 0)
+        .await
+        .is_err());
+
+    let reopened = SqliteStore::open(&path).await.expect("opens again");
+    let loaded = reopened
+        .load(workshop, 0)
+        .await
+        .expect("loads")
+        .expect("exists");
+    assert_eq!(
+        loaded.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=50).collect::<Vec<_>>()
+    );
+    assert_eq!(loaded.codes, codes);
+    reopened.close().await;
+}

@@ -1,6 +1,7 @@
 use super::*;
 use crate::domain::ParticipantId;
 use crate::store::snapshots::tests::snapshot;
+use crate::store::sqlite::writer::Writer;
 use crate::store::sqlite::{WAL_AUTOCHECKPOINT_PAGES, WAL_FILE_LIMIT};
 use crate::store::{Codes, CommandRecord, SqliteStore, Store, StoredEvent};
 
@@ -53,6 +54,12 @@ async fn open() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
+/// A second writing connection on the store's file in `dir`, to drive `commit` directly
+/// (the store's own writer thread idles meanwhile; SQLite serialises the two).
+fn writer_on(dir: &tempfile::TempDir) -> Writer {
+    Writer::open(SqliteStore::settings(&dir.path().join("db"))).expect("opens")
+}
+
 /// The snapshot stored for `w`, if any.
 async fn stored(store: &SqliteStore, w: WorkshopId) -> Option<Snapshot> {
     Store::Sqlite(store.clone())
@@ -63,7 +70,8 @@ async fn stored(store: &SqliteStore, w: WorkshopId) -> Option<Snapshot> {
 
 #[tokio::test]
 async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works() {
-    let (_dir, store) = open().await;
+    let (dir, store) = open().await;
+    let mut writer = writer_on(&dir);
     let (a, b) = (new_workshop(&store, 1).await, new_workshop(&store, 2).await);
     store
         .append(b, &one_command("c1", 1))
@@ -75,23 +83,22 @@ async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works(
     let bad = repeating("c1", 1);
     let (a_id, b_id) = (a.to_string(), b.to_string());
     let together = [(a_id.as_str(), &good), (b_id.as_str(), &bad)];
-    let failed = commit_together(&store.writer, &together, &[]).await;
+    let failed = commit_together(&mut writer, &together, &[]);
     assert!(
         failed.is_err(),
         "a repeated `commands` row must fail the commit"
     );
-    // Nothing of it stayed, and the writer is usable again: the committer commits each
+    // Nothing of it stayed, and the writer is usable again: the group commit writes each
     // batch (and the snapshot that rode with them) alone.
     let (good_done, good_durable) = oneshot::channel();
     let (bad_done, bad_durable) = oneshot::channel();
     let (snapshot_done, snapshot_durable) = oneshot::channel();
     let batches = vec![Item::new(a, good, good_done), Item::new(b, bad, bad_done)];
     commit(
-        &store.writer,
+        &mut writer,
         batches,
         vec![Item::new(b, snapshot(1), snapshot_done)],
-    )
-    .await;
+    );
     assert!(
         good_durable.await.expect("answered").is_ok(),
         "A's batch commits alone"
@@ -111,12 +118,13 @@ async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works(
 }
 
 /// The batches of one workshop handed on without waiting share a chain: once one fails,
-/// the committer refuses the rest of the chain unwritten, whether they were queued with it
+/// the group commit refuses the rest of the chain unwritten, whether they were queued with it
 /// (the shared commit fails, then each is tried alone) or come in later commits. Another
 /// workshop's batch is stored all the same.
 #[tokio::test]
 async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
-    let (_dir, store) = open().await;
+    let (dir, store) = open().await;
+    let mut writer = writer_on(&dir);
     let (a, b) = (new_workshop(&store, 1).await, new_workshop(&store, 2).await);
     store
         .append(a, &one_command("c1", 1))
@@ -133,10 +141,10 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
         chained(one_command("c2", 3), next_done),
         Item::new(b, one_command("c1", 1), other_done),
     ];
-    commit(&store.writer, batches, vec![]).await;
+    commit(&mut writer, batches, vec![]);
     assert!(matches!(
         bad.await.expect("answered"),
-        Err(StoreError::Db(_))
+        Err(StoreError::Sqlite(_))
     ));
     assert!(matches!(
         next.await.expect("answered"),
@@ -149,16 +157,16 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
     // A later commit refuses the chain's next batch without trying it.
     let (later_done, later) = oneshot::channel();
     commit(
-        &store.writer,
+        &mut writer,
         vec![chained(one_command("c3", 2), later_done)],
         vec![],
-    )
-    .await;
+    );
     assert!(matches!(
         later.await.expect("answered"),
         Err(StoreError::EarlierFailed)
     ));
-    // Through the committer task: a new chain is written, and one that breaks there
+    drop(writer);
+    // Through the writer thread: a new chain is written, and one that breaks there
     // refuses what was queued behind it.
     let fresh = Chain::default();
     let ok = store.submit(a, one_command("c3", 2), &fresh).await;
@@ -167,7 +175,7 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
     assert!(ok.await.expect("answered").is_ok());
     assert!(matches!(
         failing.await.expect("answered"),
-        Err(StoreError::Db(_))
+        Err(StoreError::Sqlite(_))
     ));
     assert!(matches!(
         behind.await.expect("answered"),
@@ -189,7 +197,7 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
     store.close().await;
 }
 
-/// Snapshots handed to the committer are stored in its commits, with the batches waiting
+/// Snapshots handed to the writer are stored in its group commits, with the batches waiting
 /// or alone; one ahead of the log, or of a workshop erased meanwhile, is left out without
 /// failing the batches committed with it.
 #[tokio::test]
@@ -257,7 +265,7 @@ fn one_commit_takes_the_oldest_snapshots_up_to_its_share_of_bytes() {
 
 /// Writes that never pause: the WAL must still start over (the writer's own checkpoint)
 /// instead of growing with every commit. 16 workshops append 500 commits each, 1 KiB
-/// per event, as fast as the committer takes them (without the writer's checkpoint the
+/// per event, as fast as the writer takes them (without the writer's checkpoint the
 /// WAL reached 179 MB here, with the checkpointer running once a second).
 #[tokio::test]
 async fn the_wal_stays_bounded_under_writes_that_never_pause() {
