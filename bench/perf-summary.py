@@ -60,7 +60,7 @@ USER = [
     (r"outbox", "Outbox: queueing a frame per recipient"),
     (r"connection|http::ws|frames", "connection layer (frames, reader, writer)"),
     (r"cabildo::", "domain and hub (decide, apply, audiences)"),
-    (r"sqlx|flume", "sqlx, flume (worker side)"),
+    (r"sqlx|flume|rusqlite", "sqlx, flume, rusqlite"),
     (r"", "other (std, hashing, bytes, libc)"),
 ]
 
@@ -70,7 +70,8 @@ def first_match(rules, text):
 
 
 def classify(comm, frames):
-    if comm.startswith("sqlx"):
+    # sqlx's threads (readers, the checkpointer) and the writer thread (store/sqlite/writer.rs).
+    if comm.startswith(("sqlx", "sqlite-writer")):
         return first_match(SQLITE, " ".join(s for s, _ in frames))
     if frames and "kallsyms" in frames[0][1]:
         return first_match(KERNEL, " ".join(s for s, _ in frames))

@@ -96,7 +96,7 @@ pub(super) fn start(settings: Settings) -> Result<mpsc::Sender<Job>, StoreError>
     let writer = Writer::open(settings)?;
     let (jobs, pending) = mpsc::channel(4 * MAX_APPENDS_PER_COMMIT);
     std::thread::Builder::new()
-        .name("cabildo-sqlite-writer".into())
+        .name("sqlite-writer".into())
         .spawn(move || run(writer, pending))
         .map_err(StoreError::WriterThread)?;
     Ok(jobs)
