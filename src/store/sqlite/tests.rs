@@ -186,3 +186,59 @@ async fn closing_writes_what_was_handed_over_and_refuses_what_comes_after() {
     assert_eq!(loaded.codes, codes);
     reopened.close().await;
 }
+
+/// The writer thread's connection is the one every write goes through: it must sync every
+/// commit (`synchronous=FULL`, 2), enforce the schema's foreign keys, overwrite what is
+/// deleted (`secure_delete`) and checkpoint at `WAL_AUTOCHECKPOINT_PAGES`.
+#[tokio::test]
+async fn the_writer_syncs_every_commit_and_keeps_the_schema_rules() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("db"))
+        .await
+        .expect("opens");
+    let pragmas = store
+        .write(|conn| {
+            let mut values = Vec::new();
+            for pragma in [
+                "journal_mode",
+                "synchronous",
+                "foreign_keys",
+                "secure_delete",
+                "wal_autocheckpoint",
+                "journal_size_limit",
+            ] {
+                let value: rusqlite::types::Value =
+                    conn.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))?;
+                values.push(format!("{pragma}={value:?}"));
+            }
+            Ok(values)
+        })
+        .await
+        .expect("reads");
+    assert_eq!(
+        pragmas,
+        [
+            "journal_mode=Text(\"wal\")".to_string(),
+            "synchronous=Integer(2)".into(),
+            "foreign_keys=Integer(1)".into(),
+            "secure_delete=Integer(1)".into(),
+            format!("wal_autocheckpoint=Integer({WAL_AUTOCHECKPOINT_PAGES})"),
+            format!("journal_size_limit=Integer({WAL_FILE_LIMIT})"),
+        ]
+    );
+    // A batch of a workshop that does not exist breaks the foreign key: refused.
+    let orphan = Batch {
+        events: vec![StoredEvent {
+            seq: 1,
+            at: 0,
+            actor: None,
+            body: "{}".into(),
+        }],
+        ..Batch::default()
+    };
+    assert!(matches!(
+        store.append(WorkshopId::random(), &orphan).await,
+        Err(StoreError::Sqlite(_))
+    ));
+    store.close().await;
+}
