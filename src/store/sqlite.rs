@@ -180,7 +180,7 @@ impl SqliteStore {
     }
 
     /// Stores a snapshot in the writer's next group commit; returns once it is
-    /// durable. Left out, as `commit::push_snapshot` says, when the log lacks its `seq`.
+    /// durable. Left out, as `commit::SNAPSHOT_IF_LOGGED` says, when the log lacks its `seq`.
     pub(super) async fn commit_snapshot(
         &self,
         workshop: WorkshopId,
