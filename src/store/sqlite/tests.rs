@@ -2,6 +2,15 @@ use super::*;
 use crate::protocol::{ErrorCode, Outcome};
 use sqlx::migrate::Migrator;
 
+/// A store on a new file `db` in a new directory (removed when dropped).
+pub(super) async fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("db"))
+        .await
+        .expect("opens");
+    (dir, store)
+}
+
 /// The migrations as they were before `commands` was keyed by `seq` (0001–0007), copied
 /// byte for byte into `dir` so their checksums match the embedded ones.
 fn migrations_before_0008(dir: &Path) {
@@ -101,10 +110,7 @@ async fn commands_recorded_before_0008_survive_the_new_key() {
 /// write works.
 #[tokio::test]
 async fn a_write_that_fails_midway_leaves_nothing_and_the_next_write_works() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("db"))
-        .await
-        .expect("opens");
+    let (_dir, store) = open().await;
     let failed = store
         .write(|conn| {
             conn.execute_batch(
@@ -135,9 +141,8 @@ async fn a_write_that_fails_midway_leaves_nothing_and_the_next_write_works() {
 /// the file opens again with everything in it.
 #[tokio::test]
 async fn closing_writes_what_was_handed_over_and_refuses_what_comes_after() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let (dir, store) = open().await;
     let path = dir.path().join("db");
-    let store = SqliteStore::open(&path).await.expect("opens");
     let workshop = WorkshopId::random();
     let codes = Codes {
         facilitator: "FAC-1".into(),
@@ -192,10 +197,7 @@ async fn closing_writes_what_was_handed_over_and_refuses_what_comes_after() {
 /// deleted (`secure_delete`) and checkpoint at `WAL_AUTOCHECKPOINT_PAGES`.
 #[tokio::test]
 async fn the_writer_syncs_every_commit_and_keeps_the_schema_rules() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("db"))
-        .await
-        .expect("opens");
+    let (_dir, store) = open().await;
     let pragmas = store
         .write(|conn| {
             let mut values = Vec::new();

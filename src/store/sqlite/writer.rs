@@ -32,9 +32,9 @@ pub(super) enum Job {
 /// The writer connection's settings; `wal_autocheckpoint` and `journal_size_limit` are
 /// explained beside their values in `sqlite.rs`.
 pub(super) struct Settings {
-    pub path: PathBuf,
-    pub autocheckpoint_pages: u32,
-    pub wal_file_limit: u64,
+    path: PathBuf,
+    autocheckpoint_pages: u32,
+    wal_file_limit: u64,
 }
 
 /// Opens the writing connection. The file exists: sqlx created it and ran the migrations.

@@ -1,6 +1,7 @@
 use super::*;
 use crate::domain::ParticipantId;
 use crate::store::snapshots::tests::snapshot;
+use crate::store::sqlite::tests::open;
 use crate::store::sqlite::writer::Writer;
 use crate::store::sqlite::{WAL_AUTOCHECKPOINT_PAGES, WAL_FILE_LIMIT};
 use crate::store::{Codes, CommandRecord, SqliteStore, Store, StoredEvent};
@@ -43,15 +44,6 @@ async fn new_workshop(store: &SqliteStore, n: u32) -> WorkshopId {
         .await
         .expect("created");
     w
-}
-
-/// A store on a new file `db` in a new directory (removed when dropped).
-async fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("db"))
-        .await
-        .expect("opens");
-    (dir, store)
 }
 
 /// A second writing connection on the store's file in `dir`, to drive `commit` directly
