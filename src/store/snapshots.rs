@@ -4,6 +4,7 @@
 //! latest. The log stays the truth: a snapshot may always be ignored (another format
 //! version, unreadable) and the log replayed instead.
 
+use super::sqlite::parts::joined;
 use super::{parse_id, PostgresStore, SqliteStore, Store, StoreError};
 use crate::domain::WorkshopId;
 
@@ -21,15 +22,22 @@ pub struct Snapshot {
 
 /// Keeps the newer of two snapshots (a late write of an older state never wins), and
 /// always replaces one of another format version.
-pub(super) const UPSERT_TAIL: &str =
-    "ON CONFLICT (workshop_id) DO UPDATE SET version = excluded.version, \
+const UPSERT_TAIL: &str = "ON CONFLICT (workshop_id) DO UPDATE SET version = excluded.version, \
      seq = excluded.seq, next_due = excluded.next_due, body = excluded.body \
+     WHERE excluded.seq >= snapshots.seq OR snapshots.version <> excluded.version";
+
+/// SQLite's: the same, and where the body is (`parts` 0: in the row; else in that many
+/// parts, `sqlite/parts.rs`).
+pub(super) const SQLITE_UPSERT_TAIL: &str =
+    "ON CONFLICT (workshop_id) DO UPDATE SET version = excluded.version, \
+     seq = excluded.seq, next_due = excluded.next_due, body = excluded.body, \
+     parts = excluded.parts \
      WHERE excluded.seq >= snapshots.seq OR snapshots.version <> excluded.version";
 
 static SQLITE_UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
-         VALUES (?, ?, ?, ?, ?) {UPSERT_TAIL}"
+        "INSERT INTO snapshots (workshop_id, version, seq, next_due, body, parts) \
+         VALUES (?, ?, ?, ?, ?, 0) {SQLITE_UPSERT_TAIL}"
     )
 });
 
@@ -194,14 +202,38 @@ fn to_wake(rows: Vec<(String, bool)>) -> Result<ToWake, StoreError> {
 }
 
 impl SqliteStore {
+    /// The row, and its parts if it names some (`sqlite/parts.rs`), in one read
+    /// transaction; a snapshot whose parts are not all there is ignored.
     async fn stored_snapshot(&self, workshop: WorkshopId) -> Result<Option<Snapshot>, StoreError> {
-        let row = sqlx::query_as(
-            "SELECT version, seq, next_due, body FROM snapshots WHERE workshop_id = ?",
+        let id = workshop.to_string();
+        let mut read = self.reader.begin().await?;
+        let row: Option<(i64, i64, Option<i64>, String, i64)> = sqlx::query_as(
+            "SELECT version, seq, next_due, body, parts FROM snapshots WHERE workshop_id = ?",
         )
-        .bind(workshop.to_string())
-        .fetch_optional(&self.reader)
+        .bind(&id)
+        .fetch_optional(&mut *read)
         .await?;
-        snapshot_row(row)
+        let Some((version, seq, next_due, body, parts)) = row else {
+            return Ok(None);
+        };
+        let body = if parts == 0 {
+            body
+        } else {
+            let rows = sqlx::query_as(
+                "SELECT part, body FROM snapshot_parts \
+                 WHERE workshop_id = ? AND version = ? AND seq = ? ORDER BY part",
+            )
+            .bind(&id)
+            .bind(version)
+            .bind(seq)
+            .fetch_all(&mut *read)
+            .await?;
+            match joined(parts, rows) {
+                Some(body) => body,
+                None => return Ok(None),
+            }
+        };
+        snapshot_row(Some((version, seq, next_due, body)))
     }
 
     /// Stores `snapshot` in a transaction of its own (start-up's wake, one by one after its
@@ -219,6 +251,9 @@ impl SqliteStore {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for (workshop, s) in &snapshots {
+                // Written whole: parts of an earlier one go (start-up's wake; rare).
+                tx.prepare_cached("DELETE FROM snapshot_parts WHERE workshop_id = ?")?
+                    .execute([workshop.to_string()])?;
                 tx.prepare_cached(&SQLITE_UPSERT)?
                     .execute(rusqlite::params![
                         workshop.to_string(),
@@ -317,7 +352,7 @@ pub(super) mod tests {
     }
 
     /// A log of events 1 to `last`.
-    fn log(last: u64) -> Batch {
+    pub(crate) fn log(last: u64) -> Batch {
         Batch {
             events: (1..=last)
                 .map(|seq| StoredEvent {

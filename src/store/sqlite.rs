@@ -21,6 +21,7 @@
 //! `WAL_FILE_LIMIT` when it starts over after a burst (or a long read) made it grow.
 
 mod commit;
+pub(super) mod parts;
 mod writer;
 
 use super::{

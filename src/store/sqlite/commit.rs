@@ -1,14 +1,14 @@
 //! The group commit: the writer thread (`writer.rs`) writes the batches of every workshop
-//! waiting at that moment in one transaction, with the snapshots waiting to be stored; and
-//! the checkpoints that keep the WAL short without delaying those commits.
+//! waiting at that moment in one transaction, with a share of the snapshots owed
+//! (`parts.rs`); and the checkpoints that keep the WAL short without delaying those
+//! commits.
 
+use super::parts::{self, Chore, Owed, Progress};
 use super::writer::Writer;
 use crate::domain::WorkshopId;
-use crate::store::snapshots::UPSERT_TAIL;
 use crate::store::{outcome_columns, Batch, Snapshot, StoreError};
 use rusqlite::{params, Connection, TransactionBehavior};
 use sqlx::sqlite::SqlitePool;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,7 +43,7 @@ pub(super) enum Append {
         chain: Option<Chain>,
         done: Done,
     },
-    /// A snapshot of a workshop's state, stored in the next group commit.
+    /// A snapshot of a workshop's state, stored in the next group commits (`parts.rs`).
     Snapshot {
         workshop: WorkshopId,
         snapshot: Snapshot,
@@ -56,11 +56,6 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Most workshop batches written in one transaction.
 pub(super) const MAX_APPENDS_PER_COMMIT: usize = 256;
-
-/// Bytes of snapshots written in one transaction, at most (but always one snapshot): the
-/// rest wait for the next commits, so that many snapshots at once (at shutdown) never make
-/// one commit, and the posts in it, wait for all of them.
-const SNAPSHOT_BYTES_PER_COMMIT: usize = 1 << 20;
 
 /// Copies the WAL into the database file every `CHECKPOINT_EVERY`, until the store closes.
 /// `PASSIVE` copies what it can without waiting for the writer or readers; the writer then
@@ -102,6 +97,14 @@ impl<T> Item<T> {
         }
     }
 
+    pub(super) fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(super) fn value(&self) -> &T {
+        &self.value
+    }
+
     pub(super) fn chained(mut self, chain: Option<Chain>) -> Self {
         self.chain = chain;
         self
@@ -114,7 +117,7 @@ impl<T> Item<T> {
 
     /// Tells the caller; a failure first breaks the item's chain, before anything after
     /// it is written.
-    fn answer(self, result: Result<(), StoreError>) {
+    pub(super) fn answer(self, result: Result<(), StoreError>) {
         if let (Err(_), Some(chain)) = (&result, &self.chain) {
             chain.break_off();
         }
@@ -122,88 +125,69 @@ impl<T> Item<T> {
     }
 }
 
-/// The snapshots the next commit writes: the oldest waiting, up to
-/// `SNAPSHOT_BYTES_PER_COMMIT` of them (one at least).
-pub(super) fn take_snapshots(waiting: &mut VecDeque<Item<Snapshot>>) -> Vec<Item<Snapshot>> {
-    let mut bytes = 0;
-    let mut taken = Vec::new();
-    while let Some(next) = waiting.front() {
-        bytes += next.value.body.len();
-        if !taken.is_empty() && bytes > SNAPSHOT_BYTES_PER_COMMIT {
-            break;
-        }
-        taken.extend(waiting.pop_front());
-    }
-    taken
-}
-
-/// Commits the batches and snapshots together, answering each; after a failure, each
-/// alone. A batch whose chain broke before is refused without being tried.
-pub(super) fn commit(
-    writer: &mut Writer,
-    batches: Vec<Item<Batch>>,
-    snapshots: Vec<Item<Snapshot>>,
-) {
+/// Commits the batches with the next share of the snapshots owed, answering each; after a
+/// failure, each alone. A batch whose chain broke before is refused without being tried.
+pub(super) fn commit(writer: &mut Writer, batches: Vec<Item<Batch>>, owed: &mut Owed) {
     let (refused, batches): (Vec<_>, Vec<_>) = batches.into_iter().partition(Item::refused);
     for i in refused {
         i.answer(Err(StoreError::EarlierFailed));
     }
-    if batches.is_empty() && snapshots.is_empty() {
+    let chores = owed.take();
+    if batches.is_empty() && chores.is_empty() {
         return;
     }
     let together = {
         let b: Vec<_> = batches.iter().map(|i| (i.id.as_str(), &i.value)).collect();
-        let s: Vec<_> = snapshots
-            .iter()
-            .map(|i| (i.id.as_str(), &i.value))
-            .collect();
-        commit_together(writer, &b, &s)
+        commit_together(writer, &b, &chores)
     };
     match together {
-        Ok(()) => {
+        Ok(progress) => {
             for i in batches {
                 i.answer(Ok(()));
             }
-            for i in snapshots {
-                i.answer(Ok(()));
+            for (chore, progress) in chores.into_iter().zip(progress) {
+                owed.settle(chore, Ok(progress));
             }
         }
-        Err(e) if batches.len() + snapshots.len() == 1 => {
+        Err(e) if batches.len() + chores.len() == 1 => {
             if let Some(i) = batches.into_iter().next() {
                 i.answer(Err(e));
-            } else if let Some(i) = snapshots.into_iter().next() {
-                i.answer(Err(e));
+            } else if let Some(chore) = chores.into_iter().next() {
+                owed.settle(chore, Err(e));
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, batches = batches.len(), snapshots = snapshots.len(),
+            tracing::warn!(error = %e, batches = batches.len(), snapshots = chores.len(),
                 "a shared commit failed; committing each workshop alone");
             for i in batches {
                 // An earlier batch of its workshop may have failed alone just now.
                 let result = if i.refused() {
                     Err(StoreError::EarlierFailed)
                 } else {
-                    commit_together(writer, &[(&i.id, &i.value)], &[])
+                    commit_together(writer, &[(&i.id, &i.value)], &[]).map(drop)
                 };
                 i.answer(result);
             }
-            for i in snapshots {
-                let result = commit_together(writer, &[], &[(&i.id, &i.value)]);
-                i.answer(result);
+            for chore in chores {
+                // One step in, one `Progress` out.
+                let result = commit_together(writer, &[], std::slice::from_ref(&chore))
+                    .map(|mut done| done.swap_remove(0));
+                owed.settle(chore, result);
             }
         }
     }
 }
 
-/// Commits the batches and snapshots of several workshops in one transaction (one
-/// `fsync`), with statements prepared once and cached by the connection. After a failure
-/// the connection is left with no transaction open (`Writer::recover`).
+/// Commits the batches of several workshops and steps of the snapshots owed in one
+/// transaction (one `fsync`), with statements prepared once and cached by the connection;
+/// returns what each step did. After a failure the connection is left with no
+/// transaction open (`Writer::recover`).
 pub(super) fn commit_together(
     writer: &mut Writer,
     batches: &[(&str, &Batch)],
-    snapshots: &[(&str, &Snapshot)],
-) -> Result<(), StoreError> {
-    let done = write_together(&mut writer.conn, batches, snapshots);
+    chores: &[Chore],
+) -> Result<Vec<Progress>, StoreError> {
+    let done = write_together(&mut writer.conn, batches, chores);
     if done.is_err() {
         writer.recover();
     }
@@ -213,40 +197,18 @@ pub(super) fn commit_together(
 fn write_together(
     conn: &mut Connection,
     batches: &[(&str, &Batch)],
-    snapshots: &[(&str, &Snapshot)],
-) -> Result<(), StoreError> {
+    chores: &[Chore],
+) -> Result<Vec<Progress>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for &(id, batch) in batches {
         write_batch(&tx, id, batch)?;
     }
-    for &(id, snapshot) in snapshots {
-        write_snapshot(&tx, id, snapshot)?;
-    }
+    let progress = chores
+        .iter()
+        .map(|chore| parts::write(&tx, chore))
+        .collect::<Result<Vec<_>, _>>()?;
     tx.commit()?;
-    Ok(())
-}
-
-/// The upsert of one snapshot, kept (as `Store::save_snapshot` says) unless a newer one of
-/// the same version is stored. It is written only if the log holds the event at its `seq`:
-/// a snapshot never gets ahead of the log, and one of a workshop erased meanwhile is left
-/// out instead of failing the commit of every batch with it.
-static SNAPSHOT_IF_LOGGED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "INSERT INTO snapshots (workshop_id, version, seq, next_due, body) \
-         SELECT ?1, ?2, ?3, ?4, ?5 \
-         WHERE EXISTS (SELECT 1 FROM events WHERE workshop_id = ?1 AND seq = ?3) {UPSERT_TAIL}"
-    )
-});
-
-fn write_snapshot(conn: &Connection, id: &str, snapshot: &Snapshot) -> rusqlite::Result<()> {
-    conn.prepare_cached(&SNAPSHOT_IF_LOGGED)?.execute(params![
-        id,
-        snapshot.version,
-        snapshot.seq as i64,
-        snapshot.next_due,
-        snapshot.body,
-    ])?;
-    Ok(())
+    Ok(progress)
 }
 
 /// Writes one workshop's batch (its events, credentials, commands, joins and codes) on

@@ -11,10 +11,10 @@
 //! the committer task, 16 % less CPU per delivery in the steady fan-out
 //! (docs/benchmarks/issue-19.md, "The writer on a thread of its own").
 
-use super::commit::{commit, take_snapshots, Append, Item, MAX_APPENDS_PER_COMMIT};
+use super::commit::{commit, Append, Item, MAX_APPENDS_PER_COMMIT};
+use super::parts::Owed;
 use crate::store::StoreError;
 use rusqlite::{Connection, OpenFlags};
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -102,14 +102,14 @@ pub(super) fn start(settings: Settings) -> Result<mpsc::Sender<Job>, StoreError>
     Ok(jobs)
 }
 
-/// The thread: takes every job waiting, writes the batches and snapshots among them in one
-/// group commit, then runs the other writes, in a loop until `Close` or until every
+/// The thread: takes every job waiting, writes the batches among them in one group commit
+/// with the next share of the snapshots owed (`parts.rs`), then runs the other writes, in a loop until `Close` or until every
 /// sender is gone.
 fn run(mut writer: Writer, mut pending: mpsc::Receiver<Job>) {
     let mut received = Vec::with_capacity(MAX_APPENDS_PER_COMMIT);
-    let mut snapshots = VecDeque::new();
+    let mut owed = Owed::default();
     loop {
-        if snapshots.is_empty() {
+        if owed.is_empty() {
             // Nothing owed: sleep until a job comes.
             match pending.blocking_recv() {
                 Some(job) => received.push(job),
@@ -137,23 +137,21 @@ fn run(mut writer: Writer, mut pending: mpsc::Receiver<Job>) {
                     workshop,
                     snapshot,
                     done,
-                }) => snapshots.push_back(Item::new(workshop, snapshot, done)),
+                }) => owed.push(Item::new(workshop, snapshot, done)),
                 Job::Run(f) => runs.push(f),
                 Job::Close(done) => close = Some(done),
             }
         }
-        let riding = take_snapshots(&mut snapshots);
-        commit(&mut writer, batches, riding);
+        commit(&mut writer, batches, &mut owed);
         for f in runs {
             f(&mut writer.conn);
             writer.recover();
         }
         if let Some(done) = close {
             // Whatever was queued before `Close` is written; later jobs find the channel
-            // closed. Snapshots still waiting are written first.
-            while !snapshots.is_empty() {
-                let riding = take_snapshots(&mut snapshots);
-                commit(&mut writer, Vec::new(), riding);
+            // closed. Snapshots still owed are written first.
+            while !owed.is_empty() {
+                commit(&mut writer, Vec::new(), &mut owed);
             }
             checkpoint_all(&writer.conn);
             drop(writer);

@@ -86,11 +86,9 @@ async fn a_failed_shared_commit_leaves_nothing_behind_and_the_next_commit_works(
     let (bad_done, bad_durable) = oneshot::channel();
     let (snapshot_done, snapshot_durable) = oneshot::channel();
     let batches = vec![Item::new(a, good, good_done), Item::new(b, bad, bad_done)];
-    commit(
-        &mut writer,
-        batches,
-        vec![Item::new(b, snapshot(1), snapshot_done)],
-    );
+    let mut owed = Owed::default();
+    owed.push(Item::new(b, snapshot(1), snapshot_done));
+    commit(&mut writer, batches, &mut owed);
     assert!(
         good_durable.await.expect("answered").is_ok(),
         "A's batch commits alone"
@@ -133,7 +131,7 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
         chained(one_command("c2", 3), next_done),
         Item::new(b, one_command("c1", 1), other_done),
     ];
-    commit(&mut writer, batches, vec![]);
+    commit(&mut writer, batches, &mut Owed::default());
     assert!(matches!(
         bad.await.expect("answered"),
         Err(StoreError::Sqlite(_))
@@ -151,7 +149,7 @@ async fn after_a_batch_fails_the_rest_of_its_chain_is_refused_unwritten() {
     commit(
         &mut writer,
         vec![chained(one_command("c3", 2), later_done)],
-        vec![],
+        &mut Owed::default(),
     );
     assert!(matches!(
         later.await.expect("answered"),
@@ -234,25 +232,6 @@ async fn snapshots_ride_in_group_commits_and_never_get_ahead_of_the_log() {
     let loaded_b = store.load(b, 0).await.expect("loads").expect("exists");
     assert_eq!(loaded_b.events.len(), 3);
     store.close().await;
-}
-
-/// Snapshots waiting together are spread over commits of `SNAPSHOT_BYTES_PER_COMMIT`, the
-/// oldest first, one at least however big.
-#[test]
-fn one_commit_takes_the_oldest_snapshots_up_to_its_share_of_bytes() {
-    let big = |seq| Snapshot {
-        body: "x".repeat(SNAPSHOT_BYTES_PER_COMMIT / 2 + 1),
-        ..snapshot(seq)
-    };
-    let mut waiting: VecDeque<_> = [snapshot(1), snapshot(2), big(3), big(4), big(5)]
-        .into_iter()
-        .map(|s| Item::new(WorkshopId::random(), s, oneshot::channel().0))
-        .collect();
-    let seqs = |taken: Vec<Item<Snapshot>>| taken.iter().map(|i| i.value.seq).collect::<Vec<_>>();
-    assert_eq!(seqs(take_snapshots(&mut waiting)), [1, 2, 3]);
-    assert_eq!(seqs(take_snapshots(&mut waiting)), [4]);
-    assert_eq!(seqs(take_snapshots(&mut waiting)), [5]);
-    assert!(take_snapshots(&mut waiting).is_empty());
 }
 
 /// Writes that never pause: the WAL must still start over (the writer's own checkpoint)
