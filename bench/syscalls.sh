@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Counts a server's system calls during a steady phase (docs/benchmarks/issue-19.md):
+# Counts a server's system calls during a steady phase (docs/benchmarks/issue-19-2026-12-04.md):
 #
 #   bench/syscalls.sh TARGET [RATE]     # TARGET: cabildo, baseline, bun or node-ws
 #

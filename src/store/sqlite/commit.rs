@@ -62,7 +62,7 @@ pub(super) const MAX_APPENDS_PER_COMMIT: usize = 256;
 /// starts the WAL over once everything in it has been copied. Not after every commit: a
 /// checkpoint syncs the database file, and one per commit (tried, issue #19) cost 10–30 %
 /// more CPU per delivery in the steady fan-out and raised its median latency
-/// (docs/benchmarks/issue-19.md).
+/// (docs/benchmarks/issue-19-2026-12-04.md).
 pub(super) async fn checkpoint_regularly(checkpointer: SqlitePool) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
