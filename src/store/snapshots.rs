@@ -4,7 +4,7 @@
 //! latest. The log stays the truth: a snapshot may always be ignored (another format
 //! version, unreadable) and the log replayed instead.
 
-use super::sqlite::parts::joined;
+use super::sqlite::parts::{joined, PART_BYTES};
 use super::{parse_id, PostgresStore, SqliteStore, Store, StoreError};
 use crate::domain::WorkshopId;
 
@@ -246,12 +246,23 @@ impl SqliteStore {
         self.save_snapshots(&[(workshop, snapshot.clone())]).await
     }
 
+    /// Those larger than a part go in parts through the group commits (`sqlite/parts.rs`),
+    /// one after the other; the others whole, in one transaction.
     async fn save_snapshots(&self, snapshots: &[(WorkshopId, Snapshot)]) -> Result<(), StoreError> {
-        let snapshots = snapshots.to_vec();
+        let (large, small): (Vec<_>, Vec<_>) = snapshots
+            .iter()
+            .cloned()
+            .partition(|(_, s)| s.body.len() > PART_BYTES);
+        for (workshop, s) in large {
+            self.commit_snapshot(workshop, s).await?;
+        }
+        if small.is_empty() {
+            return Ok(());
+        }
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for (workshop, s) in &snapshots {
-                // Written whole: parts of an earlier one go (start-up's wake; rare).
+            for (workshop, s) in &small {
+                // Written whole: the parts of an earlier, larger one go (rare).
                 tx.prepare_cached("DELETE FROM snapshot_parts WHERE workshop_id = ?")?
                     .execute([workshop.to_string()])?;
                 tx.prepare_cached(&SQLITE_UPSERT)?

@@ -14,6 +14,7 @@
 //!    overwrites each freed page, so deleting megabytes at once costs what writing them
 //!    does).
 //!
+//! Start-up's wake hands its large snapshots here too (`SqliteStore::save_snapshots`).
 //! A reader takes the row and its parts in one read transaction and ignores a snapshot
 //! whose parts are not all there (the log is replayed instead). Parts are written in
 //! order, one snapshot at a time: the one being written stays first in line.
@@ -25,7 +26,7 @@ use rusqlite::{params, Connection};
 use std::collections::VecDeque;
 
 /// Bytes of one part of a snapshot written in parts.
-pub(super) const PART_BYTES: usize = 256 << 10;
+pub(in crate::store) const PART_BYTES: usize = 256 << 10;
 
 /// Bytes of snapshots written in one commit, at most (but always one snapshot or part):
 /// many snapshots at once (at shutdown) are spread over the next commits too.

@@ -212,6 +212,24 @@ async fn parts_cut_short_are_ignored_and_swept() {
     store.close().await;
 }
 
+/// Start-up's wake stores a large snapshot in parts too, and the small ones whole.
+#[tokio::test]
+async fn the_wakes_large_snapshots_go_in_parts_too() {
+    let (dir, store) = open().await;
+    let (a, b) = (workshop(&store, 2).await, workshop(&store, 2).await);
+    Store::Sqlite(store.clone())
+        .save_snapshots(&[(a, large(2, 3)), (b, snapshot(2))])
+        .await
+        .expect("stored");
+    assert_eq!(stored(&store, a).await, Some(large(2, 3)));
+    assert_eq!(stored(&store, b).await, Some(snapshot(2)));
+    let writer = writer_on(&dir);
+    assert_eq!(parts_of(&writer, a), (3, 3));
+    assert_eq!(parts_of(&writer, b), (0, 0));
+    drop(writer);
+    store.close().await;
+}
+
 #[test]
 fn a_body_is_joined_only_from_every_part_in_order() {
     let rows = |parts: &[i64]| -> Vec<(i64, Vec<u8>)> {
