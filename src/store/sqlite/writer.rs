@@ -103,8 +103,9 @@ pub(super) fn start(settings: Settings) -> Result<mpsc::Sender<Job>, StoreError>
 }
 
 /// The thread: takes every job waiting, writes the batches among them in one group commit
-/// with the next share of the snapshots owed (`parts.rs`), then runs the other writes, in a loop until `Close` or until every
-/// sender is gone.
+/// with the next share of the snapshots owed (`parts.rs`), then runs the other writes, in
+/// a loop until `Close` or until every sender is gone. While snapshots are owed it does
+/// not wait for a job: each turn writes their next share.
 fn run(mut writer: Writer, mut pending: mpsc::Receiver<Job>) {
     let mut received = Vec::with_capacity(MAX_APPENDS_PER_COMMIT);
     let mut owed = Owed::default();
