@@ -32,10 +32,23 @@ impl Audience {
     /// Who may see `event`, judged on the state *before* it is applied.
     pub fn of(state: &Workshop, event: &Event) -> Audience {
         let room_hidden = |room: &RoomId| state.room(*room).is_ok_and(|r| r.hidden);
+        // In a hidden room a card shows only on its author's board, and only while they are
+        // in that room (`sees_card`): once moved away, they no longer hear of it.
+        let own_card = |author: &ParticipantId, room: &RoomId| {
+            let there = state
+                .participants
+                .get(author)
+                .is_some_and(|p| p.room == Place::Room(*room));
+            if there {
+                Audience::StaffAnd(*author)
+            } else {
+                Audience::Staff
+            }
+        };
         // Events about an existing card follow the card's own visibility.
         let about_card = |card: &CardId, room: &RoomId| match state.cards.get(card) {
             Some(c) if c.hidden => Audience::Staff,
-            Some(c) if room_hidden(room) => Audience::StaffAnd(c.author),
+            Some(c) if room_hidden(room) => own_card(&c.author, room),
             _ => Audience::Room(*room),
         };
         let group_event = |room: &RoomId| {
@@ -66,7 +79,7 @@ impl Audience {
             }
             // Delegates must learn that a card left their board (the event carries no text).
             Event::CardHidden { card, room, .. } => match state.cards.get(card) {
-                Some(c) if room_hidden(room) => Audience::StaffAnd(c.author),
+                Some(c) if room_hidden(room) => own_card(&c.author, room),
                 _ => Audience::Room(*room),
             },
             // Delegates get a fresh snapshot instead (see `Reshape`).

@@ -401,3 +401,25 @@ fn only_the_moved_participants_view_is_reshaped() {
         assert!(!reshape.affects(s.who(s.dan)), "{e:?}");
     }
 }
+
+/// In a hidden brainstorm, the events about a card reach its author only while they are
+/// in its room: moved away, they no longer see it (found by `domain::proptests`: a
+/// `CardDeleted` reached an author moved to another room).
+#[test]
+fn a_hidden_rooms_card_events_reach_its_author_only_while_they_are_in_the_room() {
+    let mut s = Session::new();
+    let card = s.post(s.ana, 0, "mine");
+    s.phase(None, Phase::Brainstorm, true);
+    let room = s.rooms[0];
+    let deleted = Event::CardDeleted { card, room };
+    assert_eq!(Audience::of(&s.w, &deleted), Audience::StaffAnd(s.ana));
+    let fac = s.facilitator;
+    s.run(fac, moved(s.ana, Place::Room(s.rooms[1])));
+    assert_eq!(Audience::of(&s.w, &deleted), Audience::Staff);
+    let hidden = Event::CardHidden {
+        card,
+        room,
+        by: fac,
+    };
+    assert_eq!(Audience::of(&s.w, &hidden), Audience::Staff);
+}
