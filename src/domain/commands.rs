@@ -274,6 +274,26 @@ pub enum Command {
     },
 }
 
+/// The time a command carries (`now`), as `&i64` or `&mut i64` after the command's
+/// reference: the one list of the commands that carry one.
+macro_rules! timed {
+    ($command:expr) => {
+        match $command {
+            Command::Broadcast { now, .. }
+            | Command::StartTimer { now, .. }
+            | Command::ExtendTimer { now, .. }
+            | Command::PauseTimer { now, .. }
+            | Command::ResumeTimer { now, .. }
+            | Command::OpenReview { now, .. }
+            | Command::AnswerReview { now, .. }
+            | Command::NextSegment { now, .. }
+            | Command::SkipSegment { now, .. }
+            | Command::ExtendSegment { now, .. } => Some(now),
+            _ => None,
+        }
+    };
+}
+
 impl Command {
     /// The command as decided at `at` (ms since the Unix epoch): a command that carries a
     /// time (a broadcast's, a timer's, a segment's, a review's) gets the deciding actor's
@@ -282,32 +302,9 @@ impl Command {
     /// with its batch's `now` already.)
     pub fn stamped(&self, at: i64) -> Cow<'_, Command> {
         let mut command = Cow::Borrowed(self);
-        let carries_time = matches!(
-            self,
-            Command::Broadcast { .. }
-                | Command::StartTimer { .. }
-                | Command::ExtendTimer { .. }
-                | Command::PauseTimer { .. }
-                | Command::ResumeTimer { .. }
-                | Command::OpenReview { .. }
-                | Command::AnswerReview { .. }
-                | Command::NextSegment { .. }
-                | Command::SkipSegment { .. }
-                | Command::ExtendSegment { .. }
-        );
-        if carries_time {
-            match command.to_mut() {
-                Command::Broadcast { now, .. }
-                | Command::StartTimer { now, .. }
-                | Command::ExtendTimer { now, .. }
-                | Command::PauseTimer { now, .. }
-                | Command::ResumeTimer { now, .. }
-                | Command::OpenReview { now, .. }
-                | Command::AnswerReview { now, .. }
-                | Command::NextSegment { now, .. }
-                | Command::SkipSegment { now, .. }
-                | Command::ExtendSegment { now, .. } => *now = at,
-                _ => {}
+        if timed!(self).is_some() {
+            if let Some(now) = timed!(command.to_mut()) {
+                *now = at;
             }
         }
         command
@@ -415,5 +412,18 @@ mod tests {
         let same = post.stamped(1_001);
         assert!(matches!(same, Cow::Borrowed(_)));
         assert_eq!(*same, post);
+        let extend = Command::ExtendSegment {
+            version: 3,
+            minutes: 5,
+            now: 7,
+        };
+        assert_eq!(
+            *extend.stamped(1_001),
+            Command::ExtendSegment {
+                version: 3,
+                minutes: 5,
+                now: 1_001,
+            }
+        );
     }
 }

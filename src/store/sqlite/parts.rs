@@ -75,13 +75,12 @@ const NEEDLESS: &str = "SELECT EXISTS (SELECT 1 FROM snapshots \
          WHERE workshop_id = ?1 AND version = ?2 AND seq >= ?3) \
      OR NOT EXISTS (SELECT 1 FROM events WHERE workshop_id = ?1 AND seq = ?3)";
 
-/// What the writer owes: a snapshot to store (`written` bytes of it so far, in parts
-/// `0..part`), or the parts of a workshop no row names to delete.
+/// What the writer owes: a snapshot to store (`written` bytes of it so far: its parts
+/// before `written / PART_BYTES`), or the parts of a workshop no row names to delete.
 pub(super) enum Chore {
     Store {
         item: Item<Snapshot>,
         written: usize,
-        part: i64,
     },
     Sweep(String),
 }
@@ -103,11 +102,7 @@ pub(super) struct Owed(VecDeque<Chore>);
 
 impl Owed {
     pub(super) fn push(&mut self, item: Item<Snapshot>) {
-        self.0.push_back(Chore::Store {
-            item,
-            written: 0,
-            part: 0,
-        });
+        self.0.push_back(Chore::Store { item, written: 0 });
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -142,17 +137,14 @@ impl Owed {
     /// puts what is still owed of it first in line.
     pub(super) fn settle(&mut self, chore: Chore, result: Result<Progress, StoreError>) {
         match (chore, result) {
-            (Chore::Store { item, part, .. }, Ok(Progress::Wrote(written))) => {
-                self.0.push_front(Chore::Store {
-                    item,
-                    written,
-                    part: part + 1,
-                });
+            (Chore::Store { item, .. }, Ok(Progress::Wrote(written))) => {
+                self.0.push_front(Chore::Store { item, written });
             }
-            (Chore::Store { item, part, .. }, result) => {
+            (Chore::Store { item, written }, result) => {
                 let sweep = match &result {
                     Ok(Progress::Stored { sweep }) => *sweep,
-                    _ => part > 0,
+                    // A part may be stored: delete what no row names.
+                    _ => written > 0,
                 };
                 if sweep {
                     self.0.push_front(Chore::Sweep(item.id().to_owned()));
@@ -184,18 +176,16 @@ impl Chore {
 
 /// Does one step of `chore` on `conn`, inside the caller's transaction.
 pub(super) fn write(conn: &Connection, chore: &Chore) -> rusqlite::Result<Progress> {
-    let (item, written, part) = match chore {
+    let (item, written) = match chore {
         Chore::Sweep(id) => {
             return Ok(Progress::Swept(
                 conn.prepare_cached(SWEEP_ONE)?.execute([id])?,
             ))
         }
-        Chore::Store {
-            item,
-            written,
-            part,
-        } => (item, *written, *part),
+        Chore::Store { item, written } => (item, *written),
     };
+    // Every part but the last holds `PART_BYTES`.
+    let part = (written / PART_BYTES) as i64;
     let (id, s) = (item.id(), item.value());
     if chore.whole_bytes().is_some() {
         conn.prepare_cached(&WHOLE_IF_LOGGED)?.execute(params![
@@ -259,25 +249,6 @@ pub(in crate::store) fn joined(parts: i64, rows: Vec<(i64, Vec<u8>)>) -> Option<
         body.extend_from_slice(&part);
     }
     String::from_utf8(body).ok()
-}
-
-/// The number of parts the row of workshop `id` names, and of parts stored for it.
-#[cfg(test)]
-pub(super) fn parts_stored(conn: &Connection, id: &str) -> rusqlite::Result<(i64, i64)> {
-    use rusqlite::OptionalExtension;
-    let named: Option<i64> = conn
-        .query_row(
-            "SELECT parts FROM snapshots WHERE workshop_id = ?",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let rows = conn.query_row(
-        "SELECT count(*) FROM snapshot_parts WHERE workshop_id = ?",
-        [id],
-        |r| r.get(0),
-    )?;
-    Ok((named.unwrap_or(0), rows))
 }
 
 #[cfg(test)]

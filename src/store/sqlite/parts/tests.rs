@@ -52,9 +52,28 @@ fn step(writer: &mut Writer, owed: &mut Owed) {
     commit(writer, Vec::new(), owed);
 }
 
-/// (parts the row names, parts stored) for workshop `w`.
+/// (parts the row of workshop `w` names, parts stored for it).
 fn parts_of(writer: &Writer, w: WorkshopId) -> (i64, i64) {
-    parts_stored(&writer.conn, &w.to_string()).expect("reads")
+    use rusqlite::OptionalExtension;
+    let id = w.to_string();
+    let named: Option<i64> = writer
+        .conn
+        .query_row(
+            "SELECT parts FROM snapshots WHERE workshop_id = ?",
+            [&id],
+            |r| r.get(0),
+        )
+        .optional()
+        .expect("reads");
+    let rows = writer
+        .conn
+        .query_row(
+            "SELECT count(*) FROM snapshot_parts WHERE workshop_id = ?",
+            [&id],
+            |r| r.get(0),
+        )
+        .expect("reads");
+    (named.unwrap_or(0), rows)
 }
 
 #[test]
