@@ -4,7 +4,7 @@
 //! The connection speaks RFC 6455 itself over the upgraded `TcpStream` (`frames.rs`: the
 //! frame parser and headers; `wire.rs`: the socket I/O), so that an idle connection holds
 //! no read or write buffer: reads go through a buffer on the worker thread's stack, and
-//! each burst of queued frames is written with one `writev` of their headers and their
+//! each burst of queued frames is written with one `sendmsg` of their headers and their
 //! shared, already-encoded payloads. Each wait for the socket has `Limits::write_timeout`,
 //! so a slow but steady reader gets a long frame however long it takes, and a stalled one
 //! is dropped. Ping/pong keeps dead connections from lingering. The connection never
@@ -445,7 +445,7 @@ async fn on_text(
 /// The server's keep-alive ping, empty.
 const PING: [u8; 2] = [0x89, 0x00];
 
-/// Writes queued frames, one `writev` per burst when the socket takes it, until kicked;
+/// Writes queued frames, one `sendmsg` per burst when the socket takes it, until kicked;
 /// then what is still queued and the close frame. Pings the client, and keeps the
 /// connection's one timer (`liveness`): each wait for the socket has `write_timeout`, and
 /// a silent client is reported to the reader.

@@ -12,10 +12,10 @@
 //!
 //! Once the connection is subscribed, the outbox also holds its socket: a frame sent while
 //! the queue is empty and the writer idle is written by the sender itself, at once, with
-//! one non-blocking `writev` under the queue's lock, and the writer is not woken (waking
+//! one non-blocking `sendmsg` under the queue's lock, and the writer is not woken (waking
 //! a task on another thread cost ~16-21 % of the server's CPU in steady fan-out). The
 //! workshop actor holds its frames back for a whole batch (`Held`) and writes each
-//! connection's at the end, together: one `writev` per frame cost more, at saturation,
+//! connection's at the end, together: one send per frame cost more, at saturation,
 //! than the writer's batching. What the socket does not take stays queued, with the
 //! offset written, for the writer. The writer counts as busy from the moment it takes
 //! frames (or is about to write a ping, pong or close) until it waits again with an empty
@@ -48,7 +48,7 @@ pub const READ_PAUSE: usize = QUEUE_CAPACITY / 4;
 const KEPT_SLOTS: usize = 8;
 
 /// Frames `Outbox::hold` keeps back for one connection before it writes them anyway: as
-/// many as one `writev` takes (`connection::wire`).
+/// many as one `sendmsg` takes (`connection::wire`).
 pub const HOLD_MAX: usize = 64;
 
 /// Why and how a connection is to be closed: the first code set wins. The connection's
@@ -138,7 +138,7 @@ struct Queue {
 }
 
 /// Frames the writer took, the first of them already written `offset` bytes (headers
-/// included) by a direct write or by the writer's previous `writev`.
+/// included) by a direct write or by the writer's previous `sendmsg`.
 #[derive(Default)]
 pub struct Burst {
     pub frames: VecDeque<Frame>,
@@ -210,7 +210,7 @@ impl Outbox {
     }
 
     /// Queues a frame for the sender to write later, with whatever else it queues for
-    /// this connection meanwhile, in one `writev` (`Held`). `Held` back means the sender
+    /// this connection meanwhile, in one `sendmsg` (`Held`). `Held` back means the sender
     /// must call `flush`; up to `HOLD_MAX` frames wait for it, then they are written.
     pub fn hold(&self, frame: Frame) -> Queued {
         let Some((queue, was_empty)) = self.push(frame) else {
@@ -313,7 +313,7 @@ pub enum Queued {
 }
 
 /// Outboxes whose frames a sender holds back until it is done queueing (the workshop
-/// actor, for one batch's fan-out), then writes with one `writev` each: several frames
+/// actor, for one batch's fan-out), then writes with one `sendmsg` each: several frames
 /// for one connection in one turn go out together, as the writer's bursts do, with no
 /// writer woken. Dropping it flushes.
 #[derive(Default)]

@@ -5,14 +5,14 @@
 //!   per connection only the bytes of a frame that arrived in part (`Reader::pending`,
 //!   freed as soon as it is consumed). An idle connection's reader holds no allocation.
 //! - Writing sends each queued frame's header (on the stack) and its shared, already
-//!   encoded payload (`Frame`, one buffer for all its receivers) with one
-//!   `try_write_vectored` per burst (up to 64 pieces). A frame longer than
-//!   `frames::FRAGMENT` goes out as a fragmented message of pieces that long, as it did
-//!   when a per-connection write buffer had to stay small; clients already expect it. Under back-pressure nothing is copied: the frames
-//!   stay in the writer's queue with the offset written so far, and the writer waits with
-//!   `writable()`, each wait bounded by the write timeout (a slow but steady reader gets a
-//!   long frame however long it takes; a stalled one is cut off).
-//! - `try_write_queued` is the same `writev`, without waiting: the direct write of
+//!   encoded payload (`Frame`, one buffer for all its receivers) with one `sendmsg` per
+//!   burst (up to 64 pieces; `By`). A frame longer than `frames::FRAGMENT` goes out as a
+//!   fragmented message of pieces that long, as it did when a per-connection write buffer
+//!   had to stay small; clients already expect it. Under back-pressure nothing is copied:
+//!   the frames stay in the writer's queue with the offset written so far, and the writer
+//!   waits with `writable()`, each wait bounded by the write timeout (a slow but steady
+//!   reader gets a long frame however long it takes; a stalled one is cut off).
+//! - `try_write_queued` is the same `sendmsg`, without waiting: the direct write of
 //!   `Outbox` (hub/outbox.rs) when the writer is idle.
 
 use super::frames::{self, Incoming, Parsed, Parser, MAX_HEADER};
@@ -29,8 +29,24 @@ use tokio::time::timeout;
 
 /// Bytes read at once, on the worker thread's stack.
 const READ_CHUNK: usize = 4096;
-/// Frames written by one `writev` (two slices each: header, payload).
+/// Frames written by one `sendmsg` (two slices each: header, payload).
 const WRITE_BATCH: usize = 64;
+
+/// Who writes, and so how a burst reaches the socket. Both send with `sendmsg` on the
+/// socket itself (socket2), not tokio's `writev`, which goes through the file layer
+/// (`fdget_pos`, `vfs_writev`) first: ~4 % less CPU per delivery in steady fan-out
+/// (docs/benchmarks/issue-19.md).
+#[derive(Clone, Copy)]
+enum By {
+    /// The connection's writer: through tokio's `try_io`, so that a `WouldBlock` clears
+    /// the socket's readiness, which the writer then waits on (`writable()`).
+    Writer,
+    /// A direct write (`try_write_queued`): without tokio's readiness, which it neither
+    /// waits on nor needs (one cache line less per write, shared with the I/O driver).
+    /// When the socket is full, what is left waits for the writer, whose own attempt
+    /// clears the readiness before it waits.
+    Direct,
+}
 
 /// Why reading stopped: the peer is gone (end of stream, reset), or broke the protocol
 /// (the close code to send).
@@ -170,13 +186,13 @@ pub(super) fn writable(tcp: &TcpStream) -> impl std::future::Future<Output = io:
     std::future::poll_fn(|cx| tcp.poll_write_ready(cx))
 }
 
-/// Writes every frame of `burst` (leaving it empty) as text frames, as few `writev`
+/// Writes every frame of `burst` (leaving it empty) as text frames, as few `sendmsg`
 /// calls as the socket allows. Each wait for the socket is bounded by `wait` (the write
 /// timeout): the timeout measures progress, not the length of the burst. Whether
 /// everything was written.
 pub async fn write_frames(tcp: &TcpStream, burst: &mut Burst, mut wait: impl WriteWait) -> bool {
     while !burst.frames.is_empty() {
-        match write_some(tcp, &burst.frames, burst.offset) {
+        match write_some(tcp, &burst.frames, burst.offset, By::Writer) {
             Ok(0) => return false,
             Ok(written) => burst.offset = advance(&mut burst.frames, burst.offset, written),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -191,13 +207,13 @@ pub async fn write_frames(tcp: &TcpStream, burst: &mut Burst, mut wait: impl Wri
 }
 
 /// Writes `frames` at once, without waiting, the first from `offset` on, as far as the
-/// socket takes them (`writev`s of up to `WRITE_BATCH` pieces): drops those written whole
+/// socket takes them (`sendmsg`s of up to `WRITE_BATCH` pieces): drops those written whole
 /// and returns the offset into the new front one, from which the writer goes on. For
 /// `Outbox`'s direct writes (hub/outbox.rs), when the writer is idle. An error stops it
 /// too; the writer meets it again.
 pub fn try_write_queued(tcp: &TcpStream, frames: &mut VecDeque<Frame>, mut offset: usize) -> usize {
     while !frames.is_empty() {
-        match write_some(tcp, &*frames, offset) {
+        match write_some(tcp, &*frames, offset, By::Direct) {
             Ok(0) | Err(_) => break,
             Ok(written) => offset = advance(frames, offset, written),
         }
@@ -205,11 +221,12 @@ pub fn try_write_queued(tcp: &TcpStream, frames: &mut VecDeque<Frame>, mut offse
     offset
 }
 
-/// One `writev` of the frames at the front of `frames`, the first from `offset` on.
+/// One `sendmsg` of the frames at the front of `frames`, the first from `offset` on.
 fn write_some<'a>(
     tcp: &TcpStream,
     frames: impl IntoIterator<Item = &'a Frame>,
     offset: usize,
+    by: By,
 ) -> io::Result<usize> {
     // Each piece: its header (here) and its part of a frame's payload.
     let mut heads = [[0u8; MAX_HEADER]; WRITE_BATCH];
@@ -246,7 +263,11 @@ fn write_some<'a>(
             }
         }
     }
-    tcp.try_write_vectored(&slices[..used])
+    let send = || socket2::SockRef::from(tcp).send_vectored(&slices[..used]);
+    match by {
+        By::Writer => tcp.try_io(Interest::WRITABLE, send),
+        By::Direct => send(),
+    }
 }
 
 /// Drops the frames `written` bytes completed; returns the offset into the new front one.

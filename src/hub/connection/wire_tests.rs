@@ -62,11 +62,11 @@ fn advance_drops_the_frames_a_write_completed_and_keeps_the_offset_into_the_next
 #[tokio::test]
 async fn a_burst_arrives_as_frames_in_order_even_through_back_pressure() {
     let (server, mut client) = pair().await;
-    // More than the kernel buffers hold at once, and more pieces than one writev takes.
+    // More than the kernel buffers hold at once, and more pieces than one sendmsg takes.
     let mut frames: VecDeque<Frame> = (0..300)
         .map(|i| Frame::from(format!("{i}:{}", "x".repeat(i * 97))))
         .collect();
-    // And frames of more pieces than one writev takes.
+    // And frames of more pieces than one sendmsg takes.
     frames.push_front(Frame::from("y".repeat(300_000)));
     frames.push_back(Frame::from("z".repeat(200_001)));
     let expected: Vec<(u8, Vec<u8>)> = frames
@@ -488,7 +488,7 @@ async fn dropping_held_frames_writes_them() {
 }
 
 #[tokio::test]
-async fn a_connection_holds_back_at_most_one_writev_of_frames() {
+async fn a_connection_holds_back_at_most_one_sendmsg_of_frames() {
     let (_server, client, outbox, inbox) = attached().await;
     let _writer = idle_writer(&inbox);
     let frames: Vec<Frame> = (0..HOLD_MAX).map(|i| Frame::from(i.to_string())).collect();

@@ -58,7 +58,7 @@ impl WorkshopActor {
 
     /// Delivers a batch's outcomes. The frames for each connection are held back and
     /// written together at the end (`Held`): at saturation a batch carries several events
-    /// to every member of a room, and one `writev` per frame would cost more than the
+    /// to every member of a room, and one send per frame would cost more than the
     /// writer's batching it replaces.
     pub(super) fn deliver_all(&mut self, deliveries: Vec<Delivery>, pending: &mut [Pending]) {
         self.deliver_batches([(deliveries, pending)]);
