@@ -40,9 +40,10 @@ SQLITE = [
     (r"", "SQLite: B-trees, VDBE, parsing the SQL"),
 ]
 KERNEL = [
-    (r"(writev|sock_write_iter).*(net_rx_action|tcp_v4_rcv)|(net_rx_action|tcp_v4_rcv).*(writev|sock_write_iter)",
-     "writev: loopback receive (the generator's sockets)"),
-    (r"writev|sock_write_iter", "writev: TCP send"),
+    (r"(writev|sock_write_iter|sendmsg|sendto).*(net_rx_action|tcp_v4_rcv)"
+     r"|(net_rx_action|tcp_v4_rcv).*(writev|sock_write_iter|sendmsg|sendto)",
+     "sends: loopback receive (the generator's sockets)"),
+    (r"writev|sock_write_iter|sendmsg|sendto", "sends: TCP send (writev, sendmsg)"),
     (r"eventfd", "wake-ups: eventfd (the I/O driver)"),
     (r"futex", "wake-ups: futex (parking, unparking threads)"),
     (r"epoll_wait", "epoll_wait"),
