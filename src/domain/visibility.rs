@@ -33,22 +33,15 @@ impl Audience {
     pub fn of(state: &Workshop, event: &Event) -> Audience {
         let room_hidden = |room: &RoomId| state.room(*room).is_ok_and(|r| r.hidden);
         // In a hidden room a card shows only on its author's board, and only while they are
-        // in that room (`sees_card`): once moved away, they no longer hear of it.
-        let own_card = |author: &ParticipantId, room: &RoomId| {
-            let there = state
-                .participants
-                .get(author)
-                .is_some_and(|p| p.room == Place::Room(*room));
-            if there {
-                Audience::StaffAnd(*author)
-            } else {
-                Audience::Staff
-            }
+        // in that room: once moved away, they no longer hear of it.
+        let own_card = |c: &Card| match state.participants.get(&c.author) {
+            Some(author) if sees_card(state, author, c) => Audience::StaffAnd(c.author),
+            _ => Audience::Staff,
         };
         // Events about an existing card follow the card's own visibility.
         let about_card = |card: &CardId, room: &RoomId| match state.cards.get(card) {
             Some(c) if c.hidden => Audience::Staff,
-            Some(c) if room_hidden(room) => own_card(&c.author, room),
+            Some(c) if room_hidden(room) => own_card(c),
             _ => Audience::Room(*room),
         };
         let group_event = |room: &RoomId| {
@@ -79,7 +72,7 @@ impl Audience {
             }
             // Delegates must learn that a card left their board (the event carries no text).
             Event::CardHidden { card, room, .. } => match state.cards.get(card) {
-                Some(c) if room_hidden(room) => own_card(&c.author, room),
+                Some(c) if room_hidden(room) => own_card(c),
                 _ => Audience::Room(*room),
             },
             // Delegates get a fresh snapshot instead (see `Reshape`).
