@@ -39,6 +39,20 @@ async fn the_projector_shows_each_room_then_the_conclusions_with_the_arrow_keys(
                 "Open data portal",
             )
             .await;
+            // Counted in the page's language, zero as plural everywhere: Portuguese
+            // follows the delegate's board ("0 votos"), not Brazil's rule ("0 voto").
+            let votes = page
+                .js(
+                    "return [...document.querySelectorAll(
+                        '#slide [data-column=strengths] .bar-value')].map((e) => e.textContent);",
+                    vec![],
+                )
+                .await;
+            let (two, zero) = match lang {
+                "en" => ("2 votes", "0 votes"),
+                _ => ("2 votos", "0 votos"),
+            };
+            assert_eq!(votes, json!([two, zero]), "{lang}");
             let bars = page
                 .js(
                     "return document.querySelectorAll('#slide svg.chart-bar').length;",

@@ -48,12 +48,15 @@ export function t(key, vars) {
   return s;
 }
 
-// A counted string: `key.one`, `key.other` (or another form of the language's plural rules,
-// falling back to `key.other`), with {n} = n.
+// The plural form of n in a language (`one`, `other`…), the same on every page.
 // Portuguese counts as in Portugal: "0 votos" (Brazil's rules give "0 voto").
 const RULES = { pt: 'pt-PT' };
+export const pluralForm = (language, n) => new Intl.PluralRules(RULES[language] || language).select(n);
+
+// A counted string: `key.one`, `key.other` (or another form of the language's plural rules,
+// falling back to `key.other`), with {n} = n.
 export function tn(key, n, vars) {
-  const form = `${key}.${new Intl.PluralRules(RULES[lang] || lang).select(n)}`;
+  const form = `${key}.${pluralForm(lang, n)}`;
   return t(dict[form] === undefined ? `${key}.other` : form, { ...vars, n });
 }
 

@@ -1,7 +1,7 @@
 // The cockpit's own strings (facilitator cockpit, projector): web/i18n/<lang>.cockpit.json,
 // loaded beside the page's main translations and reloaded when the language changes.
 // `ct(key, vars)` reads them; `[data-ct]` elements get their text from them.
-import { current, onChange } from '../i18n.js';
+import { current, onChange, pluralForm } from '../i18n.js';
 
 let dict = {};
 let loaded = null;
@@ -32,9 +32,10 @@ export function ct(key, vars) {
   return s;
 }
 
-// A counted string: `key.one` or `key.other` by the language's plural rules, with {n}.
+// A counted string: `key.one` or `key.other` by the language's plural rules (those of
+// i18n.js: "0 votos" in Portuguese, as on the delegate's board), with {n}.
 export function ctn(key, n, vars) {
-  const form = `${key}.${new Intl.PluralRules(loaded || 'en').select(n)}`;
+  const form = `${key}.${pluralForm(loaded || 'en', n)}`;
   return ct(dict[form] === undefined ? `${key}.other` : form, { ...vars, n });
 }
 
