@@ -47,7 +47,8 @@ def main():
     ap.add_argument("--dir", default=None, help="where the file goes (default: $TMPDIR)")
     args = ap.parse_args()
 
-    fd_path = tempfile.NamedTemporaryFile(dir=args.dir, prefix="dsync-floor-", delete=False).name
+    handle, fd_path = tempfile.mkstemp(dir=args.dir, prefix="dsync-floor-")
+    os.close(handle)
     try:
         # Allocate and zero the whole file first, then sync it: later writes overwrite blocks
         # that exist and are written, so the file system has no metadata to commit.
@@ -103,7 +104,7 @@ def main():
         "p999_ms": ms(percentile(latencies, 99.9)),
         "max_ms": ms(latencies[-1] if latencies else 0),
         "cpu_us_per_write": round(cpu / max(1, len(latencies)) * 1e6, 1),
-        "load_average": open("/proc/loadavg").read().split()[:3],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }))
 
 
